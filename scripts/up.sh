@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# One command: set everything up and run Screentest on embedded defaults (SQLite, Celery over
+# kombu's filesystem transport, media on disk, offline demo models) at http://127.0.0.1:8000.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+cd "$ROOT"
+
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+export DATA_DIR="${DATA_DIR:-$ROOT/var}"
+mkdir -p "$DATA_DIR/logs"
+
+say "preparing the database and demo content"
+python manage.py migrate --noinput >/dev/null
+python manage.py collectstatic --noinput >/dev/null
+python manage.py check
+python - <<'PY'
+import os, secrets
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+django.setup()
+from django.conf import settings
+from django.contrib.auth import get_user_model
+User = get_user_model()
+if not User.objects.filter(is_superuser=True).exists():
+    password = secrets.token_urlsafe(12)
+    User.objects.create_superuser("admin", "admin@localhost", password)
+    path = settings.DATA_DIR / "admin-password.txt"
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    print(f"==> created superuser 'admin'; its password is in {path}")
+PY
+python manage.py seed_demo
+
+say "starting the Celery worker (queues generate, media; beat embedded) -> $DATA_DIR/logs/worker.log"
+celery -A workers.celery worker -B -Q generate,media,default -c 2 -n "screentest@%h" \
+    --loglevel INFO --schedule "$DATA_DIR/celerybeat-schedule" >>"$DATA_DIR/logs/worker.log" 2>&1 &
+WORKER_PID=$!
+trap 'kill "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null' EXIT INT TERM
+
+say "Screentest is running at http://$HOST:$PORT  (admin: http://$HOST:$PORT/admin/, Ctrl+C stops)"
+gunicorn webapp.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
+    --access-logfile - --error-logfile - --log-level warning

@@ -1,0 +1,73 @@
+"""Test-only backend adapters that follow the real contract: they produce real files (ffmpeg
+test patterns, or deliberately broken files) and raise the real error taxonomy."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from workers.backends.base import (GenerationRequest, GenerationResult, PermanentError, RetryableError,
+                                   VendorPolicyRejection)
+
+CALLS: list[str] = []  # which fake ran, in this process (unit tests only)
+
+
+def render_testsrc(path: Path, request: GenerationRequest, *, metadata: dict[str, str] | None = None) -> Path:
+    argv = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi",
+            "-i", f"testsrc2=size={request.width}x{request.height}:rate=24:duration={request.duration_s}"]
+    for key, value in (metadata or {}).items():
+        argv += ["-metadata", f"{key}={value}"]
+    argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run(argv, check=True, timeout=60, capture_output=True)
+    return path
+
+
+class _Fake:
+    key = "fake"
+
+    def generate(self, request, *, workdir, resume_vendor_job_id, on_submitted):
+        CALLS.append(type(self).__name__)
+        vendor_id = resume_vendor_job_id or f"{type(self).__name__}-{request.client_reference}"
+        if not resume_vendor_job_id:
+            on_submitted(vendor_id)
+        return self.produce(request, Path(workdir), vendor_id)
+
+
+class TestPattern(_Fake):
+    """A good video whose container names its vendor: the blind rendition must strip that."""
+
+    def produce(self, request, workdir, vendor_id):
+        path = render_testsrc(workdir / "out.mp4", request,
+                              metadata={"title": "made-by-VENDORX", "comment": "model=secret-model-v9"})
+        return GenerationResult(path, vendor_id, cost_usd=0.25, vendor_metadata={"fake": True})
+
+
+class Garbage(_Fake):
+    def produce(self, request, workdir, vendor_id):
+        path = workdir / "out.mp4"
+        path.write_text("this is not a video\n" * 100)
+        return GenerationResult(path, vendor_id)
+
+
+class Truncated(_Fake):
+    def produce(self, request, workdir, vendor_id):
+        good = render_testsrc(workdir / "good.mp4", request)
+        data = good.read_bytes()
+        path = workdir / "out.mp4"
+        path.write_bytes(data[: len(data) // 3])
+        return GenerationResult(path, vendor_id)
+
+
+class PolicyRejecting(_Fake):
+    def produce(self, request, workdir, vendor_id):
+        raise VendorPolicyRejection("the vendor's content policy refused this prompt")
+
+
+class Broken(_Fake):
+    def produce(self, request, workdir, vendor_id):
+        raise PermanentError("invalid API key for fake vendor", code="auth_failed")
+
+
+class RateLimited(_Fake):
+    def produce(self, request, workdir, vendor_id):
+        raise RetryableError("429 Too Many Requests", retry_after=7, code="rate_limited")

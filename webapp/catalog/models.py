@@ -1,0 +1,44 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from workers.backends.registry import BACKENDS
+
+
+def backend_choices():
+    return [(key, key) for key in sorted(BACKENDS)]
+
+
+class VideoModel(models.Model):
+    """One text-to-video model as the arena knows it. Everything vendor-specific that an
+    adapter needs (vendor model id, fps, limits) lives in `backend_params`, so adding a model
+    hosted by an existing backend is data, not code."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    display_name = models.CharField(max_length=120)
+    vendor = models.CharField(max_length=120)
+    backend_key = models.CharField(max_length=64, choices=backend_choices)
+    backend_params = models.JSONField(default=dict, blank=True)
+    description = models.TextField(blank=True)
+    is_procedural_demo = models.BooleanField(
+        default=False, help_text="Procedural demo renderer, not a neural video model; labelled as such everywhere.")
+    enabled = models.BooleanField(default=True)
+    max_duration_s = models.FloatField(default=10.0)
+    supported_aspect_ratios = models.JSONField(default=list, blank=True,
+                                               help_text='e.g. ["16:9", "9:16", "1:1"]; empty means all')
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return self.display_name
+
+    def clean(self):
+        if not isinstance(self.backend_params, dict):
+            raise ValidationError({"backend_params": "must be a JSON object"})
+        if self.max_duration_s <= 0:
+            raise ValidationError({"max_duration_s": "must be positive"})
+
+    @property
+    def label(self) -> str:
+        return f"{self.display_name} (procedural demo)" if self.is_procedural_demo else self.display_name

@@ -1,0 +1,109 @@
+"""Serving clips and posters with HTTP Range, which Django's static view lacks and <video>
+seeking needs. Behind nginx (MEDIA_ACCEL_REDIRECT_PREFIX set) Django only decides and nginx
+sends the bytes; with S3-style storage the client is redirected to the storage's URL."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.utils.http import http_date
+from django.views.decorators.http import require_http_methods
+
+# Only the blind renditions and posters are public; originals keep the vendor's metadata.
+PUBLIC_MEDIA = re.compile(r"^(clips|posters)/[A-Za-z0-9_-]{8,64}\.(mp4|jpg)$")
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 256 * 1024
+
+
+def _content_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _cached(response, etag: str, mtime: float):
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(mtime)
+    # Names are random and files never change in place.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """One `bytes=` range -> (first, last) inclusive; None if unsatisfiable. Raises ValueError
+    for a header we do not understand (then the whole file is sent, as RFC 9110 allows)."""
+    match = RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        raise ValueError(header)
+    first, last = match.groups()
+    if first == "":  # suffix: the last N bytes
+        length = int(last)
+        if length == 0:
+            return None
+        return max(size - length, 0), size - 1
+    first = int(first)
+    last = size - 1 if last == "" else min(int(last), size - 1)
+    if first >= size or first > last:
+        return None
+    return first, last
+
+
+def _file_range(fh, first: int, last: int):
+    fh.seek(first)
+    remaining = last - first + 1
+    try:
+        while remaining > 0:
+            chunk = fh.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        fh.close()
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_media(request, path: str):
+    if not PUBLIC_MEDIA.match(path) or not default_storage.exists(path):
+        raise Http404("no such media")
+    if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
+        response = HttpResponse(content_type=_content_type(path))
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + path
+        return response
+    try:
+        local = default_storage.path(path)
+    except NotImplementedError:
+        return HttpResponseRedirect(default_storage.url(path))
+
+    stat = os.stat(local)
+    size = stat.st_size
+    etag = f'"{int(stat.st_mtime)}-{size}"'
+    if request.headers.get("If-None-Match") == etag:
+        return _cached(HttpResponse(status=304), etag, stat.st_mtime)
+
+    header = request.headers.get("Range", "")
+    if_range = request.headers.get("If-Range")
+    if header and (not if_range or if_range == etag):
+        try:
+            span = parse_range(header, size)
+        except ValueError:
+            span = (0, size - 1)
+            header = ""
+        if span is None:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return _cached(response, etag, stat.st_mtime)
+        if header:
+            first, last = span
+            response = StreamingHttpResponse(_file_range(open(local, "rb"), first, last), status=206,
+                                             content_type=_content_type(path))
+            response["Content-Range"] = f"bytes {first}-{last}/{size}"
+            response["Content-Length"] = str(last - first + 1)
+            return _cached(response, etag, stat.st_mtime)
+    response = FileResponse(open(local, "rb"), content_type=_content_type(path))
+    response["Content-Length"] = str(size)
+    return _cached(response, etag, stat.st_mtime)

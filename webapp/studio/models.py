@@ -1,0 +1,118 @@
+import secrets
+
+from django.db import models
+
+
+def new_public_id() -> str:
+    """Opaque, unguessable, carries nothing about the model or the time."""
+    return secrets.token_urlsafe(12)
+
+
+class Prompt(models.Model):
+    class Source(models.TextChoices):
+        WEB = "web", "Web form"
+        API = "api", "JSON API"
+        SEED = "seed", "Demo content"
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    text = models.TextField()
+    negative_prompt = models.TextField(blank=True)
+    seed = models.BigIntegerField()
+    duration_s = models.FloatField()
+    aspect_ratio = models.CharField(max_length=8)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Generating"
+    PROCESSING = "processing", "Processing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REJECTED_BY_VENDOR = "rejected_by_vendor", "Rejected by vendor"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.REJECTED_BY_VENDOR, JobState.CANCELLED)
+LEASED_STATES = (JobState.RUNNING, JobState.PROCESSING)
+
+
+class GenerationJob(models.Model):
+    """One prompt sent to one model. The database row is the truth about the job; Celery
+    messages only say "look at job N". `running` is the vendor call, `processing` the media
+    pipeline; both are held under a lease that a dead worker cannot renew."""
+
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="jobs")
+    model = models.ForeignKey("catalog.VideoModel", on_delete=models.PROTECT, related_name="jobs")
+    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="claims of the generate stage (vendor calls)")
+    media_attempts = models.PositiveIntegerField(default=0, help_text="claims of the media stage")
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    vendor_job_id = models.CharField(max_length=200, blank=True)
+    vendor_metadata = models.JSONField(default=dict, blank=True)
+    # The backend's output as received, kept in storage between the generate and media steps.
+    original = models.FileField(upload_to="originals/", max_length=300, blank=True)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    # When a message for the job was last sent; the reaper resends only after a quiet period.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    cost_usd = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["prompt_id", "model__display_name"]
+        constraints = [models.UniqueConstraint(fields=["prompt", "model"], name="one_job_per_prompt_and_model")]
+        indexes = [models.Index(fields=["state", "lease_expires_at"], name="job_state_lease")]
+
+    def __str__(self):
+        return f"job {self.pk} {self.model_id} {self.state}"
+
+    @property
+    def stage_attempts(self) -> int:
+        """Attempts used by the stage the job is in."""
+        return self.media_attempts if self.state == JobState.PROCESSING else self.attempts
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def latency_s(self) -> float | None:
+        if self.finished_at and self.queued_at and self.state == JobState.SUCCEEDED:
+            return (self.finished_at - self.queued_at).total_seconds()
+        return None
+
+
+class Clip(models.Model):
+    """A finished video. `web` is the blind rendition (re-encoded, metadata stripped) that every
+    page plays; all stored names are random so nothing in a URL says who made the clip."""
+
+    job = models.OneToOneField(GenerationJob, on_delete=models.CASCADE, related_name="clip")
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    original = models.FileField(upload_to="originals/", max_length=300)
+    web = models.FileField(upload_to="clips/", max_length=300)
+    poster = models.FileField(upload_to="posters/", max_length=300)
+    sha256_original = models.CharField(max_length=64)
+    sha256_web = models.CharField(max_length=64)
+    duration_s = models.FloatField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    fps = models.FloatField()
+    codec = models.CharField(max_length=32)
+    bytes = models.PositiveBigIntegerField(help_text="size of the web rendition")
+    original_bytes = models.PositiveBigIntegerField()
+    original_codec = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"clip {self.public_id}"

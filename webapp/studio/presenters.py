@@ -1,0 +1,64 @@
+"""Rows -> JSON-ready dicts for the API (and anything else that exports prompts)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from .models import Clip, GenerationJob, Prompt
+
+
+def media_url(name: str) -> str:
+    return reverse("studio:media", args=[name])
+
+
+def clip_dict(clip: Clip) -> dict:
+    return {
+        "id": clip.public_id,
+        "url": media_url(clip.web.name),
+        "poster_url": media_url(clip.poster.name),
+        "duration_s": round(clip.duration_s, 3),
+        "width": clip.width,
+        "height": clip.height,
+        "fps": round(clip.fps, 3),
+        "codec": clip.codec,
+        "bytes": clip.bytes,
+        "sha256": clip.sha256_web,
+        "sha256_original": clip.sha256_original,
+    }
+
+
+def job_dict(job: GenerationJob) -> dict:
+    clip = getattr(job, "clip", None) if job.state == "succeeded" else None
+    return {
+        "model": job.model.slug,
+        "model_name": job.model.label,
+        "procedural_demo": job.model.is_procedural_demo,
+        "state": job.state,
+        "attempts": job.attempts,
+        "queued_at": job.queued_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "latency_s": job.latency_s,
+        "cost_usd": None if job.cost_usd is None else float(job.cost_usd),
+        "error": {"code": job.error_code, "message": job.error_message} if job.error_code and job.is_terminal else None,
+        "clip": clip_dict(clip) if clip else None,
+    }
+
+
+def prompt_dict(prompt: Prompt, jobs: list[GenerationJob]) -> dict:
+    return {
+        "id": prompt.public_id,
+        "url": reverse("studio:prompt", args=[prompt.public_id]),
+        "prompt": prompt.text,
+        "negative_prompt": prompt.negative_prompt,
+        "seed": prompt.seed,
+        "duration_s": prompt.duration_s,
+        "aspect_ratio": prompt.aspect_ratio,
+        "created_at": prompt.created_at,
+        "complete": all(job.is_terminal for job in jobs),
+        "jobs": [job_dict(job) for job in jobs],
+    }
+
+
+def jobs_of(prompt: Prompt) -> list[GenerationJob]:
+    return list(prompt.jobs.select_related("model", "clip").order_by("model__display_name"))

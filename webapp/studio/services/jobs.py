@@ -1,0 +1,163 @@
+"""The job state machine: claims under a lease, releases, final states, and the reaper.
+
+Every transition is one conditional UPDATE (compare-and-set) so two workers holding copies of
+the same message cannot both act: the one whose UPDATE matched a row proceeds, the other sees
+0 rows and stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ..models import LEASED_STATES, GenerationJob, JobState
+from . import queue
+
+log = logging.getLogger(__name__)
+
+STAGE_TASK = {JobState.RUNNING: queue.GENERATE, JobState.PROCESSING: queue.PROCESS_CLIP}
+
+
+def _lease_until():
+    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_S)
+
+
+def claim(job_id: int, *, stage: str, owner: str) -> GenerationJob | None:
+    """Take the job for `stage` (RUNNING: call the backend; PROCESSING: the media pipeline).
+
+    Generation can start from QUEUED; either stage can be re-taken once a previous holder's
+    lease has run out. Returns the job, or None when someone else has it, it is finished, or
+    its attempts are used up.
+    """
+    now = timezone.now()
+    expired = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    if stage == JobState.RUNNING:
+        claimable = Q(state=JobState.QUEUED) | (Q(state=JobState.RUNNING) & expired)
+        counter = "attempts"
+    elif stage == JobState.PROCESSING:
+        claimable = Q(state=JobState.PROCESSING) & expired
+        counter = "media_attempts"
+    else:
+        raise ValueError(f"not a leased stage: {stage}")
+    updated = (
+        GenerationJob.objects.filter(claimable, pk=job_id, **{f"{counter}__lt": settings.JOB_MAX_ATTEMPTS})
+        .update(state=stage, lease_owner=owner, lease_expires_at=_lease_until(),
+                started_at=Coalesce(F("started_at"), now), **{counter: F(counter) + 1})
+    )
+    if updated != 1:
+        return None
+    return GenerationJob.objects.select_related("prompt", "model").get(pk=job_id)
+
+
+def _held_by(job: GenerationJob) -> QuerySet[GenerationJob]:
+    return GenerationJob.objects.filter(pk=job.pk, state=job.state, lease_owner=job.lease_owner)
+
+
+def finish(job: GenerationJob, state: str, *, error_code: str = "", error_message: str = "", **fields) -> bool:
+    """Move a job we hold to a final state (or PROCESSING, handing it to the media stage).
+    False when we no longer hold it: our lease ran out and another worker took over."""
+    leased = state in LEASED_STATES
+    updated = _held_by(job).update(
+        state=state, error_code=error_code, error_message=error_message[:4000],
+        lease_owner="", lease_expires_at=None,
+        finished_at=None if leased else timezone.now(), **fields)
+    if updated == 1:
+        job.state = state
+        job.lease_owner = ""
+    else:
+        log.warning("job %s: lost the lease before finishing as %s", job.pk, state)
+    return updated == 1
+
+
+def release_for_retry(job: GenerationJob, *, error_code: str, error_message: str, delay_s: float) -> bool:
+    """Give the job back to the queue after a transient failure, or fail it when the attempts
+    are used up. Returns True when a retry was scheduled."""
+    if job.stage_attempts >= settings.JOB_MAX_ATTEMPTS:
+        finish(job, JobState.FAILED, error_code=error_code,
+               error_message=f"gave up after {job.stage_attempts} attempts: {error_message}")
+        return False
+    # A job that reached the media stage retries that stage; otherwise it goes back to QUEUED.
+    next_state = JobState.PROCESSING if job.state == JobState.PROCESSING else JobState.QUEUED
+    with transaction.atomic():
+        updated = _held_by(job).update(
+            state=next_state, lease_owner="", error_code=error_code, error_message=error_message[:4000],
+            # A PROCESSING job keeps a short lease so only our scheduled retry picks it up early.
+            lease_expires_at=timezone.now() + timedelta(seconds=delay_s) if next_state == JobState.PROCESSING else None)
+        if updated == 1:
+            task = queue.PROCESS_CLIP if next_state == JobState.PROCESSING else queue.GENERATE
+            queue.enqueue(task, job.pk, countdown=delay_s)
+    return updated == 1
+
+
+def record_vendor_job_id(job: GenerationJob, vendor_job_id: str) -> None:
+    """Persist the vendor's id before polling, so a retry resumes instead of paying twice."""
+    if not _held_by(job).update(vendor_job_id=vendor_job_id):
+        log.warning("job %s: lost the lease while recording vendor job %s", job.pk, vendor_job_id)
+    job.vendor_job_id = vendor_job_id
+
+
+def reap_stale_jobs() -> dict:
+    """Beat task body. Re-sends work that lost its worker or its message; fails jobs that used
+    up their attempts. Safe to run anywhere, any number of times: claims decide who works."""
+    now = timezone.now()
+    report = {"resent": 0, "failed": 0}
+    expired = GenerationJob.objects.filter(state__in=LEASED_STATES, lease_expires_at__lt=now)
+    for job in expired.only("pk", "state", "attempts", "media_attempts", "lease_owner"):
+        if job.stage_attempts >= settings.JOB_MAX_ATTEMPTS:
+            gave_up = GenerationJob.objects.filter(pk=job.pk, state=job.state, lease_expires_at__lt=now).update(
+                state=JobState.FAILED, finished_at=now, lease_owner="", lease_expires_at=None,
+                error_code="attempts_exhausted",
+                error_message=f"the worker stopped responding {job.stage_attempts} times; giving up")
+            report["failed"] += gave_up
+        else:
+            with transaction.atomic():
+                queue.enqueue(STAGE_TASK[job.state], job.pk)
+            report["resent"] += 1
+    stale_before = now - timedelta(seconds=settings.JOB_QUEUED_STALE_S)
+    lost = GenerationJob.objects.filter(state=JobState.QUEUED).filter(
+        Q(enqueued_at__lt=stale_before) | Q(enqueued_at__isnull=True, queued_at__lt=stale_before))
+    for job_id in lost.values_list("pk", flat=True):
+        with transaction.atomic():
+            queue.enqueue(queue.GENERATE, job_id)
+        report["resent"] += 1
+    if report["resent"] or report["failed"]:
+        log.info("reaper: %s", report)
+    return report
+
+
+def release_leases_of_node(node_name: str) -> int:
+    """Called when a worker starts: leases recorded under its node name are from a dead
+    predecessor. Expire them and let the reaper resend the work."""
+    released = GenerationJob.objects.filter(
+        state__in=LEASED_STATES, lease_owner__startswith=f"{node_name} pid ").update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1))
+    if released:
+        log.warning("worker %s restarted: recovering %d orphaned job(s)", node_name, released)
+        reap_stale_jobs()
+    return released
+
+
+def cancel_queued(job_ids, reason: str) -> int:
+    """Cancel jobs that no worker has started; started ones finish normally."""
+    return GenerationJob.objects.filter(pk__in=list(job_ids), state=JobState.QUEUED).update(
+        state=JobState.CANCELLED, finished_at=timezone.now(), error_code="cancelled", error_message=reason)
+
+
+def retry_failed(job_ids) -> int:
+    """Operator action: give failed jobs a fresh set of attempts (vendor job id kept, so an
+    unfinished vendor job is resumed rather than paid for again)."""
+    retried = 0
+    for job_id in job_ids:
+        with transaction.atomic():
+            if GenerationJob.objects.filter(pk=job_id, state=JobState.FAILED).update(
+                    state=JobState.QUEUED, attempts=0, media_attempts=0, finished_at=None, error_code="",
+                    error_message=""):
+                queue.enqueue(queue.GENERATE, job_id)
+                retried += 1
+    return retried

@@ -1,0 +1,212 @@
+"""The two worker stages of a job.
+
+generate_step: claim -> call the backend adapter -> store the original -> hand over to media.
+media_step:    claim -> validate with ffprobe -> blind rendition + poster + hashes -> Clip.
+
+Each stage writes its files to storage first and its rows second, in one transaction that
+also checks we still hold the job; if that fails, the files just written are deleted again,
+so there is never a second clip, a half-written row or an orphaned file.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import tempfile
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from workers import media
+from workers.backends import base as backend_errors
+from workers.backends.registry import UnknownBackend, get_backend
+
+from ..models import Clip, GenerationJob, JobState
+from . import jobs, queue
+from .requests import build_request
+
+log = logging.getLogger(__name__)
+
+
+def media_tools() -> media.Tools:
+    return media.Tools(ffmpeg=settings.FFMPEG_BINARY, ffprobe=settings.FFPROBE_BINARY)
+
+
+def media_limits() -> media.MediaLimits:
+    return media.MediaLimits(max_bytes=settings.MEDIA_MAX_BYTES, max_duration_s=settings.MEDIA_MAX_DURATION_S,
+                             max_width=settings.MEDIA_MAX_SIDE, max_height=settings.MEDIA_MAX_SIDE)
+
+
+def retry_delay(job: GenerationJob, hint: float | None = None) -> float:
+    """Exponential backoff (10, 20, 40 s ...), at least what the vendor asked for, capped
+    far below the broker's visibility timeout."""
+    backoff = 10 * 2 ** max(job.stage_attempts - 1, 0)
+    return float(min(max(backoff, hint or 0), 600))
+
+
+@contextmanager
+def scratch_dir(job: GenerationJob):
+    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f"job{job.pk}-", dir=settings.WORK_DIR))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def opaque_name(folder: str, suffix: str) -> str:
+    return f"{folder}/{secrets.token_urlsafe(18)}{suffix}"
+
+
+def store(local_path: Path, folder: str, suffix: str) -> str:
+    with open(local_path, "rb") as fh:
+        return default_storage.save(opaque_name(folder, suffix), File(fh))
+
+
+def delete_stored(*names: str) -> None:
+    for name in names:
+        if name:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                log.exception("could not delete %s", name)
+
+
+# --- stage 1: the backend ------------------------------------------------------------------
+
+def generate_step(job_id: int, *, owner: str) -> None:
+    job = jobs.claim(job_id, stage=JobState.RUNNING, owner=owner)
+    if job is None:
+        log.info("job %s: not claimable (finished, held elsewhere or out of attempts)", job_id)
+        return
+    try:
+        backend = get_backend(job.model.backend_key)
+        request = build_request(job)
+        with scratch_dir(job) as workdir:
+            result = backend.generate(
+                request, workdir=workdir, resume_vendor_job_id=job.vendor_job_id or None,
+                on_submitted=lambda vendor_job_id: jobs.record_vendor_job_id(job, vendor_job_id))
+            _hand_over_to_media(job, result)
+    except UnknownBackend as exc:
+        jobs.finish(job, JobState.FAILED, error_code="unknown_backend", error_message=str(exc))
+    except backend_errors.VendorPolicyRejection as exc:
+        jobs.finish(job, JobState.REJECTED_BY_VENDOR, error_code=exc.code, error_message=str(exc))
+    except backend_errors.PermanentError as exc:
+        jobs.finish(job, JobState.FAILED, error_code=exc.code, error_message=str(exc))
+    except backend_errors.RetryableError as exc:
+        jobs.release_for_retry(job, error_code=exc.code, error_message=str(exc),
+                               delay_s=retry_delay(job, exc.retry_after))
+    except (backend_errors.GenerationTimeout, SoftTimeLimitExceeded) as exc:
+        # The vendor job id is stored, so the next attempt resumes polling the same job.
+        jobs.release_for_retry(job, error_code="timed_out", error_message=str(exc) or "generation timed out",
+                               delay_s=retry_delay(job))
+    except Exception as exc:  # a bug or an outage we did not foresee: bounded retries, then fail
+        log.exception("job %s: unexpected error in generate step", job.pk)
+        jobs.release_for_retry(job, error_code="internal_error", error_message=f"{type(exc).__name__}: {exc}",
+                               delay_s=retry_delay(job))
+
+
+def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationResult) -> None:
+    path = Path(result.video_path)
+    size = path.stat().st_size
+    if size > settings.MEDIA_MAX_BYTES:
+        raise backend_errors.PermanentError(
+            f"the backend returned {size} bytes, more than the {settings.MEDIA_MAX_BYTES}-byte limit",
+            code="too_large")
+    name = store(path, "originals", path.suffix.lower() or ".mp4")
+    try:
+        with transaction.atomic():
+            handed_over = jobs.finish(
+                job, JobState.PROCESSING, original=name, vendor_job_id=result.vendor_job_id,
+                vendor_metadata=dict(result.vendor_metadata),
+                cost_usd=None if result.cost_usd is None else Decimal(str(result.cost_usd)))
+            if handed_over:
+                queue.enqueue(queue.PROCESS_CLIP, job.pk)
+    except BaseException:
+        delete_stored(name)
+        raise
+    if not handed_over:
+        delete_stored(name)
+
+
+# --- stage 2: the media pipeline -----------------------------------------------------------
+
+def media_step(job_id: int, *, owner: str) -> None:
+    job = jobs.claim(job_id, stage=JobState.PROCESSING, owner=owner)
+    if job is None:
+        log.info("job %s: not claimable for processing", job_id)
+        return
+    try:
+        _make_clip(job)
+    except media.InvalidVideo as exc:
+        _fail_and_discard_original(job, "invalid_output", f"the backend's output was rejected: {exc}")
+    except media.FFmpegUnavailable as exc:
+        jobs.finish(job, JobState.FAILED, error_code=exc.code, error_message=str(exc))
+    except Exception as exc:
+        log.exception("job %s: media step failed", job.pk)
+        code = getattr(exc, "code", "internal_error")
+        jobs.release_for_retry(job, error_code=code, error_message=f"{exc}", delay_s=retry_delay(job))
+
+
+def _fail_and_discard_original(job: GenerationJob, code: str, message: str) -> None:
+    original = job.original.name
+    with transaction.atomic():
+        if jobs.finish(job, JobState.FAILED, error_code=code, error_message=message, original=""):
+            transaction.on_commit(lambda: delete_stored(original))
+
+
+def _local_copy(name: str, workdir: Path) -> Path:
+    """A path ffmpeg can read: the file itself on disk storage, a download otherwise."""
+    try:
+        return Path(default_storage.path(name))
+    except NotImplementedError:
+        target = workdir / ("original" + Path(name).suffix)
+        with default_storage.open(name, "rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+        return target
+
+
+def _make_clip(job: GenerationJob) -> None:
+    if Clip.objects.filter(job=job).exists():  # a previous holder got as far as the Clip row
+        jobs.finish(job, JobState.SUCCEEDED)
+        return
+    tools = media_tools()
+    with scratch_dir(job) as workdir:
+        source = _local_copy(job.original.name, workdir)
+        original = media.validate(source, media_limits(), tools)
+        web_path, poster_path = workdir / "web.mp4", workdir / "poster.jpg"
+        web = media.make_web_rendition(source, web_path, tools=tools, max_height=settings.RENDITION_MAX_HEIGHT)
+        media.make_poster(web_path, poster_path, at_s=min(1.0, web.duration_s / 2), tools=tools)
+        sha_original, sha_web = media.sha256_file(source), media.sha256_file(web_path)
+        stored: list[str] = []
+        try:
+            stored.append(store(web_path, "clips", ".mp4"))
+            stored.append(store(poster_path, "posters", ".jpg"))
+            with transaction.atomic():
+                locked = GenerationJob.objects.select_for_update().filter(
+                    pk=job.pk, state=JobState.PROCESSING, lease_owner=job.lease_owner).first()
+                if locked is None or Clip.objects.filter(job=job).exists():
+                    raise _LostJob()
+                Clip.objects.create(
+                    job=job, original=job.original.name, web=stored[0], poster=stored[1],
+                    sha256_original=sha_original, sha256_web=sha_web, duration_s=web.duration_s,
+                    width=web.width, height=web.height, fps=web.fps, codec=web.codec, bytes=web.bytes,
+                    original_bytes=original.bytes, original_codec=original.codec)
+                jobs.finish(job, JobState.SUCCEEDED)
+        except _LostJob:
+            log.warning("job %s: another worker finished it first; discarding our files", job.pk)
+            delete_stored(*stored)
+        except BaseException:
+            delete_stored(*stored)
+            raise
+
+
+class _LostJob(Exception):
+    pass

@@ -1,0 +1,86 @@
+"""Server-rendered pages: the gallery, the submit form, a prompt's page with live job cards."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from webapp.catalog.models import VideoModel
+
+from .forms import PromptForm
+from .models import Clip, GenerationJob, Prompt
+from .presenters import jobs_of
+from .services.submission import PromptInput, SubmissionError, submit_prompt
+
+GALLERY_PAGE_SIZE = 12
+# htmx stops polling an element when the response status is 286.
+HTMX_STOP_POLLING = 286
+
+
+@require_GET
+def gallery(request):
+    jobs = GenerationJob.objects.select_related("model").order_by("model__display_name")
+    prompts = Prompt.objects.prefetch_related(
+        Prefetch("jobs", queryset=jobs),
+        Prefetch("jobs__clip", queryset=Clip.objects.only("id", "job_id", "poster", "public_id")))
+    page = Paginator(prompts, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "studio/gallery.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def new_prompt(request):
+    form = PromptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            prompt = submit_prompt(PromptInput(
+                text=data["text"], models=data["models"], duration_s=data["duration_s"],
+                aspect_ratio=data["aspect_ratio"], seed=data["seed"]), source=Prompt.Source.WEB)
+        except SubmissionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else ("text" if exc.field == "prompt" else None),
+                           exc.message)
+        else:
+            return redirect("studio:prompt", public_id=prompt.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "studio/new_prompt.html", {"form": form}, status=status)
+
+
+def _prompt_or_404(public_id: str) -> Prompt:
+    prompt = Prompt.objects.filter(public_id=public_id).first()
+    if prompt is None:
+        raise Http404("no such prompt")
+    return prompt
+
+
+@require_GET
+def prompt_page(request, public_id: str):
+    prompt = _prompt_or_404(public_id)
+    return render(request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt)})
+
+
+@require_GET
+def job_card(request, public_id: str, job_id: int):
+    """One model's card on the prompt page; htmx polls it until the job is final."""
+    job = (GenerationJob.objects.select_related("model", "clip", "prompt")
+           .filter(pk=job_id, prompt__public_id=public_id).first())
+    if job is None:
+        raise Http404("no such job")
+    response = render(request, "studio/_job_card.html", {"job": job, "prompt": job.prompt})
+    if job.is_terminal and request.htmx:
+        # Swap in the final card and stop polling.
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+@require_GET
+def models_page(request):
+    return render(request, "studio/models.html", {"models": VideoModel.objects.all()})
+
+
+@require_GET
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+

@@ -1,0 +1,1 @@
+"""Backend adapters: plain Python, no Django. See base.py for the contract."""

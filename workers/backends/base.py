@@ -1,0 +1,96 @@
+"""The contract every video backend adapter follows.
+
+An adapter turns a frozen `GenerationRequest` into a `GenerationResult` whose `video_path`
+is a local file the caller owns. Adapters never import Django: everything they need (model
+id, limits, endpoints, keys' environment variable names) arrives as data in
+`GenerationRequest.params`, taken from the catalog.
+
+Errors are a small taxonomy so the task layer can decide without knowing the vendor:
+`RetryableError` (try again later, maybe after `retry_after` seconds), `VendorPolicyRejection`
+(the vendor refused the content: final, shown as such), `PermanentError` (final), and
+`GenerationTimeout` (the vendor did not finish before our deadline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    duration_s: float
+    width: int
+    height: int
+    aspect_ratio: str
+    seed: int
+    negative_prompt: str = ""
+    # Model-specific parameters from the catalog (vendor model id, fps, limits, ...).
+    params: Mapping[str, Any] = field(default_factory=dict)
+    # Our own job reference; adapters pass it to vendors that accept an idempotency key.
+    client_reference: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    video_path: Path
+    vendor_job_id: str
+    cost_usd: float | None = None
+    # Whatever the vendor said about the result, JSON-serialisable, for provenance.
+    vendor_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+class BackendError(Exception):
+    """Base of the taxonomy. `code` is a short machine-readable reason."""
+
+    code = "backend_error"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class RetryableError(BackendError):
+    code = "retryable"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class VendorPolicyRejection(BackendError):
+    code = "rejected_by_vendor"
+
+
+class PermanentError(BackendError):
+    code = "permanent"
+
+
+class GenerationTimeout(BackendError):
+    code = "timed_out"
+
+
+# Called once the vendor has accepted the job, before any polling, so the caller can persist
+# the vendor job id and a retried task resumes that job instead of paying for a new one.
+SubmittedCallback = Callable[[str], None]
+
+
+@runtime_checkable
+class VideoBackend(Protocol):
+    """What the registry hands out. One instance per call; adapters keep no global state."""
+
+    key: str
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        *,
+        workdir: Path,
+        resume_vendor_job_id: str | None,
+        on_submitted: SubmittedCallback,
+    ) -> GenerationResult:
+        """Create (or resume) the vendor job, wait for it, download the video into `workdir`."""
+        ...

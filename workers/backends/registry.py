@@ -1,0 +1,31 @@
+"""Backend key -> adapter class, imported lazily so a missing optional SDK or a broken
+adapter only affects the models that use it."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+
+from .base import VideoBackend
+
+BACKENDS: dict[str, str] = {
+    "demo": "workers.backends.demo.ProceduralDemoBackend",
+}
+
+
+class UnknownBackend(LookupError):
+    pass
+
+
+@cache
+def backend_class(key: str) -> type[VideoBackend]:
+    try:
+        dotted = BACKENDS[key]
+    except KeyError:
+        raise UnknownBackend(f"no backend is registered under {key!r}") from None
+    module_name, _, attr = dotted.rpartition(".")
+    return getattr(import_module(module_name), attr)
+
+
+def get_backend(key: str) -> VideoBackend:
+    return backend_class(key)()

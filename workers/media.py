@@ -1,0 +1,733 @@
+"""Every ffmpeg / ffprobe call of the project lives here.
+
+No Django: callers pass configuration as `Tools` (which binaries, which timeouts) and
+`MediaLimits` (what we accept). All inputs are treated as untrusted:
+
+* every subprocess gets an argument list (never a shell string), a timeout (the child is
+  killed when it expires) and no stdin;
+* input paths are made absolute and prefixed with ``file:`` so a crafted name can never be
+  read as another protocol or as an option;
+* demuxers are restricted with AVFormat's ``format_whitelist`` to the containers we accept
+  (MP4/MOV family, Matroska/WebM) and protocols with ``protocol_whitelist=file``, so a
+  playlist (HLS), a concat script, an image or an AVI is refused before ffmpeg opens anything
+  else; the probed ``format_name`` is checked against an allow-list once more;
+* ffprobe's JSON is parsed defensively (types, finiteness, ranges).
+
+Errors form a small taxonomy, each with a short machine-readable ``code``:
+`InvalidVideo` (the input is not acceptable; the message is fit to show a user),
+`FFmpegUnavailable` (binary missing / not executable) and `FFmpegFailed` (a processing step
+failed on a valid input, or timed out). ``detail`` carries diagnostics (ffmpeg's stderr
+tail) for logs; it is never meant for end users.
+
+Graphs are built with ffmpeg-python and compiled to argv by the ``*_argv()`` builders, which
+the benchmark reuses to run the exact same commands directly.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import secrets
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+import ffmpeg  # ffmpeg-python: builds argv only, we run it ourselves
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+__all__ = [
+    "MediaError",
+    "InvalidVideo",
+    "FFmpegUnavailable",
+    "FFmpegFailed",
+    "Tools",
+    "MediaLimits",
+    "VideoInfo",
+    "check_tools",
+    "probe",
+    "validate",
+    "make_web_rendition",
+    "make_poster",
+    "sha256_file",
+    "probe_argv",
+    "web_rendition_argv",
+    "poster_argv",
+    "ACCEPTED_DEMUXERS",
+]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class MediaError(Exception):
+    """Base of the taxonomy. `code` is a short machine-readable reason, str(e) the message."""
+
+    code = "media_error"
+
+    def __init__(self, message: str, *, code: str | None = None, detail: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+        # Diagnostics for logs (stderr tail, ...). Never shown to users.
+        self.detail = detail
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InvalidVideo(MediaError):
+    """The input is not an acceptable video. The message is fit to show a user."""
+
+    code = "not_a_video"
+
+
+class FFmpegUnavailable(MediaError):
+    """ffmpeg / ffprobe is missing, not executable, or lacks what we need."""
+
+    code = "ffmpeg_missing"
+
+
+class FFmpegFailed(MediaError):
+    """A processing step failed (code ``ffmpeg_failed``) or timed out (``ffmpeg_timeout``)."""
+
+    code = "ffmpeg_failed"
+
+
+# --------------------------------------------------------------------------- config / results
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Which binaries and timeouts to use."""
+
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+    probe_timeout_s: float = 20
+    transcode_timeout_s: float = 300
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    max_bytes: int = 500 * 1024 * 1024
+    min_duration_s: float = 0.2
+    max_duration_s: float = 120.0
+    min_side: int = 16
+    max_width: int = 4096
+    max_height: int = 4096
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    duration_s: float  # of the video stream (container duration when the stream has none)
+    width: int
+    height: int
+    fps: float
+    codec: str
+    pix_fmt: str
+    bytes: int
+    container: str  # ffprobe format_name
+    has_audio: bool
+    frame_count: int | None  # from the container index (nb_frames); None when unknown (mkv)
+    # Absolute index of the video stream described above (ffmpeg's "0:<index>").
+    stream_index: int = 0
+
+
+# Demuxer names (as ffmpeg spells them) that AVFormat may pick for an input. `format_whitelist`
+# matches any comma-separated element, so this admits exactly the "mov,mp4,m4a,3gp,3g2,mj2" and
+# "matroska,webm" demuxers and refuses everything else (hls, concat, image2, png_pipe, avi, ...).
+ACCEPTED_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
+# Defence in depth: the probed format_name must be one of these.
+_ACCEPTED_FORMAT_NAMES = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"})
+
+_INPUT_OPTS = {"format_whitelist": ACCEPTED_DEMUXERS, "protocol_whitelist": "file"}
+_GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-loglevel", "error")
+
+# A rendition shorter than this fraction of its source means the source could not be decoded
+# to the end (truncated / corrupt). ffmpeg conceals such damage and exits 0, so this is the
+# check that catches it. A file cut in half decodes to ~50% of its duration, hence 0.9, not 0.5.
+_MIN_RENDITION_RATIO = 0.9
+_MAX_FPS = 1000.0
+_STDERR_TAIL_LINES = 12
+_INSTALL_HINT = "Install FFmpeg (Debian/Ubuntu: apt-get install ffmpeg) or set the path to the binary."
+
+# The x264 SEI "options" user-data string leaks the encoder and its settings: drop all SEI NAL
+# units (type 6) from the H.264 bitstream.
+_STRIP_SEI_BSF = "filter_units=remove_types=6"
+# libavformat writes the stream's "encoder" tag ("Lavc libx264") into the MP4 sample entry's
+# compressorname; pin it to the neutral name ISO/IEC 14496-15 recommends for AVC.
+_COMPRESSOR_NAME = "AVC Coding"
+
+
+# --------------------------------------------------------------------------- subprocess
+
+
+def _stderr_tail(stderr: bytes | str | None, lines: int = _STDERR_TAIL_LINES) -> str:
+    if not stderr:
+        return ""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", errors="replace")
+    tail = [ln[:300] for ln in stderr.strip().splitlines()[-lines:]]
+    return "\n".join(tail)
+
+
+def _run(
+    argv: list[str], timeout: float, what: str, *, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    """Run argv (no shell, no stdin) with a timeout; map failures onto the taxonomy.
+
+    Missing / non-executable binary -> FFmpegUnavailable; timeout -> FFmpegFailed
+    (code "ffmpeg_timeout"; subprocess.run kills the child); non-zero exit ->
+    FFmpegFailed with the stderr tail, unless check=False.
+    """
+    try:
+        proc = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            shell=False,
+        )
+    except FileNotFoundError as exc:
+        raise FFmpegUnavailable(
+            f"{argv[0]!r} was not found (needed for {what}). {_INSTALL_HINT}", detail=str(exc)
+        ) from exc
+    except PermissionError as exc:
+        raise FFmpegUnavailable(
+            f"{argv[0]!r} is not executable (needed for {what}). {_INSTALL_HINT}", detail=str(exc)
+        ) from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOEXEC:  # not a program this system can run
+            raise FFmpegUnavailable(
+                f"{argv[0]!r} cannot be executed (needed for {what}). {_INSTALL_HINT}",
+                detail=str(exc),
+            ) from exc
+        raise
+    except subprocess.TimeoutExpired as exc:
+        raise FFmpegFailed(
+            f"{what} timed out after {timeout:g} s and was stopped."
+            + (f"\n{_stderr_tail(exc.stderr)}" if exc.stderr else ""),
+            code="ffmpeg_timeout",
+            detail=_stderr_tail(exc.stderr),
+        ) from exc
+    if check and proc.returncode != 0:
+        tail = _stderr_tail(proc.stderr)
+        raise FFmpegFailed(
+            f"{what} failed (exit status {proc.returncode}):\n{tail}", detail=tail
+        )
+    return proc
+
+
+# --------------------------------------------------------------------------- argv builders
+
+
+def _abs(path: PathLike) -> str:
+    p = os.fspath(path)
+    if not isinstance(p, str):
+        raise TypeError("paths must be str or os.PathLike[str]")
+    return os.path.abspath(p)
+
+
+def _url(path: PathLike) -> str:
+    # "file:" + absolute path: never parsed as another protocol ("concat:", "http:") nor as
+    # an option ("-i"), whatever the file is called.
+    return "file:" + _abs(path)
+
+
+def _compile(out: Any, tools: Tools) -> list[str]:
+    argv = out.compile(cmd=tools.ffmpeg, overwrite_output=True)
+    return [argv[0], *_GLOBAL_ARGS, *argv[1:]]  # global options first, for readability
+
+
+def probe_argv(path: PathLike, tools: Tools = Tools()) -> list[str]:
+    """The ffprobe command `probe` runs (JSON on stdout)."""
+    entries = (
+        "format=format_name,duration"
+        ":stream=index,codec_type,codec_name,width,height,pix_fmt,"
+        "avg_frame_rate,r_frame_rate,duration,nb_frames"
+        ":stream_disposition=attached_pic"
+    )
+    return [
+        tools.ffprobe,
+        "-hide_banner",
+        "-v", "error",
+        "-protocol_whitelist", "file",
+        "-format_whitelist", ACCEPTED_DEMUXERS,
+        "-show_entries", entries,
+        "-of", "json",
+        _url(path),
+    ]  # fmt: skip
+
+
+def _even_expr(side: str, max_height: int) -> str:
+    # Scale so height <= max_height keeping the display aspect (sar folded into width), then
+    # round each side down to an even number (yuv420p / H.264 need even dimensions), min 2.
+    base = {"w": "iw*sar", "h": "ih"}[side]
+    return f"max(2,trunc({base}*min(1,{max_height}/ih)/2)*2)"
+
+
+def web_rendition_argv(
+    src: PathLike,
+    dest: PathLike,
+    *,
+    fps: float,
+    stream_index: int = 0,
+    max_height: int = 1080,
+    tools: Tools = Tools(),
+) -> list[str]:
+    """The ffmpeg command that writes the blind web rendition of `src` to `dest` (MP4).
+
+    `fps` is the source's frame rate (from `probe`): an fps filter caps it at 30 only when
+    the source is faster.
+    """
+    if max_height < 2:
+        raise ValueError("max_height must be >= 2")
+    inp = ffmpeg.input(_url(src), **_INPUT_OPTS)
+    v = inp[str(int(stream_index))]
+    v = v.filter("scale", w=_even_expr("w", max_height), h=_even_expr("h", max_height))
+    v = v.filter("setsar", 1)
+    if fps > 30.0 + 1e-3:
+        v = v.filter("fps", fps=30)
+    out = ffmpeg.output(
+        v,
+        _url(dest),
+        an=None,
+        sn=None,
+        dn=None,
+        vcodec="libx264",
+        preset="veryfast",
+        crf=23,
+        pix_fmt="yuv420p",
+        movflags="+faststart",
+        map_metadata=-1,
+        map_chapters=-1,
+        fflags="+bitexact",
+        f="mp4",
+        **{
+            "flags:v": "+bitexact",
+            "bsf:v": _STRIP_SEI_BSF,
+            "metadata:s:v:0": f"encoder={_COMPRESSOR_NAME}",
+        },
+    )
+    return _compile(out, tools)
+
+
+def poster_argv(
+    src: PathLike, *, at_s: float, stream_index: int = 0, tools: Tools = Tools()
+) -> list[str]:
+    """The ffmpeg command that writes one RGB PNG frame at `at_s` to stdout."""
+    inp = ffmpeg.input(_url(src), ss=f"{max(0.0, at_s):.6f}", **_INPUT_OPTS)
+    v = inp[str(int(stream_index))]
+    # Square pixels, so the poster keeps the display aspect.
+    v = v.filter("scale", w="max(1,round(iw*sar))", h="ih").filter("setsar", 1)
+    out = ffmpeg.output(
+        v, "pipe:1", f="image2pipe", vcodec="png", pix_fmt="rgb24", an=None, sn=None,
+        **{"frames:v": 1},
+    )  # fmt: skip
+    return _compile(out, tools)
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def check_tools(tools: Tools = Tools()) -> None:
+    """Raise FFmpegUnavailable unless both binaries run and ffmpeg has libx264."""
+    timeout = tools.probe_timeout_s
+    for binary in (tools.ffmpeg, tools.ffprobe):
+        proc = _run([binary, "-hide_banner", "-version"], timeout, f"{binary} -version", check=False)
+        if proc.returncode != 0 or not proc.stdout:
+            raise FFmpegUnavailable(
+                f"{binary!r} does not run properly (exit status {proc.returncode}). {_INSTALL_HINT}",
+                detail=_stderr_tail(proc.stderr),
+            )
+    proc = _run([tools.ffmpeg, "-hide_banner", "-encoders"], timeout, "ffmpeg -encoders", check=False)
+    if not re.search(rb"\slibx264\s", proc.stdout or b""):
+        raise FFmpegUnavailable(
+            f"{tools.ffmpeg!r} was built without the libx264 encoder. "
+            "Install a build with it (Debian/Ubuntu: apt-get install ffmpeg)."
+        )
+
+
+# --------------------------------------------------------------------------- probing
+
+
+def _regular_file_size(path: PathLike) -> int:
+    """Size of `path`, refusing anything that is not a regular file (FIFO, device, dir)."""
+    st = os.stat(_abs(path))  # FileNotFoundError propagates: a missing file is a caller bug
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidVideo("This is not a regular file, so it cannot be a video.", code="not_a_video")
+    if st.st_size == 0:
+        raise InvalidVideo("The file is empty.", code="empty_file")
+    return st.st_size
+
+
+_REJECTED_DEMUXER = re.compile(r"\[([A-Za-z0-9_,]{1,64}) @ [^\]]*\] Format not on whitelist")
+_IMAGE_DEMUXERS = frozenset({"image2", "gif", "apng", "webp_pipe", "svg_pipe"})
+
+
+# Top-level box types an MP4/MOV file starts with: tells a truncated MP4 from junk that
+# ffmpeg tried as MP4 only because of its name.
+_ISOBMFF_FIRST_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid"})
+
+
+def _looks_like_isobmff(path: PathLike) -> bool:
+    with open(_abs(path), "rb") as f:
+        head = f.read(8)
+    return len(head) == 8 and head[4:8] in _ISOBMFF_FIRST_BOXES
+
+
+def _probe_failure(path: PathLike, stderr: bytes) -> InvalidVideo:
+    """Turn ffprobe's refusal into a user-fit InvalidVideo (stderr only goes to .detail)."""
+    text = stderr.decode("utf-8", errors="replace")
+    detail = _stderr_tail(text)
+    m = _REJECTED_DEMUXER.search(text)
+    if m:
+        name = m.group(1)
+        if name in _IMAGE_DEMUXERS or name.endswith("_pipe"):
+            return InvalidVideo(
+                "This file is an image, not a video. Upload an MP4, MOV, MKV or WebM video.",
+                code="not_a_video",
+                detail=detail,
+            )
+        return InvalidVideo(
+            f"Unsupported file format ({name}). Upload an MP4, MOV, MKV or WebM video.",
+            code="unsupported_container",
+            detail=detail,
+        )
+    if "moov atom not found" in text and _looks_like_isobmff(path):
+        return InvalidVideo(
+            "The MP4/MOV file is incomplete (its index is missing); it was probably truncated "
+            "during download or upload.",
+            code="decode_failed",
+            detail=detail,
+        )
+    return InvalidVideo(
+        "This file could not be read as a video. Upload an MP4, MOV, MKV or WebM video.",
+        code="not_a_video",
+        detail=detail,
+    )
+
+
+def _bad(message: str, code: str = "decode_failed") -> InvalidVideo:
+    return InvalidVideo(message, code=code)
+
+
+def _as_float(value: Any) -> float | None:
+    """A finite float from ffprobe's string/number field, or None ("N/A", garbage, nan)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        f = float(value)
+    elif isinstance(value, str) and len(value) <= 64:
+        try:
+            f = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,18}\s*", value):
+        return int(value)
+    return None
+
+
+def _parse_rate(value: Any) -> float | None:
+    """"24/1" -> 24.0, "30000/1001" -> 29.97; "0/0", "N/A", garbage -> None."""
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(r"\s*(\d{1,12})\s*/\s*(\d{1,12})\s*", value)
+    if m:
+        num, den = int(m.group(1)), int(m.group(2))
+        rate = num / den if den else 0.0
+    else:
+        f = _as_float(value)
+        rate = f if f is not None else 0.0
+    return rate if 0.0 < rate <= _MAX_FPS else None
+
+
+def _info_from_probe(data: Any, size: int) -> VideoInfo:
+    if not isinstance(data, dict):
+        raise _bad("The video's description could not be read.")
+    fmt = data.get("format")
+    streams = data.get("streams")
+    if not isinstance(fmt, dict) or not isinstance(streams, list):
+        raise _bad("The video's description could not be read.")
+    container = fmt.get("format_name")
+    if container not in _ACCEPTED_FORMAT_NAMES:
+        raise _bad(
+            "Unsupported file format. Upload an MP4, MOV, MKV or WebM video.",
+            code="unsupported_container",
+        )
+    streams = [s for s in streams if isinstance(s, dict)]
+    has_audio = any(s.get("codec_type") == "audio" for s in streams)
+
+    def is_picture(s: dict) -> bool:
+        disp = s.get("disposition")
+        return isinstance(disp, dict) and disp.get("attached_pic") == 1
+
+    videos = [s for s in streams if s.get("codec_type") == "video" and not is_picture(s)]
+    if not videos:
+        what = "an audio file" if has_audio else "a file"
+        raise _bad(f"This is {what} without any video track.", code="no_video_stream")
+    v = videos[0]
+
+    index = _as_int(v.get("index"))
+    codec = v.get("codec_name")
+    pix_fmt = v.get("pix_fmt")
+    width, height = _as_int(v.get("width")), _as_int(v.get("height"))
+    if index is None:
+        raise _bad("The video track could not be read.")
+    if not isinstance(codec, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,32}", codec):
+        raise _bad("The video uses an unknown or unsupported codec.", code="unsupported_codec")
+    if not width or not height or width <= 0 or height <= 0:
+        raise _bad("The video's dimensions could not be determined.")
+    if not isinstance(pix_fmt, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,32}", pix_fmt):
+        raise _bad("The video's pixel format could not be determined; the file may be damaged.")
+
+    duration = _as_float(v.get("duration"))
+    if duration is None or duration <= 0:
+        duration = _as_float(fmt.get("duration"))
+    if duration is None or duration <= 0:
+        raise _bad("The video has no duration; the file may be damaged or contain a single image.")
+
+    frame_count = _as_int(v.get("nb_frames"))
+    fps = _parse_rate(v.get("avg_frame_rate")) or _parse_rate(v.get("r_frame_rate"))
+    if fps is None and frame_count:
+        fps = frame_count / duration
+        fps = fps if 0.0 < fps <= _MAX_FPS else None
+    if fps is None:
+        raise _bad("The video's frame rate could not be determined.")
+
+    return VideoInfo(
+        duration_s=duration,
+        width=width,
+        height=height,
+        fps=fps,
+        codec=codec,
+        pix_fmt=pix_fmt,
+        bytes=size,
+        container=container,
+        has_audio=has_audio,
+        frame_count=frame_count,
+        stream_index=index,
+    )
+
+
+def probe(path: PathLike, tools: Tools = Tools()) -> VideoInfo:
+    """Describe a video file. Raises InvalidVideo / FFmpegUnavailable / FFmpegFailed (timeout)."""
+    size = _regular_file_size(path)
+    proc = _run(probe_argv(path, tools), tools.probe_timeout_s, "ffprobe", check=False)
+    if proc.returncode != 0:
+        raise _probe_failure(path, proc.stderr)
+    try:
+        data = json.loads(proc.stdout.decode("utf-8", errors="replace"))
+    except ValueError as exc:
+        raise _bad("The video's description could not be read.") from exc
+    return _info_from_probe(data, size)
+
+
+def validate(path: PathLike, limits: MediaLimits = MediaLimits(), tools: Tools = Tools()) -> VideoInfo:
+    """Size check (by os.stat, before running anything), then probe, then the limits."""
+    size = _regular_file_size(path)
+    if size > limits.max_bytes:
+        raise InvalidVideo(
+            f"The file is {_mib(size)}; the maximum is {_mib(limits.max_bytes)}.", code="too_large"
+        )
+    info = probe(path, tools)
+    if info.duration_s < limits.min_duration_s:
+        raise InvalidVideo(
+            f"The video lasts {info.duration_s:.2f} s; the minimum is {limits.min_duration_s:g} s.",
+            code="too_short",
+        )
+    if info.duration_s > limits.max_duration_s:
+        raise InvalidVideo(
+            f"The video lasts {info.duration_s:.1f} s; the maximum is {limits.max_duration_s:g} s.",
+            code="too_long",
+        )
+    if info.width > limits.max_width or info.height > limits.max_height:
+        raise InvalidVideo(
+            f"The video is {info.width}x{info.height}; the maximum is "
+            f"{limits.max_width}x{limits.max_height}.",
+            code="resolution_too_large",
+        )
+    if min(info.width, info.height) < limits.min_side:
+        raise InvalidVideo(
+            f"The video is {info.width}x{info.height}; each side must be at least "
+            f"{limits.min_side} pixels.",
+            code="resolution_too_small",
+        )
+    return info
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _ffmpeg_failure(src: PathLike, what: str, proc: subprocess.CompletedProcess[bytes]) -> MediaError:
+    """Non-zero exit of a processing step: the input's fault (InvalidVideo) when ffmpeg says
+    so in a way we recognise, FFmpegFailed with the stderr tail otherwise."""
+    text = proc.stderr.decode("utf-8", errors="replace")
+    tail = _stderr_tail(text)
+    if "Format not on whitelist" in text or "moov atom not found" in text:
+        return _probe_failure(src, proc.stderr)
+    if re.search(r"Invalid data found when processing input|Error while decoding|corrupt input packet", text):
+        return InvalidVideo(
+            "The video could not be decoded; the file is damaged.", code="decode_failed", detail=tail
+        )
+    return FFmpegFailed(f"{what} failed (exit status {proc.returncode}):\n{tail}", detail=tail)
+
+
+def _temp_beside(dest: PathLike) -> Path:
+    """An unused hidden name in dest's directory (same filesystem, so os.replace is atomic)."""
+    d = Path(_abs(dest))
+    if not d.parent.is_dir():
+        raise FileNotFoundError(f"destination directory does not exist: {d.parent}")
+    return d.with_name(f".{d.name}.{secrets.token_hex(8)}.tmp")
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def make_web_rendition(
+    src: PathLike,
+    dest: PathLike,
+    *,
+    tools: Tools = Tools(),
+    max_height: int = 1080,
+    source: VideoInfo | None = None,
+) -> VideoInfo:
+    """Write the blind web rendition of `src` to `dest` and return its VideoInfo.
+
+    H.264 (libx264, veryfast, crf 23), yuv420p, even dimensions with height <= max_height,
+    fps capped at 30, no audio, +faststart, and nothing that identifies the source or the
+    encoder: container/stream metadata and chapters dropped, bitexact muxing, x264's SEI
+    options string removed. Written to a temporary name next to `dest`, then os.replace()d;
+    on any failure nothing is left behind.
+
+    `source` may pass the VideoInfo that `validate`/`probe` returned for `src` to skip
+    probing it again. Raises InvalidVideo ("decode_failed" when `src` cannot be decoded to the
+    end), FFmpegFailed, FFmpegUnavailable.
+    """
+    src_info = source if source is not None else probe(src, tools)
+    tmp = _temp_beside(dest)
+    try:
+        argv = web_rendition_argv(
+            src,
+            tmp,
+            fps=src_info.fps,
+            stream_index=src_info.stream_index,
+            max_height=max_height,
+            tools=tools,
+        )
+        what = "ffmpeg (web rendition)"
+        proc = _run(argv, tools.transcode_timeout_s, what, check=False)
+        if proc.returncode != 0:
+            raise _ffmpeg_failure(src, what, proc)
+        try:
+            out = probe(tmp, tools)
+        except InvalidVideo as exc:
+            raise InvalidVideo(
+                "The video could not be decoded (no frames came out); the file is damaged.",
+                code="decode_failed",
+                detail=_stderr_tail(proc.stderr) or exc.detail,
+            ) from exc
+        if not out.frame_count or out.duration_s < _MIN_RENDITION_RATIO * src_info.duration_s:
+            raise InvalidVideo(
+                f"Only {out.duration_s:.2f} s of the video's {src_info.duration_s:.2f} s could be "
+                "decoded; the file is truncated or damaged.",
+                code="decode_failed",
+                detail=_stderr_tail(proc.stderr),
+            )
+        os.replace(tmp, _abs(dest))
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return out
+
+
+def make_poster(
+    src: PathLike,
+    dest: PathLike,
+    *,
+    at_s: float,
+    width: int = 640,
+    tools: Tools = Tools(),
+    source: VideoInfo | None = None,
+) -> tuple[int, int]:
+    """Write a JPEG (quality 85, no EXIF) of the frame at min(at_s, duration/2), `width`
+    pixels wide, to `dest`. Returns (width, height). `source` as for make_web_rendition."""
+    from PIL import Image  # local: only the poster step needs Pillow
+
+    if width < 1:
+        raise ValueError("width must be >= 1")
+    info = source if source is not None else probe(src, tools)
+    t = at_s if isinstance(at_s, (int, float)) and math.isfinite(at_s) else 0.0
+    t = max(0.0, min(float(t), info.duration_s / 2))
+    argv = poster_argv(src, at_s=t, stream_index=info.stream_index, tools=tools)
+    what = "ffmpeg (poster frame)"
+    proc = _run(argv, tools.transcode_timeout_s, what, check=False)
+    if proc.returncode != 0:
+        raise _ffmpeg_failure(src, what, proc)
+    if not proc.stdout:
+        raise InvalidVideo(
+            "No frame could be decoded for the poster; the file is damaged.",
+            code="decode_failed",
+            detail=_stderr_tail(proc.stderr),
+        )
+    try:
+        with Image.open(io.BytesIO(proc.stdout), formats=["PNG"]) as im:
+            im.load()
+            frame = im.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise FFmpegFailed(
+            "ffmpeg (poster frame) produced an unreadable image.", detail=str(exc)
+        ) from exc
+    w, h = frame.size
+    size = (width, max(1, round(h * width / w)))
+    poster = frame.resize(size, Image.Resampling.LANCZOS)
+    poster.info = {}  # carry nothing over (icc profile, comments): just pixels
+
+    tmp = _temp_beside(dest)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as f:
+            poster.save(f, format="JPEG", quality=85)
+        os.replace(tmp, _abs(dest))
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return size
+
+
+def sha256_file(path: PathLike) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    buf = bytearray(1024 * 1024)
+    view = memoryview(buf)
+    with open(_abs(path), "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()
