@@ -6,13 +6,14 @@ For each synthetic source (testsrc2: 512x288 24 fps 4 s, and 1280x720 30 fps 8 s
 
 * pipeline: validate() + make_web_rendition(source=info) + make_poster(source=info)
   + sha256_file() of source and rendition, i.e. what the worker does;
-* baseline: the SAME argv (from media.probe_argv / web_rendition_argv / poster_argv) run
-  directly with subprocess.run, a minimal json parse of ffprobe's output, the same Pillow
+* baseline: the SAME argv (from media.probe_argv / web_rendition_argv / poster_argv, and the
+  probe of the finished rendition) run directly with subprocess.run, a minimal json parse of
+  ffprobe's output, the same Pillow
   resize + JPEG save for the poster (ffmpeg gives a full-size PNG in both cases), written
   straight to the final paths, and hashlib.sha256 over both files read whole.
 
-The pipeline's extra work is its safety: os.stat checks, defensive parsing, probing the
-rendition afterwards (truncation check), temp file + os.replace. Median of 5 interleaved runs
+The pipeline's extra work is its safety: os.stat checks, defensive parsing and limits,
+temp file + os.replace. Median of 5 interleaved runs
 after one warm-up run each.
 """
 
@@ -80,6 +81,9 @@ def baseline(src: Path, out_dir: Path, tools: media.Tools) -> None:
     rendition = out_dir / "web_direct.mp4"
     argv = media.web_rendition_argv(src, rendition, fps=int(num) / int(den), stream_index=video["index"], tools=tools)
     subprocess.run(argv, capture_output=True, check=True, timeout=tools.transcode_timeout_s)
+    # The pipeline probes its rendition too (to catch truncated sources): the same command here.
+    subprocess.run(media.probe_argv(rendition, tools), capture_output=True, check=True,
+                   timeout=tools.probe_timeout_s)
 
     argv = media.poster_argv(src, at_s=min(POSTER_AT_S, duration / 2), stream_index=video["index"], tools=tools)
     png = subprocess.run(argv, capture_output=True, check=True, timeout=tools.transcode_timeout_s).stdout

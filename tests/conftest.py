@@ -3,6 +3,8 @@ import pytest
 
 def pytest_configure(config):
     """Tests serve static files straight from the source folders: no collectstatic, no manifest."""
+    if not config.pluginmanager.has_plugin("django"):
+        return
     from django.conf import settings
 
     settings.STORAGES = {**settings.STORAGES,

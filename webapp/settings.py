@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "webapp.catalog",
     "webapp.studio",
+    "webapp.arena",
 ]
 
 MIDDLEWARE = [
@@ -217,12 +218,31 @@ MEDIA_MAX_BYTES = env_number("MEDIA_MAX_BYTES", 500 * 1024 * 1024)
 MEDIA_MAX_DURATION_S = env_number("MEDIA_MAX_DURATION_S", 120.0, float)
 MEDIA_MAX_SIDE = env_number("MEDIA_MAX_SIDE", 4096)
 RENDITION_MAX_HEIGHT = env_number("RENDITION_MAX_HEIGHT", 1080)
+# Blind renditions are padded to a multiple of this many bytes so a file's size does not
+# betray its model (0 turns padding off).
+BLIND_SIZE_BUCKET_BYTES = env_number("BLIND_SIZE_BUCKET_BYTES", 512 * 1024)
+
+# --- Arena -----------------------------------------------------------------------------------
+# Votes a voter (session) and an IP may cast per minute before getting a 429.
+VOTE_RATE_PER_MINUTE = env_number("VOTE_RATE_PER_MINUTE", 20)
+VOTE_RATE_PER_IP_PER_MINUTE = env_number("VOTE_RATE_PER_IP_PER_MINUTE", 120)
+# How long a served battle can still be voted on.
+BATTLE_MAX_AGE_S = env_number("BATTLE_MAX_AGE_S", 6 * 3600)
+# A model is listed once it has this many counted votes, marked preliminary below the second.
+LEADERBOARD_MIN_VOTES = env_number("LEADERBOARD_MIN_VOTES", 10)
+LEADERBOARD_PRELIMINARY_BELOW = env_number("LEADERBOARD_PRELIMINARY_BELOW", 100)
+RATING_BOOTSTRAP_ROUNDS = env_number("RATING_BOOTSTRAP_ROUNDS", 1000)
+RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
+# Behind a proxy that sets X-Forwarded-For (nginx in docker-compose), take the client from it.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 
 # --- Misc -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if REDIS_URL
+                  else "django.contrib.sessions.backends.db")
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None

@@ -26,3 +26,10 @@ def process_clip(self, job_id: int) -> None:
 @shared_task(name="workers.tasks.reap_stale_jobs")
 def reap_stale_jobs() -> dict:
     return jobs.reap_stale_jobs()
+
+
+@shared_task(name="workers.tasks.recompute_ratings")
+def recompute_ratings() -> int:
+    from webapp.arena.services import board
+
+    return board.recompute_all()

@@ -1,7 +1,8 @@
-"""The procedural demo backend (workers/backends/demo.py): pure Python + ffmpeg, no Django.
+"""The procedural demo backend (workers/backends/demo/): pure Python + ffmpeg, no Django.
 
 Run with `pytest tests/unit/test_demo_backend.py -p no:django`; nothing here needs settings
-or a database. Clips are small and short so the whole file runs in a few seconds.
+or a database (the demo presets are read straight from the catalog's JSON file). Clips are
+small and short so the whole file runs in a few seconds.
 """
 
 from __future__ import annotations
@@ -17,8 +18,19 @@ import numpy as np
 import pytest
 
 from workers.backends.base import GenerationRequest, GenerationTimeout, PermanentError
-from workers.backends.demo import DEMO_PRESETS, ProceduralDemoBackend
+from workers.backends.demo import ProceduralDemoBackend
 from workers.backends.registry import backend_class
+
+CATALOG_JSON = Path(__file__).resolve().parents[2] / "webapp/catalog/data/catalog.json"
+
+
+def demo_presets() -> dict[str, dict]:
+    """Catalog slug -> backend_params for the models whose backend_key is "demo"."""
+    models = json.loads(CATALOG_JSON.read_text(encoding="utf-8"))["models"]
+    return {m["slug"]: m["backend_params"] for m in models if m.get("backend_key") == "demo"}
+
+
+DEMO_PRESETS = demo_presets()
 
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,

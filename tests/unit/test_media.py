@@ -493,3 +493,15 @@ def test_ffmpeg_itself_refuses_other_demuxers(videos, tmp_path):
         with pytest.raises(InvalidVideo):
             media.make_poster(videos[name], tmp_path / f"{name}.jpg", at_s=0.5, source=good)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_padding_to_a_size_bucket_keeps_the_video_intact(tmp_path, videos):
+    padded = tmp_path / "padded.mp4"
+    shutil.copy(videos["fast_start"], padded)
+    before = media.probe(padded)
+    size = media.pad_mp4_to_multiple(padded, 64 * 1024)
+    assert size == padded.stat().st_size and size % (64 * 1024) == 0
+    after = media.probe(padded)
+    assert (after.duration_s, after.width, after.height, after.frame_count) == (
+        before.duration_s, before.width, before.height, before.frame_count)
+    assert media.pad_mp4_to_multiple(padded, 64 * 1024) == size  # already a multiple: unchanged

@@ -16,12 +16,14 @@ class VideoModel(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     display_name = models.CharField(max_length=120)
     vendor = models.CharField(max_length=120)
-    backend_key = models.CharField(max_length=64, choices=backend_choices)
+    # Blank for models known only from imported votes: they cannot generate here.
+    backend_key = models.CharField(max_length=64, choices=backend_choices, blank=True)
     backend_params = models.JSONField(default=dict, blank=True)
     description = models.TextField(blank=True)
     is_procedural_demo = models.BooleanField(
         default=False, help_text="Procedural demo renderer, not a neural video model; labelled as such everywhere.")
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True, help_text="accepts new prompts")
+    in_arena = models.BooleanField(default=True, help_text="appears in battles and on the leaderboard")
     max_duration_s = models.FloatField(default=10.0)
     supported_aspect_ratios = models.JSONField(default=list, blank=True,
                                                help_text='e.g. ["16:9", "9:16", "1:1"]; empty means all')

@@ -19,6 +19,7 @@ from webapp.catalog.models import VideoModel
 from .models import Prompt
 from .presenters import jobs_of, prompt_dict
 from .services.submission import PromptInput, SubmissionError, submit_prompt
+from .signals import named_results_viewed
 
 def allow(*methods: str):
     """Like require_http_methods, but the 405 is a JSON error like every other."""
@@ -70,6 +71,7 @@ def prompts(request):
             source=Prompt.Source.API)
     except SubmissionError as exc:
         return error(422, exc.code, exc.message, exc.field)
+    named_results_viewed.send(sender=prompts, request=request, prompts=[prompt])
     response = JsonResponse(prompt_dict(prompt, jobs_of(prompt)), status=201)
     response["Location"] = request.build_absolute_uri(f"/api/v1/prompts/{prompt.public_id}")
     return response
@@ -83,6 +85,7 @@ def _list_prompts(request):
     if int(page_number) > max(paginator.num_pages, 1):
         return error(404, "page_out_of_range", f"there are {paginator.num_pages} pages")
     page = paginator.page(int(page_number))
+    named_results_viewed.send(sender=_list_prompts, request=request, prompts=list(page))
     return JsonResponse({
         "count": paginator.count, "page": page.number, "pages": paginator.num_pages,
         "results": [prompt_dict(p, sorted(p.jobs.all(), key=lambda j: j.model.display_name)) for p in page],
@@ -94,6 +97,7 @@ def prompt_detail(request, public_id: str):
     prompt = Prompt.objects.filter(public_id=public_id).first()
     if prompt is None:
         return error(404, "not_found", "No prompt has that id.")
+    named_results_viewed.send(sender=prompt_detail, request=request, prompts=[prompt])
     return JsonResponse(prompt_dict(prompt, jobs_of(prompt)))
 
 

@@ -70,14 +70,14 @@ def _file_range(fh, first: int, last: int):
 def serve_media(request, path: str):
     if not PUBLIC_MEDIA.match(path) or not default_storage.exists(path):
         raise Http404("no such media")
+    try:
+        local = default_storage.path(path)
+    except NotImplementedError:  # S3-style storage serves its own bytes
+        return HttpResponseRedirect(default_storage.url(path))
     if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
         response = HttpResponse(content_type=_content_type(path))
         response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + path
         return response
-    try:
-        local = default_storage.path(path)
-    except NotImplementedError:
-        return HttpResponseRedirect(default_storage.url(path))
 
     stat = os.stat(local)
     size = stat.st_size

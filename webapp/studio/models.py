@@ -13,6 +13,12 @@ class Prompt(models.Model):
         WEB = "web", "Web form"
         API = "api", "JSON API"
         SEED = "seed", "Demo content"
+        SUITE = "suite", "Prompt suite"
+
+    class Pool(models.TextChoices):
+        # Suite prompts run with fixed settings and alone feed the official leaderboard.
+        OFFICIAL = "official", "Official (prompt suite)"
+        COMMUNITY = "community", "Community (user prompts)"
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     text = models.TextField()
@@ -21,6 +27,8 @@ class Prompt(models.Model):
     duration_s = models.FloatField()
     aspect_ratio = models.CharField(max_length=8)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    pool = models.CharField(max_length=16, choices=Pool.choices, default=Pool.COMMUNITY, db_index=True)
+    category = models.CharField(max_length=48, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

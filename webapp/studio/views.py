@@ -14,6 +14,7 @@ from .forms import PromptForm
 from .models import Clip, GenerationJob, Prompt
 from .presenters import jobs_of
 from .services.submission import PromptInput, SubmissionError, submit_prompt
+from .signals import named_results_viewed
 
 GALLERY_PAGE_SIZE = 12
 # htmx stops polling an element when the response status is 286.
@@ -58,6 +59,7 @@ def _prompt_or_404(public_id: str) -> Prompt:
 @require_GET
 def prompt_page(request, public_id: str):
     prompt = _prompt_or_404(public_id)
+    named_results_viewed.send(sender=prompt_page, request=request, prompts=[prompt])
     return render(request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt)})
 
 

@@ -184,6 +184,7 @@ def _make_clip(job: GenerationJob) -> None:
         web_path, poster_path = workdir / "web.mp4", workdir / "poster.jpg"
         web = media.make_web_rendition(source, web_path, tools=tools, max_height=settings.RENDITION_MAX_HEIGHT)
         media.make_poster(web_path, poster_path, at_s=min(1.0, web.duration_s / 2), tools=tools)
+        web_bytes = media.pad_mp4_to_multiple(web_path, settings.BLIND_SIZE_BUCKET_BYTES)
         sha_original, sha_web = media.sha256_file(source), media.sha256_file(web_path)
         stored: list[str] = []
         try:
@@ -197,7 +198,7 @@ def _make_clip(job: GenerationJob) -> None:
                 Clip.objects.create(
                     job=job, original=job.original.name, web=stored[0], poster=stored[1],
                     sha256_original=sha_original, sha256_web=sha_web, duration_s=web.duration_s,
-                    width=web.width, height=web.height, fps=web.fps, codec=web.codec, bytes=web.bytes,
+                    width=web.width, height=web.height, fps=web.fps, codec=web.codec, bytes=web_bytes,
                     original_bytes=original.bytes, original_codec=original.codec)
                 jobs.finish(job, JobState.SUCCEEDED)
         except _LostJob:

@@ -1,0 +1,58 @@
+# Screentest: one image for every app process (web, Celery workers, beat).
+#   docker build -t screentest:local .                      # add --build-arg EXTRAS=s3 for S3 media
+# docker-compose.yml builds it and chooses the process with `command:`. The default command
+# serves the site with gunicorn; docker/web.sh (what compose runs) migrates first.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# ffmpeg/ffprobe for the media pipeline; DejaVu so ffmpeg text filters (drawtext) find a font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app
+
+WORKDIR /app
+
+# Dependencies first, from pyproject.toml alone, so editing the code does not reinstall them.
+# pyproject.toml declares `packages = []`: `pip install .` installs the pinned dependencies and
+# no code; the code runs from /app (PYTHONPATH below), as `python manage.py` does locally.
+ARG EXTRAS=""
+COPY pyproject.toml ./
+RUN if [ -n "$EXTRAS" ]; then spec=".[$EXTRAS]"; else spec="."; fi \
+    && pip install "$spec" \
+    && rm -rf build ./*.egg-info
+
+# The source, read-only for the app user. Listed, not `COPY . .`, which would bring .venv, var/,
+# .git and caches along.
+COPY manage.py ./
+COPY webapp ./webapp
+COPY workers ./workers
+COPY templates ./templates
+COPY static ./static
+COPY docker ./docker
+
+# Writable places, owned by the app user. Named volumes mounted on /data/media and
+# /app/staticfiles start with this ownership.
+ENV PYTHONPATH=/app \
+    DATA_DIR=/data \
+    MEDIA_ROOT=/data/media \
+    WORK_DIR=/data/work \
+    STATIC_ROOT=/app/staticfiles
+RUN mkdir -p /data/media /data/work /app/staticfiles \
+    && chown -R app:app /data /app/staticfiles \
+    && chmod 0755 /app/docker/*.sh
+
+USER app
+
+# Collect (hash + compress) static files into the image; the key is a throwaway, settings need one.
+RUN SECRET_KEY=collectstatic-build-only python manage.py collectstatic --noinput
+
+EXPOSE 8000
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
+CMD ["gunicorn", "webapp.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

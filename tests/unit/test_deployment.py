@@ -1,0 +1,673 @@
+"""The deployment files (Dockerfile, docker-compose.yml, docker/, .env.example) checked against
+the code they run. Pure: files are parsed (settings.py with `ast`, never imported), nothing
+touches Django, a database or a Docker engine.
+
+The last test also validates docker-compose.yml with a real Compose binary when one is
+available: $COMPOSE_BIN (e.g. "docker compose"), .cache/compose/docker-compose (fetched by
+scripts/get-compose.sh), `docker compose` or `docker-compose`. Without one it skips, unless
+SCREENTEST_REQUIRE_COMPOSE=1 (set it in CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import json
+import os
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = ROOT / "webapp" / "settings.py"
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+NGINX_CONF = ROOT / "docker" / "nginx.conf"
+ENV_EXAMPLE = ROOT / ".env.example"
+
+APP_SERVICES = ("web", "worker-generate", "worker-media", "beat")
+WORKER_SERVICES = ("worker-generate", "worker-media")
+REQUIRED_SERVICES = {"postgres", "redis", *APP_SERVICES, "nginx"}
+# Read by a tool in the image rather than by our code.
+READ_BY_TOOLS = {"WEB_CONCURRENCY"}  # gunicorn's worker count
+# Where the Dockerfile puts the project (WORKDIR, COPY destinations).
+APP_DIR = "/app"
+
+
+# --- parsing helpers --------------------------------------------------------------------------
+
+@functools.cache
+def settings_tree() -> ast.Module:
+    return ast.parse(SETTINGS.read_text(), filename=str(SETTINGS))
+
+
+def settings_value_node(name: str) -> ast.expr:
+    for node in settings_tree().body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return node.value
+    raise AssertionError(f"webapp/settings.py no longer assigns {name}")
+
+
+def settings_literal(name: str):
+    return ast.literal_eval(settings_value_node(name))
+
+
+@functools.cache
+def settings_env_reads() -> dict[str, str]:
+    """Every environment variable settings.py reads -> the function reading it. Catches the
+    env*() helpers (env, env_bool, env_number, env_list, env_secret and any new env_* one)
+    and direct os.environ / os.getenv reads, when the name is a string literal."""
+    reads: dict[str, str] = {}
+    for node in ast.walk(settings_tree()):
+        if isinstance(node, ast.Call) and node.args:
+            first = node.args[0]
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                continue
+            func = ast.unparse(node.func)
+            if re.fullmatch(r"env\w*", func) or func in ("os.environ.get", "os.getenv", "environ.get"):
+                reads[first.value] = func
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) in ("os.environ", "environ"):
+            if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                reads[node.slice.value] = "os.environ[]"
+    return reads
+
+
+def secret_vars() -> set[str]:
+    """Variables read through env_secret(), which also accepts NAME_FILE (docker secrets)."""
+    return {name for name, func in settings_env_reads().items() if func == "env_secret"}
+
+
+def beat_tasks() -> list[tuple[str, str | None]]:
+    """(task name, explicit queue or None) for each CELERY_BEAT_SCHEDULE entry."""
+    schedule = settings_value_node("CELERY_BEAT_SCHEDULE")
+    assert isinstance(schedule, ast.Dict)
+    found = []
+    for entry in schedule.values:
+        assert isinstance(entry, ast.Dict)
+        fields = {ast.literal_eval(k): v for k, v in zip(entry.keys, entry.values)}
+        queue = None
+        if "options" in fields:
+            queue = ast.literal_eval(fields["options"]).get("queue")
+        found.append((ast.literal_eval(fields["task"]), queue))
+    return found
+
+
+def module_file(dotted: str) -> Path:
+    path = ROOT.joinpath(*dotted.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def module_defines(dotted: str, attr: str) -> bool:
+    path = module_file(dotted)
+    if not path.is_file():
+        return False
+    for node in ast.parse(path.read_text()).body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == attr:
+            return True
+        if any(isinstance(t, ast.Name) and t.id == attr for t in targets):
+            return True
+    return False
+
+
+def task_names() -> set[str]:
+    """Names given to @shared_task / @app.task in workers/tasks.py."""
+    names = set()
+    for node in ast.walk(ast.parse((ROOT / "workers" / "tasks.py").read_text())):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).endswith(("shared_task", "task")):
+            for kw in node.keywords:
+                if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+                    names.add(kw.value.value)
+    return names
+
+
+@functools.cache
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def services() -> dict:
+    return compose()["services"]
+
+
+def argv(value) -> list[str]:
+    if value is None:
+        return []
+    return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+
+
+def option(args: list[str], *names: str) -> str | None:
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                return args[i + 1]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def environment(service: str) -> dict[str, str]:
+    env = services()[service].get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {k: "" if v is None else str(v) for k, v in env.items()}
+
+
+INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
+
+
+def resolve_defaults(value: str) -> str:
+    """What Compose makes of ${VAR-default} / ${VAR:-default} when VAR is unset."""
+    def default(match):
+        op, rest = match.group(2), match.group(3)
+        if op in ("-", ":-"):
+            return rest
+        raise AssertionError(f"{match.group(0)}: no default; `docker compose config` would need it set")
+    return INTERPOLATION.sub(default, value).replace("$$", "$")
+
+
+def compose_interpolated_names() -> set[str]:
+    return {m.group(1) for m in INTERPOLATION.finditer(COMPOSE_FILE.read_text())}
+
+
+def volume_mounts(service: str) -> list[tuple[str, str, bool]]:
+    """(source, target, read_only) of each short-syntax or long-syntax volume."""
+    mounts = []
+    for item in services()[service].get("volumes") or []:
+        if isinstance(item, str):
+            parts = item.split(":")
+            mounts.append((parts[0], parts[1], len(parts) > 2 and "ro" in parts[2].split(",")))
+        else:
+            mounts.append((item.get("source", ""), item["target"], bool(item.get("read_only"))))
+    return mounts
+
+
+def mount_of(service: str, target: str) -> tuple[str, bool] | None:
+    for source, tgt, ro in volume_mounts(service):
+        if tgt.rstrip("/") == target.rstrip("/"):
+            return source, ro
+    return None
+
+
+def target_of(service: str, source: str) -> str | None:
+    for src, target, _ in volume_mounts(service):
+        if src == source:
+            return target
+    return None
+
+
+@functools.cache
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    instructions, current = [], ""
+    for line in DOCKERFILE.read_text().splitlines():
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if current and stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        current += stripped
+        keyword, _, rest = current.partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+        current = ""
+    return instructions
+
+
+def dockerfile_exec_form(keyword: str) -> list[str]:
+    values = [rest for kw, rest in dockerfile() if kw == keyword]
+    assert values, f"Dockerfile has no {keyword}"
+    return argv(json.loads(values[-1]) if values[-1].startswith("[") else values[-1])
+
+
+def in_repo(container_path: str) -> Path | None:
+    """The repository file the image puts at `container_path` (its code lives at /app)."""
+    if container_path.startswith(APP_DIR + "/"):
+        return ROOT / container_path[len(APP_DIR) + 1:]
+    return None
+
+
+def scripts_run() -> list[Path]:
+    """Repository files executed by the containers: the entry point and command programs."""
+    programs = [dockerfile_exec_form("ENTRYPOINT")[0], dockerfile_exec_form("CMD")[0]]
+    programs += [argv(s["command"])[0] for s in services().values() if s.get("command")]
+    return [path for path in map(in_repo, programs) if path is not None]
+
+
+NGINX_TOKEN = re.compile(r"#[^\n]*|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[{};]|[^\s{};\"']+")
+
+
+def parse_nginx(text: str):
+    """nginx config -> list of (directive, args, children or None)."""
+    tokens = [t for t in NGINX_TOKEN.findall(text) if not t.startswith("#")]
+
+    def block(i: int):
+        out, words = [], []
+        while i < len(tokens):
+            token = tokens[i]
+            if token == ";":
+                out.append((words[0], words[1:], None))
+                words = []
+            elif token == "{":
+                children, i = block(i + 1)
+                out.append((words[0], words[1:], children))
+                words = []
+            elif token == "}":
+                return out, i
+            else:
+                words.append(token[1:-1] if token[:1] in "\"'" else token)
+            i += 1
+        assert not words, f"unterminated directive {words}"
+        return out, i
+
+    return block(0)[0]
+
+
+@functools.cache
+def nginx_locations() -> dict[str, list]:
+    servers = [children for name, _, children in parse_nginx(NGINX_CONF.read_text()) if name == "server"]
+    assert len(servers) == 1, "docker/nginx.conf should hold one server block"
+    return {args[-1]: children for name, args, children in servers[0] if name == "location"}
+
+
+def directive(children, name: str) -> list[list[str]]:
+    return [args for n, args, _ in children if n == name]
+
+
+@functools.cache
+def env_example_names() -> list[str]:
+    """Variable names assigned in .env.example, commented out or not, in order."""
+    return [m.group(1) for m in re.finditer(r"^#?[ \t]*([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), re.M)]
+
+
+def vars_read_by_scripts() -> set[str]:
+    names = set()
+    for script in (ROOT / "docker").glob("*.sh"):
+        text = script.read_text()
+        names |= set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text))
+        names |= set(re.findall(r"os\.environ(?:\.get)?[(\[]\s*[\"']([A-Z][A-Z0-9_]*)", text))
+    return names
+
+
+# --- compose: services, image, commands ---------------------------------------------------------
+
+def test_required_services_exist():
+    assert "version" not in compose(), "the Compose spec has no `version:` key"
+    assert REQUIRED_SERVICES <= set(services()), f"missing: {REQUIRED_SERVICES - set(services())}"
+
+
+def test_app_services_share_one_image_built_from_the_dockerfile():
+    builds = {json.dumps(services()[s].get("build"), sort_keys=True) for s in APP_SERVICES}
+    images = {services()[s].get("image") for s in APP_SERVICES}
+    assert len(builds) == 1 and len(images) == 1, (builds, images)
+    build = services()["web"]["build"]
+    context = build if isinstance(build, str) else build.get("context", ".")
+    dockerfile_name = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+    assert (ROOT / context).resolve() == ROOT
+    assert (ROOT / context / dockerfile_name).resolve() == DOCKERFILE
+    if not isinstance(build, str):
+        declared = {rest.split("=")[0] for kw, rest in dockerfile() if kw == "ARG"}
+        assert set(build.get("args") or {}) <= declared, "build args the Dockerfile does not declare"
+
+
+def test_images_are_pinned():
+    for name, service in services().items():
+        image = service.get("image")
+        assert image or service.get("build"), f"{name} has neither image nor build"
+        if image:
+            ref = image.split("@")[0]
+            tag = ref.rsplit(":", 1)[1] if ":" in ref.rsplit("/", 1)[-1] else None
+            assert tag and tag != "latest", f"{name}: pin a tag instead of {image!r}"
+    for keyword, rest in dockerfile():
+        if keyword == "FROM":
+            base = rest.split()[0]
+            assert ":" in base and not base.endswith(":latest"), f"Dockerfile FROM {base}: pin a tag"
+
+
+def test_every_service_restarts_unless_stopped():
+    for name, service in services().items():
+        assert service.get("restart") == "unless-stopped", name
+
+
+def test_workers_consume_the_queues_settings_route_to():
+    routes = settings_literal("CELERY_TASK_ROUTES")
+    default_queue = settings_literal("CELERY_TASK_DEFAULT_QUEUE")
+    assert set(routes) <= task_names(), f"routes name tasks that do not exist: {set(routes) - task_names()}"
+
+    consumed: dict[str, set[str]] = {}
+    for name in services():
+        args = argv(services()[name].get("command"))
+        if args[:1] == ["celery"] and "worker" in args:
+            queues = option(args, "-Q", "--queues")
+            assert queues, f"{name}: a worker without -Q consumes only {default_queue!r}"
+            consumed[name] = set(queues.split(","))
+    assert set(WORKER_SERVICES) <= set(consumed)
+    everything = set().union(*consumed.values())
+
+    # Each routed task has a consumer, and the worker named after a queue takes that queue.
+    for task, route in routes.items():
+        assert route["queue"] in everything, f"nobody consumes {route['queue']!r} ({task})"
+        assert route["queue"] in consumed.get(f"worker-{route['queue']}", set()), \
+            f"worker-{route['queue']} should consume {route['queue']!r}"
+    # Beat's tasks go where their options or routes say, else to the default queue.
+    for task, queue in beat_tasks():
+        queue = queue or routes.get(task, {}).get("queue") or default_queue
+        assert queue in everything, f"beat sends {task} to {queue!r}, which no worker consumes"
+    # No worker listens on a queue nothing sends to (a typo there would leave a pool idle).
+    known = {route["queue"] for route in routes.values()} | {default_queue}
+    assert everything <= known, f"queues nobody routes to: {everything - known}"
+
+
+def test_celery_commands_point_at_the_app_and_worker_healthchecks_ping_their_node():
+    for name, service in services().items():
+        args = argv(service.get("command"))
+        if args[:1] != ["celery"]:
+            continue
+        module = option(args, "-A", "--app")
+        assert module and module_defines(module, "app"), f"{name}: {module} must define `app`"
+        if "worker" in args:
+            node = option(args, "-n", "--hostname")
+            assert node and node.endswith("@%h"), f"{name}: name the node <queue>@%h, got {node!r}"
+            test = " ".join(argv(service["healthcheck"]["test"]))
+            assert "inspect ping" in test and f"-d {node[:-2]}$$HOSTNAME" in test, (name, test)
+            assert service["healthcheck"].get("timeout"), f"{name}: inspect ping needs a timeout"
+        if "beat" in args:
+            schedule = option(args, "-s", "--schedule")
+            assert schedule and schedule.startswith("/data/"), f"beat's schedule belongs in /data: {schedule}"
+
+
+def test_web_serves_the_wsgi_application():
+    wsgi = settings_literal("WSGI_APPLICATION")  # "webapp.wsgi.application"
+    expected = "{}:{}".format(*wsgi.rsplit(".", 1))
+    web_script = in_repo(argv(services()["web"]["command"])[0])
+    assert web_script is not None and web_script.is_file()
+    sources = {"docker-compose web command": web_script.read_text(),
+               "Dockerfile CMD": " ".join(dockerfile_exec_form("CMD"))}
+    for where, text in sources.items():
+        found = re.findall(r"gunicorn\s+(?:\\\s*)?([\w.]+:\w+)", text)
+        assert found == [expected], f"{where} should run gunicorn {expected}, runs {found}"
+        module, attr = expected.split(":")
+        assert module_defines(module, attr)
+        assert re.search(r"--bind[ =]0\.0\.0\.0:8000", text), f"{where}: bind 0.0.0.0:8000 (nginx and healthcheck)"
+
+
+def test_web_script_prepares_the_database_and_static_files():
+    script = in_repo(argv(services()["web"]["command"])[0]).read_text()
+    commands = re.findall(r"python manage\.py (\w+)", script)
+    assert commands[:2] == ["migrate", "load_catalog"], commands
+    assert "collectstatic" in commands
+    django_dir = Path(importlib.util.find_spec("django").origin).parent  # locates, does not import
+    for command in commands:
+        candidates = [*django_dir.glob(f"**/management/commands/{command}.py"),
+                      *ROOT.glob(f"webapp/**/management/commands/{command}.py")]
+        assert candidates, f"no management command {command!r}"
+    assert re.search(r"^exec gunicorn", script, re.M), "exec gunicorn so it gets the stop signal"
+
+
+def test_referenced_files_exist_and_scripts_are_executable():
+    scripts = scripts_run()
+    assert ROOT / "docker" / "entrypoint.sh" in scripts and ROOT / "docker" / "web.sh" in scripts
+    for script in {*scripts, *(ROOT / "docker").glob("*.sh")}:
+        assert script.is_file(), f"{script} is run but missing"
+        mode = script.stat().st_mode
+        assert mode & stat.S_IXUSR and mode & stat.S_IXOTH, f"chmod +x {script.relative_to(ROOT)}"
+        text = script.read_text()
+        assert text.startswith("#!/usr/bin/env bash\n") or text.startswith("#!/bin/bash\n"), script
+        assert re.search(r"^set -euo pipefail$", text, re.M), f"{script.name}: set -euo pipefail"
+        if shutil.which("bash"):
+            check = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+            assert check.returncode == 0, check.stderr
+    # The entry point hands over with exec, or signals never reach the command.
+    assert re.search(r'^exec "\$@"$', (ROOT / "docker" / "entrypoint.sh").read_text(), re.M)
+
+    for name, service in services().items():
+        for source, _, _ in volume_mounts(name):
+            if source.startswith((".", "/")):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+        env_files = service.get("env_file") or []
+        for env_file in [env_files] if isinstance(env_files, str) else env_files:
+            path = env_file if isinstance(env_file, str) else env_file["path"]
+            # .env is the operator's copy of .env.example and never committed.
+            assert (ROOT / path).is_file() or (path == ".env" and ENV_EXAMPLE.is_file()), path
+
+
+def test_dockerfile_builds_a_sensible_image():
+    keywords = [kw for kw, _ in dockerfile()]
+    base = next(rest for kw, rest in dockerfile() if kw == "FROM").split()[0]
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    minor = re.search(r">=\s*(3\.\d+)", requires).group(1)
+    assert base.startswith(f"python:{minor}-slim"), f"{base} vs requires-python {requires}"
+
+    runs = " ".join(rest for kw, rest in dockerfile() if kw == "RUN")
+    assert re.search(r"apt-get install[^&]*\bffmpeg\b", runs)
+    assert re.search(r"pip install", runs)
+    assert "collectstatic --noinput" in runs and "SECRET_KEY=" in runs
+
+    users = [rest for kw, rest in dockerfile() if kw == "USER"]
+    assert users and users[-1].split(":")[0] not in ("root", "0"), "run as a non-root user"
+    assert ("WORKDIR", APP_DIR) in dockerfile()
+    assert keywords.index("USER") < max(i for i, kw in enumerate(keywords) if kw == "RUN"), \
+        "collectstatic runs as the app user, so the static files belong to it"
+
+    # Every part of the code base the app imports or reads is copied into /app.
+    copied = set()
+    for kw, rest in dockerfile():
+        if kw == "COPY":
+            *sources, _dest = [w for w in rest.split() if not w.startswith("--")]
+            copied |= {s.rstrip("/") for s in sources}
+    needed = {"manage.py", "docker", "pyproject.toml"}
+    needed |= {p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "tests"}
+    needed |= {"templates", "static"}  # TEMPLATES DIRS and STATICFILES_DIRS in settings.py
+    assert needed <= copied or "." in copied, f"not copied into the image: {needed - copied}"
+
+
+# --- compose: environment, volumes, dependencies -----------------------------------------------
+
+def test_app_services_get_the_wiring():
+    postgres = environment("postgres")
+    for name in APP_SERVICES:
+        env = {k: resolve_defaults(v) for k, v in environment(name).items()}
+        db = urlsplit(env["DATABASE_URL"])
+        assert (db.scheme, db.hostname, db.port) == ("postgres", "postgres", 5432), env["DATABASE_URL"]
+        assert (db.username, db.password, db.path.lstrip("/")) == (
+            postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"])
+        assert urlsplit(env["REDIS_URL"]).hostname == "redis"
+        for key in ("DATA_DIR", "MEDIA_ROOT", "STATIC_ROOT", "MEDIA_ACCEL_REDIRECT_PREFIX", "ALLOWED_HOSTS"):
+            assert env.get(key), f"{name}: {key} not set"
+        assert env["DATA_DIR"] == "/data" and env["MEDIA_ROOT"].startswith("/data/")
+        assert "127.0.0.1" in env["ALLOWED_HOSTS"].split(","), "the web healthcheck asks for 127.0.0.1"
+        assert env.get("REQUIRE_SECRET_KEY") == "true"
+        assert "SECRET_KEY" not in env or not env["SECRET_KEY"].startswith("dev-only")
+        # No typo can hide here: every name is one something in the image reads.
+        known = set(settings_env_reads()) | {f"{s}_FILE" for s in secret_vars()} | vars_read_by_scripts() | READ_BY_TOOLS
+        assert set(env) <= known, f"{name}: variables nothing reads: {set(env) - known}"
+
+
+def test_media_volume_is_shared_by_web_workers_and_nginx():
+    media_root = resolve_defaults(environment("web")["MEDIA_ROOT"])
+    media = mount_of("web", media_root)
+    assert media and not media[0].startswith((".", "/")), "MEDIA_ROOT must be a named volume in web"
+    volume = media[0]
+    assert volume in (compose().get("volumes") or {})
+    for name in WORKER_SERVICES:
+        assert resolve_defaults(environment(name)["MEDIA_ROOT"]) == media_root
+        assert mount_of(name, media_root) == (volume, False), f"{name} must write {volume} at {media_root}"
+    assert target_of("nginx", volume), "nginx must see the media volume"
+    assert all(ro for src, _, ro in volume_mounts("nginx") if src == volume), "nginx mounts media read-only"
+
+
+def test_dependencies_wait_for_health():
+    for name in APP_SERVICES:
+        depends = services()[name].get("depends_on") or {}
+        for dependency in ("postgres", "redis"):
+            assert depends.get(dependency, {}).get("condition") == "service_healthy", f"{name} -> {dependency}"
+    for name in (*WORKER_SERVICES, "beat", "nginx"):
+        depends = services()[name]["depends_on"]
+        assert depends["web"]["condition"] == "service_healthy", f"{name} should wait for web (migrations)"
+    for name, service in services().items():
+        for dependency, spec in (service.get("depends_on") or {}).items():
+            if isinstance(spec, dict) and spec.get("condition") == "service_healthy":
+                assert services()[dependency].get("healthcheck"), f"{dependency} needs a healthcheck"
+
+
+def test_healthchecks_use_real_endpoints():
+    urls = (ROOT / "webapp" / "studio" / "urls.py").read_text() + (ROOT / "webapp" / "urls.py").read_text()
+    assert re.search(r"""path\(\s*["']healthz["']""", urls), "the healthz URL is gone"
+    web = " ".join(argv(services()["web"]["healthcheck"]["test"]))
+    assert "http://127.0.0.1:8000/healthz" in web
+    nginx = " ".join(argv(services()["nginx"]["healthcheck"]["test"]))
+    assert "/healthz" in nginx
+    pg = " ".join(argv(services()["postgres"]["healthcheck"]["test"]))
+    assert "pg_isready" in pg
+    redis_args = argv(services()["redis"]["command"])
+    assert "--appendonly" in redis_args and option(redis_args, "--maxmemory-policy") == "noeviction"
+
+
+# --- nginx -------------------------------------------------------------------------------------
+
+def test_nginx_internal_location_serves_the_media_volume():
+    prefix = resolve_defaults(environment("web")["MEDIA_ACCEL_REDIRECT_PREFIX"])
+    assert prefix.startswith("/")
+    internal = {path: children for path, children in nginx_locations().items()
+                if directive(children, "internal")}
+    assert list(internal) == [prefix.rstrip("/") + "/"], f"internal locations {list(internal)} vs {prefix}"
+    children = internal[prefix.rstrip("/") + "/"]
+
+    media_root = resolve_defaults(environment("web")["MEDIA_ROOT"])
+    volume, _ = mount_of("web", media_root)
+    assert directive(children, "alias") == [[target_of("nginx", volume).rstrip("/") + "/"]]
+    types = next(c for n, _, c in children if n == "types")
+    assert ("video/mp4", ["mp4"], None) in types and any(n == "image/jpeg" for n, _, _ in types)
+    headers = {args[0].lower(): " ".join(args[1:]) for args in directive(children, "add_header")}
+    assert "max-age=31536000" in headers.get("cache-control", "")
+
+
+def test_nginx_serves_static_from_the_collected_volume_and_proxies_the_rest():
+    static_url = "/" + settings_literal("STATIC_URL").strip("/") + "/"
+    static_root = resolve_defaults(environment("web")["STATIC_ROOT"])
+    volume, read_only = mount_of("web", static_root)
+    assert not read_only and target_of("nginx", volume)
+    location = nginx_locations()[static_url]
+    assert directive(location, "alias") == [[target_of("nginx", volume).rstrip("/") + "/"]]
+
+    root = nginx_locations()["/"]
+    upstream = directive(root, "proxy_pass")[0][0]
+    servers = [c for n, _, c in parse_nginx(NGINX_CONF.read_text()) if n == "server"][0]
+    variables = {args[0]: args[1] for args in directive(servers, "set")}
+    assert variables.get(upstream, upstream) == "http://web:8000"
+    headers = {args[0]: args[1] for args in directive(root, "proxy_set_header")}
+    assert {"Host", "X-Forwarded-For", "X-Forwarded-Proto"} <= set(headers)
+    assert directive(servers, "client_max_body_size")
+
+
+# --- .env.example ------------------------------------------------------------------------------
+
+def test_settings_extraction_finds_the_variables():
+    reads = settings_env_reads()
+    assert len(reads) >= 30 and {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT"} <= set(reads)
+    assert {"SECRET_KEY", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"} <= secret_vars()
+
+
+def test_env_example_documents_every_setting():
+    documented = set(env_example_names())
+    wanted = set(settings_env_reads()) | {f"{name}_FILE" for name in secret_vars()}
+    missing = sorted(wanted - documented)
+    assert not missing, f".env.example does not document: {missing}"
+
+
+def test_env_example_lists_no_unknown_variable():
+    known = (set(settings_env_reads()) | {f"{name}_FILE" for name in secret_vars()}
+             | vars_read_by_scripts() | compose_interpolated_names() | READ_BY_TOOLS)
+    unknown = sorted(n for n in set(env_example_names()) - known if not n.startswith("POSTGRES_"))
+    assert not unknown, f".env.example lists variables nothing reads: {unknown}"
+    duplicates = sorted({n for n in env_example_names() if env_example_names().count(n) > 1})
+    assert not duplicates, f"listed twice: {duplicates}"
+
+
+def test_env_example_explains_each_variable():
+    lines = ENV_EXAMPLE.read_text().splitlines()
+    assignment = re.compile(r"^#?[ \t]*[A-Z][A-Z0-9_]*=")
+    for i, line in enumerate(lines):
+        if not assignment.match(line):
+            continue
+        j = i - 1
+        while j >= 0 and assignment.match(lines[j]):
+            j -= 1
+        assert j >= 0 and lines[j].startswith("# ") and len(lines[j]) > 3, f"no comment above: {line}"
+        value = line.split("=", 1)[1]
+        assert "$" not in value and " #" not in value, f"plain values only (Compose v1/v2 differ): {line}"
+
+
+def test_compose_interpolations_are_documented():
+    undocumented = compose_interpolated_names() - set(env_example_names())
+    assert not undocumented, f"docker-compose.yml reads {sorted(undocumented)}; document them in .env.example"
+
+
+# --- a real Compose binary ----------------------------------------------------------------------
+
+def compose_command() -> list[str] | None:
+    explicit = os.environ.get("COMPOSE_BIN")
+    if explicit:
+        return shlex.split(explicit)
+    cached = ROOT / ".cache" / "compose" / "docker-compose"
+    if os.access(cached, os.X_OK):
+        return [str(cached)]
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def test_compose_file_validates_with_compose(tmp_path):
+    command = compose_command()
+    if command is None:
+        reason = "no Compose binary: run scripts/get-compose.sh (or set COMPOSE_BIN)"
+        if os.environ.get("SCREENTEST_REQUIRE_COMPOSE") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+    # A fresh checkout as an operator prepares it: the repository plus `cp .env.example .env`.
+    project = tmp_path / "project"
+    project.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name not in (".env", "docker-compose.yml"):
+            (project / entry.name).symlink_to(entry)
+    shutil.copy(ENV_EXAMPLE, project / ".env")
+    # Variables from the caller's shell would win over the defaults: leave them out.
+    env = {k: v for k, v in os.environ.items()
+           if k not in compose_interpolated_names() and not k.startswith("COMPOSE_")}
+    base = [*command, "-f", str(COMPOSE_FILE), "--project-directory", str(project)]
+
+    quiet = subprocess.run([*base, "config", "-q"], capture_output=True, text=True, env=env, timeout=120)
+    assert quiet.returncode == 0, f"{' '.join(command)} config -q failed:\n{quiet.stderr}{quiet.stdout}"
+
+    rendered = subprocess.run([*base, "config"], capture_output=True, text=True, env=env, timeout=120)
+    assert rendered.returncode == 0, rendered.stderr
+    resolved = yaml.safe_load(rendered.stdout)["services"]
+    assert REQUIRED_SERVICES <= set(resolved)
+    # Compose's own reading of the anchors and defaults agrees with the checks above.
+    for name in APP_SERVICES:
+        env_out = resolved[name]["environment"]
+        assert env_out["MEDIA_ACCEL_REDIRECT_PREFIX"].rstrip("/") + "/" in nginx_locations()
+        assert env_out["MEDIA_ROOT"] == resolve_defaults(environment("web")["MEDIA_ROOT"])
+        assert str(env_out["REQUIRE_SECRET_KEY"]).lower() == "true"
+    for name in WORKER_SERVICES:
+        assert argv(resolved[name]["command"]) == argv(services()[name]["command"])

@@ -1,0 +1,84 @@
+from django.db import models
+
+from webapp.studio.models import Prompt, new_public_id
+
+
+class Winner(models.TextChoices):
+    """FastChat's clean-battle labels, so exports and imports speak that schema natively."""
+
+    MODEL_A = "model_a", "Left better"
+    MODEL_B = "model_b", "Right better"
+    TIE = "tie", "Tie"
+    BOTH_BAD = "tie (bothbad)", "Both bad"
+
+
+class Battle(models.Model):
+    """Two clips of the same prompt from different models, served blind to one voter. Left
+    and right are chosen on the server; the client only ever sees `public_id` (signed)."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="battles")
+    left = models.ForeignKey("studio.Clip", on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey("studio.Clip", on_delete=models.CASCADE, related_name="+")
+    # The unordered pair, so "never the same battle twice" holds whichever side a clip was on.
+    pair_key = models.CharField(max_length=64)
+    voter_key = models.CharField(max_length=64, db_index=True)
+    pool = models.CharField(max_length=16, choices=Prompt.Pool.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["voter_key", "pair_key"], name="one_battle_per_pair_per_voter")]
+
+
+class Vote(models.Model):
+    """One judgement. Never deleted: a vote that must not count gets an `excluded_reason`."""
+
+    class Source(models.TextChoices):
+        ARENA = "arena", "Voted here"
+        IMPORT = "import", "Imported"
+
+    battle = models.OneToOneField(Battle, null=True, blank=True, on_delete=models.SET_NULL, related_name="vote")
+    model_a = models.ForeignKey("catalog.VideoModel", on_delete=models.PROTECT, related_name="+")
+    model_b = models.ForeignKey("catalog.VideoModel", on_delete=models.PROTECT, related_name="+")
+    winner = models.CharField(max_length=16, choices=Winner.choices)
+    pool = models.CharField(max_length=16, choices=Prompt.Pool.choices, db_index=True)
+    category = models.CharField(max_length=48, blank=True, db_index=True)
+    voter_key = models.CharField(max_length=64, db_index=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    watched_left_s = models.FloatField(null=True, blank=True)
+    watched_right_s = models.FloatField(null=True, blank=True)
+    excluded_reason = models.CharField(max_length=48, blank=True, db_index=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ARENA)
+    external_id = models.CharField(max_length=128, blank=True, help_text="id in the source of an imported vote")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["pool", "excluded_reason"], name="vote_board_filter")]
+
+
+class RatingSnapshot(models.Model):
+    """A computed leaderboard, stored so pages never compute ratings inline."""
+
+    pool = models.CharField(max_length=16)
+    category = models.CharField(max_length=48, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    votes_counted = models.PositiveIntegerField()
+    bootstrap_rounds = models.PositiveIntegerField()
+    compute_seconds = models.FloatField()
+    rows = models.JSONField(help_text="one entry per listed model, best first")
+    pairwise = models.JSONField(default=dict, help_text="win-rate and battle-count matrices")
+
+    class Meta:
+        indexes = [models.Index(fields=["pool", "category", "-created_at"], name="snapshot_latest")]
+
+
+class NamedView(models.Model):
+    """A voter saw a prompt's results with model names (its prompt page or API). Their later
+    votes on that prompt are kept but excluded from the official board, and battles avoid it."""
+
+    voter_key = models.CharField(max_length=64)
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="+")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["voter_key", "prompt"], name="one_named_view_per_voter_prompt")]

@@ -1,0 +1,145 @@
+"""Frames -> mp4: raw rgb24 frames piped into an ffmpeg subprocess that scales them to the
+requested size and encodes bit-exact H.264, under a timeout that kills ffmpeg. The file is
+written under a temporary name in the destination folder and renamed when complete."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from ..base import GenerationTimeout, PermanentError
+
+X264_THREADS = 2
+
+
+def x264_output_args(threads: int = X264_THREADS) -> list[str]:
+    """The encoder/muxer half of the ffmpeg command line (everything after the input).
+
+    Bit-exact and with a fixed thread count, so the output bytes don't depend on the host's
+    core count. Shared with benchmarks/demo_render.py so its ffmpeg baseline is comparable.
+    """
+    return [
+        "-an",
+        "-c:v", "libx264",
+        "-preset", "veryfast",
+        "-crf", "20",
+        "-pix_fmt", "yuv420p",
+        "-threads", str(threads),
+        "-flags:v", "+bitexact",
+        "-fflags", "+bitexact",
+        "-map_metadata", "-1",
+        "-movflags", "+faststart",
+        "-f", "mp4",
+    ]
+
+
+def resolve_ffmpeg(params: Mapping[str, Any]) -> str:
+    """The ffmpeg to run: the model's ffmpeg_binary param, else $FFMPEG_BINARY, else the
+    `ffmpeg` on PATH. Missing is a permanent error (nothing a retry would fix)."""
+    binary = params.get("ffmpeg_binary") or os.environ.get("FFMPEG_BINARY") or "ffmpeg"
+    found = shutil.which(binary)
+    if not found:
+        raise PermanentError(
+            f"demo backend: the ffmpeg binary {binary!r} was not found or is not executable; "
+            "install ffmpeg (e.g. `apt-get install ffmpeg`) or set FFMPEG_BINARY / the "
+            "model's ffmpeg_binary param",
+            code="ffmpeg_missing",
+        )
+    return found
+
+
+def ffmpeg_argv(
+    ffmpeg: str, *, in_size: tuple[int, int], out_size: tuple[int, int], fps: int, dest: Path
+) -> list[str]:
+    """rgb24 frames on stdin -> bilinear scale to `out_size` (also the RGB->YUV conversion;
+    bit-exact, single-threaded filtering) -> libx264 mp4 at `dest`."""
+    (in_w, in_h), (out_w, out_h) = in_size, out_size
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{in_w}x{in_h}", "-r", str(fps),
+        "-i", "pipe:0",
+        "-filter_threads", "1",
+        "-vf", f"scale={out_w}:{out_h}:flags=bilinear+accurate_rnd+bitexact",
+        *x264_output_args(),
+        str(dest),
+    ]
+
+
+def encode_frames(
+    frames: Iterable[np.ndarray],
+    *,
+    ffmpeg: str,
+    in_size: tuple[int, int],
+    out_size: tuple[int, int],
+    fps: int,
+    dest: Path,
+    timeout_s: float,
+) -> None:
+    """Pipe rgb24 frames into ffmpeg; write to a temp file in dest's folder, then rename."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=".part.mp4", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    argv = ffmpeg_argv(ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp)
+    timed_out = threading.Event()
+    stderr = tempfile.TemporaryFile()
+    try:
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=stderr)
+        except (FileNotFoundError, PermissionError) as exc:
+            raise PermanentError(f"demo backend: cannot run ffmpeg {ffmpeg!r}: {exc}",
+                                 code="ffmpeg_missing") from exc
+
+        def _kill() -> None:
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout_s, _kill)
+        timer.daemon = True
+        timer.start()
+        broken = False
+        try:
+            try:
+                for frame in frames:
+                    proc.stdin.write(memoryview(frame).cast("B"))
+            except (BrokenPipeError, ConnectionResetError):
+                broken = True
+            finally:
+                try:
+                    proc.stdin.close()
+                except (BrokenPipeError, OSError):
+                    broken = True
+            proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
+            raise GenerationTimeout(
+                f"demo backend: rendering and encoding did not finish within {timeout_s:g} s "
+                "(render_timeout_s); ffmpeg was killed"
+            )
+        if proc.returncode != 0 or broken:
+            stderr.seek(0)
+            tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
+            code = "ffmpeg_no_libx264" if "libx264" in tail and "nknown encoder" in tail \
+                else "ffmpeg_failed"
+            raise PermanentError(
+                f"demo backend: ffmpeg exited with status {proc.returncode}: "
+                f"{tail or '(no output)'}",
+                code=code,
+            )
+        os.replace(tmp, dest)
+    finally:
+        stderr.close()
+        tmp.unlink(missing_ok=True)
