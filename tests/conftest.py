@@ -34,3 +34,47 @@ def demo_models(db):
 def stored_files(root) -> list[str]:
     """Relative paths of every file under a media root."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="session")
+def tiny_mp4(tmp_path_factory):
+    """A real 2 s H.264 clip, made once, copied wherever a test needs a stored rendition."""
+    import subprocess
+
+    path = tmp_path_factory.mktemp("tiny") / "tiny.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=24:duration=2",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+                    str(path)], check=True, timeout=60)
+    return path
+
+
+@pytest.fixture
+def make_clips(media_root, demo_models, tiny_mp4):
+    """make_clips(prompts=2, pool="official", category="animals") -> prompts whose every demo
+    model has a finished clip (rows plus a real file under a random name)."""
+    import secrets
+    import shutil
+
+    from django.utils import timezone
+
+    from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
+
+    def make(prompts=2, pool=Prompt.Pool.OFFICIAL, category="animals", models=None):
+        made = []
+        for n in range(prompts):
+            prompt = Prompt.objects.create(text=f"a red fox number {n}", seed=n, duration_s=2, aspect_ratio="16:9",
+                                           pool=pool, category=category)
+            for model in models or demo_models:
+                job = GenerationJob.objects.create(prompt=prompt, model=model, state=JobState.SUCCEEDED,
+                                                   attempts=1, finished_at=timezone.now())
+                name = f"clips/{secrets.token_urlsafe(18)}.mp4"
+                (media_root / "clips").mkdir(exist_ok=True)
+                shutil.copy(tiny_mp4, media_root / name)
+                Clip.objects.create(job=job, original=name, web=name, poster=f"posters/{secrets.token_urlsafe(18)}.jpg",
+                                    sha256_original="0" * 64, sha256_web="0" * 64, duration_s=2.0, width=160,
+                                    height=90, fps=24, codec="h264", bytes=(media_root / name).stat().st_size,
+                                    original_bytes=1)
+            made.append(prompt)
+        return made
+
+    return make

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "webapp.catalog",
     "webapp.studio",
     "webapp.arena",
+    "webapp.moderation",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,8 @@ CELERY_TASK_ROUTES = {
 REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 60, float)
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "workers.tasks.reap_stale_jobs", "schedule": REAPER_INTERVAL_S},
+    "recompute-ratings": {"task": "workers.tasks.recompute_ratings",
+                          "schedule": env_number("RATINGS_INTERVAL_S", 300, float)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Tests and one-process demos can run tasks inline; production never should.

@@ -3,9 +3,17 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import include, path
 
+from webapp.arena import api as arena_api
+from webapp.arena import api_voting
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("webapp.studio.urls")),
+    path("", include("webapp.arena.urls")),
+    path("api/v1/battles/next", api_voting.next_battle, name="api_next_battle"),
+    path("api/v1/votes", api_voting.votes, name="api_votes"),
+    path("api/v1/battles/export", arena_api.export_battles, name="api_export_battles"),
+    path("api/v1/leaderboard", arena_api.leaderboard, name="api_leaderboard"),
 ]
 
 

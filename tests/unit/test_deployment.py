@@ -545,8 +545,9 @@ def test_nginx_internal_location_serves_the_media_volume():
     assert prefix.startswith("/")
     internal = {path: children for path, children in nginx_locations().items()
                 if directive(children, "internal")}
-    assert list(internal) == [prefix.rstrip("/") + "/"], f"internal locations {list(internal)} vs {prefix}"
-    children = internal[prefix.rstrip("/") + "/"]
+    named, blind = prefix.rstrip("/") + "/", prefix.rstrip("/") + "-blind/"
+    assert sorted(internal) == sorted([named, blind]), f"internal locations {list(internal)} vs {prefix}"
+    children = internal[named]
 
     media_root = resolve_defaults(environment("web")["MEDIA_ROOT"])
     volume, _ = mount_of("web", media_root)
@@ -555,6 +556,13 @@ def test_nginx_internal_location_serves_the_media_volume():
     assert ("video/mp4", ["mp4"], None) in types and any(n == "image/jpeg" for n, _, _ in types)
     headers = {args[0].lower(): " ".join(args[1:]) for args in directive(children, "add_header")}
     assert "max-age=31536000" in headers.get("cache-control", "")
+
+    # Battle media (served "-blind"): the same volume, without nginx's own ETag/Last-Modified.
+    blind_children = internal[blind]
+    assert directive(blind_children, "alias") == directive(children, "alias")
+    assert directive(blind_children, "etag") == [["off"]]
+    blind_headers = {args[0].lower(): args[1:] for args in directive(blind_children, "add_header")}
+    assert blind_headers.get("last-modified") == ['""'] or blind_headers.get("last-modified") == [""]
 
 
 def test_nginx_serves_static_from_the_collected_volume_and_proxies_the_rest():

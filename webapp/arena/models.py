@@ -50,10 +50,16 @@ class Vote(models.Model):
     excluded_reason = models.CharField(max_length=48, blank=True, db_index=True)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ARENA)
     external_id = models.CharField(max_length=128, blank=True, help_text="id in the source of an imported vote")
+    anony = models.BooleanField(default=True, help_text="cast blind (FastChat's anony); only anonymous votes can count")
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
         indexes = [models.Index(fields=["pool", "excluded_reason"], name="vote_board_filter")]
+        constraints = [
+            # An imported record (its source id, or digest) is stored at most once per pool.
+            models.UniqueConstraint(fields=["pool", "external_id"], condition=~models.Q(external_id=""),
+                                    name="one_import_per_external_id_and_pool"),
+        ]
 
 
 class RatingSnapshot(models.Model):

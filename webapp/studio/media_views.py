@@ -4,6 +4,7 @@ sends the bytes; with S3-style storage the client is redirected to the storage's
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import os
 import re
@@ -24,12 +25,12 @@ def _content_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def _cached(response, etag: str, mtime: float):
+def _cached(response, etag: str, mtime: float | None, cache_control: str):
     response["Accept-Ranges"] = "bytes"
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(mtime)
-    # Names are random and files never change in place.
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    if mtime is not None:
+        response["Last-Modified"] = http_date(mtime)
+    response["Cache-Control"] = cache_control
     return response
 
 
@@ -68,22 +69,42 @@ def _file_range(fh, first: int, last: int):
 
 @require_http_methods(["GET", "HEAD"])
 def serve_media(request, path: str):
-    if not PUBLIC_MEDIA.match(path) or not default_storage.exists(path):
+    if not PUBLIC_MEDIA.match(path):
+        raise Http404("no such media")
+    return serve_stored_file(request, path)
+
+
+def serve_stored_file(request, path: str, *, cache_control: str = "public, max-age=31536000, immutable",
+                      blind_as: str | None = None):
+    """Serve one stored file with Range support. `path` must already be vetted by the caller.
+
+    `blind_as` serves the file under another identity (a battle's): the ETag is derived from
+    it and no Last-Modified is sent, so headers cannot link the response to the named clip
+    or hint at when (how fast) the model produced it."""
+    if not default_storage.exists(path):
         raise Http404("no such media")
     try:
         local = default_storage.path(path)
     except NotImplementedError:  # S3-style storage serves its own bytes
         return HttpResponseRedirect(default_storage.url(path))
     if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
+        # nginx's "-blind" location sends no ETag or Last-Modified of its own (docker/nginx.conf).
+        prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + ("-blind" if blind_as else "")
         response = HttpResponse(content_type=_content_type(path))
-        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + path
+        response["X-Accel-Redirect"] = f"{prefix}/{path}"
+        if blind_as:
+            response["Cache-Control"] = cache_control
         return response
 
     stat = os.stat(local)
     size = stat.st_size
-    etag = f'"{int(stat.st_mtime)}-{size}"'
+    if blind_as:
+        etag = '"' + hashlib.sha256(f"{blind_as}:{size}".encode()).hexdigest()[:20] + '"'
+        mtime = None
+    else:
+        etag, mtime = f'"{int(stat.st_mtime)}-{size}"', stat.st_mtime
     if request.headers.get("If-None-Match") == etag:
-        return _cached(HttpResponse(status=304), etag, stat.st_mtime)
+        return _cached(HttpResponse(status=304), etag, mtime, cache_control)
 
     header = request.headers.get("Range", "")
     if_range = request.headers.get("If-Range")
@@ -96,14 +117,14 @@ def serve_media(request, path: str):
         if span is None:
             response = HttpResponse(status=416)
             response["Content-Range"] = f"bytes */{size}"
-            return _cached(response, etag, stat.st_mtime)
+            return _cached(response, etag, mtime, cache_control)
         if header:
             first, last = span
             response = StreamingHttpResponse(_file_range(open(local, "rb"), first, last), status=206,
                                              content_type=_content_type(path))
             response["Content-Range"] = f"bytes {first}-{last}/{size}"
             response["Content-Length"] = str(last - first + 1)
-            return _cached(response, etag, stat.st_mtime)
+            return _cached(response, etag, mtime, cache_control)
     response = FileResponse(open(local, "rb"), content_type=_content_type(path))
     response["Content-Length"] = str(size)
-    return _cached(response, etag, stat.st_mtime)
+    return _cached(response, etag, mtime, cache_control)

@@ -1,0 +1,569 @@
+"""Active pair sampling (webapp/arena/sampling.py) vs uniform random pairing, simulated.
+
+Run: .venv/bin/python benchmarks/pair_sampling.py [--reps N] [--rounds R] [--quick]
+     (other knobs: --models, --spread LO HI, --budget, --target-votes, --sampler JSON, ...)
+
+Question: how many votes does the active rule need to reach the mean 95 % interval width
+that uniform random pairing reaches with --target-votes (default 4,000) votes, and does it
+keep ranking accuracy at equal budgets?
+
+Simulation (the assumptions; nothing here is tuned to favour either strategy - the rule's
+defaults were chosen before the reported seeds 0..47 were run, on seeds 1000+):
+
+* 10 models. True Bradley-Terry strengths on the Elo-like scale (P(i beats j) =
+  1 / (1 + 10^((s_j - s_i)/400))) are drawn afresh for every repetition: 10 standard-normal
+  draws, rescaled so that best - worst = a spread drawn uniformly in [400, 600] points,
+  centred on 1000. Normal draws give a denser middle with close clusters and sparser ends
+  (public boards have neighbours a few points apart, e.g. LMArena text-to-video
+  sora-2-pro 1366 vs grok-imagine-video 1359). The spreads drawn are printed.
+* Every vote: with probability 10 % a tie (half "tie", half "tie (bothbad)", which the BT
+  fit scores 1/2), otherwise a win drawn from the BT probability at the true strengths.
+  Tie rate independent of the pair (a simplification; real ties are likelier between close
+  models; a constant tie rate also makes lopsided pairs look less lopsided to the fit).
+  Voters are i.i.d. and honest; every pair is always available (no exclusions, every model
+  has clips for every prompt).
+* All strategies start from the same warm-up: --warmup (250) uniformly random votes.
+  Then each draws its own pairs: "uniform" = every unordered pair equally likely;
+  "active" = sampling.choose_pair with its defaults (no new models in this scenario);
+  "oracle" = pairs drawn from the best *static* allocation for the asymptotic mean width,
+  computed from the true strengths (not implementable; it shows the room there is).
+  Ratings are refitted every --refit-every (250) votes; the active sampler sees the model
+  states (score, 95 % interval) of the latest refit and the live per-pair vote counts.
+  All run to --budget (5,000) votes; widths / accuracy are measured at every refit.
+* Ratings: webapp/arena/ratings.py (leaderboard(from_rows(rows), rounds=R, seed=...);
+  bootstrap_bt with the same seed for the neighbour-gap intervals), the production code,
+  when it imports and agrees with a small self-contained vectorised BT (Newton) +
+  multinomial bootstrap defined below on a sanity board; otherwise that fallback. The line
+  "ratings engine:" says which one ran. Bootstrap rounds per refit: --rounds (default 100,
+  FastChat's own default, fewer than a production board might use, for speed) - enough for
+  the mean width averaged over models and repetitions, noisy for a single interval.
+* Metrics, averaged over --reps (48) independent repetitions (seeds seed-base ..
+  seed-base + reps - 1): mean width = mean over models of (upper - lower) of the bootstrap
+  95 % interval; Spearman = rank correlation of fitted scores with the true strengths
+  (paired difference +- standard error); neighbour-gap width = mean over the 9 truly
+  adjacent pairs of the width of the bootstrap 95 % interval of (s_i - s_j), what decides
+  whether the board can order neighbours; resolved = share of those gap intervals that
+  exclude 0.
+* Votes to reach W: W = uniform's average mean width at --target-votes; for each strategy,
+  the first refit point where the averaged curve is <= W, interpolated log-linearly
+  between refit points (width ~ votes^-1/2). Spread: per repetition (own W, own crossing),
+  and a 95 % interval for the saving from resampling repetitions.
+* Asymptotic bound: the oracle allocation's vote saving in BT Fisher information (ties
+  ignored), averaged over repetitions.
+* A second, separate scenario ("late entrant", --entrant-reps = 12 repetitions): 9 models
+  rated on --history (3,000) uniform votes, then a 10th joins unrated; uniform vs active
+  without the boost vs active with is_new=True while it has < 300 votes (boost x5);
+  refit every --entrant-refit (100) votes. Reported: votes after arrival until the
+  entrant's 95 % interval is no wider than the established models' mean width at arrival.
+
+Whole run with the defaults: about 2 minutes on 2 cores (single process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from webapp.arena.sampling import ModelState, choose_pair  # noqa: E402
+
+LN10 = math.log(10.0)
+TIE_RATE = 0.10
+
+
+# ------------------------------------------------------------------------- ratings engines
+
+
+class InternalEngine:
+    """Fallback: vectorised BT MAP (tiny ridge) + FastChat-style multinomial bootstrap."""
+
+    name = "internal vectorised BT + multinomial bootstrap (benchmarks/pair_sampling.py)"
+
+    def fit(self, rows, rounds, seed):
+        keys = sorted({m for r in rows for m in r[:2]})
+        index = {k: i for i, k in enumerate(keys)}
+        m = len(keys)
+        a = np.array([index[r[0]] for r in rows])
+        b = np.array([index[r[1]] for r in rows])
+        out = np.array([{"model_a": 1.0, "model_b": 0.0}.get(r[2], 0.5) for r in rows])
+        cnt = np.array([r[3] for r in rows], dtype=float)
+        rng = np.random.default_rng(seed)
+        weights = np.vstack([cnt, rng.multinomial(int(cnt.sum()), cnt / cnt.sum(), size=rounds)])
+        # per round: S[i, j] = points of i against j
+        S = np.zeros((weights.shape[0], m, m))
+        np.add.at(S, (slice(None), a, b), weights * out)
+        np.add.at(S, (slice(None), b, a), weights * (1.0 - out))
+        n = S + S.transpose(0, 2, 1)
+        theta = np.zeros((weights.shape[0], m))
+        eye = np.eye(m)
+        for _ in range(60):
+            q = 1.0 / (1.0 + np.exp(-(theta[:, :, None] - theta[:, None, :])))
+            grad = (S - n * q).sum(axis=2) - 1e-3 * theta
+            w = n * q * (1.0 - q)
+            hess = -w + eye * (w.sum(axis=2)[:, :, None] + 1e-3) + 1.0 / m
+            step = np.clip(np.linalg.solve(hess, grad[..., None])[..., 0], -2.0, 2.0)
+            theta += step
+            theta -= theta.mean(axis=1, keepdims=True)
+            if np.abs(step).max() < 1e-9:
+                break
+        scores = 1000.0 + theta * 400.0 / LN10
+        lower, upper = np.percentile(scores[1:], [2.5, 97.5], axis=0)
+        return {k: (scores[0, i], lower[i], upper[i]) for i, k in enumerate(keys)}, keys, scores[1:]
+
+
+class WebappEngine:
+    """webapp/arena/ratings.py: leaderboard() for the board, bootstrap_bt() (same seed, same
+    multinomial draws, same anchor here) for the neighbour-gap intervals."""
+
+    name = "webapp/arena/ratings.py (from_rows + leaderboard; bootstrap_bt for gap intervals)"
+
+    def __init__(self, module):
+        self.r = module
+
+    def fit(self, rows, rounds, seed):
+        counts = self.r.from_rows(rows)
+        board = self.r.leaderboard(counts, rounds=rounds, seed=seed)
+        boot = self.r.bootstrap_bt(counts, rounds, seed) if hasattr(self.r, "bootstrap_bt") else None
+        return {x.model: (x.score, x.lower, x.upper) for x in board}, list(counts.models), boot
+
+
+def pick_engine(choice: str):
+    if choice == "internal":
+        return InternalEngine(), "forced by --ratings internal"
+    try:
+        from webapp.arena import ratings as module
+
+        engine = WebappEngine(module)
+        # sanity check against the internal engine on a small synthetic board
+        rng = np.random.default_rng(7)
+        rows = _simulate_rows(rng, np.array([1200.0, 1100.0, 1000.0, 900.0]), 2000)
+        mine, _, _ = InternalEngine().fit(rows, 50, 1)
+        theirs, _, _ = engine.fit(rows, 50, 1)
+        worst = max(abs(mine[k][0] - theirs[k][0]) for k in mine)
+        if worst > 2.0:
+            raise RuntimeError(f"scores differ from the internal BT fit by {worst:.1f} points")
+        return engine, "imported and sanity-checked (max point-score difference vs internal fit %.2f)" % worst
+    except Exception as exc:  # noqa: BLE001 - any failure means: use the fallback
+        if choice == "webapp":
+            raise
+        return InternalEngine(), f"webapp/arena/ratings.py unusable ({exc!r}); using the fallback"
+
+
+# ------------------------------------------------------------------------- simulation
+
+
+def _outcome(rng, s_a, s_b):
+    u = rng.random()
+    if u < TIE_RATE:
+        return "tie" if u < TIE_RATE / 2 else "tie (bothbad)"
+    p = 1.0 / (1.0 + 10.0 ** ((s_b - s_a) / 400.0))
+    return "model_a" if rng.random() < p else "model_b"
+
+
+def _simulate_rows(rng, strengths, n):
+    keys = [f"m{i}" for i in range(len(strengths))]
+    tally = {}
+    for _ in range(n):
+        i, j = rng.choice(len(strengths), 2, replace=False)
+        label = _outcome(rng, strengths[i], strengths[j])
+        tally[(keys[i], keys[j], label)] = tally.get((keys[i], keys[j], label), 0) + 1
+    return [(a, b, w, c) for (a, b, w), c in tally.items()]
+
+
+def true_strengths(rng, n_models=10, spread_range=(400.0, 600.0)):
+    z = np.sort(rng.standard_normal(n_models))[::-1]
+    spread = rng.uniform(*spread_range)
+    s = (z - z.mean()) / (z.max() - z.min()) * spread
+    return 1000.0 + s, spread
+
+
+def spearman(x, y):
+    rx = np.argsort(np.argsort(x)).astype(float)
+    ry = np.argsort(np.argsort(y)).astype(float)
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+class Arena:
+    """Vote tallies for one strategy in one repetition."""
+
+    def __init__(self, keys, strengths):
+        self.keys = list(keys)
+        self.s = dict(zip(keys, strengths))
+        self.tally = {}
+        self.pair_counts = {}
+        self.battles = dict.fromkeys(keys, 0)
+        self.votes = 0
+
+    def vote(self, rng, a, b):
+        label = _outcome(rng, self.s[a], self.s[b])
+        self.tally[(a, b, label)] = self.tally.get((a, b, label), 0) + 1
+        pk = frozenset((a, b))
+        self.pair_counts[pk] = self.pair_counts.get(pk, 0) + 1
+        self.battles[a] += 1
+        self.battles[b] += 1
+        self.votes += 1
+
+    def rows(self):
+        return [(a, b, w, c) for (a, b, w), c in self.tally.items()]
+
+    def clone(self):
+        other = Arena(self.keys, [self.s[k] for k in self.keys])
+        other.tally = dict(self.tally)
+        other.pair_counts = dict(self.pair_counts)
+        other.battles = dict(self.battles)
+        other.votes = self.votes
+        return other
+
+
+def measure(engine, arena, rounds, seed, order):
+    """Fit; return (states, metrics). `order` = keys sorted by true strength, best first."""
+    board, boot_keys, boot = engine.fit(arena.rows(), rounds, seed)
+    states = [
+        ModelState(k, *board[k], battles=arena.battles[k]) if k in board else ModelState(k, battles=arena.battles[k])
+        for k in arena.keys
+    ]
+    widths = [board[k][2] - board[k][1] for k in order if k in board]
+    metrics = {"width": float(np.mean(widths))}
+    rated = [k for k in order if k in board]
+    metrics["spearman"] = spearman([arena.s[k] for k in rated], [board[k][0] for k in rated])
+    if boot is not None:
+        col = {k: i for i, k in enumerate(boot_keys)}
+        gaps = np.array([boot[:, col[a]] - boot[:, col[b]] for a, b in zip(rated, rated[1:])])
+        lo, hi = np.percentile(gaps, [2.5, 97.5], axis=1)
+        metrics["gap"] = float(np.mean(hi - lo))
+        metrics["resolved"] = float(np.mean((lo > 0) | (hi < 0)))
+    return states, metrics
+
+
+def votes_to_reach(curve_votes, curve_width, target):
+    """First crossing of `target`, log-log interpolated; None if never reached."""
+    v = np.asarray(curve_votes, float)
+    w = np.asarray(curve_width, float)
+    below = np.flatnonzero(w <= target)
+    if below.size == 0:
+        return None
+    k = below[0]
+    if k == 0:
+        return float(v[0])
+    x0, x1, y0, y1 = np.log(v[k - 1]), np.log(v[k]), np.log(w[k - 1]), np.log(w[k])
+    t = (np.log(target) - y0) / (y1 - y0)
+    return float(np.exp(x0 + t * (x1 - x0)))
+
+
+# ------------------------------------------------------------------------- oracle bound
+
+
+def oracle_allocation(strengths, iters=1500):
+    """Best static share of votes per pair (index order of itertools.combinations) for the
+    asymptotic mean width, knowing the true strengths; and its vote saving vs uniform."""
+    m = len(strengths)
+    pairs = np.array(list(itertools.combinations(range(m), 2)))
+    d = strengths[pairs[:, 0]] - strengths[pairs[:, 1]]
+    p = 1.0 / (1.0 + 10.0 ** (-d / 400.0))
+    info = p * (1.0 - p)
+
+    def width_and_grad(alloc):
+        lap = np.zeros((m, m))
+        ww = info * alloc
+        np.add.at(lap, (pairs[:, 0], pairs[:, 0]), ww)
+        np.add.at(lap, (pairs[:, 1], pairs[:, 1]), ww)
+        np.add.at(lap, (pairs[:, 0], pairs[:, 1]), -ww)
+        np.add.at(lap, (pairs[:, 1], pairs[:, 0]), -ww)
+        cov = np.linalg.pinv(lap)  # covariance of the mean-anchored MLE, up to 1/votes
+        sd = np.sqrt(np.diag(cov))
+        diff = cov[:, pairs[:, 0]] - cov[:, pairs[:, 1]]
+        grad = -(info * ((0.5 / sd)[:, None] * diff**2).sum(axis=0)) / m
+        return sd.mean(), grad
+
+    alloc = np.full(len(pairs), 1.0 / len(pairs))
+    uniform_w, _ = width_and_grad(alloc)
+    for _ in range(iters):  # exponentiated gradient on the simplex
+        _, g = width_and_grad(alloc)
+        g = g - np.dot(g, alloc)
+        alloc = alloc * np.exp(-0.05 * g / np.abs(g).max())
+        alloc /= alloc.sum()
+    best_w, _ = width_and_grad(alloc)
+    return alloc, 1.0 - (best_w / uniform_w) ** 2
+
+
+# ------------------------------------------------------------------------- scenarios
+
+
+def run_strategy(strategy, engine, arena, rng, budget, refit_every, rounds, fit_seed, order, states,
+                 oracle_p=None, **kw):
+    """Continue `arena` to `budget` votes; return {votes: metrics} at each refit."""
+    curve = {}
+    keys = arena.keys
+    n_keys = len(keys)
+    combos = list(itertools.combinations(range(n_keys), 2))
+    while arena.votes < budget:
+        stop = min(budget, (arena.votes // refit_every + 1) * refit_every)
+        while arena.votes < stop:
+            if strategy == "uniform":
+                i, j = rng.choice(n_keys, 2, replace=False)
+                a, b = keys[i], keys[j]
+            elif strategy == "oracle":
+                i, j = combos[rng.choice(len(combos), p=oracle_p)]
+                a, b = keys[i], keys[j]
+            else:
+                a, b = choose_pair(states, arena.pair_counts, rng, **kw)
+            arena.vote(rng, a, b)
+        states, curve[arena.votes] = measure(engine, arena, rounds, fit_seed + arena.votes, order)
+    return curve
+
+
+def main_scenario(args, engine):
+    strategies = ("uniform", "active") + (() if args.no_oracle else ("oracle",))
+    curves = {s: [] for s in strategies}
+    spreads, oracle_bound = [], []
+    for rep in range(args.reps):
+        seed = args.seed_base + rep
+        rng = np.random.default_rng([seed, 0])
+        strengths, spread = true_strengths(rng, args.models, args.spread)
+        spreads.append(spread)
+        keys = [f"m{i}" for i in range(len(strengths))]
+        perm = rng.permutation(len(keys))  # list order carries no information
+        keys = [keys[i] for i in perm]
+        strengths = strengths[perm]
+        order = sorted(keys, key=lambda k: -strengths[keys.index(k)])
+        base = Arena(keys, strengths)
+        for _ in range(args.warmup):
+            i, j = rng.choice(len(keys), 2, replace=False)
+            base.vote(rng, keys[i], keys[j])
+        states, first = measure(engine, base, args.rounds, seed * 100_000, order)
+        oracle_p = None
+        if "oracle" in strategies:
+            oracle_p, bound = oracle_allocation(strengths)
+            oracle_bound.append(bound)
+        for k, strategy in enumerate(strategies):
+            arena = base.clone()
+            srng = np.random.default_rng([seed, 1 + k])
+            curve = {arena.votes: first}
+            curve.update(
+                run_strategy(strategy, engine, arena, srng, args.budget, args.refit_every, args.rounds,
+                             seed * 100_000 + 30_000 * k, order, states, oracle_p=oracle_p, **args.sampler_kw)
+            )
+            curves[strategy].append(curve)
+    return curves, spreads, oracle_bound
+
+
+def late_entrant_scenario(args, engine):
+    """9 established models + 1 unrated newcomer; votes until its interval is as narrow as theirs."""
+    variants = (("uniform", {}), ("active, no boost", {}), ("active, is_new boost x5", {"new": True}))
+    needed = {name: [] for name, _ in variants}
+    shares = {name: [] for name, _ in variants}
+    for rep in range(min(args.reps, args.entrant_reps)):
+        seed = args.seed_base + 10_000 + rep
+        rng = np.random.default_rng([seed, 0])
+        strengths, _ = true_strengths(rng, args.models, args.spread)
+        keys = [f"m{i}" for i in range(len(strengths))]
+        new_key = keys[int(rng.integers(len(keys)))]
+        old = [k for k in keys if k != new_key]
+        s_of = dict(zip(keys, strengths))
+        base = Arena(keys, strengths)
+        for _ in range(args.history):
+            i, j = rng.choice(len(old), 2, replace=False)
+            base.vote(rng, old[i], old[j])
+        order_old = sorted(old, key=lambda k: -s_of[k])
+        board, _, _ = engine.fit(base.rows(), args.rounds, seed)
+        target = float(np.mean([board[k][2] - board[k][1] for k in order_old]))
+        for v, (name, opts) in enumerate(variants):
+            arena = base.clone()
+            vrng = np.random.default_rng([seed, 1 + v])
+            states = [ModelState(k, *board[k], battles=arena.battles[k]) for k in old]
+            states.append(ModelState(new_key, battles=0, is_new=bool(opts.get("new"))))
+            reached = None
+            start = arena.votes
+            step = args.entrant_refit
+            while arena.votes - start < args.entrant_budget:
+                for _ in range(step):
+                    if name == "uniform":
+                        i, j = vrng.choice(len(keys), 2, replace=False)
+                        a, b = keys[i], keys[j]
+                    else:
+                        a, b = choose_pair(states, arena.pair_counts, vrng)
+                    arena.vote(vrng, a, b)
+                fitted, _, _ = engine.fit(arena.rows(), args.rounds, seed + arena.votes)
+                states = [
+                    ModelState(k, *fitted[k], battles=arena.battles[k],
+                               is_new=bool(opts.get("new")) and k == new_key and arena.battles[k] < 300)
+                    if k in fitted else ModelState(k, battles=arena.battles[k], is_new=bool(opts.get("new")) and k == new_key)
+                    for k in keys
+                ]
+                if new_key in fitted and fitted[new_key][2] - fitted[new_key][1] <= target:
+                    reached = arena.votes - start
+                    break
+            needed[name].append(reached)
+            shares[name].append(arena.battles[new_key] / max(1, arena.votes - start))
+    return needed, shares
+
+
+# ------------------------------------------------------------------------- report
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=48, help="independent repetitions (seeds)")
+    ap.add_argument("--rounds", type=int, default=100, help="bootstrap rounds per refit")
+    ap.add_argument("--models", type=int, default=10)
+    ap.add_argument("--spread", type=float, nargs=2, default=(400.0, 600.0), metavar=("LO", "HI"),
+                    help="best-worst true strength spread, drawn uniformly in [LO, HI] points")
+    ap.add_argument("--warmup", type=int, default=250)
+    ap.add_argument("--refit-every", type=int, default=250)
+    ap.add_argument("--target-votes", type=int, default=4000)
+    ap.add_argument("--budget", type=int, default=5000)
+    ap.add_argument("--history", type=int, default=3000, help="late-entrant scenario: votes before it arrives")
+    ap.add_argument("--entrant-budget", type=int, default=5000)
+    ap.add_argument("--entrant-refit", type=int, default=100)
+    ap.add_argument("--entrant-reps", type=int, default=12)
+    ap.add_argument("--seed-base", type=int, default=0)
+    ap.add_argument("--ratings", choices=("auto", "webapp", "internal"), default="auto")
+    ap.add_argument("--sampler", default="{}", help='JSON keyword arguments for choose_pair, e.g. {"exploration": 0.2}')
+    ap.add_argument("--no-oracle", action="store_true", help="skip the oracle strategy")
+    ap.add_argument("--no-entrant", action="store_true", help="skip the late-entrant scenario")
+    ap.add_argument("--quick", action="store_true", help="4 repetitions, for a smoke test")
+    args = ap.parse_args()
+    if args.quick:
+        args.reps = 4
+    args.sampler_kw = json.loads(args.sampler)
+    if args.budget < args.target_votes or args.target_votes % args.refit_every or args.warmup % args.refit_every:
+        ap.error("need budget >= target-votes, and target-votes and warmup multiples of refit-every")
+
+    t0 = time.perf_counter()
+    engine, how = pick_engine(args.ratings)
+    print(f"ratings engine: {engine.name} - {how}")
+    print(f"setup: {args.models} models, true spread U[{args.spread[0]:.0f}, {args.spread[1]:.0f}] points, "
+          f"{TIE_RATE:.0%} ties, {args.reps} repetitions (seeds {args.seed_base}..{args.seed_base + args.reps - 1}), "
+          f"warm-up {args.warmup} uniform votes, refit every {args.refit_every} votes with {args.rounds} "
+          f"bootstrap rounds (fewer than production, for speed), budget {args.budget} votes; "
+          f"active = choose_pair({', '.join(f'{k}={v}' for k, v in args.sampler_kw.items()) or 'defaults'})")
+
+    curves, spreads, oracle_bound = main_scenario(args, engine)
+    strategies = list(curves)
+    print(f"true spreads drawn: min {min(spreads):.0f}, median {np.median(spreads):.0f}, max {max(spreads):.0f} points")
+    votes = sorted(curves["uniform"][0])
+
+    def avg(strategy, metric):
+        return np.array([np.mean([c[v][metric] for c in curves[strategy]]) for v in votes])
+
+    width = {s: avg(s, "width") for s in strategies}
+    rho = {s: avg(s, "spearman") for s in strategies}
+    has_gap = "gap" in curves["uniform"][0][votes[0]]
+    gap = {s: avg(s, "gap") for s in strategies} if has_gap else None
+    resolved = {s: avg(s, "resolved") for s in strategies} if has_gap else None
+
+    print()
+    print("mean 95% interval width (points, mean over models and repetitions) and Spearman rho vs truth")
+    head = "  votes | width " + " ".join(f"{s:>8s}" for s in strategies) + " | active/uniform | rho " + \
+        " ".join(f"{s:>8s}" for s in strategies)
+    print(head)
+    shown = [v for v in votes if v in (250, 500, 1000, 1500, 2000, 3000, 4000, 5000) or v == votes[-1]]
+    for v in shown:
+        k = votes.index(v)
+        print(f"  {v:5d} |       " + " ".join(f"{width[s][k]:8.1f}" for s in strategies)
+              + f" |          {width['active'][k] / width['uniform'][k]:5.3f} |     "
+              + " ".join(f"{rho[s][k]:8.3f}" for s in strategies))
+    if has_gap:
+        print("neighbour-gap 95% width (truly adjacent pairs) and share of them resolved (interval excludes 0)")
+        print("  votes | gap   " + " ".join(f"{s:>8s}" for s in strategies) + " | resolved "
+              + " ".join(f"{s:>8s}" for s in strategies))
+        for v in shown:
+            k = votes.index(v)
+            print(f"  {v:5d} |       " + " ".join(f"{gap[s][k]:8.1f}" for s in strategies) + " |          "
+                  + " ".join(f"{resolved[s][k]:8.2f}" for s in strategies))
+
+    kt = votes.index(args.target_votes)
+    target = width["uniform"][kt]
+    n_uniform = votes_to_reach(votes, width["uniform"], target)
+    print()
+    print(f"target W = uniform's mean 95% width at {args.target_votes} votes = {target:.1f} points")
+    print(f"BASELINE uniform: {n_uniform:.0f} votes to reach W")
+    for s in strategies[1:]:
+        n = votes_to_reach(votes, width[s], target)
+        label = "ACTIVE" if s == "active" else "ORACLE (static optimum, knows true strengths; not implementable)"
+        if n is None:
+            print(f"{label}: does not reach W within {args.budget} votes (width there {width[s][-1]:.1f}) -> no saving")
+        else:
+            print(f"{label}: {n:.0f} votes to reach W; ratio {s}/uniform = {n / n_uniform:.3f}; "
+                  f"saving {100 * (1 - n / n_uniform):.1f}%" + ("  (target >= 30%)" if s == "active" else ""))
+    per_rep = []
+    for cu, ca in zip(curves["uniform"], curves["active"]):
+        wu = [cu[v]["width"] for v in votes]
+        na = votes_to_reach(votes, [ca[v]["width"] for v in votes], wu[kt])
+        per_rep.append(100 * (1 - na / votes_to_reach(votes, wu, wu[kt])) if na else float("nan"))
+    per_rep = np.array(per_rep)
+    ok = per_rep[np.isfinite(per_rep)]
+    print(f"active saving per repetition (own W): median {np.median(ok):.1f}%, quartiles "
+          f"{np.percentile(ok, 25):.1f}% .. {np.percentile(ok, 75):.1f}%, range {ok.min():.1f}% .. {ok.max():.1f}%"
+          + (f", {np.sum(~np.isfinite(per_rep))} never reached W" if np.any(~np.isfinite(per_rep)) else ""))
+    # uncertainty of the headline saving: resample repetitions (paired), recompute curves
+    boot_rng = np.random.default_rng(12345)
+    wu_all = np.array([[c[v]["width"] for v in votes] for c in curves["uniform"]])
+    wa_all = np.array([[c[v]["width"] for v in votes] for c in curves["active"]])
+    savings = []
+    for _ in range(1000):
+        idx = boot_rng.integers(0, len(wu_all), len(wu_all))
+        cu, ca = wu_all[idx].mean(axis=0), wa_all[idx].mean(axis=0)
+        na = votes_to_reach(votes, ca, cu[kt])
+        savings.append(100 * (1 - (na if na else np.inf) / votes_to_reach(votes, cu, cu[kt])))
+    lo, hi = np.percentile(savings, [2.5, 97.5])
+    print(f"active saving, 95% interval from resampling the repetitions: {lo:.1f}% .. {hi:.1f}%")
+    if oracle_bound:
+        print(f"asymptotic bound (Fisher information, best static allocation vs uniform): saving "
+              f"{100 * np.mean(oracle_bound):.1f}% on average, range {100 * min(oracle_bound):.1f}% .. "
+              f"{100 * max(oracle_bound):.1f}%")
+    for v in (1000, 2000, args.target_votes):
+        if v in votes:
+            k = votes.index(v)
+            diff = np.array([ca[v]["spearman"] - cu[v]["spearman"] for cu, ca in zip(curves["uniform"], curves["active"])])
+            se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+            print(f"equal budget {v} votes: Spearman uniform {rho['uniform'][k]:.3f}, active {rho['active'][k]:.3f} "
+                  f"(difference {diff.mean():+.3f} +- {se:.3f} s.e.)"
+                  + (f"; neighbour-gap width uniform {gap['uniform'][k]:.1f}, active {gap['active'][k]:.1f} "
+                     f"(ratio {gap['active'][k] / gap['uniform'][k]:.3f})" if has_gap else ""))
+    if has_gap:
+        g_target = gap["uniform"][kt]
+        gu = votes_to_reach(votes, gap["uniform"], g_target)
+        ga = votes_to_reach(votes, gap["active"], g_target)
+        print(f"neighbour-gap width {g_target:.1f} (uniform at {args.target_votes} votes): active needs "
+              + (f"{ga:.0f} votes, saving {100 * (1 - ga / gu):.1f}%" if ga else f"more than {args.budget} votes"))
+    print(f"[main scenario {time.perf_counter() - t0:.0f} s]")
+
+    if not args.no_entrant:
+        t1 = time.perf_counter()
+        needed, shares = late_entrant_scenario(args, engine)
+        print()
+        print(f"LATE ENTRANT ({min(args.reps, args.entrant_reps)} repetitions): {args.models - 1} models rated on "
+              f"{args.history} uniform votes, then one more joins "
+              f"unrated; votes after arrival until its 95% width <= the others' mean width at arrival "
+              f"(refit every {args.entrant_refit} votes; is_new while it has < 300 votes)")
+        base = None
+        for name, vals in needed.items():
+            arr = np.array([np.inf if x is None else x for x in vals], float)
+            med = float(np.median(arr))
+            miss = int(np.sum(~np.isfinite(arr)))
+            if base is None:
+                base = med
+            text = f"median {med:6.0f} votes" if np.isfinite(med) else f"median > {args.entrant_budget} votes"
+            ratio = med / base if np.isfinite(med) and np.isfinite(base) else float("nan")
+            print(f"  {name:24s}: {text}"
+                  + (f" ({miss} of {len(arr)} runs not within {args.entrant_budget})" if miss else "")
+                  + f"; entrant's share of those votes {100 * np.mean(shares[name]):.0f}%"
+                  + (f"; ratio vs uniform {ratio:.3f}, saving {100 * (1 - ratio):.0f}%" if name != "uniform"
+                     else " (baseline)"))
+        print(f"[late-entrant scenario {time.perf_counter() - t1:.0f} s]")
+    print(f"total {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

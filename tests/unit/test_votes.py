@@ -1,0 +1,190 @@
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from webapp.arena.models import Battle, Vote
+from webapp.arena.services import battles
+from webapp.arena.services.voters import Voter, voter_for
+from webapp.arena.services.votes import VoteError, cast_vote
+
+pytestmark = pytest.mark.django_db
+
+WATCHED = {"watched_left_s": 2.0, "watched_right_s": 2.0}
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+def voter_of(client) -> Voter:
+    """The voter identity the site derives for this test client's (existing) session."""
+    request = type("R", (), {"session": client.session, "META": {"REMOTE_ADDR": "127.0.0.1"}})()
+    return voter_for(request)
+
+
+def serve(client, pool="official") -> tuple[Battle, str]:
+    page = client.get(f"/arena?pool={pool}").content.decode()
+    token = page.split('name="token" value="')[1].split('"')[0]
+    return Battle.objects.get(public_id=battles.unsign(token)["b"]), token
+
+
+def test_vote_counts_once_and_replays_answer_the_same(make_clips):
+    make_clips(prompts=1)
+    voter = Voter("v1", "ip1")
+    battle = battles.next_battle(voter)
+    token = battles.sign(battle)
+    first = cast_vote(voter, token=token, choice="left", **WATCHED)
+    assert first.created and first.vote.winner == "model_a" and first.vote.excluded_reason == ""
+    assert first.vote.model_a_id == battle.left.job.model_id and first.vote.model_b_id == battle.right.job.model_id
+    again = cast_vote(voter, token=token, choice="right", **WATCHED)
+    assert not again.created and again.vote.pk == first.vote.pk and again.vote.winner == "model_a"
+    assert Vote.objects.count() == 1
+
+
+@pytest.mark.parametrize("choice, winner", [("left", "model_a"), ("right", "model_b"), ("tie", "tie"),
+                                            ("bothbad", "tie (bothbad)")])
+def test_four_choices_map_to_fastchat_labels(make_clips, choice, winner):
+    make_clips(prompts=1)
+    voter = Voter("v1", "ip1")
+    outcome = cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice=choice, **WATCHED)
+    assert outcome.vote.winner == winner
+
+
+def test_someone_elses_battle_bad_choice_and_bad_watch_times(make_clips):
+    make_clips(prompts=1)
+    alice, mallory = Voter("alice", "ip"), Voter("mallory", "ip")
+    token = battles.sign(battles.next_battle(alice))
+    for voter, kwargs, code in [
+        (mallory, {"choice": "left"}, "not_your_battle"),
+        (alice, {"choice": "best"}, "invalid_choice"),
+        (alice, {"choice": "left", "watched_left_s": "abc"}, "invalid_watch_time"),
+        (alice, {"choice": "left", "watched_left_s": -1}, "invalid_watch_time"),
+        (alice, {"choice": "left", "watched_left_s": float("inf")}, "invalid_watch_time"),
+    ]:
+        with pytest.raises(VoteError) as info:
+            cast_vote(voter, token=token, **kwargs)
+        assert info.value.code == code
+    with pytest.raises(VoteError) as info:
+        cast_vote(alice, token="", choice="left")
+    assert info.value.code == "invalid_battle"
+    assert Vote.objects.count() == 0
+
+
+def test_unwatched_votes_are_kept_but_excluded(make_clips):
+    make_clips(prompts=1)
+    voter = Voter("v1", "ip1")
+    vote = cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice="tie",
+                     watched_left_s=2.0, watched_right_s=0.5).vote
+    assert vote.excluded_reason == "not_watched" and vote.watched_right_s == 0.5
+
+
+def test_rate_limit_per_voter_and_per_ip(make_clips, settings):
+    make_clips(prompts=3)
+    settings.VOTE_RATE_PER_MINUTE = 2
+    voter = Voter("v1", "ip1")
+    for _ in range(2):
+        cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice="left", **WATCHED)
+    with pytest.raises(VoteError) as info:
+        cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice="left", **WATCHED)
+    assert info.value.code == "rate_limited" and info.value.status == 429 and "Try again in" in info.value.message
+    assert 0 < info.value.retry_after <= 60
+    settings.VOTE_RATE_PER_MINUTE = 100
+    settings.VOTE_RATE_PER_IP_PER_MINUTE = 3
+    other = Voter("v2", "ip1")  # same address, new session
+    cast_vote(other, token=battles.sign(battles.next_battle(other)), choice="left", **WATCHED)
+    with pytest.raises(VoteError):
+        cast_vote(other, token=battles.sign(battles.next_battle(other)), choice="left", **WATCHED)
+    assert Vote.objects.count() == 3
+
+
+def test_the_web_flow_reveals_after_the_vote_and_excludes_voters_who_saw_names(client, make_clips):
+    prompts = make_clips(prompts=2)
+    battle, token = serve(client)
+    response = client.post("/arena/vote", {"token": token, "choice": "right", **WATCHED}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    reveal = response.content.decode()
+    assert battle.left.job.model.display_name in reveal and battle.right.job.model.display_name in reveal
+    assert Vote.objects.get(battle=battle).excluded_reason == ""
+    # Now look at the other prompt's named results, then get a battle on it anyway and vote.
+    other = next(p for p in prompts if p.pk != battle.prompt_id)
+    client.get(f"/p/{other.public_id}")
+    forced = Battle.objects.create(prompt=other, left=other.jobs.all()[0].clip, right=other.jobs.all()[1].clip,
+                                   pair_key="forced", voter_key=voter_of(client).key, pool="official")
+    client.post("/arena/vote", {"token": battles.sign(forced), "choice": "left", **WATCHED})
+    assert Vote.objects.get(battle=forced).excluded_reason == "saw_named_results"
+
+
+def test_the_web_vote_needs_csrf(make_clips):
+    make_clips(prompts=1)
+    strict = Client(enforce_csrf_checks=True)
+    strict.get("/arena")
+    assert strict.post("/arena/vote", {"token": "x", "choice": "left"}).status_code == 403
+
+
+def test_vote_errors_on_the_page_keep_the_form(client, make_clips):
+    make_clips(prompts=1)
+    serve(client)
+    response = client.post("/arena/vote", {"token": "forged", "choice": "left"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and response["HX-Retarget"] == "#vote-message"
+    assert "not valid" in response.content.decode()
+
+
+def test_json_api_battle_and_vote(client, make_clips):
+    make_clips(prompts=1)
+    battle = client.get("/api/v1/battles/next").json()["battle"]
+    assert set(battle) == {"token", "prompt", "pool", "left", "right", "vote_url", "choices"}
+    post = lambda body: client.post("/api/v1/votes", data=json.dumps(body), content_type="application/json")
+    created = post({"token": battle["token"], "choice": "tie", **WATCHED})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["vote"]["counted"] and body["vote"]["winner"] == "tie"
+    assert {body["reveal"]["left"]["model"], body["reveal"]["right"]["model"]} <= {"demo-aurora", "demo-lumen", "demo-pixel"}
+    replay = post({"token": battle["token"], "choice": "left", **WATCHED})
+    assert replay.status_code == 200 and replay.json()["vote"]["replay"] is True
+    for body, status, code in [({"token": "nope", "choice": "left"}, 400, "invalid_battle"),
+                               ("[]", 400, "malformed_json"), ("{", 400, "malformed_json")]:
+        response = client.post("/api/v1/votes", data=body if isinstance(body, str) else json.dumps(body),
+                               content_type="application/json")
+        assert (response.status_code, response.json()["error"]["code"]) == (status, code)
+    assert client.post("/api/v1/votes", data="token=x", content_type="application/x-www-form-urlencoded").status_code == 415
+    assert client.get("/api/v1/battles/next?pool=nope").json()["error"]["code"] == "invalid_pool"
+    assert Client().get("/api/v1/battles/next?pool=community").json()["error"]["code"] == "no_battle"
+
+
+def test_no_raw_ip_is_stored(client, make_clips):
+    make_clips(prompts=1)
+    battle, token = serve(client)
+    client.post("/arena/vote", {"token": token, "choice": "left", **WATCHED}, REMOTE_ADDR="203.0.113.9")
+    vote = Vote.objects.get()
+    assert "203.0.113.9" not in json.dumps([str(getattr(vote, f.attname)) for f in Vote._meta.fields])
+    assert len(vote.ip_hash) == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_double_submission_counts_once(make_clips):
+    if connection.vendor != "postgresql":
+        pytest.fail("run through scripts/test.sh: this race needs PostgreSQL")
+    make_clips(prompts=1)
+    voter = Voter("racer", "ip")
+    token = battles.sign(battles.next_battle(voter))
+    barrier, results = threading.Barrier(6), []
+
+    def click():
+        from django.db import connections
+        barrier.wait()
+        results.append(cast_vote(voter, token=token, choice="left", **WATCHED).created)
+        connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 5 + [True]
+    assert Vote.objects.count() == 1

@@ -1,0 +1,299 @@
+"""Run the shipped prompt suite (webapp/arena/data/prompt_suite.json) against chosen models.
+
+Suite prompts feed the official leaderboard. Runs are idempotent: a suite prompt that already
+ran on a model is not sent again (not paid twice); a model new to the run gets its job added to
+the existing suite prompt, so its clips meet the other models' clips in battles.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import Count
+
+from webapp.catalog.models import VideoModel
+from webapp.studio.models import TERMINAL_STATES, GenerationJob, JobState, Prompt
+from webapp.studio.services import queue
+from webapp.studio.services.submission import PromptInput, SubmissionError, submit_prompt, validate
+
+SUITE_PATH = Path(__file__).resolve().parents[2] / "data" / "prompt_suite.json"
+FAILED_STATES = (JobState.FAILED, JobState.REJECTED_BY_VENDOR, JobState.CANCELLED)
+DEMO_BACKEND = "demo"
+
+
+def load_suite(path: Path = SUITE_PATH) -> tuple[dict, list[dict]]:
+    """(settings, prompts) of a suite file, checked."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        settings, prompts = doc.get("settings", {}), doc["prompts"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CommandError(f"{path}: not a prompt suite file ({exc})") from exc
+    if doc.get("version") != 1 or not isinstance(settings, dict) or not isinstance(prompts, list):
+        raise CommandError(f"{path}: expected version 1 with a settings object and a prompts list")
+    ids, texts = set(), set()
+    for n, entry in enumerate(prompts):
+        if not (isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("text"), str)
+                and isinstance(entry.get("category"), str) and isinstance(entry.get("seed"), int)):
+            raise CommandError(f"{path}: prompt {n} needs a string id, category and text and an integer seed")
+        text = " ".join(entry["text"].split())
+        if entry["id"] in ids or text in texts:
+            raise CommandError(f"{path}: prompt {entry['id']} repeats an id or a text")
+        ids.add(entry["id"])
+        texts.add(text)
+    return settings, prompts
+
+
+def price_per_second(model: VideoModel) -> float | None:
+    """USD per second of video, 0 for the procedural demo models, None when unknown."""
+    params = model.backend_params if isinstance(model.backend_params, dict) else {}
+    value = params.get("cost_per_second_usd")
+    if value is None:
+        return 0.0 if model.is_procedural_demo or model.backend_key == DEMO_BACKEND else None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+@dataclass
+class Item:
+    """One suite prompt and what this run has to do for it."""
+
+    entry: dict
+    text: str
+    duration_s: float
+    aspect_ratio: str
+    seed: int
+    existing: Prompt | None
+    needed: list[VideoModel] = field(default_factory=list)  # chosen models that have not run it yet
+
+
+class ProgressBar:
+    """A text bar on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
+
+    def __init__(self, stream, total: int, label: str, width: int = 30):
+        self.stream, self.total, self.label, self.width = stream, max(total, 0), label, width
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.step = self.printed = None
+
+    def show(self, done: int, failed: int = 0, *, final: bool = False) -> None:
+        filled = self.width if not self.total else int(self.width * done / self.total)
+        text = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} {self.label}"
+        if failed:
+            text += f", {failed} failed"
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if final else ""), ending="")
+        else:
+            step = (done * 10 // self.total if self.total else 10, failed)
+            if (step != self.step or final) and text != self.printed:
+                self.stream.write(text)
+                self.printed = text
+            self.step = step
+
+
+class Command(BaseCommand):
+    help = ("Run the prompt suite (official pool) against models: estimate the cost, confirm when it is over "
+            "the budget or unknown, submit, and show progress until the jobs finish.")
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser):
+        parser.add_argument("--models", help="comma-separated model slugs (default: every enabled model)")
+        parser.add_argument("--categories", help="comma-separated suite categories (default: all)")
+        parser.add_argument("--limit", type=int, help="only the first N prompts (after --categories)")
+        parser.add_argument("--budget", type=float, default=5.00, help="USD; above it, ask first (default 5.00)")
+        parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+        parser.add_argument("--dry-run", action="store_true", help="print the plan and estimate, submit nothing")
+        parser.add_argument("--no-wait", action="store_true", help="do not wait for the jobs to finish")
+        parser.add_argument("--timeout", type=float, default=0, help="stop waiting after this many seconds (0: never)")
+        parser.add_argument("--suite", default=str(SUITE_PATH), help="suite file (default: the shipped suite)")
+
+    def handle(self, *args, **options):
+        stdin = options.get("stdin") or sys.stdin
+        settings, entries = load_suite(Path(options["suite"]))
+        models = self._models(options["models"])
+        entries = self._select(entries, options["categories"], options["limit"])
+        items = self._plan(settings, entries, models)
+        unknown_price = self._estimate(items, models, options["budget"])
+        jobs = sum(len(item.needed) for item in items)
+        estimate = self._cost(items)
+        needs_confirmation = estimate > options["budget"] or bool(unknown_price)
+        if options["dry_run"]:
+            note = " (a real run would ask for confirmation: over budget or unknown cost)" if needs_confirmation else ""
+            self.stdout.write(f"dry run: nothing submitted{note}")
+            return
+        if not jobs:
+            self.stdout.write("nothing to submit: every selected prompt already ran on every selected model")
+            return
+        if needs_confirmation and not options["yes"]:
+            why = (f"the estimate ${estimate:.2f} is over the budget ${options['budget']:.2f}"
+                   if estimate > options["budget"] else "the cost of some jobs is unknown")
+            if not (hasattr(stdin, "isatty") and stdin.isatty()):
+                raise CommandError(f"Not submitting: {why} and there is no terminal to confirm on. "
+                                   "Re-run with --yes to accept, or raise --budget.")
+            self.stderr.write(f"{why.capitalize()}. Proceed? [y/N] ", ending="")
+            self.stderr.flush()
+            if stdin.readline().strip().lower() not in ("y", "yes"):
+                self.stdout.write("cancelled: nothing submitted")
+                return
+        job_ids = self._submit(items)
+        self.stdout.write(f"submitted {len(job_ids)} jobs for {sum(1 for i in items if i.needed)} suite prompts")
+        if not options["no_wait"] and job_ids:
+            self._wait(job_ids, options["timeout"])
+
+    # ---------------------------------------------------------------------------------------
+
+    def _models(self, value: str | None) -> list[VideoModel]:
+        if value is None:
+            models = list(VideoModel.objects.filter(enabled=True).exclude(backend_key="").order_by("slug"))
+            if not models:
+                raise CommandError("no model is enabled")
+            return models
+        slugs = list(dict.fromkeys(s.strip() for s in value.split(",") if s.strip()))
+        if not slugs:
+            raise CommandError("--models names no model")
+        found = {m.slug: m for m in VideoModel.objects.filter(slug__in=slugs)}
+        unknown = [s for s in slugs if s not in found]
+        if unknown:
+            raise CommandError(f"unknown model: {', '.join(unknown)}")
+        unusable = [s for s in slugs if not found[s].enabled or not found[s].backend_key]
+        if unusable:
+            raise CommandError(f"disabled or without a backend (cannot generate): {', '.join(unusable)}")
+        return [found[s] for s in slugs]
+
+    def _select(self, entries: list[dict], categories: str | None, limit: int | None) -> list[dict]:
+        if categories is not None:
+            wanted = [c.strip() for c in categories.split(",") if c.strip()]
+            known = sorted({e["category"] for e in entries})
+            unknown = [c for c in wanted if c not in known]
+            if not wanted or unknown:
+                raise CommandError(f"unknown category: {', '.join(unknown) or '(none)'}; "
+                                   f"the suite has {', '.join(known)}")
+            entries = [e for e in entries if e["category"] in wanted]
+        if limit is not None:
+            if limit < 1:
+                raise CommandError("--limit must be at least 1")
+            entries = entries[:limit]
+        return entries
+
+    def _plan(self, settings: dict, entries: list[dict], models: list[VideoModel]) -> list[Item]:
+        texts = [" ".join(e["text"].split()) for e in entries]
+        existing: dict[str, Prompt] = {}
+        for prompt in Prompt.objects.filter(source=Prompt.Source.SUITE, text__in=texts).order_by("created_at", "id"):
+            existing.setdefault(prompt.text, prompt)
+        ran: dict[str, set[int]] = {}
+        for text, model_id in GenerationJob.objects.filter(
+                prompt__source=Prompt.Source.SUITE, prompt__text__in=texts).values_list("prompt__text", "model_id"):
+            ran.setdefault(text, set()).add(model_id)
+        items, problems = [], []
+        for entry, text in zip(entries, texts):
+            prompt = existing.get(text)
+            if prompt:  # a model new to the suite gets exactly the request the others got
+                duration, aspect, seed = prompt.duration_s, prompt.aspect_ratio, prompt.seed
+            else:
+                duration = entry.get("duration_s", settings.get("duration_s", 4))
+                aspect = entry.get("aspect_ratio", settings.get("aspect_ratio", "16:9"))
+                seed = entry["seed"]
+            item = Item(entry, text, duration_s=duration, aspect_ratio=aspect, seed=seed, existing=prompt)
+            done = ran.get(text, set())
+            item.needed = [m for m in models if m.pk not in done]
+            if item.needed:
+                try:
+                    validate(self._input(item))
+                except SubmissionError as exc:
+                    problems.append(f"{entry['id']}: {exc.message}")
+            items.append(item)
+        if problems:
+            raise CommandError("the suite cannot run on these models:\n  " + "\n  ".join(problems))
+        return items
+
+    @staticmethod
+    def _input(item: Item) -> PromptInput:
+        return PromptInput(text=item.text, models=[m.slug for m in item.needed], duration_s=item.duration_s,
+                           aspect_ratio=item.aspect_ratio, seed=item.seed)
+
+    @staticmethod
+    def _cost(items: list[Item]) -> float:
+        return sum(item.duration_s * (price_per_second(m) or 0.0) for item in items for m in item.needed)
+
+    def _estimate(self, items: list[Item], models: list[VideoModel], budget: float) -> list[str]:
+        """Print the plan; returns the slugs of models without a price that have jobs to run."""
+        self.stdout.write(f"{len(items)} suite prompts × {len(models)} models")
+        unknown = []
+        for model in models:
+            jobs = [item for item in items if model in item.needed]
+            seconds = sum(item.duration_s for item in jobs)
+            skipped = sum(1 for item in items if model not in item.needed)
+            price = price_per_second(model)
+            if price is None and jobs:
+                unknown.append(model.slug)
+            cost = "unknown (no cost_per_second_usd)" if price is None else f"${seconds * price:.2f}"
+            self.stdout.write(f"  {model.slug:<24} {len(jobs):>4} jobs  {seconds:>7g} s  {cost}"
+                              + (f"  ({skipped} already ran, skipped)" if skipped else ""))
+        total_jobs = sum(len(item.needed) for item in items)
+        unknown_jobs = sum(1 for item in items for m in item.needed if price_per_second(m) is None)
+        line = f"estimated cost: ${self._cost(items):.2f} for {total_jobs - unknown_jobs} jobs"
+        if unknown_jobs:
+            line += f" + unknown for {unknown_jobs} jobs on models without a price ({', '.join(unknown)})"
+        self.stdout.write(line + f"; budget ${budget:.2f}")
+        return unknown
+
+    def _submit(self, items: list[Item]) -> list[int]:
+        todo = [item for item in items if item.needed]
+        bar = ProgressBar(self.stderr, len(todo), "prompts submitted")
+        bar.show(0)
+        job_ids: list[int] = []
+        for n, item in enumerate(todo, start=1):
+            try:
+                with transaction.atomic():  # the jobs are enqueued on commit, after pool/category are set
+                    if item.existing is None:
+                        prompt = submit_prompt(self._input(item), source=Prompt.Source.SUITE)
+                        Prompt.objects.filter(pk=prompt.pk).update(pool=Prompt.Pool.OFFICIAL,
+                                                                   category=item.entry["category"])
+                        job_ids += prompt.jobs.values_list("pk", flat=True)
+                    else:
+                        validate(self._input(item))
+                        Prompt.objects.filter(pk=item.existing.pk).update(pool=Prompt.Pool.OFFICIAL,
+                                                                          category=item.entry["category"])
+                        created = GenerationJob.objects.bulk_create(
+                            GenerationJob(prompt=item.existing, model=m) for m in item.needed)
+                        queue.enqueue_many(queue.GENERATE, [job.pk for job in created])
+                        job_ids += [job.pk for job in created]
+            except SubmissionError as exc:
+                bar.show(n - 1, final=True)
+                raise CommandError(f"{item.entry['id']}: {exc.message} (the prompts before it were submitted; "
+                                   "re-running continues where this stopped)") from exc
+            bar.show(n, final=n == len(todo))
+        return job_ids
+
+    def _wait(self, job_ids: list[int], timeout: float) -> None:
+        bar = ProgressBar(self.stderr, len(job_ids), "jobs done")
+        deadline = time.monotonic() + timeout if timeout > 0 else None
+        jobs = GenerationJob.objects.filter(pk__in=job_ids)
+        try:
+            while True:
+                states = dict(jobs.values_list("state").annotate(n=Count("id")).order_by())
+                done = sum(states.get(s, 0) for s in TERMINAL_STATES)
+                failed = sum(states.get(s, 0) for s in FAILED_STATES)
+                if done >= len(job_ids):
+                    bar.show(done, failed, final=True)
+                    break
+                bar.show(done, failed)
+                if deadline is not None and time.monotonic() >= deadline:
+                    bar.show(done, failed, final=True)
+                    self.stdout.write(f"stopped waiting after {timeout:g} s; {len(job_ids) - done} jobs are still "
+                                      "running in the background")
+                    return
+                time.sleep(1)
+        except KeyboardInterrupt:
+            self.stderr.write("")
+            self.stdout.write("stopped waiting; the jobs continue in the background")
+            return
+        self.stdout.write(f"all {len(job_ids)} jobs finished: {done - failed} succeeded, {failed} failed")

@@ -1,0 +1,110 @@
+"""Leaderboards: the database aggregates counted votes (GROUP BY), arena/ratings.py does the
+math, and the result is stored as a RatingSnapshot so no page ever computes ratings inline."""
+
+from __future__ import annotations
+
+import logging
+import time
+from statistics import median
+
+from django.conf import settings
+from django.db.models import Count
+
+from webapp.catalog.models import VideoModel
+from webapp.studio.models import Clip, JobState, Prompt
+
+from .. import ratings
+from ..models import RatingSnapshot, Vote
+
+log = logging.getLogger(__name__)
+
+ALL_CATEGORIES = ""
+
+
+def counted_votes(pool: str, category: str = ALL_CATEGORIES):
+    votes = Vote.objects.filter(pool=pool, excluded_reason="", anony=True, model_a__in_arena=True,
+                                model_b__in_arena=True)
+    return votes.filter(category=category) if category else votes
+
+
+def aggregate(pool: str, category: str = ALL_CATEGORIES) -> ratings.PairCounts:
+    grouped = (counted_votes(pool, category).values_list("model_a_id", "model_b_id", "winner")
+               .annotate(n=Count("id")).order_by())
+    rows = list(grouped)
+    slugs = dict(VideoModel.objects.filter(pk__in={r[0] for r in rows} | {r[1] for r in rows})
+                 .values_list("pk", "slug"))
+    return ratings.from_rows((slugs[a], slugs[b], winner, n) for a, b, winner, n in rows)
+
+
+def measured_facts(slugs: list[str]) -> dict[str, dict]:
+    """What Screentest observed of each model's clips, shown beside its rating."""
+    facts = {}
+    clips = (Clip.objects.filter(job__model__slug__in=slugs, job__state=JobState.SUCCEEDED)
+             .values_list("job__model__slug", "width", "height", "fps", "duration_s",
+                          "job__queued_at", "job__finished_at"))
+    per_model: dict[str, list] = {}
+    for row in clips:
+        per_model.setdefault(row[0], []).append(row[1:])
+    for slug, rows in per_model.items():
+        latencies = [(done - queued).total_seconds() for *_, queued, done in rows if queued and done]
+        facts[slug] = {
+            "clips": len(rows),
+            "resolution": f"{int(median(r[0] for r in rows))}×{int(median(r[1] for r in rows))}",
+            "fps": round(median(r[2] for r in rows), 2),
+            "median_duration_s": round(median(r[3] for r in rows), 2),
+            "median_latency_s": round(median(latencies), 1) if latencies else None,
+        }
+    return facts
+
+
+def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None = None) -> RatingSnapshot:
+    started = time.perf_counter()
+    rounds = rounds or settings.RATING_BOOTSTRAP_ROUNDS
+    counts = aggregate(pool, category)
+    board = ratings.leaderboard(counts, rounds=rounds, min_votes=settings.LEADERBOARD_MIN_VOTES,
+                                preliminary_below=settings.LEADERBOARD_PRELIMINARY_BELOW)
+    sequence = (counted_votes(pool, category).order_by("created_at", "id")
+                .values_list("model_a__slug", "model_b__slug", "winner"))
+    elo = ratings.online_elo(sequence.iterator(chunk_size=5000))
+    models = {m.slug: m for m in VideoModel.objects.filter(slug__in=[r.model for r in board])}
+    facts = measured_facts(list(models))
+    rows = []
+    for r in board:
+        model = models[r.model]
+        rows.append({
+            "model": r.model, "name": model.label, "vendor": model.vendor, "procedural_demo": model.is_procedural_demo,
+            "score": round(r.score, 1), "lower": round(r.lower, 1), "upper": round(r.upper, 1),
+            "rank_ub": r.rank_ub, "votes": r.votes, "wins": r.wins, "losses": r.losses, "ties": r.ties,
+            "win_rate": round(r.win_rate, 4), "preliminary": r.preliminary,
+            "elo_live": round(elo.get(r.model, 1000.0), 1), "facts": facts.get(r.model, {}),
+        })
+    listed = {r.model for r in board}
+    pairwise = ratings.pairwise_matrices(counts)
+    keep = [i for i, m in enumerate(pairwise["models"]) if m in listed]
+    pairwise = {key: ([pairwise[key][i] for i in keep] if key == "models"
+                      else [[pairwise[key][i][j] for j in keep] for i in keep])
+                for key in pairwise}
+    snapshot = RatingSnapshot.objects.create(
+        pool=pool, category=category, votes_counted=int(counts.count.sum()) if len(counts.count) else 0,
+        bootstrap_rounds=rounds, compute_seconds=round(time.perf_counter() - started, 3),
+        rows=rows, pairwise=pairwise)
+    log.info("ratings %s/%s: %d votes, %d models listed, %.2f s", pool, category or "all",
+             snapshot.votes_counted, len(rows), snapshot.compute_seconds)
+    return snapshot
+
+
+def recompute_all() -> int:
+    """Every pool, overall and per category that has votes."""
+    made = 0
+    for pool in Prompt.Pool.values:
+        recompute(pool)
+        made += 1
+        for category in (Vote.objects.filter(pool=pool).exclude(category="")
+                         .values_list("category", flat=True).distinct()):
+            recompute(pool, category)
+            made += 1
+    return made
+
+
+def latest(pool: str, category: str = ALL_CATEGORIES) -> RatingSnapshot | None:
+    return RatingSnapshot.objects.filter(pool=pool, category=category).order_by("-created_at").first()

@@ -1,0 +1,153 @@
+"""Arena pages: the blind battle, the vote and its reveal, battle media, the leaderboard."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from webapp.moderation.models import Report
+from webapp.moderation.services import ReportError, report
+from webapp.studio.media_views import serve_stored_file
+from webapp.studio.models import Prompt
+
+from .models import Battle, RatingSnapshot
+from .services import battles, board
+from .services.battles import BattleTokenError
+from .services.voters import voter_for
+from .services.votes import VoteError, cast_vote
+
+SIDES = ("left", "right")
+
+
+def _pool(request) -> str:
+    pool = request.GET.get("pool", Prompt.Pool.OFFICIAL)
+    return pool if pool in Prompt.Pool.values else Prompt.Pool.OFFICIAL
+
+
+@require_GET
+def battle_page(request):
+    pool = _pool(request)
+    battle = battles.next_battle(voter_for(request), pool=pool)
+    context = {"battle": battle, "token": battles.sign(battle) if battle else "", "pool": pool,
+               "pools": Prompt.Pool.choices, "reasons": Report.Reason.choices}
+    if request.htmx and battle:
+        return render(request, "arena/_battle.html", context)
+    return render(request, "arena/battle.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def battle_media(request, public_id: str, side: str):
+    """A battle's clip under the battle's own opaque URL: nothing in it names the model, and
+    it differs from the clip's URL in the named gallery."""
+    if side not in SIDES:
+        raise Http404()
+    battle = Battle.objects.select_related("left", "right").filter(public_id=public_id).first()
+    if battle is None:
+        raise Http404()
+    clip = battle.left if side == "left" else battle.right
+    return serve_stored_file(request, clip.web.name, cache_control="private, max-age=3600",
+                             blind_as=f"{battle.public_id}:{side}")
+
+
+@require_POST
+def vote(request):
+    voter = voter_for(request)
+    try:
+        outcome = cast_vote(voter, token=request.POST.get("token", ""), choice=request.POST.get("choice", ""),
+                            watched_left_s=request.POST.get("watched_left_s"),
+                            watched_right_s=request.POST.get("watched_right_s"))
+    except (BattleTokenError, VoteError) as exc:
+        response = render(request, "arena/_vote_error.html", {"message": exc.message},
+                          status=getattr(exc, "status", 400))
+        # Keep the form on the page (a rate-limited voter can try again); show the message.
+        response["HX-Retarget"] = "#vote-message"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    vote = outcome.vote
+    battle = vote.battle
+    context = {"vote": vote, "battle": battle, "replay": not outcome.created,
+               "left_model": vote.model_a, "right_model": vote.model_b, "pool": battle.pool}
+    template = "arena/_reveal.html" if request.htmx else "arena/reveal_page.html"
+    return render(request, template, context)
+
+
+@require_POST
+def report_battle_content(request):
+    """Report from the vote page: the battle token says which clips; the client only says
+    which side (or the prompt), so reporting cannot be used to learn clip ids."""
+    voter = voter_for(request)
+    target = request.POST.get("target", "")
+    try:
+        claims = battles.unsign(request.POST.get("token", ""))
+    except BattleTokenError as exc:
+        return HttpResponse(exc.message, status=400)
+    battle = Battle.objects.select_related("left__job", "right__job", "prompt").filter(
+        public_id=claims.get("b"), voter_key=voter.key).first()
+    if battle is None:
+        return HttpResponse("This battle was not served to you.", status=403)
+    if target not in ("left", "right", "prompt"):
+        return HttpResponse("Choose what to report: the left clip, the right clip or the prompt.", status=400)
+    clip = {"left": battle.left, "right": battle.right}.get(target)
+    try:
+        _, created = report(reporter_key=voter.key, reason=request.POST.get("reason", ""),
+                            note=request.POST.get("note", ""), clip=clip, prompt=battle.prompt)
+    except ReportError as exc:
+        return HttpResponse(exc.message, status=400)
+    message = "Thanks: a moderator will look at it." if created else "You already reported this; it counts once."
+    return render(request, "arena/_report_done.html", {"message": message})
+
+
+@require_GET
+def leaderboard_page(request):
+    pool = _pool(request)
+    category = request.GET.get("category", "")
+    snapshot = board.latest(pool, category)
+    categories = sorted(RatingSnapshot.objects.filter(pool=pool).exclude(category="")
+                        .values_list("category", flat=True).distinct())
+    rows = snapshot.rows if snapshot else []
+    scale = _interval_scale(rows)
+    for row in rows:
+        row["bar"] = {key: round((row[key] - scale[0]) / (scale[1] - scale[0]) * 100, 2)
+                      for key in ("lower", "score", "upper")} if scale else None
+    return render(request, "arena/leaderboard.html", {
+        "snapshot": snapshot, "rows": rows, "pool": pool, "pools": Prompt.Pool.choices,
+        "category": category, "categories": categories, "heatmaps": _heatmaps(snapshot)})
+
+
+def _interval_scale(rows) -> tuple[float, float] | None:
+    if not rows:
+        return None
+    low, high = min(r["lower"] for r in rows), max(r["upper"] for r in rows)
+    pad = max((high - low) * 0.05, 5)
+    return low - pad, high + pad
+
+
+def _heatmaps(snapshot) -> list[dict]:
+    """Pairwise matrices as coloured table cells (server-rendered, no charting library)."""
+    if not snapshot or not snapshot.pairwise.get("models"):
+        return []
+    models = snapshot.pairwise["models"]
+    names = {row["model"]: row["name"] for row in snapshot.rows}
+    maps = []
+    for key, title in (("win_rate", "Win rate of the row model against the column model"),
+                       ("battles", "Battles between each pair")):
+        matrix = snapshot.pairwise.get(key)
+        if matrix is None:
+            continue
+        peak = max((v for line in matrix for v in line if v is not None), default=0) or 1
+        rows = []
+        for i, model in enumerate(models):
+            cells = []
+            for j, value in enumerate(matrix[i]):
+                if i == j or value is None:
+                    cells.append({"text": "", "style": ""})
+                elif key == "win_rate":
+                    cells.append({"text": f"{value:.0%}",
+                                  "style": f"background: hsl({round(120 * value)} 55% {20 + 20 * value:.0f}%)"})
+                else:
+                    cells.append({"text": str(int(value)),
+                                  "style": f"background: hsl(210 55% {15 + 35 * value / peak:.0f}%)"})
+            rows.append({"model": names.get(model, model), "cells": cells})
+        maps.append({"title": title, "columns": [names.get(m, m) for m in models], "rows": rows})
+    return maps
