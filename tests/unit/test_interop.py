@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from webapp.arena import api
 from webapp.arena.management.commands import run_suite
+from webapp.arena.services import suite
 from webapp.arena.models import Battle, RatingSnapshot, Vote, Winner
 from webapp.arena.services import board, interop
 from webapp.catalog.models import VideoModel
@@ -457,7 +458,7 @@ CATEGORIES = {"animals", "architecture", "food", "human", "lifestyle", "plants",
 
 
 def test_the_shipped_suite():
-    settings, prompts = run_suite.load_suite()
+    settings, prompts = suite.load_suite()
     assert settings == {"duration_s": 4, "aspect_ratio": "16:9"}
     per_category = Counter(p["category"] for p in prompts)
     assert set(per_category) == CATEGORIES and min(per_category.values()) >= 4 and len(prompts) >= 48
@@ -467,7 +468,7 @@ def test_the_shipped_suite():
 
 
 def suite_size():
-    return len(run_suite.load_suite()[1])
+    return len(suite.load_suite()[1])
 
 
 def test_dry_run_prints_the_estimate_and_submits_nothing(demo_models):
@@ -487,8 +488,8 @@ def test_run_with_demo_models_creates_official_suite_prompts(demo_models, no_bro
     assert prompts.count() == n
     assert set(prompts.values_list("pool", flat=True)) == {"official"}
     assert set(prompts.values_list("source", flat=True)) == {"suite"}
-    _, suite = run_suite.load_suite()
-    expected = {p["text"]: (p["category"], p["seed"]) for p in suite}
+    _, entries = suite.load_suite()
+    expected = {p["text"]: (p["category"], p["seed"]) for p in entries}
     assert {p.text: (p.category, p.seed) for p in prompts} == expected
     assert all(p.duration_s == 4 and p.aspect_ratio == "16:9" for p in prompts)
     assert GenerationJob.objects.count() == 3 * n

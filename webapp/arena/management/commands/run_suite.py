@@ -1,79 +1,22 @@
-"""Run the shipped prompt suite (webapp/arena/data/prompt_suite.json) against chosen models.
-
-Suite prompts feed the official leaderboard. Runs are idempotent: a suite prompt that already
-ran on a model is not sent again (not paid twice); a model new to the run gets its job added to
-the existing suite prompt, so its clips meet the other models' clips in battles.
-"""
+"""Run the shipped prompt suite against chosen models: estimate, confirm, submit, show progress.
+The rules (what runs, what it costs, idempotence) are in webapp/arena/services/suite.py."""
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.db.models import Count
 
+from webapp.arena.services import suite
+from webapp.arena.services.suite import SUITE_PATH, Item, SuiteError, load_suite, price_per_second
 from webapp.catalog.models import VideoModel
-from webapp.studio.models import TERMINAL_STATES, GenerationJob, JobState, Prompt
-from webapp.studio.services import queue
-from webapp.studio.services.submission import PromptInput, SubmissionError, submit_prompt, validate
+from webapp.studio.models import TERMINAL_STATES, GenerationJob, JobState
+from webapp.studio.services.submission import SubmissionError
 
-SUITE_PATH = Path(__file__).resolve().parents[2] / "data" / "prompt_suite.json"
 FAILED_STATES = (JobState.FAILED, JobState.REJECTED_BY_VENDOR, JobState.CANCELLED)
-DEMO_BACKEND = "demo"
-
-
-def load_suite(path: Path = SUITE_PATH) -> tuple[dict, list[dict]]:
-    """(settings, prompts) of a suite file, checked."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        settings, prompts = doc.get("settings", {}), doc["prompts"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise CommandError(f"{path}: not a prompt suite file ({exc})") from exc
-    if doc.get("version") != 1 or not isinstance(settings, dict) or not isinstance(prompts, list):
-        raise CommandError(f"{path}: expected version 1 with a settings object and a prompts list")
-    ids, texts = set(), set()
-    for n, entry in enumerate(prompts):
-        if not (isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("text"), str)
-                and isinstance(entry.get("category"), str) and isinstance(entry.get("seed"), int)):
-            raise CommandError(f"{path}: prompt {n} needs a string id, category and text and an integer seed")
-        text = " ".join(entry["text"].split())
-        if entry["id"] in ids or text in texts:
-            raise CommandError(f"{path}: prompt {entry['id']} repeats an id or a text")
-        ids.add(entry["id"])
-        texts.add(text)
-    return settings, prompts
-
-
-def price_per_second(model: VideoModel) -> float | None:
-    """USD per second of video, 0 for the procedural demo models, None when unknown."""
-    params = model.backend_params if isinstance(model.backend_params, dict) else {}
-    value = params.get("cost_per_second_usd")
-    if value is None:
-        return 0.0 if model.is_procedural_demo or model.backend_key == DEMO_BACKEND else None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
-
-
-@dataclass
-class Item:
-    """One suite prompt and what this run has to do for it."""
-
-    entry: dict
-    text: str
-    duration_s: float
-    aspect_ratio: str
-    seed: int
-    existing: Prompt | None
-    needed: list[VideoModel] = field(default_factory=list)  # chosen models that have not run it yet
 
 
 class ProgressBar:
@@ -116,14 +59,22 @@ class Command(BaseCommand):
         parser.add_argument("--suite", default=str(SUITE_PATH), help="suite file (default: the shipped suite)")
 
     def handle(self, *args, **options):
+        try:
+            self._run(options)
+        except SuiteError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _run(self, options):
         stdin = options.get("stdin") or sys.stdin
         settings, entries = load_suite(Path(options["suite"]))
         models = self._models(options["models"])
-        entries = self._select(entries, options["categories"], options["limit"])
-        items = self._plan(settings, entries, models)
+        categories = None if options["categories"] is None else [
+            c.strip() for c in options["categories"].split(",") if c.strip()]
+        entries = suite.select(entries, categories, options["limit"])
+        items = suite.plan(settings, entries, models)
         unknown_price = self._estimate(items, models, options["budget"])
         jobs = sum(len(item.needed) for item in items)
-        estimate = self._cost(items)
+        estimate = suite.cost(items)
         needs_confirmation = estimate > options["budget"] or bool(unknown_price)
         if options["dry_run"]:
             note = " (a real run would ask for confirmation: over budget or unknown cost)" if needs_confirmation else ""
@@ -168,61 +119,6 @@ class Command(BaseCommand):
             raise CommandError(f"disabled or without a backend (cannot generate): {', '.join(unusable)}")
         return [found[s] for s in slugs]
 
-    def _select(self, entries: list[dict], categories: str | None, limit: int | None) -> list[dict]:
-        if categories is not None:
-            wanted = [c.strip() for c in categories.split(",") if c.strip()]
-            known = sorted({e["category"] for e in entries})
-            unknown = [c for c in wanted if c not in known]
-            if not wanted or unknown:
-                raise CommandError(f"unknown category: {', '.join(unknown) or '(none)'}; "
-                                   f"the suite has {', '.join(known)}")
-            entries = [e for e in entries if e["category"] in wanted]
-        if limit is not None:
-            if limit < 1:
-                raise CommandError("--limit must be at least 1")
-            entries = entries[:limit]
-        return entries
-
-    def _plan(self, settings: dict, entries: list[dict], models: list[VideoModel]) -> list[Item]:
-        texts = [" ".join(e["text"].split()) for e in entries]
-        existing: dict[str, Prompt] = {}
-        for prompt in Prompt.objects.filter(source=Prompt.Source.SUITE, text__in=texts).order_by("created_at", "id"):
-            existing.setdefault(prompt.text, prompt)
-        ran: dict[str, set[int]] = {}
-        for text, model_id in GenerationJob.objects.filter(
-                prompt__source=Prompt.Source.SUITE, prompt__text__in=texts).values_list("prompt__text", "model_id"):
-            ran.setdefault(text, set()).add(model_id)
-        items, problems = [], []
-        for entry, text in zip(entries, texts):
-            prompt = existing.get(text)
-            if prompt:  # a model new to the suite gets exactly the request the others got
-                duration, aspect, seed = prompt.duration_s, prompt.aspect_ratio, prompt.seed
-            else:
-                duration = entry.get("duration_s", settings.get("duration_s", 4))
-                aspect = entry.get("aspect_ratio", settings.get("aspect_ratio", "16:9"))
-                seed = entry["seed"]
-            item = Item(entry, text, duration_s=duration, aspect_ratio=aspect, seed=seed, existing=prompt)
-            done = ran.get(text, set())
-            item.needed = [m for m in models if m.pk not in done]
-            if item.needed:
-                try:
-                    validate(self._input(item))
-                except SubmissionError as exc:
-                    problems.append(f"{entry['id']}: {exc.message}")
-            items.append(item)
-        if problems:
-            raise CommandError("the suite cannot run on these models:\n  " + "\n  ".join(problems))
-        return items
-
-    @staticmethod
-    def _input(item: Item) -> PromptInput:
-        return PromptInput(text=item.text, models=[m.slug for m in item.needed], duration_s=item.duration_s,
-                           aspect_ratio=item.aspect_ratio, seed=item.seed)
-
-    @staticmethod
-    def _cost(items: list[Item]) -> float:
-        return sum(item.duration_s * (price_per_second(m) or 0.0) for item in items for m in item.needed)
-
     def _estimate(self, items: list[Item], models: list[VideoModel], budget: float) -> list[str]:
         """Print the plan; returns the slugs of models without a price that have jobs to run."""
         self.stdout.write(f"{len(items)} suite prompts × {len(models)} models")
@@ -239,7 +135,7 @@ class Command(BaseCommand):
                               + (f"  ({skipped} already ran, skipped)" if skipped else ""))
         total_jobs = sum(len(item.needed) for item in items)
         unknown_jobs = sum(1 for item in items for m in item.needed if price_per_second(m) is None)
-        line = f"estimated cost: ${self._cost(items):.2f} for {total_jobs - unknown_jobs} jobs"
+        line = f"estimated cost: ${suite.cost(items):.2f} for {total_jobs - unknown_jobs} jobs"
         if unknown_jobs:
             line += f" + unknown for {unknown_jobs} jobs on models without a price ({', '.join(unknown)})"
         self.stdout.write(line + f"; budget ${budget:.2f}")
@@ -252,20 +148,7 @@ class Command(BaseCommand):
         job_ids: list[int] = []
         for n, item in enumerate(todo, start=1):
             try:
-                with transaction.atomic():  # the jobs are enqueued on commit, after pool/category are set
-                    if item.existing is None:
-                        prompt = submit_prompt(self._input(item), source=Prompt.Source.SUITE)
-                        Prompt.objects.filter(pk=prompt.pk).update(pool=Prompt.Pool.OFFICIAL,
-                                                                   category=item.entry["category"])
-                        job_ids += prompt.jobs.values_list("pk", flat=True)
-                    else:
-                        validate(self._input(item))
-                        Prompt.objects.filter(pk=item.existing.pk).update(pool=Prompt.Pool.OFFICIAL,
-                                                                          category=item.entry["category"])
-                        created = GenerationJob.objects.bulk_create(
-                            GenerationJob(prompt=item.existing, model=m) for m in item.needed)
-                        queue.enqueue_many(queue.GENERATE, [job.pk for job in created])
-                        job_ids += [job.pk for job in created]
+                job_ids += suite.submit_item(item)
             except SubmissionError as exc:
                 bar.show(n - 1, final=True)
                 raise CommandError(f"{item.entry['id']}: {exc.message} (the prompts before it were submitted; "
