@@ -258,3 +258,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Moderation ------------------------------------------------------------------------------
+# Prompt classifiers, run in order at submission; the strictest outcome wins. Dotted paths to
+# classes with a classify(text, negative_prompt) method (webapp/moderation/policy.py).
+MODERATION_CLASSIFIERS = env_list("MODERATION_CLASSIFIERS", "webapp.moderation.policy.RulesClassifier")
+# Failed logins allowed per username and per IP within the window before logins are refused.
+LOGIN_FAILURES_LIMIT = env_number("LOGIN_FAILURES_LIMIT", 5)
+LOGIN_FAILURES_WINDOW_S = env_number("LOGIN_FAILURES_WINDOW_S", 900)
+AUTHENTICATION_BACKENDS = ["webapp.moderation.login_throttle.ThrottledModelBackend"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "moderation:queue"

@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth.views import LogoutView
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import include, path
 
 from webapp.arena import api as arena_api
 from webapp.arena import api_voting
+from webapp.moderation.views import ThrottledLoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,6 +16,9 @@ urlpatterns = [
     path("api/v1/votes", api_voting.votes, name="api_votes"),
     path("api/v1/battles/export", arena_api.export_battles, name="api_export_battles"),
     path("api/v1/leaderboard", arena_api.leaderboard, name="api_leaderboard"),
+    path("", include("webapp.moderation.urls")),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(next_page="studio:gallery"), name="logout"),
 ]
 
 

@@ -60,6 +60,8 @@ __all__ = [
     "probe_argv",
     "web_rendition_argv",
     "poster_argv",
+    "tagged_copy_argv",
+    "make_tagged_copy",
     "ACCEPTED_DEMUXERS",
 ]
 
@@ -749,3 +751,32 @@ def pad_mp4_to_multiple(path: PathLike, multiple: int) -> int:
         fh.write(padding.to_bytes(4, "big") + b"free")
         fh.write(bytes(padding - 8))
     return size + padding
+
+
+# --------------------------------------------------------------------------- provenance copies
+
+_MUXER_BY_SUFFIX = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm"}
+
+
+def tagged_copy_argv(src: PathLike, dest: PathLike, *, comment: str, muxer: str, tools: Tools = Tools()) -> list[str]:
+    """Stream copy (no re-encode) of `src` with its own metadata kept and `comment` set."""
+    return [tools.ffmpeg, *_GLOBAL_ARGS,
+            "-format_whitelist", ACCEPTED_DEMUXERS, "-protocol_whitelist", "file", "-i", _url(src),
+            "-map", "0:v", "-map", "0:a?", "-c", "copy", "-map_metadata", "0",
+            "-metadata", f"comment={comment}", "-f", muxer, "-y", _url(dest)]
+
+
+def make_tagged_copy(src: PathLike, dest: PathLike, *, comment: str, tools: Tools = Tools()) -> Path:
+    """Write a copy of `src` (the original as received, which is never modified) to `dest`
+    carrying `comment` (a provenance record) in its container metadata. The muxer follows
+    `src`'s suffix. Raises FFmpegFailed, FFmpegUnavailable."""
+    muxer = _MUXER_BY_SUFFIX.get(Path(_abs(src)).suffix.lower(), "mp4")
+    tmp = _temp_beside(dest)
+    try:
+        _run(tagged_copy_argv(src, tmp, comment=comment, muxer=muxer, tools=tools), tools.transcode_timeout_s,
+             "ffmpeg (provenance copy)")
+        os.replace(tmp, _abs(dest))
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return Path(_abs(dest))

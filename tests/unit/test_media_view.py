@@ -1,5 +1,8 @@
 import pytest
 
+# The media view asks the database whether a moderator hid the clip.
+pytestmark = pytest.mark.django_db
+
 MEDIA = "clips/AbCdEfGhIjKlMnOpQrStUvWx.mp4"
 
 

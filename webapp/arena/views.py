@@ -46,6 +46,8 @@ def battle_media(request, public_id: str, side: str):
     if battle is None:
         raise Http404()
     clip = battle.left if side == "left" else battle.right
+    if battle.left.hidden or battle.right.hidden:  # a moderator hid one: the battle is withdrawn
+        raise Http404()
     return serve_stored_file(request, clip.web.name, cache_control="private, max-age=3600",
                              blind_as=f"{battle.public_id}:{side}")
 

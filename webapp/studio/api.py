@@ -16,7 +16,7 @@ from functools import wraps
 
 from webapp.catalog.models import VideoModel
 
-from .models import Prompt
+from .models import ModerationState, Prompt
 from .presenters import jobs_of, prompt_dict
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
@@ -72,7 +72,9 @@ def prompts(request):
     except SubmissionError as exc:
         return error(422, exc.code, exc.message, exc.field)
     named_results_viewed.send(sender=prompts, request=request, prompts=[prompt])
-    response = JsonResponse(prompt_dict(prompt, jobs_of(prompt)), status=201)
+    # 202: accepted but held for a moderator; nothing is generated before approval.
+    status = 202 if prompt.moderation == ModerationState.HELD else 201
+    response = JsonResponse(prompt_dict(prompt, jobs_of(prompt)), status=status)
     response["Location"] = request.build_absolute_uri(f"/api/v1/prompts/{prompt.public_id}")
     return response
 
@@ -81,7 +83,8 @@ def _list_prompts(request):
     page_number = request.GET.get("page", "1")
     if not page_number.isdigit() or int(page_number) < 1:
         return error(400, "invalid_page", "page must be a positive whole number")
-    paginator = Paginator(Prompt.objects.prefetch_related("jobs__model", "jobs__clip"), 20)
+    paginator = Paginator(Prompt.objects.filter(moderation=ModerationState.ALLOWED)
+                          .prefetch_related("jobs__model", "jobs__clip"), 20)
     if int(page_number) > max(paginator.num_pages, 1):
         return error(404, "page_out_of_range", f"there are {paginator.num_pages} pages")
     page = paginator.page(int(page_number))

@@ -13,7 +13,10 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import http_date
+from django.db.models import Q
 from django.views.decorators.http import require_http_methods
+
+from .models import Clip, ModerationState
 
 # Only the blind renditions and posters are public; originals keep the vendor's metadata.
 PUBLIC_MEDIA = re.compile(r"^(clips|posters)/[A-Za-z0-9_-]{8,64}\.(mp4|jpg)$")
@@ -71,6 +74,9 @@ def _file_range(fh, first: int, last: int):
 def serve_media(request, path: str):
     if not PUBLIC_MEDIA.match(path):
         raise Http404("no such media")
+    if Clip.objects.filter(Q(web=path) | Q(poster=path)).filter(
+            Q(hidden=True) | ~Q(job__prompt__moderation=ModerationState.ALLOWED)).exists():
+        raise Http404("no such media")  # hidden by a moderator
     return serve_stored_file(request, path)
 
 

@@ -8,6 +8,12 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+class ModerationState(models.TextChoices):
+    ALLOWED = "allowed", "Allowed"
+    HELD = "held", "Awaits review"
+    REJECTED = "rejected", "Rejected"
+
+
 class Prompt(models.Model):
     class Source(models.TextChoices):
         WEB = "web", "Web form"
@@ -30,9 +36,16 @@ class Prompt(models.Model):
     pool = models.CharField(max_length=16, choices=Pool.choices, default=Pool.COMMUNITY, db_index=True)
     category = models.CharField(max_length=48, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The prompt policy's outcome (moderation/policy.py), then a moderator's decision.
+    moderation = models.CharField(max_length=8, choices=ModerationState.choices, default=ModerationState.ALLOWED,
+                                  db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    @property
+    def is_public(self) -> bool:
+        return self.moderation == ModerationState.ALLOWED
 
     def __str__(self):
         return self.text[:60]
@@ -46,6 +59,8 @@ class JobState(models.TextChoices):
     FAILED = "failed", "Failed"
     REJECTED_BY_VENDOR = "rejected_by_vendor", "Rejected by vendor"
     CANCELLED = "cancelled", "Cancelled"
+    # The prompt awaits a moderator: no worker may claim the job until it is approved.
+    HELD = "held", "Awaits review"
 
 
 TERMINAL_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.REJECTED_BY_VENDOR, JobState.CANCELLED)
@@ -121,6 +136,12 @@ class Clip(models.Model):
     original_bytes = models.PositiveBigIntegerField()
     original_codec = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A hidden clip leaves the gallery, the API and the battle pool (moderation/decisions.py).
+    hidden = models.BooleanField(default=False, db_index=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    # C2PA manifest in the original as received: None = not checked (reader unavailable).
+    c2pa_present = models.BooleanField(null=True, blank=True)
+    c2pa_summary = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return f"clip {self.public_id}"

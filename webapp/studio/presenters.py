@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from .models import Clip, GenerationJob, Prompt
+from .models import Clip, GenerationJob, ModerationState, Prompt
+
+
+MODERATION_MESSAGES = {
+    ModerationState.ALLOWED: "",
+    ModerationState.HELD: "This prompt awaits review by a moderator; nothing is generated before it is approved.",
+    ModerationState.REJECTED: "A moderator rejected this prompt; its videos were removed.",
+}
 
 
 def media_url(name: str) -> str:
@@ -29,6 +36,8 @@ def clip_dict(clip: Clip) -> dict:
 
 def job_dict(job: GenerationJob) -> dict:
     clip = getattr(job, "clip", None) if job.state == "succeeded" else None
+    if clip is not None and (clip.hidden or not job.prompt.is_public):
+        clip = None  # hidden by a moderator: gone from the API
     return {
         "model": job.model.slug,
         "model_name": job.model.label,
@@ -42,6 +51,7 @@ def job_dict(job: GenerationJob) -> dict:
         "cost_usd": None if job.cost_usd is None else float(job.cost_usd),
         "error": {"code": job.error_code, "message": job.error_message} if job.error_code and job.is_terminal else None,
         "clip": clip_dict(clip) if clip else None,
+        "hidden": bool(getattr(job, "clip", None) and job.clip.hidden) if job.state == "succeeded" else False,
     }
 
 
@@ -56,9 +66,10 @@ def prompt_dict(prompt: Prompt, jobs: list[GenerationJob]) -> dict:
         "aspect_ratio": prompt.aspect_ratio,
         "created_at": prompt.created_at,
         "complete": all(job.is_terminal for job in jobs),
+        "moderation": {"state": prompt.moderation, "message": MODERATION_MESSAGES[prompt.moderation]},
         "jobs": [job_dict(job) for job in jobs],
     }
 
 
 def jobs_of(prompt: Prompt) -> list[GenerationJob]:
-    return list(prompt.jobs.select_related("model", "clip").order_by("model__display_name"))
+    return list(prompt.jobs.select_related("model", "clip", "prompt").order_by("model__display_name"))

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from webapp.catalog.models import VideoModel
 
+from webapp.moderation.models import Report
+
+from workers import media
+
+from . import provenance
 from .forms import PromptForm
-from .models import Clip, GenerationJob, Prompt
+from .models import Clip, GenerationJob, ModerationState, Prompt
 from .presenters import jobs_of
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
@@ -24,11 +30,11 @@ HTMX_STOP_POLLING = 286
 @require_GET
 def gallery(request):
     jobs = GenerationJob.objects.select_related("model").order_by("model__display_name")
-    prompts = Prompt.objects.prefetch_related(
+    prompts = Prompt.objects.filter(moderation=ModerationState.ALLOWED).prefetch_related(
         Prefetch("jobs", queryset=jobs),
-        Prefetch("jobs__clip", queryset=Clip.objects.only("id", "job_id", "poster", "public_id")))
+        Prefetch("jobs__clip", queryset=Clip.objects.only("id", "job_id", "poster", "public_id", "hidden")))
     page = Paginator(prompts, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "studio/gallery.html", {"page": page})
+    return render(request, "studio/gallery.html", {"page": page, "reasons": Report.Reason.choices})
 
 
 @require_http_methods(["GET", "POST"])
@@ -60,7 +66,8 @@ def _prompt_or_404(public_id: str) -> Prompt:
 def prompt_page(request, public_id: str):
     prompt = _prompt_or_404(public_id)
     named_results_viewed.send(sender=prompt_page, request=request, prompts=[prompt])
-    return render(request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt)})
+    return render(request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt),
+                                                  "reasons": Report.Reason.choices})
 
 
 @require_GET
@@ -70,11 +77,44 @@ def job_card(request, public_id: str, job_id: int):
            .filter(pk=job_id, prompt__public_id=public_id).first())
     if job is None:
         raise Http404("no such job")
-    response = render(request, "studio/_job_card.html", {"job": job, "prompt": job.prompt})
+    response = render(request, "studio/_job_card.html", {"job": job, "prompt": job.prompt,
+                                                         "reasons": Report.Reason.choices})
     if job.is_terminal and request.htmx:
         # Swap in the final card and stop polling.
         response.status_code = HTMX_STOP_POLLING
     return response
+
+
+def _public_clip_or_404(public_id: str) -> Clip:
+    clip = (Clip.objects.select_related("job__prompt", "job__model")
+            .filter(public_id=public_id, hidden=False, job__prompt__moderation=ModerationState.ALLOWED).first())
+    if clip is None:
+        raise Http404("no such clip")
+    return clip
+
+
+@require_GET
+def clip_page(request, public_id: str):
+    """One clip, named, with its "AI-generated" label and provenance record."""
+    clip = _public_clip_or_404(public_id)
+    named_results_viewed.send(sender=clip_page, request=request, prompts=[clip.job.prompt])
+    return render(request, "studio/clip.html", {"clip": clip, "provenance": provenance.record(clip),
+                                                "reasons": Report.Reason.choices})
+
+
+@require_GET
+def clip_original(request, public_id: str):
+    """The original as received, named, with the provenance record in its metadata."""
+    clip = _public_clip_or_404(public_id)
+    if not clip.original.name or not default_storage.exists(clip.original.name):
+        raise Http404("the original is not kept")
+    named_results_viewed.send(sender=clip_original, request=request, prompts=[clip.job.prompt])
+    try:
+        handle = provenance.tagged_original(clip)
+    except media.MediaError as exc:
+        return HttpResponse(f"The download could not be prepared: {exc.code}.", status=503,
+                            content_type="text/plain")
+    return FileResponse(handle, as_attachment=True, filename=provenance.download_name(clip))
 
 
 @require_GET

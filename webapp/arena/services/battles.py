@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 
 from webapp.catalog.models import VideoModel
-from webapp.studio.models import Clip, JobState, Prompt
+from webapp.studio.models import Clip, JobState, ModerationState, Prompt
 
 from .. import sampling
 from ..models import Battle, NamedView, RatingSnapshot
@@ -52,9 +52,11 @@ def pair_key(clip_a_id: int, clip_b_id: int) -> str:
 
 
 def arena_clips(pool: str):
-    """Clips that may appear in battles: finished, from models shown in the arena."""
+    """Clips that may appear in battles: finished, from models shown in the arena, not hidden
+    by a moderator, of a prompt the policy or a moderator allowed."""
     return Clip.objects.filter(job__state=JobState.SUCCEEDED, job__prompt__pool=pool,
-                               job__model__in_arena=True, job__model__enabled=True)
+                               job__model__in_arena=True, job__model__enabled=True,
+                               hidden=False, job__prompt__moderation=ModerationState.ALLOWED)
 
 
 def _model_states(pool: str, model_ids: list[int]) -> tuple[list[sampling.ModelState], dict]:

@@ -66,6 +66,8 @@ def _within_rate(voter: Voter) -> int | None:
 
 
 def _exclusion(battle: Battle, voter: Voter, watched_left: float | None, watched_right: float | None) -> str:
+    if battle.left.hidden or battle.right.hidden:  # hidden by a moderator after the battle was served
+        return "hidden_clip"
     if NamedView.objects.filter(voter_key=voter.key, prompt_id=battle.prompt_id).exists():
         return "saw_named_results"
     left, right = battle.left, battle.right

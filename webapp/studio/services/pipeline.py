@@ -28,7 +28,7 @@ from workers import media
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
 
-from ..models import Clip, GenerationJob, JobState
+from ..models import Clip, GenerationJob, JobState, ModerationState, Prompt
 from . import jobs, queue
 from .requests import build_request
 
@@ -176,6 +176,14 @@ def _local_copy(name: str, workdir: Path) -> Path:
 def _make_clip(job: GenerationJob) -> None:
     if Clip.objects.filter(job=job).exists():  # a previous holder got as far as the Clip row
         jobs.finish(job, JobState.SUCCEEDED)
+        return
+    if Prompt.objects.filter(pk=job.prompt_id, moderation=ModerationState.REJECTED).exists():
+        # A moderator rejected the prompt while the vendor was working: keep nothing.
+        original = job.original.name
+        with transaction.atomic():
+            if jobs.finish(job, JobState.CANCELLED, error_code="prompt_rejected",
+                           error_message="The prompt was rejected by a moderator.", original=""):
+                transaction.on_commit(lambda: delete_stored(original))
         return
     tools = media_tools()
     with scratch_dir(job) as workdir:

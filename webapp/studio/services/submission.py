@@ -11,7 +11,10 @@ from django.db import transaction
 
 from webapp.catalog.models import VideoModel
 
-from ..models import GenerationJob, Prompt
+from webapp.moderation import audit, policy
+from webapp.moderation.models import AuditEntry
+
+from ..models import GenerationJob, JobState, ModerationState, Prompt
 from . import queue
 from .requests import ASPECT_RATIOS
 
@@ -120,9 +123,30 @@ def validate(data: PromptInput) -> tuple[dict, list[VideoModel]]:
 
 
 def submit_prompt(data: PromptInput, *, source: str = Prompt.Source.WEB) -> Prompt:
+    """Validate, run the prompt policy, then write. Allowed: jobs are queued. Held: the prompt
+    and its jobs are stored as HELD (no worker may claim them) until a moderator approves.
+    Rejected: nothing is stored but the audit entry, and the submitter is told why."""
     fields, models = validate(data)
+    verdict = policy.check(fields["text"], fields["negative_prompt"])
+    if verdict.outcome == policy.REJECT:
+        audit.record(AuditEntry.Action.POLICY_REJECT, AuditEntry.TargetKind.PROMPT, "",
+                     reason="; ".join(verdict.reasons), after=_policy_record(verdict, fields, source))
+        raise SubmissionError("policy_rejected", "This prompt cannot be generated here. " + " ".join(verdict.reasons),
+                              "prompt")
+    held = verdict.outcome == policy.HOLD
     with transaction.atomic():
-        prompt = Prompt.objects.create(source=source, **fields)
-        created = GenerationJob.objects.bulk_create(GenerationJob(prompt=prompt, model=m) for m in models)
-        queue.enqueue_many(queue.GENERATE, [job.pk for job in created])
+        prompt = Prompt.objects.create(source=source, moderation=ModerationState.HELD if held else ModerationState.ALLOWED,
+                                       **fields)
+        created = GenerationJob.objects.bulk_create(
+            GenerationJob(prompt=prompt, model=m, state=JobState.HELD if held else JobState.QUEUED) for m in models)
+        audit.record(AuditEntry.Action.POLICY_HOLD if held else AuditEntry.Action.POLICY_ALLOW,
+                     AuditEntry.TargetKind.PROMPT, prompt.public_id, reason="; ".join(verdict.reasons),
+                     after=_policy_record(verdict, fields, source, moderation=prompt.moderation))
+        if not held:
+            queue.enqueue_many(queue.GENERATE, [job.pk for job in created])
     return prompt
+
+
+def _policy_record(verdict, fields: dict, source: str, **extra) -> dict:
+    return {"outcome": verdict.outcome, "findings": [f.as_dict() for f in verdict.findings],
+            "prompt": fields["text"][:500], "source": source, **extra}

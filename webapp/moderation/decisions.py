@@ -1,0 +1,238 @@
+"""Moderators' decisions and their effects. Views, the admin and bulk actions call these.
+
+Each decision locks its target, checks the state it expects, changes it, resolves the
+target's open reports and writes one audit entry, all in one transaction; side effects
+(enqueueing jobs, deleting files, recomputing the board) run on commit.
+
+- approve a held prompt: its jobs go from HELD to QUEUED and are sent to the workers.
+- reject a prompt: nothing more is generated (held and queued jobs cancelled), its clips are
+  hidden and their files (renditions, posters, originals) deleted.
+- hide a clip: it leaves the gallery, the API and the battle pool; battles with it are no
+  longer served; counted votes on battles with it get excluded_reason "hidden_clip"; the
+  board is recomputed.
+- restore a clip: the reverse; only votes excluded for "hidden_clip" (and whose other clip is
+  not hidden) count again.
+- approve a reported clip: it stays, its reports are resolved.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webapp.arena.models import Vote
+from webapp.studio.models import Clip, GenerationJob, JobState, ModerationState, Prompt
+from webapp.studio.services import queue
+from webapp.studio.services.pipeline import delete_stored
+
+from . import audit
+from .models import AuditEntry, Report
+
+log = logging.getLogger(__name__)
+
+HIDDEN_CLIP = "hidden_clip"
+RECOMPUTE_TASK = "workers.tasks.recompute_ratings"
+MIN_REASON_CHARS = 3
+
+
+class DecisionError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class Outcome:
+    target_kind: str
+    target_id: str
+    action: str
+    entry: AuditEntry
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(str(reason or "").split())
+    if len(reason) < MIN_REASON_CHARS:
+        raise DecisionError("reason_required", "Give a reason (a few words) for the decision.")
+    return reason[:1000]
+
+
+def _resolve_reports(**target) -> int:
+    return Report.objects.filter(resolved_at__isnull=True, **target).update(resolved_at=timezone.now())
+
+
+def _recompute_board_on_commit() -> None:
+    def send():
+        from workers.celery import app
+
+        app.send_task(RECOMPUTE_TASK)
+
+    transaction.on_commit(send, robust=True)
+
+
+def _prompt_state(prompt: Prompt) -> dict:
+    return {"moderation": prompt.moderation,
+            "jobs": dict(GenerationJob.objects.filter(prompt=prompt).values_list("model__slug", "state"))}
+
+
+def _clip_state(clip: Clip) -> dict:
+    return {"hidden": clip.hidden, "counted_votes": _votes_on(clip).filter(excluded_reason="").count(),
+            "votes_excluded_hidden_clip": _votes_on(clip).filter(excluded_reason=HIDDEN_CLIP).count()}
+
+
+def _votes_on(clip: Clip):
+    return Vote.objects.filter(Q(battle__left=clip) | Q(battle__right=clip))
+
+
+def _locked_prompt(public_id: str) -> Prompt:
+    prompt = Prompt.objects.select_for_update().filter(public_id=public_id).first()
+    if prompt is None:
+        raise DecisionError("not_found", "No prompt has that id.")
+    return prompt
+
+
+def _locked_clip(public_id: str) -> Clip:
+    clip = Clip.objects.select_for_update(of=("self",)).select_related("job__prompt").filter(
+        public_id=public_id).first()
+    if clip is None:
+        raise DecisionError("not_found", "No clip has that id.")
+    return clip
+
+
+# --- prompts -------------------------------------------------------------------------------------
+
+def approve_prompt(public_id: str, *, actor, reason: str) -> Outcome:
+    reason = _reason(reason)
+    with transaction.atomic():
+        prompt = _locked_prompt(public_id)
+        if prompt.moderation == ModerationState.REJECTED:
+            raise DecisionError("already_rejected", "This prompt was rejected; its files are gone.")
+        before = _prompt_state(prompt)
+        held_jobs = list(GenerationJob.objects.filter(prompt=prompt, state=JobState.HELD).values_list("pk", flat=True))
+        GenerationJob.objects.filter(pk__in=held_jobs, state=JobState.HELD).update(state=JobState.QUEUED)
+        Prompt.objects.filter(pk=prompt.pk).update(moderation=ModerationState.ALLOWED)
+        prompt.moderation = ModerationState.ALLOWED
+        _resolve_reports(prompt=prompt, clip__isnull=True)
+        queue.enqueue_many(queue.GENERATE, held_jobs)
+        entry = audit.record(AuditEntry.Action.APPROVE, AuditEntry.TargetKind.PROMPT, public_id, actor=actor,
+                             reason=reason, before=before, after=_prompt_state(prompt))
+    return Outcome("prompt", public_id, "approve", entry)
+
+
+def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
+    reason = _reason(reason)
+    with transaction.atomic():
+        prompt = _locked_prompt(public_id)
+        if prompt.moderation == ModerationState.REJECTED:
+            raise DecisionError("already_rejected", "This prompt is already rejected.")
+        before = _prompt_state(prompt)
+        GenerationJob.objects.filter(prompt=prompt, state__in=(JobState.HELD, JobState.QUEUED)).update(
+            state=JobState.CANCELLED, finished_at=timezone.now(), error_code="prompt_rejected",
+            error_message="The prompt was rejected by a moderator.")
+        Prompt.objects.filter(pk=prompt.pk).update(moderation=ModerationState.REJECTED)
+        prompt.moderation = ModerationState.REJECTED
+        files: list[str] = []
+        clips = list(Clip.objects.select_for_update().filter(job__prompt=prompt))
+        for clip in clips:
+            if not clip.hidden:
+                _hide(clip)
+            files += [clip.web.name, clip.poster.name, clip.original.name]
+        # Originals of jobs that never became clips (waiting for the media step).
+        files += [name for name in GenerationJob.objects.filter(prompt=prompt).exclude(original="")
+                  .values_list("original", flat=True)]
+        GenerationJob.objects.filter(prompt=prompt).exclude(original="").update(original="")
+        _resolve_reports(prompt=prompt)
+        entry = audit.record(AuditEntry.Action.REJECT, AuditEntry.TargetKind.PROMPT, public_id, actor=actor,
+                             reason=reason, before=before,
+                             after={**_prompt_state(prompt), "clips_hidden": [c.public_id for c in clips],
+                                    "files_deleted": len(set(filter(None, files)))})
+        transaction.on_commit(lambda: delete_stored(*sorted(set(filter(None, files)))), robust=True)
+        if clips:
+            _recompute_board_on_commit()
+    return Outcome("prompt", public_id, "reject", entry)
+
+
+# --- clips ---------------------------------------------------------------------------------------
+
+def _hide(clip: Clip) -> int:
+    Clip.objects.filter(pk=clip.pk).update(hidden=True, hidden_at=timezone.now())
+    clip.hidden = True
+    return _votes_on(clip).filter(excluded_reason="").update(excluded_reason=HIDDEN_CLIP)
+
+
+def hide_clip(public_id: str, *, actor, reason: str) -> Outcome:
+    reason = _reason(reason)
+    with transaction.atomic():
+        clip = _locked_clip(public_id)
+        if clip.hidden:
+            raise DecisionError("already_hidden", "This clip is already hidden.")
+        before = _clip_state(clip)
+        excluded = _hide(clip)
+        _resolve_reports(clip=clip)
+        entry = audit.record(AuditEntry.Action.HIDE, AuditEntry.TargetKind.CLIP, public_id, actor=actor,
+                             reason=reason, before=before, after={**_clip_state(clip), "votes_excluded": excluded})
+        _recompute_board_on_commit()
+    return Outcome("clip", public_id, "hide", entry)
+
+
+def restore_clip(public_id: str, *, actor, reason: str) -> Outcome:
+    reason = _reason(reason)
+    with transaction.atomic():
+        clip = _locked_clip(public_id)
+        if not clip.hidden:
+            raise DecisionError("not_hidden", "This clip is not hidden.")
+        if clip.job.prompt.moderation == ModerationState.REJECTED:
+            raise DecisionError("prompt_rejected", "This clip's prompt was rejected and its files deleted.")
+        before = _clip_state(clip)
+        Clip.objects.filter(pk=clip.pk).update(hidden=False, hidden_at=None)
+        clip.hidden = False
+        # Only votes this rule excluded, and only where the battle's other clip is visible.
+        recounted = _votes_on(clip).filter(excluded_reason=HIDDEN_CLIP).exclude(
+            Q(battle__left__hidden=True) | Q(battle__right__hidden=True)).update(excluded_reason="")
+        entry = audit.record(AuditEntry.Action.RESTORE, AuditEntry.TargetKind.CLIP, public_id, actor=actor,
+                             reason=reason, before=before, after={**_clip_state(clip), "votes_recounted": recounted})
+        _recompute_board_on_commit()
+    return Outcome("clip", public_id, "restore", entry)
+
+
+def approve_clip(public_id: str, *, actor, reason: str) -> Outcome:
+    """The clip stays; its reports are closed."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        clip = _locked_clip(public_id)
+        before = {"hidden": clip.hidden, "open_reports": clip.reports.filter(resolved_at__isnull=True).count()}
+        resolved = _resolve_reports(clip=clip)
+        entry = audit.record(AuditEntry.Action.DISMISS, AuditEntry.TargetKind.CLIP, public_id, actor=actor,
+                             reason=reason, before=before, after={"hidden": clip.hidden, "open_reports": 0,
+                                                                  "reports_resolved": resolved})
+    return Outcome("clip", public_id, "approve", entry)
+
+
+ACTIONS = {
+    ("prompt", "approve"): approve_prompt,
+    ("prompt", "reject"): reject_prompt,
+    ("clip", "approve"): approve_clip,
+    ("clip", "hide"): hide_clip,
+    ("clip", "restore"): restore_clip,
+}
+
+
+def decide(kind: str, action: str, public_ids: list[str], *, actor, reason: str) -> tuple[list[Outcome], list[dict]]:
+    """Bulk entry point: each target is decided in its own transaction, so one refusal does not
+    undo the others. Returns (done, errors)."""
+    handler = ACTIONS.get((kind, action))
+    if handler is None:
+        raise DecisionError("invalid_action", f"{action!r} is not something a moderator can do to a {kind!r}.")
+    _reason(reason)
+    if not public_ids:
+        raise DecisionError("nothing_selected", "Select at least one item.")
+    done, errors = [], []
+    for public_id in list(dict.fromkeys(public_ids))[:200]:
+        try:
+            done.append(handler(public_id, actor=actor, reason=reason))
+        except DecisionError as exc:
+            errors.append({"target_id": public_id, "code": exc.code, "message": exc.message})
+    return done, errors

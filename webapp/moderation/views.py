@@ -1,0 +1,128 @@
+"""The review queue, decisions (htmx, no page reload), the audit log and its CSV export, the
+moderator-only clip player, and the throttled login. Every view here checks the moderator
+permission (403 otherwise); every state change is a POST under Django's CSRF middleware."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from webapp.studio.media_views import serve_stored_file
+from webapp.studio.models import Clip
+
+from . import audit, login_throttle, review_queue
+from .decisions import DecisionError, decide
+from .models import AuditEntry
+from .permissions import moderator_required
+
+PRESET_REASONS = ["Fine as it is", "Depicts a real person", "Sexual content", "Graphic violence", "Hateful content",
+                  "Misleading / fake news", "Reveals the model", "Broken clip", "Report was mistaken"]
+AUDIT_PAGE_SIZE = 50
+
+
+def _queue_context(message: str = "", errors=None) -> dict:
+    return {"items": review_queue.items(), "hidden": review_queue.hidden_clips(), "message": message,
+            "errors": errors or [], "preset_reasons": PRESET_REASONS}
+
+
+@require_GET
+@moderator_required
+def queue_page(request):
+    return render(request, "moderation/queue.html", _queue_context())
+
+
+@require_POST
+@moderator_required
+def decide_view(request):
+    kind, action = request.POST.get("kind", ""), request.POST.get("action", "")
+    ids = [i for i in request.POST.getlist("ids") if i]
+    try:
+        done, errors = decide(kind, action, ids, actor=request.user, reason=request.POST.get("reason", ""))
+    except DecisionError as exc:
+        response = render(request, "moderation/_message.html", {"message": exc.message, "error": True}, status=400)
+        response["HX-Retarget"] = "#decision-message"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    verb = {"approve": "approved", "reject": "rejected", "hide": "hidden", "restore": "restored"}[action]
+    message = f"{len(done)} {kind}{'s' if len(done) != 1 else ''} {verb}."
+    if not request.htmx:
+        return redirect("moderation:queue")
+    return render(request, "moderation/_queue.html", _queue_context(message, errors))
+
+
+@require_http_methods(["GET", "HEAD"])
+@moderator_required
+def clip_media(request, public_id: str):
+    """Moderators play any clip inline, hidden ones included (the public media view refuses those)."""
+    clip = Clip.objects.filter(public_id=public_id).first()
+    if clip is None or not clip.web.name:
+        raise Http404("no such clip")
+    return serve_stored_file(request, clip.web.name, cache_control="private, no-store")
+
+
+@require_GET
+@moderator_required
+def audit_page(request):
+    entries = audit.filtered(request.GET)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "moderation/audit.html", {
+        "page": page, "actions": AuditEntry.Action.choices, "kinds": AuditEntry.TargetKind.choices,
+        "filters": request.GET, "query": query.urlencode()})
+
+
+@require_GET
+@moderator_required
+def audit_csv(request):
+    response = StreamingHttpResponse(audit.as_csv_rows(audit.filtered(request.GET)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="screentest-audit-{timezone.now():%Y%m%d-%H%M}.csv"'
+    return response
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Django's login view, answering 429 once a username or IP has failed too often."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = False
+
+    def post(self, request, *args, **kwargs):
+        if login_throttle.is_blocked(request, request.POST.get("username")):
+            form = self.get_form()
+            return render(request, self.template_name, {
+                "form": form, "throttled": True,
+                "next": request.POST.get("next", "")}, status=429)
+        return super().post(request, *args, **kwargs)
+
+
+@require_POST
+def report_view(request):
+    """Anyone reports a clip or a prompt from the gallery, the prompt page or the clip page."""
+    from webapp.arena.services.voters import voter_for
+    from webapp.studio.models import Prompt
+
+    from .services import ReportError, report
+
+    kind, public_id = request.POST.get("kind", ""), request.POST.get("id", "")
+    clip = prompt = None
+    if kind == "clip":
+        clip = Clip.objects.select_related("job__prompt").filter(public_id=public_id, hidden=False).first()
+    elif kind == "prompt":
+        prompt = Prompt.objects.filter(public_id=public_id).first()
+    else:
+        return render(request, "moderation/_message.html", {"message": "Say what you report: a clip or a prompt.",
+                                                              "error": True}, status=400)
+    if clip is None and prompt is None:
+        return render(request, "moderation/_message.html", {"message": "That is no longer here.", "error": True},
+                      status=404)
+    try:
+        _, created = report(reporter_key=voter_for(request).key, reason=request.POST.get("reason", ""),
+                            note=request.POST.get("note", ""), clip=clip, prompt=prompt)
+    except ReportError as exc:
+        return render(request, "moderation/_message.html", {"message": exc.message, "error": True}, status=400)
+    message = "Thanks: a moderator will look at it." if created else "You already reported this; it counts once."
+    return render(request, "arena/_report_done.html", {"message": message})

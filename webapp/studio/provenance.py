@@ -1,0 +1,67 @@
+"""Provenance of a clip: what made it, when, with which settings, and the hashes of the
+original as received and of the blind rendition. Shown on the clip page and written into the
+metadata of the named original's download (never into the stored original, never into the
+blind rendition)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+from workers import media
+
+from .models import Clip
+
+LABEL = "AI-generated"
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def record(clip: Clip) -> dict:
+    job, prompt, model = clip.job, clip.job.prompt, clip.job.model
+    return {
+        "label": LABEL,
+        "clip": clip.public_id,
+        "generator": {"model": model.slug, "model_name": model.display_name, "vendor": model.vendor,
+                      "backend": model.backend_key, "vendor_job_id": job.vendor_job_id or None,
+                      "procedural_demo": model.is_procedural_demo},
+        "timestamps": {"queued_at": _iso(job.queued_at), "started_at": _iso(job.started_at),
+                       "finished_at": _iso(job.finished_at), "clip_created_at": _iso(clip.created_at)},
+        "settings": {"prompt": prompt.text, "negative_prompt": prompt.negative_prompt, "seed": prompt.seed,
+                     "duration_s": prompt.duration_s, "aspect_ratio": prompt.aspect_ratio,
+                     "backend_params": model.backend_params},
+        "original": {"sha256": clip.sha256_original, "bytes": clip.original_bytes, "codec": clip.original_codec},
+        "rendition": {"sha256": clip.sha256_web, "bytes": clip.bytes, "codec": clip.codec,
+                      "width": clip.width, "height": clip.height, "fps": clip.fps,
+                      "metadata": "stripped (blind rendition)"},
+        "c2pa": {"checked": clip.c2pa_present is not None, "manifest_present": clip.c2pa_present,
+                 "summary": clip.c2pa_summary or None},
+    }
+
+
+def download_name(clip: Clip) -> str:
+    suffix = Path(clip.original.name).suffix.lower() or ".mp4"
+    return f"screentest-{clip.job.model.slug}-{clip.public_id}{suffix}"
+
+
+def tagged_original(clip: Clip):
+    """An open file: a copy of the original carrying the provenance record as its `comment`
+    tag. The copy is unlinked at once (the open handle keeps it readable), so nothing is left
+    on disk whatever happens to the response."""
+    from .services.pipeline import _local_copy, media_tools
+
+    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.WORK_DIR, prefix="provenance-") as workdir:
+        source = _local_copy(clip.original.name, Path(workdir))
+        dest = Path(workdir) / ("tagged" + (Path(clip.original.name).suffix.lower() or ".mp4"))
+        comment = json.dumps(record(clip), sort_keys=True, separators=(",", ":"))
+        media.make_tagged_copy(source, dest, comment=comment, tools=media_tools())
+        handle = open(dest, "rb")
+        os.unlink(dest)
+    return handle
