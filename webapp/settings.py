@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "webapp.studio",
     "webapp.arena",
     "webapp.moderation",
+    "webapp.gallery",
 ]
 
 MIDDLEWARE = [
@@ -269,3 +270,13 @@ LOGIN_FAILURES_WINDOW_S = env_number("LOGIN_FAILURES_WINDOW_S", 900)
 AUTHENTICATION_BACKENDS = ["webapp.moderation.login_throttle.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "moderation:queue"
+
+# --- Gallery: side-by-side exports ------------------------------------------------------------
+CELERY_TASK_ROUTES["workers.tasks.render_side_by_side"] = {"queue": "media"}
+# Each clip's tile is this tall (the width follows the prompt's aspect ratio), at this frame rate.
+EXPORT_TILE_HEIGHT = env_number("EXPORT_TILE_HEIGHT", 360)
+EXPORT_FPS = env_number("EXPORT_FPS", 24.0, float)
+# Height of the caption band under the tiles that carries the prompt.
+EXPORT_CAPTION_HEIGHT = env_number("EXPORT_CAPTION_HEIGHT", 96)
+# The TrueType font for model labels and the caption (Debian: fonts-dejavu-core).
+EXPORT_FONT_FILE = env("EXPORT_FONT_FILE", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")

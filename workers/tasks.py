@@ -33,3 +33,10 @@ def recompute_ratings() -> int:
     from webapp.arena.services import board
 
     return board.recompute_all()
+
+
+@shared_task(bind=True, name="workers.tasks.render_side_by_side")
+def render_side_by_side(self, export_id: int) -> None:
+    from webapp.gallery.services import exports
+
+    exports.render_step(export_id, owner=worker_identity(self))

@@ -4,7 +4,9 @@
 //
 // Markup: a container with [data-sync-player] holding <video data-sync-video> elements and
 // optional controls: [data-sync-play], [data-sync-seek] (input type=range), [data-sync-time],
-// [data-sync-loop] (checkbox), [data-sync-speed] (select). Emits "sync:watched" on the
+// [data-sync-loop] (checkbox), [data-sync-speed] (select), [data-sync-step="-1"|"1"] (frame
+// step buttons; the frame length comes from the container's data-frame, default 1/24 s).
+// Keys inside the container: "," and "." step a frame, "k" plays/pauses. Emits "sync:watched" on the
 // container whenever the watched times change: detail = {watched: [...], durations: [...]}.
 
 const DRIFT_HARD_S = 0.1;     // beyond this a follower jumps to the leader
@@ -29,6 +31,8 @@ export class SyncPlayer {
     this.timeLabel = root.querySelector("[data-sync-time]");
     this.loopBox = root.querySelector("[data-sync-loop]");
     this.speedSelect = root.querySelector("[data-sync-speed]");
+    this.stepButtons = [...root.querySelectorAll("[data-sync-step]")];
+    this.frameS = parseFloat(root.dataset.frame) || 1 / 24;
     this.rate = 1;
     this.watched = this.videos.map(() => 0);
     this.lastTime = this.videos.map(() => 0);
@@ -60,6 +64,21 @@ export class SyncPlayer {
       for (const v of this.videos) v.loop = this.loopBox.checked;
     });
     this.speedSelect?.addEventListener("change", () => this.setRate(parseFloat(this.speedSelect.value)));
+    for (const button of this.stepButtons) {
+      button.addEventListener("click", () => this.stepFrames(parseInt(button.dataset.syncStep, 10) || 1));
+    }
+    if (this.stepButtons.length) {
+      this.root.addEventListener("keydown", (event) => {
+        if (event.target.matches("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+        if (event.key === "," || event.key === ".") {
+          event.preventDefault();
+          this.stepFrames(event.key === "," ? -1 : 1);
+        } else if (event.key === "k") {
+          event.preventDefault();
+          this.toggle();
+        }
+      });
+    }
     if (this.seek) {
       this.seek.addEventListener("input", () => {
         this.scrubbing = true;
@@ -112,6 +131,12 @@ export class SyncPlayer {
   }
 
   step(seconds) { this.seekTo(this.leader.currentTime + seconds); }
+
+  // Frame step: pause everything, then move by whole frames of the fastest clip.
+  stepFrames(frames) {
+    if (!this.paused) this.pause();
+    this.step(frames * this.frameS);
+  }
 
   setRate(rate) {
     this.rate = rate;

@@ -1,9 +1,7 @@
-"""Server-rendered pages: the gallery, the submit form, a prompt's page with live job cards."""
+"""Server-rendered pages: the submit form, a prompt's page with live job cards."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,19 +20,8 @@ from .presenters import jobs_of
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
 
-GALLERY_PAGE_SIZE = 12
 # htmx stops polling an element when the response status is 286.
 HTMX_STOP_POLLING = 286
-
-
-@require_GET
-def gallery(request):
-    jobs = GenerationJob.objects.select_related("model").order_by("model__display_name")
-    prompts = Prompt.objects.filter(moderation=ModerationState.ALLOWED).prefetch_related(
-        Prefetch("jobs", queryset=jobs),
-        Prefetch("jobs__clip", queryset=Clip.objects.only("id", "job_id", "poster", "public_id", "hidden")))
-    page = Paginator(prompts, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "studio/gallery.html", {"page": page, "reasons": Report.Reason.choices})
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GalleryConfig(AppConfig):
+    name = "webapp.gallery"
+    verbose_name = "Gallery and comparison"

@@ -1,0 +1,34 @@
+from django import forms
+
+from webapp.catalog.models import VideoModel
+
+from .services.search import SORTS, STATUSES, GalleryQuery, categories
+
+
+class GalleryFilterForm(forms.Form):
+    q = forms.CharField(label="Search prompts", required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. fox"}))
+    model = forms.ChoiceField(label="Model", required=False)
+    category = forms.ChoiceField(label="Category", required=False)
+    status = forms.ChoiceField(label="Status", required=False,
+                               choices=[("", "Any status"), *STATUSES.items()])
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(label="Sort", required=False, choices=[(key, key.capitalize() + " first") for key in SORTS])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [("", "Any model"), *VideoModel.objects.values_list("slug", "display_name")]
+        self.fields["category"].choices = [("", "Any category"), *((c, c) for c in categories())]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("“From” must be on or before “To”.", code="date_order")
+        return data
+
+    def query(self) -> GalleryQuery:
+        data = self.cleaned_data
+        return GalleryQuery(text=data.get("q") or "", model=data.get("model") or "",
+                            category=data.get("category") or "", status=data.get("status") or "",
+                            since=data.get("since"), until=data.get("until"), sort=data.get("sort") or "newest")

@@ -1,0 +1,165 @@
+"""Side-by-side MP4 exports: request (cached by selection), claim under a lease, render.
+
+The row is the truth; a Celery message only says "look at export N". Every transition is one
+conditional UPDATE, so a duplicated message renders nothing twice: whoever's UPDATE matched
+the row renders, everyone else returns."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from webapp.studio.models import GenerationJob, Prompt
+from webapp.studio.services.pipeline import delete_stored, media_tools, opaque_name
+from workers import media
+from workers.celery import app
+
+from ..models import ExportState, SideBySideExport
+
+log = logging.getLogger(__name__)
+
+RENDER_TASK = "workers.tasks.render_side_by_side"
+PROGRESS_EVERY_S = 0.5
+
+
+def selection_key(prompt: Prompt, clip_ids: list[str]) -> str:
+    return hashlib.sha256(f"{prompt.public_id}|{','.join(sorted(clip_ids))}".encode()).hexdigest()
+
+
+def layout_for(prompt: Prompt) -> media.SideBySideLayout:
+    """Tiles share the prompt's aspect ratio at EXPORT_TILE_HEIGHT (even sides)."""
+    try:
+        w, h = (float(x) for x in prompt.aspect_ratio.split(":"))
+        ratio = w / h if w > 0 and h > 0 else 16 / 9
+    except ValueError:
+        ratio = 16 / 9
+    height = settings.EXPORT_TILE_HEIGHT
+    width = max(2, int(height * ratio) // 2 * 2)
+    return media.SideBySideLayout(tile_width=width, tile_height=height, fps=settings.EXPORT_FPS,
+                                  caption_height=settings.EXPORT_CAPTION_HEIGHT, font_file=settings.EXPORT_FONT_FILE)
+
+
+def _send(export_id: int) -> None:
+    app.send_task(RENDER_TASK, args=[export_id])
+
+
+def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySideExport, bool]:
+    """The export of these clips, created and queued if new. A failed export, or one whose
+    worker died (lease expired), is queued again; a finished one is returned as it is."""
+    clip_ids = [job.clip.public_id for job in jobs]
+    key = selection_key(prompt, clip_ids)
+    existing = SideBySideExport.objects.filter(selection_key=key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                export = SideBySideExport.objects.create(selection_key=key, prompt=prompt, clips=clip_ids)
+                transaction.on_commit(lambda: _send(export.pk), robust=True)
+            return export, True
+        except IntegrityError:  # someone asked for the same selection at the same moment
+            existing = SideBySideExport.objects.get(selection_key=key)
+    stale = Q(state=ExportState.FAILED) | Q(state=ExportState.RUNNING, lease_expires_at__lt=timezone.now()) | Q(
+        state=ExportState.QUEUED, created_at__lt=timezone.now() - timedelta(seconds=settings.JOB_QUEUED_STALE_S))
+    with transaction.atomic():
+        if SideBySideExport.objects.filter(stale, pk=existing.pk).update(
+                state=ExportState.QUEUED, attempts=0, progress=0, error_code="", error_message="",
+                lease_owner="", lease_expires_at=None):
+            transaction.on_commit(lambda: _send(existing.pk), robust=True)
+    existing.refresh_from_db()
+    return existing, False
+
+
+def claim(export_id: int, owner: str) -> SideBySideExport | None:
+    now = timezone.now()
+    claimable = Q(state=ExportState.QUEUED) | Q(state=ExportState.RUNNING, lease_expires_at__lt=now)
+    updated = SideBySideExport.objects.filter(claimable, pk=export_id, attempts__lt=settings.JOB_MAX_ATTEMPTS).update(
+        state=ExportState.RUNNING, lease_owner=owner, progress=0, attempts=F("attempts") + 1,
+        lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_S))
+    if updated != 1:
+        return None
+    return SideBySideExport.objects.select_related("prompt").get(pk=export_id)
+
+
+def _held(export: SideBySideExport):
+    return SideBySideExport.objects.filter(pk=export.pk, state=ExportState.RUNNING, lease_owner=export.lease_owner)
+
+
+def _fail(export: SideBySideExport, code: str, message: str) -> None:
+    _held(export).update(state=ExportState.FAILED, error_code=code, error_message=message[:4000],
+                         lease_owner="", lease_expires_at=None, finished_at=timezone.now())
+
+
+def _progress_reporter(export: SideBySideExport):
+    last = [0.0]
+
+    def report(fraction: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            _held(export).update(progress=round(min(fraction, 0.99), 3))
+
+    return report
+
+
+def _clip_sources(export: SideBySideExport, workdir: Path) -> tuple[list[Path], list[str]]:
+    jobs = {job.clip.public_id: job for job in GenerationJob.objects.filter(
+        prompt=export.prompt, clip__public_id__in=export.clips).select_related("clip", "model")}
+    missing = [cid for cid in export.clips if cid not in jobs]
+    if missing:
+        raise LookupError(f"{len(missing)} of the chosen clips no longer exist")
+    paths = []
+    for i, cid in enumerate(export.clips):
+        name = jobs[cid].clip.web.name
+        try:
+            paths.append(Path(default_storage.path(name)))
+        except NotImplementedError:  # remote storage: download first
+            target = workdir / f"in{i}.mp4"
+            with default_storage.open(name, "rb") as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+            paths.append(target)
+    return paths, [jobs[cid].model.label for cid in export.clips]
+
+
+def render_step(export_id: int, *, owner: str) -> None:
+    export = claim(export_id, owner)
+    if export is None:
+        log.info("export %s: not claimable (finished, held elsewhere or out of attempts)", export_id)
+        return
+    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"export{export.pk}-", dir=settings.WORK_DIR))
+    stored = ""
+    try:
+        sources, labels = _clip_sources(export, workdir)
+        out = workdir / "side-by-side.mp4"
+        info = media.make_side_by_side(sources, labels, export.prompt.text, out, layout=layout_for(export.prompt),
+                                       tools=media_tools(), on_progress=_progress_reporter(export))
+        with open(out, "rb") as fh:
+            stored = default_storage.save(opaque_name("exports", ".mp4"), File(fh))
+        done = _held(export).update(state=ExportState.SUCCEEDED, progress=1.0, file=stored, width=info.width,
+                                    height=info.height, bytes=info.bytes, lease_owner="", lease_expires_at=None,
+                                    finished_at=timezone.now())
+        if not done:
+            log.warning("export %s: lost the lease; discarding our file", export.pk)
+            delete_stored(stored)
+    except LookupError as exc:
+        _fail(export, "clip_missing", str(exc))
+    except media.MediaError as exc:
+        delete_stored(stored)
+        _fail(export, exc.code, str(exc))
+    except Exception as exc:
+        log.exception("export %s failed", export.pk)
+        delete_stored(stored)
+        _fail(export, "internal_error", f"{type(exc).__name__}: {exc}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
