@@ -63,6 +63,7 @@ class Recorded:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> Any:
@@ -124,6 +125,7 @@ class FakeVendor:
         self.jobs: dict[str, FakeJob] = {}
         self.faults: list[Fault] = []
         self.next_job_flags: list[str] = []
+        self.always_flags: set[str] = set()  # applied to every job this fake creates
         self.internal_redirect_target = "http://169.254.169.254/latest/meta-data/"
         self.lock = threading.RLock()
         self.server: ThreadingHTTPServer | None = None
@@ -189,7 +191,7 @@ class FakeVendor:
     # --- shared helpers --------------------------------------------------------------------
     def new_job(self, prompt: str, request: Any, job_id: str | None = None) -> FakeJob:
         with self.lock:
-            flags = flags_in(prompt) | set(self.next_job_flags)
+            flags = flags_in(prompt) | set(self.next_job_flags) | self.always_flags
             self.next_job_flags.clear()
             job = FakeJob(id=job_id or str(uuid.uuid4()), prompt=prompt, flags=flags, request=request)
             self.jobs[job.id] = job
