@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("webapp.studio.urls")),
     path("", include("webapp.arena.urls")),
+    path("", include("webapp.catalog.urls")),
     path("api/v1/battles/next", api_voting.next_battle, name="api_next_battle"),
     path("api/v1/votes", api_voting.votes, name="api_votes"),
     path("api/v1/battles/export", arena_api.export_battles, name="api_export_battles"),

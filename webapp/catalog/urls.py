@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("models/compare", views.compare_page, name="compare"),
+    path("models/<slug:slug>", views.model_page, name="model"),
+]
