@@ -57,3 +57,12 @@ def test_body_codes_decide_retry(fake, tmp_path):
     with pytest.raises(PermanentError) as caught:
         generate("kling", make_request("kling", fake), tmp_path)
     assert caught.value.code == "account_problem"
+
+
+def test_a_create_whose_answer_was_lost_is_adopted_not_paid_twice(fake, tmp_path):
+    """external_task_id is our job reference: a second create for the same job finds the first task."""
+    first, _ = generate("kling", make_request("kling", fake), tmp_path)
+    (tmp_path / "again").mkdir()
+    second, submitted = generate("kling", make_request("kling", fake), tmp_path / "again")
+    assert second.vendor_job_id == first.vendor_job_id == submitted[0]
+    assert len(fake.jobs) == 1 and len(fake.requests_to(r"text2video$", "POST")) == 2

@@ -44,6 +44,10 @@ def make_jwt(access_key: str, secret_key: str, *, now: float | None = None) -> s
     return f"{signing_input}.{_b64url(signature)}"
 
 
+class DuplicateExternalTaskId(PermanentError):
+    """Our job already created a Kling task (its create answer was lost): adopt that task."""
+
+
 def _code(body) -> int | None:
     if isinstance(body, dict) and isinstance(body.get("code"), int):
         return body["code"]
@@ -70,6 +74,8 @@ class KlingBackend(PollingBackend):
         message = f"HTTP {response.status_code} code {code}: {body.get('message', '') if isinstance(body, dict) else ''}"
         if code in POLICY_CODES:
             return VendorPolicyRejection(f"create refused: {message}")
+        if code == 1201 and "external_task_id" in message:
+            return DuplicateExternalTaskId(message, code="invalid_request")
         if code in ACCOUNT_CODES:
             return PermanentError(message, code="account_problem")
         if code in RETRY_CODES:
@@ -92,7 +98,12 @@ class KlingBackend(PollingBackend):
         if request.negative_prompt:
             body["negative_prompt"] = request.negative_prompt
         body = {k: v for k, v in body.items() if v is not None}
-        envelope = client.json("POST", "v1/videos/text2video", json=body)
+        try:
+            envelope = client.json("POST", "v1/videos/text2video", json=body)
+        except DuplicateExternalTaskId:
+            # A previous attempt's create reached Kling but its answer did not reach us: the
+            # external_task_id (our job reference) finds that task, so we never pay twice.
+            envelope = client.json("GET", f"v1/videos/text2video/{body['external_task_id']}")
         self._check_envelope(envelope)
         return str(envelope["data"]["task_id"])
 
