@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("webapp.studio.urls")),
     path("", include("webapp.arena.urls")),
+    path("", include("webapp.catalog.urls")),
     path("", include("webapp.gallery.urls")),
     path("api/v1/battles/next", api_voting.next_battle, name="api_next_battle"),
     path("api/v1/votes", api_voting.votes, name="api_votes"),

@@ -153,7 +153,7 @@ def test_model_page_facts_and_clips(client, make_clips, demo_models):
     response = client.get(f"/models/{model.slug}")
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'data-fact="clips">3<' in html and "160×90" in html and "24 fps" in html
+    assert 'data-fact="clips">3<' in html and "160x90" in html and "24 fps" in html
     assert "0%" in html and "25%" in html  # no failures, 1 of 4 finished jobs refused
     assert "1042.5" in html and "data-feature-claims" in html
     assert all(f"/p/{p.public_id}" in html for p in prompts)

@@ -44,3 +44,52 @@ class VideoModel(models.Model):
     @property
     def label(self) -> str:
         return f"{self.display_name} (procedural demo)" if self.is_procedural_demo else self.display_name
+
+
+class ClaimSource(models.Model):
+    """One source article of the feature table (shared/articles/)."""
+
+    label = models.CharField(max_length=16, unique=True)  # A000 ...
+    file = models.CharField(max_length=200)
+    title = models.CharField(max_length=300, blank=True)
+    byline = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self):
+        return self.label
+
+
+class ClaimedSystem(models.Model):
+    """A system the articles make claims about (a model line, or the traditional-production
+    baseline). `model_slugs` names the catalog models whose measurements sit beside them."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    vendor = models.CharField(max_length=120, blank=True)
+    is_baseline = models.BooleanField(default=False)
+    model_slugs = models.JSONField(default=list, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self):
+        return self.name
+
+
+class FeatureClaim(models.Model):
+    """One claim, as an article states it. Conflicting claims are separate rows, all shown."""
+
+    system = models.ForeignKey(ClaimedSystem, on_delete=models.CASCADE, related_name="claims")
+    feature = models.CharField(max_length=48)
+    value = models.CharField(max_length=300)
+    sources = models.JSONField(default=list, help_text="ClaimSource labels")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["system__position", "position"]
+
+    def __str__(self):
+        return f"{self.system.slug}.{self.feature}: {self.value}"

@@ -44,3 +44,41 @@ def load_catalog(path: Path = DEFAULT_CATALOG, *, keep_enabled_flag: bool = True
             model.full_clean()
             model.save()
     return created, updated
+
+
+DEFAULT_CLAIMS = Path(__file__).parent / "data" / "feature_claims.json"
+
+
+def load_claims(path: Path = DEFAULT_CLAIMS) -> int:
+    """Replace the feature table (claims from the articles) with the file's. Returns the
+    number of claims. Everything in one transaction: a bad file leaves the old table."""
+    from .models import ClaimedSystem, ClaimSource, FeatureClaim
+
+    try:
+        data = json.loads(Path(path).read_text())
+        articles, systems, features = data["articles"], data["systems"], data["features"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CatalogError(f"{path}: not a claims file ({exc})") from exc
+    count = 0
+    with transaction.atomic():
+        FeatureClaim.objects.all().delete()
+        ClaimedSystem.objects.all().delete()
+        ClaimSource.objects.all().delete()
+        for label, article in articles.items():
+            ClaimSource.objects.create(label=label, file=article.get("file", ""), title=article.get("title", ""),
+                                       byline=article.get("byline", ""))
+        for position, entry in enumerate(systems):
+            system = ClaimedSystem.objects.create(
+                slug=entry["slug"], name=entry["name"], vendor=entry.get("vendor") or "",
+                is_baseline=bool(entry.get("baseline")), model_slugs=list(entry.get("models") or []),
+                position=position)
+            for i, claim in enumerate(entry.get("claims") or []):
+                if claim["feature"] not in features:
+                    raise CatalogError(f"{path}: unknown feature {claim['feature']!r} for {entry['slug']}")
+                unknown = set(claim["sources"]) - set(articles)
+                if unknown:
+                    raise CatalogError(f"{path}: unknown sources {sorted(unknown)} for {entry['slug']}")
+                FeatureClaim.objects.create(system=system, feature=claim["feature"], value=claim["value"],
+                                            sources=list(claim["sources"]), position=i)
+                count += 1
+    return count

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from webapp.catalog import feature_table
 from webapp.catalog.models import VideoModel
 from webapp.moderation.models import Report
 from webapp.studio.media_views import serve_stored_file
@@ -130,6 +131,6 @@ def model_page(request, slug: str):
     page = Paginator(model_facts.clips_of(model), MODEL_CLIPS_PAGE_SIZE).get_page(request.GET.get("page"))
     # The posters are attributed to the model: a named view of their prompts.
     named_results_viewed.send(sender=model_page, request=request, prompts=[clip.job.prompt for clip in page])
-    return render(request, "gallery/model.html", {"model": model, "facts": model_facts.measured(model), "page": page})
+    return render(request, "gallery/model.html", {**feature_table.model_facts(model), "page": page})
 
 

@@ -10,6 +10,13 @@ from .base import VideoBackend
 
 BACKENDS: dict[str, str] = {
     "demo": "workers.backends.demo.ProceduralDemoBackend",
+    "openai-sora": "workers.backends.sora.SoraBackend",
+    "runway": "workers.backends.runway.RunwayBackend",
+    "luma": "workers.backends.luma.LumaBackend",
+    "kling": "workers.backends.kling.KlingBackend",
+    "fal": "workers.backends.fal.FalBackend",
+    "google-veo": "workers.backends.veo.VeoBackend",
+    "replicate": "workers.backends.replicate.ReplicateBackend",
 }
 
 

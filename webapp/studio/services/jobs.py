@@ -95,6 +95,19 @@ def release_for_retry(job: GenerationJob, *, error_code: str, error_message: str
     return updated == 1
 
 
+def defer(job: GenerationJob, *, delay_s: float, reason: str) -> bool:
+    """Back to the queue without using up an attempt: the job never reached the vendor (a
+    per-backend concurrency or rate limit was full). Re-enqueued with a delay, not a busy wait."""
+    delay_s = max(float(delay_s), 0.5)
+    with transaction.atomic():
+        updated = _held_by(job).update(state=JobState.QUEUED, lease_owner="", lease_expires_at=None,
+                                       attempts=F("attempts") - 1, error_code="deferred_by_limit",
+                                       error_message=reason[:4000])
+        if updated == 1:
+            queue.enqueue(queue.GENERATE, job.pk, countdown=delay_s)
+    return updated == 1
+
+
 def record_vendor_job_id(job: GenerationJob, vendor_job_id: str) -> None:
     """Persist the vendor's id before polling, so a retry resumes instead of paying twice."""
     if not _held_by(job).update(vendor_job_id=vendor_job_id):

@@ -30,6 +30,7 @@ from workers.backends.registry import UnknownBackend, get_backend
 
 from ..models import Clip, GenerationJob, JobState, ModerationState, Prompt
 from . import jobs, queue
+from .backend_limits import backend_slot
 from .requests import build_request
 
 log = logging.getLogger(__name__)
@@ -89,11 +90,15 @@ def generate_step(job_id: int, *, owner: str) -> None:
     try:
         backend = get_backend(job.model.backend_key)
         request = build_request(job)
-        with scratch_dir(job) as workdir:
-            result = backend.generate(
-                request, workdir=workdir, resume_vendor_job_id=job.vendor_job_id or None,
-                on_submitted=lambda vendor_job_id: jobs.record_vendor_job_id(job, vendor_job_id))
-            _hand_over_to_media(job, result)
+        with backend_slot(job) as slot:
+            if not slot.granted:  # over the backend's cap or rate: back to the queue, no attempt used
+                jobs.defer(job, delay_s=slot.retry_after, reason=f"backend {slot.reason} limit reached")
+                return
+            with scratch_dir(job) as workdir:
+                result = backend.generate(
+                    request, workdir=workdir, resume_vendor_job_id=job.vendor_job_id or None,
+                    on_submitted=lambda vendor_job_id: jobs.record_vendor_job_id(job, vendor_job_id))
+                _hand_over_to_media(job, result)
     except UnknownBackend as exc:
         jobs.finish(job, JobState.FAILED, error_code="unknown_backend", error_message=str(exc))
     except backend_errors.VendorPolicyRejection as exc:

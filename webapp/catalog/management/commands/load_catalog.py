@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.catalog.services import DEFAULT_CATALOG, CatalogError, load_catalog
+from webapp.catalog.services import DEFAULT_CATALOG, CatalogError, load_catalog, load_claims
 
 
 class Command(BaseCommand):
@@ -19,3 +19,9 @@ class Command(BaseCommand):
         except CatalogError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"catalog: {created} created, {updated} updated")
+        if path == str(DEFAULT_CATALOG):  # the shipped catalog comes with the articles' feature table
+            try:
+                claims = load_claims()
+            except CatalogError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"feature claims: {claims} loaded")

@@ -1,0 +1,89 @@
+"""The articles' claims as data, beside what Screentest measured, with contradictions marked."""
+
+from datetime import timedelta
+from io import StringIO
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from webapp.catalog.feature_table import claimed_seconds, feature_table, model_facts
+from webapp.catalog.models import ClaimedSystem, FeatureClaim, VideoModel
+from webapp.catalog.services import load_catalog, load_claims
+from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog():
+    load_catalog()
+    load_claims()
+
+
+def add_job(model, state, *, seconds=None, cost=None, latency_s=30, prompt_n=[0]):
+    prompt_n[0] += 1
+    prompt = Prompt.objects.create(text=f"p{prompt_n[0]}", seed=1, duration_s=5, aspect_ratio="16:9")
+    job = GenerationJob.objects.create(prompt=prompt, model=model, state=state, attempts=1,
+                                       cost_usd=None if cost is None else Decimal(str(cost)))
+    GenerationJob.objects.filter(pk=job.pk).update(finished_at=job.queued_at + timedelta(seconds=latency_s))
+    if seconds is not None:
+        Clip.objects.create(job=job, original="o.mp4", web="w.mp4", poster="p.jpg", sha256_original="0" * 64,
+                            sha256_web="0" * 64, duration_s=seconds, width=1280, height=720, fps=24, codec="h264",
+                            bytes=1, original_bytes=1)
+    return job
+
+
+def test_every_claim_keeps_its_sources_and_conflicts_are_all_kept(catalog):
+    assert FeatureClaim.objects.count() == 42
+    luma = ClaimedSystem.objects.get(slug="luma-dream-machine")
+    durations = {c.value: c.sources for c in luma.claims.filter(feature="max_duration")}
+    assert durations == {"Up to 5 seconds (extensible)": ["A003"], "5-10 second clips": ["A002"]}
+    assert ClaimedSystem.objects.get(slug="traditional-production").is_baseline
+
+
+def test_the_comparison_page_shows_conflicts_side_by_side_and_the_baseline(client, catalog):
+    page = client.get("/models/compare").content.decode()
+    assert "Up to 5 seconds (extensible)" in page and "5-10 second clips" in page
+    assert "Traditional production (baseline)" in page and "Weeks to months" in page and "Seconds to minutes" in page
+    assert 'href="#source-A003"' in page and 'id="source-A003"' in page
+    assert "conflicting" in page
+
+
+def test_measurements_sit_beside_claims_and_a_contradicted_claim_is_marked(client, catalog):
+    kling = VideoModel.objects.get(slug="kling-v2-1-master")
+    add_job(kling, JobState.SUCCEEDED, seconds=5.1, cost=0.42, latency_s=40)
+    add_job(kling, JobState.SUCCEEDED, seconds=10.0, cost=0.84, latency_s=100)
+    add_job(kling, JobState.REJECTED_BY_VENDOR)
+    add_job(kling, JobState.FAILED)
+    facts = model_facts(kling)
+    m = facts["measured"]
+    assert (m.jobs_finished, m.clips, m.longest_clip_s, m.resolution, m.fps) == (4, 2, 10.0, "1280x720", 24)
+    assert (m.failure_rate, m.rejection_rate) == (0.25, 0.25)
+    assert m.cost_per_video_second_usd == pytest.approx(1.26 / 15.1)
+    assert m.latency_p50_s == pytest.approx(70) and m.latency_p95_s == pytest.approx(97)
+    two_minutes = next(cv for cv in facts["claims"] if cv.claim.value == "Up to 2 minutes")
+    assert two_minutes.contradicted_by == ["Kling 2.1 Master: its API accepts at most 10 s",
+                                           "Kling 2.1 Master: longest clip obtained 10.0 s"]
+    page = client.get("/models/kling-v2-1-master").content.decode()
+    assert "Up to 2 minutes" in page and "longest clip obtained 10.0 s" in page and "25%" in page
+    table = feature_table()
+    kling_column = next(c for c in table["columns"] if c.system.slug == "kling-ai")
+    assert [x.model.slug for x in kling_column.measured] == ["kling-v2-1-master"]  # fake-kling is not loaded
+    assert "contradicted" in client.get("/models/compare").content.decode()
+
+
+def test_an_unknown_model_page_is_a_404(client, catalog):
+    assert client.get("/models/no-such-model").status_code == 404
+
+
+def test_claimed_durations_are_read_in_seconds():
+    assert claimed_seconds("Up to 60 seconds") == 60
+    assert claimed_seconds("Up to 2 minutes") == 120
+    assert claimed_seconds("Typically 4-16 seconds") == 16
+    assert claimed_seconds("Publicly available") is None
+
+
+def test_load_catalog_command_loads_the_claims_too():
+    call_command("load_catalog", stdout=StringIO())
+    assert FeatureClaim.objects.count() == 42
