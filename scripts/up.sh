@@ -36,8 +36,13 @@ say "starting the Celery worker (queues generate, media; beat embedded) -> $DATA
 celery -A workers.celery worker -B -Q generate,media,default -c 2 -n "screentest@%h" \
     --loglevel INFO --schedule "$DATA_DIR/celerybeat-schedule" >>"$DATA_DIR/logs/worker.log" 2>&1 &
 WORKER_PID=$!
-trap 'kill "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null' EXIT INT TERM
+gunicorn webapp.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
+    --access-logfile - --error-logfile - --log-level warning &
+WEB_PID=$!
+# Both run in the background so a signal to this script stops both at once (bash defers traps
+# while a foreground child runs).
+stop() { kill -TERM "$WEB_PID" "$WORKER_PID" 2>/dev/null; wait "$WEB_PID" "$WORKER_PID" 2>/dev/null; }
+trap stop EXIT INT TERM
 
 say "Screentest is running at http://$HOST:$PORT  (admin: http://$HOST:$PORT/admin/, Ctrl+C stops)"
-gunicorn webapp.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
-    --access-logfile - --error-logfile - --log-level warning
+wait -n "$WEB_PID" "$WORKER_PID"

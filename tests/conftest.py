@@ -78,3 +78,25 @@ def make_clips(media_root, demo_models, tiny_mp4):
         return made
 
     return make
+
+
+def clear_test_cache():
+    """Empty this test run's cache keys only. Django's RedisCache.clear() is FLUSHDB, which would
+    also wipe anything else in that Redis database (other runs' caches, a broker sharing it)."""
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        prefix = cache.make_key("")[: -len(":")] if cache.key_prefix else ""
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000)) if prefix else []
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+    return cache
+
+
+@pytest.fixture
+def fresh_cache():
+    return clear_test_cache()

@@ -128,8 +128,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker: Redis when REDIS_URL is set ------------------------------------------
 REDIS_URL = env("REDIS_URL")
+
+
+def _next_redis_db(url: str) -> str:
+    """The broker's Redis URL with the database number plus one: the cache must not share a
+    database with the broker, because clearing a Redis cache is FLUSHDB."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{db + 1}"))
+
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": env("CACHE_URL") or _next_redis_db(REDIS_URL),
                           "KEY_PREFIX": env("CACHE_KEY_PREFIX", "screentest")}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

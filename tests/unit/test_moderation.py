@@ -6,6 +6,8 @@ import csv
 import io
 
 import pytest
+
+from tests.conftest import clear_test_cache
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.test import Client
@@ -27,8 +29,8 @@ WATCHED = {"watched_left_s": 2.0, "watched_right_s": 2.0}
 
 
 @pytest.fixture(autouse=True)
-def clean_cache():
-    cache.clear()
+def clean_cache(fresh_cache):
+    return fresh_cache
 
 
 @pytest.fixture
@@ -387,7 +389,7 @@ def test_login_attempts_are_throttled(moderator, settings):
     # The admin's login form goes through the same backend: refused while throttled.
     admin_login = Client().post("/admin/login/", {"username": "mia", "password": "correct horse battery staple"})
     assert "_auth_user_id" not in admin_login.wsgi_request.session
-    cache.clear()
+    clear_test_cache()
     ok = Client().post("/accounts/login/", {"username": "mia", "password": "correct horse battery staple"})
     assert ok.status_code == 302 and ok["Location"] == "/moderation/"
 

@@ -16,10 +16,8 @@ WATCHED = {"watched_left_s": 2.0, "watched_right_s": 2.0}
 
 
 @pytest.fixture(autouse=True)
-def clean_cache():
-    from django.core.cache import cache
-
-    cache.clear()
+def clean_cache(fresh_cache):
+    return fresh_cache
 
 
 def voter_of(client) -> Voter:

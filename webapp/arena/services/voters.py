@@ -32,6 +32,9 @@ def client_ip(request) -> str:
 
 
 def voter_for(request) -> Voter:
+    # Load the session first: a cookie naming no stored session (expired, forged) must not
+    # become a voter identity of its own, or rotating cookies would dodge per-voter limits.
+    request.session.get("_voter")
     if not request.session.session_key:
         request.session.save()
     return Voter(key=_digest("session", request.session.session_key), ip_hash=_digest("ip", client_ip(request)))
