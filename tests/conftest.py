@@ -97,6 +97,7 @@ def clear_test_cache():
     return cache
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_cache():
+    """Every test starts with an empty cache (rate-limit counters, throttles, sessions)."""
     return clear_test_cache()

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.core.cache.backends.redis import RedisCache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+
+from webapp.catalog.models import VideoModel
 
 from ..models import Battle, NamedView, Vote, Winner
 from . import battles
@@ -48,31 +52,69 @@ def _watch_time(value, side: str) -> float | None:
 
 def _within_rate(voter: Voter) -> int | None:
     """None if the vote may go ahead, else seconds to wait. Fixed one-minute windows in the
-    shared cache, so the limit holds across every web process."""
+    shared cache, so the limits hold across every web process."""
     window = int(time.time() // 60)
-    for key, limit in ((f"vote-rate:v:{voter.key}:{window}", settings.VOTE_RATE_PER_MINUTE),
-                       (f"vote-rate:ip:{voter.ip_hash}:{window}", settings.VOTE_RATE_PER_IP_PER_MINUTE)):
-        if limit <= 0:
-            continue
-        cache.add(key, 0, timeout=120)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=120)
-            count = 1
-        if count > limit:
-            return 60 - int(time.time()) % 60
+    checks = [(f"vote-rate:v:{voter.key}:{window}", settings.VOTE_RATE_PER_MINUTE),
+              (f"vote-rate:ip:{voter.ip_hash}:{window}", settings.VOTE_RATE_PER_IP_PER_MINUTE)]
+    checks = [(key, limit) for key, limit in checks if limit > 0]
+    if not checks:
+        return None
+    if isinstance(cache, RedisCache):
+        # Both counters in one round trip: INCR, then give a new key its expiry.
+        client = cache._cache.get_client(write=True)
+        pipe = client.pipeline(transaction=False)
+        for key, _ in checks:
+            pipe.incr(cache.make_and_validate_key(key))
+            pipe.expire(cache.make_and_validate_key(key), 120, nx=True)
+        counts = pipe.execute()[::2]
+    else:
+        counts = []
+        for key, _ in checks:
+            cache.add(key, 0, timeout=120)
+            try:
+                counts.append(cache.incr(key))
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, timeout=120)
+                counts.append(1)
+    if any(count > limit for count, (_, limit) in zip(counts, checks)):
+        return 60 - int(time.time()) % 60
     return None
 
 
-def _exclusion(battle: Battle, voter: Voter, watched_left: float | None, watched_right: float | None) -> str:
-    if battle.left.hidden or battle.right.hidden:  # hidden by a moderator after the battle was served
+# Everything a vote needs, in one query: the battle, its clips' durations and hidden flags, both
+# models (for the reveal), the prompt's category, an existing vote, and whether this voter has
+# seen the prompt's named results. Values, not model instances: this is the hot path.
+_BATTLE_FIELDS = (
+    "id", "voter_key", "pool", "prompt__category", "vote__id",
+    "left__duration_s", "left__hidden", "right__duration_s", "right__hidden",
+    "left__job__model_id", "left__job__model__slug", "left__job__model__display_name",
+    "left__job__model__is_procedural_demo",
+    "right__job__model_id", "right__job__model__slug", "right__job__model__display_name",
+    "right__job__model__is_procedural_demo",
+    "named",
+)
+
+
+def _battle_row(public_id, voter: Voter) -> dict | None:
+    named = NamedView.objects.filter(voter_key=voter.key, prompt_id=OuterRef("prompt_id"))
+    rows = (Battle.objects.filter(public_id=public_id).annotate(named=Exists(named))
+            .values(*_BATTLE_FIELDS)[:1])
+    return next(iter(rows), None)
+
+
+def _model(row: dict, side: str) -> VideoModel:
+    prefix = f"{side}__job__model__"
+    return VideoModel(pk=row[f"{side}__job__model_id"], slug=row[prefix + "slug"],
+                      display_name=row[prefix + "display_name"], is_procedural_demo=row[prefix + "is_procedural_demo"])
+
+
+def _exclusion(row: dict, watched_left: float | None, watched_right: float | None) -> str:
+    if row["left__hidden"] or row["right__hidden"]:  # hidden by a moderator after the battle was served
         return "hidden_clip"
-    if NamedView.objects.filter(voter_key=voter.key, prompt_id=battle.prompt_id).exists():
+    if row["named"]:
         return "saw_named_results"
-    left, right = battle.left, battle.right
-    if (watched_left is None or watched_right is None
-            or watched_left < WATCHED_SHARE * left.duration_s or watched_right < WATCHED_SHARE * right.duration_s):
+    if (watched_left is None or watched_right is None or watched_left < WATCHED_SHARE * row["left__duration_s"]
+            or watched_right < WATCHED_SHARE * row["right__duration_s"]):
         return "not_watched"
     return ""
 
@@ -81,15 +123,13 @@ def cast_vote(voter: Voter, *, token: str, choice: str, watched_left_s=None, wat
     if not isinstance(token, str) or not token:
         raise VoteError("invalid_battle", "A battle token is required.")
     claims = battles.unsign(token)
-    battle = (Battle.objects.select_related("left__job", "right__job", "prompt")
-              .filter(public_id=claims.get("b")).first())
-    if battle is None:
+    row = _battle_row(claims.get("b"), voter)
+    if row is None:
         raise VoteError("invalid_battle", "This battle no longer exists.", 404)
-    if battle.voter_key != voter.key or claims.get("v") != voter.key:
+    if row["voter_key"] != voter.key or claims.get("v") != voter.key:
         raise VoteError("not_your_battle", "This battle was served to someone else.", 403)
-    existing = Vote.objects.filter(battle=battle).first()
-    if existing:  # a double click or a replay: answer again, count once
-        return VoteOutcome(existing, created=False)
+    if row["vote__id"] is not None:  # a double click or a replay: answer again, count once
+        return VoteOutcome(_stored(row["vote__id"]), created=False)
     if choice not in CHOICES:
         raise VoteError("invalid_choice", f"choice must be one of {', '.join(CHOICES)}")
     watched_left, watched_right = _watch_time(watched_left_s, "left"), _watch_time(watched_right_s, "right")
@@ -97,14 +137,22 @@ def cast_vote(voter: Voter, *, token: str, choice: str, watched_left_s=None, wat
     if wait is not None:
         raise VoteError("rate_limited", f"You are voting faster than this arena allows. Try again in {wait} s.",
                         429, retry_after=wait)
-    vote = Vote(battle=battle, model_a_id=battle.left.job.model_id, model_b_id=battle.right.job.model_id,
-                winner=CHOICES[choice], pool=battle.pool, category=battle.prompt.category,
+    vote = Vote(battle_id=row["id"], model_a=_model(row, "left"), model_b=_model(row, "right"),
+                winner=CHOICES[choice], pool=row["pool"], category=row["prompt__category"],
                 voter_key=voter.key, ip_hash=voter.ip_hash, watched_left_s=watched_left,
                 watched_right_s=watched_right, created_at=timezone.now(),
-                excluded_reason=_exclusion(battle, voter, watched_left, watched_right))
+                excluded_reason=_exclusion(row, watched_left, watched_right))
     try:
-        with transaction.atomic():
+        if connection.in_atomic_block:  # a savepoint, so a duplicate does not break the caller's transaction
+            with transaction.atomic():
+                vote.save()
+        else:  # one INSERT in autocommit is atomic by itself: no BEGIN/COMMIT round trips
             vote.save()
     except IntegrityError:  # the same battle's vote arrived twice at once; the first one counts
-        return VoteOutcome(Vote.objects.get(battle=battle), created=False)
+        return VoteOutcome(_stored(row["id"], by_battle=True), created=False)
     return VoteOutcome(vote, created=True)
+
+
+def _stored(key: int, *, by_battle: bool = False) -> Vote:
+    votes = Vote.objects.select_related("model_a", "model_b")
+    return votes.get(battle_id=key) if by_battle else votes.get(pk=key)
