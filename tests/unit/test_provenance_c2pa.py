@@ -153,7 +153,7 @@ def clip_page(clip) -> str:
 
 
 @pytest.mark.django_db
-def test_a_signed_original_is_kept_and_its_manifest_recorded(fake_backends, media_root,
+def test_a_signed_original_is_kept_and_its_manifest_recorded(fake_backends, media_root, tmp_path,
                                                               django_capture_on_commit_callbacks):
     clip = make_clip("C2paSigned", django_capture_on_commit_callbacks)
     original = default_storage.path(clip.original.name)
@@ -176,6 +176,15 @@ def test_a_signed_original_is_kept_and_its_manifest_recorded(fake_backends, medi
         assert text in page
     record = provenance.record(clip)["c2pa"]
     assert record["checked"] and record["manifest_present"] and record["summary"]["title"] == "a fox in the snow"
+
+    # The named download is the original byte for byte, so its Content Credentials still verify
+    # (adding our record to its metadata would re-mux the file and drop them).
+    response = Client().get(f"/c/{clip.public_id}/original")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    download = tmp_path / "download.mp4"
+    download.write_bytes(b"".join(response.streaming_content))
+    assert sha256(download) == fakes.PRODUCED_SHA256[0]
+    assert read_manifest(download).summary["validation"] == "Valid"
 
 
 @pytest.mark.django_db
