@@ -3,6 +3,7 @@ test patterns, or deliberately broken files) and raise the real error taxonomy."
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from workers.backends.base import (GenerationRequest, GenerationResult, Permanen
                                    VendorPolicyRejection)
 
 CALLS: list[str] = []  # which fake ran, in this process (unit tests only)
+PRODUCED_SHA256: list[str] = []  # sha256 of each file the C2PA fakes returned, in order
 
 
 def render_testsrc(path: Path, request: GenerationRequest, *, metadata: dict[str, str] | None = None) -> Path:
@@ -71,3 +73,35 @@ class Broken(_Fake):
 class RateLimited(_Fake):
     def produce(self, request, workdir, vendor_id):
         raise RetryableError("429 Too Many Requests", retry_after=7, code="rate_limited")
+
+
+def _returned(path: Path) -> Path:
+    PRODUCED_SHA256.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    return path
+
+
+class C2paSigned(_Fake):
+    """A vendor that signs its output with C2PA Content Credentials (a real manifest)."""
+
+    def produce(self, request, workdir, vendor_id):
+        from tests.fakes.c2pa_samples import sign_mp4
+
+        plain = render_testsrc(workdir / "plain.mp4", request)
+        return GenerationResult(_returned(sign_mp4(plain, workdir / "out.mp4")), vendor_id)
+
+
+class C2paGarbageBox(_Fake):
+    """A playable MP4 carrying a C2PA box whose manifest is junk."""
+
+    def produce(self, request, workdir, vendor_id):
+        from tests.fakes.c2pa_samples import insert_garbage_c2pa_box
+
+        plain = render_testsrc(workdir / "plain.mp4", request)
+        return GenerationResult(_returned(insert_garbage_c2pa_box(plain, workdir / "out.mp4")), vendor_id)
+
+
+class MatroskaOutput(_Fake):
+    """A good video in a Matroska container (C2PA has no binding for it)."""
+
+    def produce(self, request, workdir, vendor_id):
+        return GenerationResult(render_testsrc(workdir / "out.mkv", request), vendor_id)

@@ -1,7 +1,8 @@
 """Provenance of a clip: what made it, when, with which settings, and the hashes of the
 original as received and of the blind rendition. Shown on the clip page and written into the
 metadata of the named original's download (never into the stored original, never into the
-blind rendition)."""
+blind rendition; nor into an original carrying a C2PA manifest, which is downloaded as received
+so its Content Credentials stay verifiable)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 
 from workers import media
 
@@ -48,6 +50,16 @@ def record(clip: Clip) -> dict:
 def download_name(clip: Clip) -> str:
     suffix = Path(clip.original.name).suffix.lower() or ".mp4"
     return f"screentest-{clip.job.model.slug}-{clip.public_id}{suffix}"
+
+
+def original_for_download(clip: Clip):
+    """An open file for the named download. An original that carries a C2PA manifest is served
+    byte for byte: re-muxing it to add our record would drop the vendor's signed Content
+    Credentials (and break their hash binding), and the record is on the clip page anyway.
+    Any other original gets our record as its `comment` tag (`tagged_original`)."""
+    if clip.c2pa_present:
+        return default_storage.open(clip.original.name, "rb")
+    return tagged_original(clip)
 
 
 def tagged_original(clip: Clip):

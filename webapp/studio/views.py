@@ -91,13 +91,14 @@ def clip_page(request, public_id: str):
 
 @require_GET
 def clip_original(request, public_id: str):
-    """The original as received, named, with the provenance record in its metadata."""
+    """The original as received, named, with the provenance record in its metadata (or byte for
+    byte when it carries a C2PA manifest)."""
     clip = _public_clip_or_404(public_id)
     if not clip.original.name or not default_storage.exists(clip.original.name):
         raise Http404("the original is not kept")
     named_results_viewed.send(sender=clip_original, request=request, prompts=[clip.job.prompt])
     try:
-        handle = provenance.tagged_original(clip)
+        handle = provenance.original_for_download(clip)
     except media.MediaError as exc:
         return HttpResponse(f"The download could not be prepared: {exc.code}.", status=503,
                             content_type="text/plain")

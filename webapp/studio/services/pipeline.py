@@ -24,7 +24,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from workers import media
+from workers import media, provenance_c2pa
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
 
@@ -194,6 +194,7 @@ def _make_clip(job: GenerationJob) -> None:
     with scratch_dir(job) as workdir:
         source = _local_copy(job.original.name, workdir)
         original = media.validate(source, media_limits(), tools)
+        c2pa_present, c2pa_summary = read_c2pa(job, source, original)
         web_path, poster_path = workdir / "web.mp4", workdir / "poster.jpg"
         web = media.make_web_rendition(source, web_path, tools=tools, max_height=settings.RENDITION_MAX_HEIGHT)
         media.make_poster(web_path, poster_path, at_s=min(1.0, web.duration_s / 2), tools=tools)
@@ -212,7 +213,8 @@ def _make_clip(job: GenerationJob) -> None:
                     job=job, original=job.original.name, web=stored[0], poster=stored[1],
                     sha256_original=sha_original, sha256_web=sha_web, duration_s=web.duration_s,
                     width=web.width, height=web.height, fps=web.fps, codec=web.codec, bytes=web_bytes,
-                    original_bytes=original.bytes, original_codec=original.codec)
+                    original_bytes=original.bytes, original_codec=original.codec,
+                    c2pa_present=c2pa_present, c2pa_summary=c2pa_summary)
                 jobs.finish(job, JobState.SUCCEEDED)
         except _LostJob:
             log.warning("job %s: another worker finished it first; discarding our files", job.pk)
@@ -220,6 +222,23 @@ def _make_clip(job: GenerationJob) -> None:
         except BaseException:
             delete_stored(*stored)
             raise
+
+
+# C2PA defines embedding for ISO BMFF (MP4/MOV); there is no C2PA binding for Matroska/WebM.
+_C2PA_MIME_BY_CONTAINER = {"mov,mp4,m4a,3gp,3g2,mj2": "video/mp4"}
+
+
+def read_c2pa(job: GenerationJob, source: Path, original: media.VideoInfo) -> tuple[bool | None, dict]:
+    """Whether the original as received carries a C2PA manifest, and what it says. None when
+    the container has no C2PA binding (not checked). A manifest that cannot be read is stored
+    with its error; it never stops the clip."""
+    mime_type = _C2PA_MIME_BY_CONTAINER.get(original.container)
+    if mime_type is None:
+        return None, {"not_checked": f"C2PA manifests are read from MP4/MOV originals, not {original.container}"}
+    info = provenance_c2pa.read_manifest(source, mime_type=mime_type)
+    if info.error:
+        log.warning("job %s: C2PA manifest of the original: %s", job.pk, info.error)
+    return info.present, info.summary
 
 
 class _LostJob(Exception):
