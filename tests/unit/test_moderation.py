@@ -185,8 +185,8 @@ def voted_battle(voter_key: str) -> Vote:
 
 
 def test_hiding_a_clip_takes_it_out_everywhere_and_restore_brings_it_back(
-        make_clips, moderator, sent, django_capture_on_commit_callbacks):
-    make_clips(prompts=1)
+        make_clips, demo_models, moderator, sent, django_capture_on_commit_callbacks):
+    make_clips(prompts=1, models=demo_models[:2])  # one pair only, so both voters get it
     vote = voted_battle("v1")
     other = voted_battle("v2")  # the same pair, another voter
     clip = vote.battle.left
