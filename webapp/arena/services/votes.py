@@ -11,12 +11,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from webapp.catalog.models import VideoModel
 
-from ..models import Battle, NamedView, Vote, Winner
+from ..models import Vote, Winner
 from . import battles
 from .voters import Voter
 
@@ -83,7 +82,25 @@ def _within_rate(voter: Voter) -> int | None:
 
 # Everything a vote needs, in one query: the battle, its clips' durations and hidden flags, both
 # models (for the reveal), the prompt's category, an existing vote, and whether this voter has
-# seen the prompt's named results. Values, not model instances: this is the hot path.
+# seen the prompt's named results. Hand-written SQL because this is the hot path: compiling the
+# equivalent ORM query cost more CPU than running it (benchmarks/vote_load.py).
+_BATTLE_SQL = """
+SELECT b.id, b.voter_key, b.pool, p.category, v.id,
+       lc.duration_s, lc.hidden, rc.duration_s, rc.hidden,
+       lm.id, lm.slug, lm.display_name, lm.is_procedural_demo,
+       rm.id, rm.slug, rm.display_name, rm.is_procedural_demo,
+       EXISTS(SELECT 1 FROM arena_namedview n WHERE n.prompt_id = b.prompt_id AND n.voter_key = %s)
+FROM arena_battle b
+JOIN studio_prompt p ON p.id = b.prompt_id
+LEFT JOIN arena_vote v ON v.battle_id = b.id
+JOIN studio_clip lc ON lc.id = b.left_id
+JOIN studio_generationjob lj ON lj.id = lc.job_id
+JOIN catalog_videomodel lm ON lm.id = lj.model_id
+JOIN studio_clip rc ON rc.id = b.right_id
+JOIN studio_generationjob rj ON rj.id = rc.job_id
+JOIN catalog_videomodel rm ON rm.id = rj.model_id
+WHERE b.public_id = %s
+"""
 _BATTLE_FIELDS = (
     "id", "voter_key", "pool", "prompt__category", "vote__id",
     "left__duration_s", "left__hidden", "right__duration_s", "right__hidden",
@@ -96,10 +113,12 @@ _BATTLE_FIELDS = (
 
 
 def _battle_row(public_id, voter: Voter) -> dict | None:
-    named = NamedView.objects.filter(voter_key=voter.key, prompt_id=OuterRef("prompt_id"))
-    rows = (Battle.objects.filter(public_id=public_id).annotate(named=Exists(named))
-            .values(*_BATTLE_FIELDS)[:1])
-    return next(iter(rows), None)
+    if not isinstance(public_id, str):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_BATTLE_SQL, [voter.key, public_id])
+        row = cursor.fetchone()
+    return dict(zip(_BATTLE_FIELDS, row)) if row else None
 
 
 def _model(row: dict, side: str) -> VideoModel:
