@@ -23,7 +23,7 @@ import time
 from .base import PermanentError, RetryableError, VendorPolicyRejection
 from .httpclient import parse_retry_after
 from .secrets import require_secret
-from .vendor import Poll, PollingBackend, as_number_text, pick_duration, required_param, sounds_like_policy
+from .vendor import Poll, PollingBackend, as_number_text, failed_job_error, pick_duration, required_param
 
 TOKEN_LIFETIME_S = 1800
 POLICY_CODES = {1300, 1301}
@@ -124,9 +124,7 @@ class KlingBackend(PollingBackend):
             return Poll(False)
         reason = data.get("task_status_msg") or ""
         message = f"task {job_id} {status}: {reason}"
-        if sounds_like_policy(reason):
-            raise VendorPolicyRejection(message)
-        raise PermanentError(message, code="vendor_failed")
+        raise failed_job_error(message, reason)
 
     def output_url(self, payload):
         videos = (payload.get("task_result") or {}).get("videos") or []

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from .base import PermanentError, VendorPolicyRejection
 from .httpclient import short
-from .vendor import Poll, PollingBackend, as_number_text, pick_duration, required_param, sounds_like_policy
+from .vendor import (Poll, PollingBackend, as_number_text, failed_job_error, pick_duration, required_param,
+                     sounds_like_policy)
 
 
 class LumaBackend(PollingBackend):
@@ -49,9 +50,7 @@ class LumaBackend(PollingBackend):
             return Poll(False)
         reason = generation.get("failure_reason") or ""
         message = f"generation {job_id} {state}: {reason}"
-        if sounds_like_policy(reason):
-            raise VendorPolicyRejection(message)
-        raise PermanentError(message, code="vendor_failed")
+        raise failed_job_error(message, reason)
 
     def output_url(self, payload):
         url = (payload.get("assets") or {}).get("video")

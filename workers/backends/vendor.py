@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from .base import GenerationRequest, GenerationResult, GenerationTimeout, PermanentError, SubmittedCallback
+from .base import (BackendError, GenerationRequest, GenerationResult, GenerationTimeout, PermanentError,
+                   SubmittedCallback, VendorPolicyRejection)
 from .download import DEFAULT_MAX_BYTES, download
 from .httpclient import VendorClient
 from .secrets import require_secret
@@ -175,6 +176,14 @@ def sounds_like_policy(text: Any) -> bool:
     the words their policy failures use. Vendors with codes are matched on codes instead."""
     lowered = str(text or "").lower()
     return any(word in lowered for word in POLICY_WORDS)
+
+
+def failed_job_error(message: str, reason: Any) -> BackendError:
+    """The error for a vendor job that ended in failure: a policy refusal when its free-text
+    reason reads like one (final, shown as such), otherwise a permanent failure."""
+    if sounds_like_policy(reason):
+        return VendorPolicyRejection(message)
+    return PermanentError(message, code="vendor_failed")
 
 
 INPUT_FIELDS = ("prompt", "negative_prompt", "duration", "aspect_ratio", "seed")

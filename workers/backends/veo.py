@@ -16,7 +16,7 @@ from __future__ import annotations
 from .base import PermanentError, RetryableError, VendorPolicyRejection
 from .download import download
 from .httpclient import parse_retry_after, short
-from .vendor import Poll, PollingBackend, pick_duration, required_param, sounds_like_policy
+from .vendor import Poll, PollingBackend, failed_job_error, pick_duration, required_param, sounds_like_policy
 
 
 def _retry_delay(body) -> float | None:
@@ -77,9 +77,7 @@ class VeoBackend(PollingBackend):
             return Poll(False)
         if operation.get("error"):
             message = f"operation failed: {short(operation['error'])}"
-            if sounds_like_policy(operation["error"].get("message")):
-                raise VendorPolicyRejection(message)
-            raise PermanentError(message, code="vendor_failed")
+            raise failed_job_error(message, operation["error"].get("message"))
         answer = (operation.get("response") or {}).get("generateVideoResponse") or {}
         samples = answer.get("generatedSamples") or []
         if not samples:
