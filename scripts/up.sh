@@ -41,7 +41,18 @@ gunicorn webapp.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
 WEB_PID=$!
 # Both run in the background so a signal to this script stops both at once (bash defers traps
 # while a foreground child runs).
-stop() { kill -TERM "$WEB_PID" "$WORKER_PID" 2>/dev/null; wait "$WEB_PID" "$WORKER_PID" 2>/dev/null; }
+# Celery's embedded beat can hang a warm shutdown, so the worker gets 15 s, then SIGKILL (its
+# jobs are safe: leases in the database, recovered when it starts again under the same name).
+stop() {
+    trap - EXIT INT TERM
+    kill -TERM "$WEB_PID" "$WORKER_PID" 2>/dev/null || true
+    for _ in $(seq 1 15); do
+        kill -0 "$WEB_PID" 2>/dev/null || kill -0 "$WORKER_PID" 2>/dev/null || break
+        sleep 1
+    done
+    kill -KILL "$WEB_PID" "$WORKER_PID" 2>/dev/null || true
+    pkill -KILL -P "$WORKER_PID" 2>/dev/null || true
+}
 trap stop EXIT INT TERM
 
 say "Screentest is running at http://$HOST:$PORT  (admin: http://$HOST:$PORT/admin/, Ctrl+C stops)"
