@@ -42,7 +42,9 @@ What it does:
 * Checks (exit status 1 when one fails; missing performance targets never fail the run):
   Vote rows == acknowledged 201s (every acknowledged battle has exactly one vote, no vote for
   a battle nobody sent), no duplicate per battle, and a replay of 200 already-voted battles
-  answers 200 with replay=true and stores nothing. Any 4xx/5xx answer to a valid vote fails.
+  answers 200 with replay=true and stores nothing; the per-pair tallies that triggers keep
+  (arena_votetally) still equal a GROUP BY over the stored votes. Any 4xx/5xx answer to a
+  valid vote fails.
 * Teardown on every exit path (exceptions, Ctrl+C, SIGTERM): gunicorn killed by process
   group (also given PDEATHSIG), scratch database dropped, Redis keys deleted, temp dir
   removed. Only a SIGKILL of this script can leave the database behind.
@@ -993,6 +995,12 @@ def run(args, td: Teardown) -> int:
         failures.append("exactly-once check")
     if not ok_replay:
         failures.append("replay check")
+    from webapp.arena.services import tallies
+
+    drift = tallies.drift()  # the triggers under 32 concurrent voters: still equal to the votes
+    tally_line = "tallies equal a GROUP BY over the votes" if not drift else f"{len(drift)} tally rows DIFFER from the votes"
+    if drift:
+        failures.append("tally check")
 
     bare = None
     if not args.no_baseline:
@@ -1025,7 +1033,7 @@ def run(args, td: Teardown) -> int:
               f"throughput ratio {cpu_per_ok(b_cpu, bare['rate']) / cpu_per_ok(cpu, vote['rate']):.2f} "
               f"independent of other load)")
 
-    print(f"{once_line}; {replay_line}")
+    print(f"{once_line}; {replay_line}; {tally_line}")
     if profile_material:
         print("profile (in-process, Django WSGI handler, no gunicorn/HTTP):")
         for line in profile_in_process(profile_material, cookie):

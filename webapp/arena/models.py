@@ -62,6 +62,28 @@ class Vote(models.Model):
         ]
 
 
+class VoteTally(models.Model):
+    """Counted votes (no excluded_reason, cast blind) per pool, category, ordered pair and
+    winner label. Kept by database triggers on arena_vote (migration 0002), in the same
+    transaction as every INSERT, UPDATE, DELETE or COPY of votes, so a leaderboard sums a few
+    hundred rows instead of scanning every vote. Derived data: the application never writes
+    it; `manage.py vote_tallies --check / --rebuild` compares it with / rebuilds it from votes."""
+
+    pool = models.CharField(max_length=16)
+    category = models.CharField(max_length=48, blank=True)
+    # No database constraint: triggers may leave a zero row behind for a model deleted later.
+    model_a = models.ForeignKey("catalog.VideoModel", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")
+    model_b = models.ForeignKey("catalog.VideoModel", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")
+    winner = models.CharField(max_length=16, choices=Winner.choices)
+    votes = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pool", "category", "model_a", "model_b", "winner"],
+                                               name="one_tally_per_pool_category_pair_winner")]
+
+
 class RatingSnapshot(models.Model):
     """A computed leaderboard, stored so pages never compute ratings inline."""
 

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -519,15 +519,15 @@ def pairwise_matrices(counts: PairCounts) -> dict:
 
 
 def online_elo(
-    sequence: Iterable[tuple[str, str, str]], k: float = 4.0, *, base: float = 10.0,
+    sequence: Iterable[tuple[Hashable, Hashable, str]], k: float = 4.0, *, base: float = 10.0,
     scale: float = 400.0, init: float = 1000.0,
-) -> dict[str, float]:
+) -> dict[Hashable, float]:
     """FastChat's online Elo (``compute_elo``) over votes in the order given.
 
     A cheap "live" number only: it depends on vote order and has no interval. A model starts
-    at ``init`` when first seen. Raises ``ValueError`` on an unknown winner label.
+    at ``init`` when first seen; models are any hashable keys (slugs, ids). Raises ``ValueError`` on an unknown winner label.
     """
-    ratings: dict[str, float] = {}
+    ratings: dict[Hashable, float] = {}
     for model_a, model_b, winner in sequence:
         if winner not in OUTCOME:
             raise ValueError(f"unknown winner label {winner!r}; expected one of {WINNERS}")

@@ -8,13 +8,13 @@ import time
 from statistics import median
 
 from django.conf import settings
-from django.db.models import Count
 
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, JobState, Prompt
 
 from .. import ratings
 from ..models import RatingSnapshot, Vote
+from . import tallies
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +28,9 @@ def counted_votes(pool: str, category: str = ALL_CATEGORIES):
 
 
 def aggregate(pool: str, category: str = ALL_CATEGORIES) -> ratings.PairCounts:
-    grouped = (counted_votes(pool, category).values_list("model_a_id", "model_b_id", "winner")
-               .annotate(n=Count("id")).order_by())
-    rows = list(grouped)
-    slugs = dict(VideoModel.objects.filter(pk__in={r[0] for r in rows} | {r[1] for r in rows})
-                 .values_list("pk", "slug"))
-    return ratings.from_rows((slugs[a], slugs[b], winner, n) for a, b, winner, n in rows)
+    """The counted votes as BT input, summed from the trigger-kept tallies (a few hundred
+    rows whatever the number of votes; services/tallies.py checks them against the votes)."""
+    return ratings.from_rows(tallies.counted_rows(pool, category))
 
 
 def measured_facts(slugs: list[str]) -> dict[str, dict]:
@@ -63,10 +60,12 @@ def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None =
     counts = aggregate(pool, category)
     board = ratings.leaderboard(counts, rounds=rounds, min_votes=settings.LEADERBOARD_MIN_VOTES,
                                 preliminary_below=settings.LEADERBOARD_PRELIMINARY_BELOW)
+    # Model ids, not slugs: no joins in the one query that reads every counted vote.
     sequence = (counted_votes(pool, category).order_by("created_at", "id")
-                .values_list("model_a__slug", "model_b__slug", "winner"))
-    elo = ratings.online_elo(sequence.iterator(chunk_size=5000))
+                .values_list("model_a_id", "model_b_id", "winner"))
+    elo_by_id = ratings.online_elo(sequence.iterator(chunk_size=20_000))
     models = {m.slug: m for m in VideoModel.objects.filter(slug__in=[r.model for r in board])}
+    elo = {slug: elo_by_id[m.pk] for slug, m in models.items() if m.pk in elo_by_id}
     facts = measured_facts(list(models))
     rows = []
     for r in board:
@@ -99,8 +98,7 @@ def recompute_all() -> int:
     for pool in Prompt.Pool.values:
         recompute(pool)
         made += 1
-        for category in (Vote.objects.filter(pool=pool).exclude(category="")
-                         .values_list("category", flat=True).distinct()):
+        for category in tallies.categories(pool):
             recompute(pool, category)
             made += 1
     return made

@@ -3,8 +3,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from webapp.arena.models import RatingSnapshot, Vote
-from webapp.arena.services import board
+from webapp.arena.models import RatingSnapshot
+from webapp.arena.services import board, tallies
 from webapp.studio.models import Prompt
 
 
@@ -33,9 +33,7 @@ class Command(BaseCommand):
                 if category is not None:
                     categories = [category]
                 else:
-                    categories = [board.ALL_CATEGORIES, *(Vote.objects.filter(pool=name).exclude(category="")
-                                                          .values_list("category", flat=True).distinct()
-                                                          .order_by("category"))]
+                    categories = [board.ALL_CATEGORIES, *tallies.categories(name)]
                 snapshots += [board.recompute(name, c, rounds=rounds) for c in categories]
         for s in snapshots:
             self.stdout.write(f"{s.pool}/{s.category or 'all'}: {s.votes_counted} votes, {len(s.rows)} models listed, "
