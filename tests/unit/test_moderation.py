@@ -430,3 +430,31 @@ def test_audit_page_filters_and_csv_export(demo_models, mod_client):
     only_rejects = list(csv.reader(io.StringIO(b"".join(
         mod_client.get("/moderation/audit.csv?action=policy_reject").streaming_content).decode())))
     assert len(only_rejects) == 2 and '"prompt": "=HYPERLINK(1) beheading video"' in only_rejects[1][7]
+
+
+def test_a_vote_that_raced_a_decision_is_reconciled_by_the_next_recompute(
+        make_clips, moderator, monkeypatch, django_capture_on_commit_callbacks):
+    from workers.tasks import recompute_ratings
+
+    sent = []
+    monkeypatch.setattr(queue.app, "send_task", lambda name, countdown=None: sent.append((name, countdown)))
+
+    make_clips(prompts=2)
+    raced_hide, raced_restore = voted_battle("v1"), voted_battle("v2")
+    imported = Vote.objects.create(battle=None, model_a=raced_hide.model_a, model_b=raced_hide.model_b,
+                                   winner="tie", pool="official", voter_key="import", excluded_reason="hidden_clip",
+                                   created_at=raced_hide.created_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        decisions.hide_clip(raced_hide.battle.left.public_id, actor=moderator, reason="violence")
+    # What a vote whose INSERT committed just after the hide looks like: read "visible", counted.
+    Vote.objects.filter(pk=raced_hide.pk).update(excluded_reason="")
+    # And one cast during a restore: read "hidden", excluded, though the clips are visible now.
+    Vote.objects.filter(pk=raced_restore.pk).update(excluded_reason="hidden_clip")
+    # sent with a delay, so that votes in flight during the decision have committed
+    assert sent == [("workers.tasks.recompute_ratings", decisions.RECONCILE_DELAY_S)]
+
+    recompute_ratings()
+    reasons = dict(Vote.objects.values_list("pk", "excluded_reason"))
+    assert reasons[raced_hide.pk] == "hidden_clip" and reasons[raced_restore.pk] == ""
+    assert reasons[imported.pk] == "hidden_clip"  # not ours to judge: no battle
+    assert decisions.reconcile_hidden_clip_votes() == {"excluded": 0, "recounted": 0}

@@ -64,11 +64,16 @@ def _resolve_reports(**target) -> int:
     return Report.objects.filter(resolved_at__isnull=True, **target).update(resolved_at=timezone.now())
 
 
+# A vote being cast while a moderator hides or restores one of its clips can commit with the
+# state it read just before; the recompute re-applies the decision after this delay.
+RECONCILE_DELAY_S = 5
+
+
 def _recompute_board_on_commit() -> None:
     def send():
         from workers.celery import app
 
-        app.send_task(RECOMPUTE_TASK)
+        app.send_task(RECOMPUTE_TASK, countdown=RECONCILE_DELAY_S)
 
     transaction.on_commit(send, robust=True)
 
@@ -161,6 +166,24 @@ def _hide(clip: Clip) -> int:
     Clip.objects.filter(pk=clip.pk).update(hidden=True, hidden_at=timezone.now())
     clip.hidden = True
     return _votes_on(clip).filter(excluded_reason="").update(excluded_reason=HIDDEN_CLIP)
+
+
+def reconcile_hidden_clip_votes() -> dict[str, int]:
+    """Apply hide/restore again to every arena vote: counted votes on a battle with a hidden
+    clip are excluded, and votes excluded only for that reason are counted again once both
+    clips are visible. Closes the race with a vote cast during a decision (a vote reads the
+    clips' state, then inserts); run by every board recompute. Imported votes (no battle)
+    are left alone."""
+    hidden = Clip.objects.filter(hidden=True).values("pk")
+    excluded = 0
+    for side in ("battle__left_id__in", "battle__right_id__in"):  # two index-friendly updates, not one OR
+        excluded += Vote.objects.filter(**{side: hidden}, excluded_reason="").update(excluded_reason=HIDDEN_CLIP)
+    recounted = (Vote.objects.filter(excluded_reason=HIDDEN_CLIP, battle__isnull=False)
+                 .exclude(battle__left_id__in=hidden).exclude(battle__right_id__in=hidden)
+                 .update(excluded_reason=""))
+    if excluded or recounted:
+        log.warning("reconciled votes with hidden clips: %d excluded, %d counted again", excluded, recounted)
+    return {"excluded": excluded, "recounted": recounted}
 
 
 def hide_clip(public_id: str, *, actor, reason: str) -> Outcome:
