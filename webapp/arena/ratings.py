@@ -15,14 +15,20 @@ Method (FastChat's ``rating_systems.py`` since PR #3523, see docs in ``shared/re
   listed, connected models in :func:`leaderboard` (FastChat instead pins one named model at
   1114; a mean anchor needs no special model);
 * 95 % interval = 2.5 / 97.5 percentiles over bootstrap rounds, each round re-weighting the
-  unique rows with a multinomial draw of ``n = total votes`` (``numpy.random.default_rng``,
-  same draw as FastChat for the same rows, order and seed); each round is anchored the same
-  way as the point estimate;
+  votes with a multinomial draw of ``n = total votes`` (``numpy.random.default_rng``) as
+  FastChat does; each round is anchored the same way as the point estimate;
 * ``rank_ub`` = 1 + number of listed models whose lower bound is above this model's upper
   bound (FastChat's "Rank (UB)").
 
 Differences from FastChat, all deliberate:
 
+* **The bootstrap draws over unordered pairs.** FastChat draws its multinomial over the
+  unique ``(model_a, model_b, outcome)`` rows, so ``(a, b, a won)`` and ``(b, a, b won)`` are
+  separate cells. Merging them (at most three cells per pair) changes nothing in law -- a
+  multinomial's merged cells are the multinomial of the merged probabilities, and the
+  likelihood only sees the merged totals -- but halves the cells to draw, and the draw is
+  most of the bootstrap's cost. Same seed, different stream: bounds agree with FastChat's to
+  within Monte-Carlo error, not bit for bit.
 * **Weak prior** (``prior``, default :data:`PRIOR_TIES` = 0.1): every model also plays
   ``prior`` virtual *tied* games against a fixed reference player at theta = 0, i.e. a
   proper logistic prior ``(prior/2) * [log s(theta) + log s(-theta)]`` (s = logistic). An
@@ -104,8 +110,8 @@ class PairCounts:
     ``models`` are sorted keys; ``a``/``b`` index into them; ``outcome`` is A's score (1.0,
     0.5 or 0.0); ``count`` is a float array of positive counts. Rows are sorted by
     ``(a, b, outcome)`` -- the order ``np.unique(axis=0)`` gives in FastChat -- and the two
-    tie labels share one row, so a bootstrap draws exactly what FastChat draws.
-    ``(a, b)`` and ``(b, a)`` rows are kept apart, as in FastChat; the fit pools them.
+    tie labels share one row. ``(a, b)`` and ``(b, a)`` rows are kept apart, as in FastChat
+    and as the votes were cast; the fit and the bootstrap pool them.
     """
 
     models: tuple[str, ...]
@@ -322,10 +328,29 @@ def _fit_theta(counts: PairCounts, weights: np.ndarray, prior: float, start: np.
     return out
 
 
+def _pooled(counts: PairCounts) -> PairCounts:
+    """The same votes with each unordered pair's rows merged: ``a < b``, at most three rows
+    (a won, tie, b won) per pair, sorted. The likelihood depends on nothing else, so a fit
+    is unchanged; and merging cells of a multinomial gives the multinomial of the merged
+    cells, so a bootstrap round drawn over these rows has exactly the distribution of one
+    drawn over FastChat's ``(model_a, model_b, outcome)`` rows -- with half as many cells
+    to draw (the draw is most of the bootstrap's cost). It also makes the intervals
+    independent of which side each vote's models were shown on."""
+    if len(counts) == 0:
+        return counts
+    lo, hi = np.minimum(counts.a, counts.b), np.maximum(counts.a, counts.b)
+    outcome = np.where(counts.a == lo, counts.outcome, 1.0 - counts.outcome)
+    keys, inverse = np.unique(np.stack([lo, hi, outcome * 2.0]), axis=1, return_inverse=True)
+    count = np.bincount(inverse.ravel(), weights=counts.count, minlength=keys.shape[1])
+    return PairCounts(models=counts.models, a=keys[0].astype(np.intp), b=keys[1].astype(np.intp),
+                      outcome=keys[2] / 2.0, count=count)
+
+
 def _fit_point_and_bootstrap(counts: PairCounts, rounds: int, seed, prior: float) -> tuple[np.ndarray, np.ndarray]:
     """Natural-scale point estimate (M,) and bootstrap fits (rounds, M), warm-started."""
-    point = _fit_theta(counts, counts.count[None, :], prior)[0]
-    boot = _fit_theta(counts, _bootstrap_weights(counts, rounds, seed), prior, start=point)
+    pooled = _pooled(counts)
+    point = _fit_theta(pooled, pooled.count[None, :], prior)[0]
+    boot = _fit_theta(pooled, _bootstrap_weights(pooled, rounds, seed), prior, start=point)
     return point, boot
 
 
@@ -352,13 +377,15 @@ def fit_bt(counts: PairCounts, *, prior: float = PRIOR_TIES) -> np.ndarray:
 
     ``theta`` is the MAP under the weak tied-games prior described in the module docstring.
     """
-    theta = _fit_theta(counts, counts.count[None, :], prior)[0]
+    pooled = _pooled(counts)
+    theta = _fit_theta(pooled, pooled.count[None, :], prior)[0]
     return _to_scores(theta)
 
 
 def bootstrap_bt(counts: PairCounts, rounds: int = 1000, seed=0, *, prior: float = PRIOR_TIES) -> np.ndarray:
     """``(rounds, len(counts.models))`` scores, one fit per multinomial re-weighting of the
-    unique rows (``n`` = total votes), each round anchored to mean 1000. Deterministic per seed."""
+    votes (``n`` = total votes, drawn over the pooled rows of :func:`_pooled`), each round
+    anchored to mean 1000. Deterministic per seed."""
     return _to_scores(_fit_point_and_bootstrap(counts, rounds, seed, prior)[1])
 
 
