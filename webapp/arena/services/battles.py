@@ -21,6 +21,7 @@ from webapp.studio.models import Clip, JobState, ModerationState, Prompt
 
 from .. import sampling
 from ..models import Battle, NamedView, RatingSnapshot
+from . import tallies
 from .voters import Voter
 
 TOKEN_SALT = "screentest.battle"
@@ -69,15 +70,8 @@ def _model_states(pool: str, model_ids: list[int]) -> tuple[list[sampling.ModelS
         states.append(sampling.ModelState(
             key=str(model_id), score=row and row["score"], lower=row and row["lower"], upper=row and row["upper"],
             battles=row["votes"] if row else 0, is_new=not row or row.get("preliminary", False)))
-    pair_counts: dict[frozenset[str], int] = {}
-    if snapshot and snapshot.pairwise:
-        order = snapshot.pairwise.get("models", [])
-        counts = snapshot.pairwise.get("battles", [])
-        ids = {slug: pk for pk, slug in slugs.items()}
-        for i, slug_i in enumerate(order):
-            for j, slug_j in enumerate(order):
-                if i < j and slug_i in ids and slug_j in ids:
-                    pair_counts[frozenset((str(ids[slug_i]), str(ids[slug_j])))] = int(counts[i][j])
+    # Live, not the snapshot's: the sampler's damping is the feedback between two snapshots.
+    pair_counts = {frozenset(str(m) for m in pair): n for pair, n in tallies.pair_counts(pool).items()}
     return states, pair_counts
 
 

@@ -25,6 +25,16 @@ def counted_rows(pool: str, category: str = ""):
             .annotate(n=Sum("votes")).order_by())
 
 
+def pair_counts(pool: str) -> dict[frozenset[int], int]:
+    """Counted votes per unordered pair of model ids in a pool, as of now (all categories)."""
+    counts: dict[frozenset[int], int] = {}
+    for model_a, model_b, n in (VoteTally.objects.filter(pool=pool, votes__gt=0)
+                                .values_list("model_a_id", "model_b_id").annotate(n=Sum("votes")).order_by()):
+        key = frozenset((model_a, model_b))
+        counts[key] = counts.get(key, 0) + n
+    return counts
+
+
 def categories(pool: str) -> list[str]:
     """Categories of a pool that have (or had) counted votes."""
     return list(VoteTally.objects.filter(pool=pool).exclude(category="")
