@@ -20,15 +20,19 @@ What it does:
   SESSION_ENGINE, cached_db with Redis), that session's voter key from voters.voter_for
   itself, and for each client enough Battle rows (distinct pair_key per voter) with signed
   tokens (battles.sign) that each battle is voted exactly once by design.
-* gunicorn webapp.wsgi:application on a free 127.0.0.1 port, gthread workers (default 2
-  workers x 4 threads), its own process group, no control socket (gunicorn 27 would otherwise
+* gunicorn webapp.wsgi:application on a free 127.0.0.1 port, gthread workers (default 5
+  workers x 1 thread, gunicorn's 2 x cores + 1: processes, not threads, because threads of
+  one worker queue behind the GIL at every socket call - at 300 votes/s, 2 x 4 gave p99
+  200-500 ms on the same machine; gthread and not sync so that clients keep their
+  connections alive, as they would through nginx), its own process group, no control socket (gunicorn 27 would otherwise
   share ~/.gunicorn/gunicorn.ctl with every other gunicorn on the machine);
   DJANGO_SETTINGS_MODULE=benchmarks.bench_settings for the server (= webapp.settings with
   ROOT_URLCONF=benchmarks.bare_insert_urls: product URLs + the bare `bench/insert`), so both
   endpoints run in the same processes with the same middleware, one after the other.
-* Load: --clients concurrent clients (threads with one httpx.Client each - about half the
-  client CPU of httpx.AsyncClient here -, or asyncio tasks), each with its own sessionid
-  cookie and keep-alive connection. Closed loop by default (next request when the last is
+* Load: --clients concurrent clients, by default threads with one keep-alive socket each
+  sending pre-formatted HTTP/1.1 requests (0.15 ms of client CPU per request; httpx.Client
+  took 1.5 ms, a quarter of the whole stack's CPU on a machine the server shares; --client-mode
+  threads|async keeps httpx), each with its own sessionid cookie. Closed loop by default (next request when the last is
   answered; then mean latency = clients / throughput), or open loop with --rate (requests
   scheduled at a fixed total rate, latency counted from the scheduled time). --warmup seconds
   are excluded, then --seconds measured: throughput = 201s completed in the window, latency
@@ -54,7 +58,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
+import pstats
 import ctypes
+import gc
 import itertools
 import json
 import math
@@ -90,6 +98,8 @@ PG_DSN = "host=127.0.0.1 port=5432 user=postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PROTECTED_DATABASES = {"test", "root", "postgres", "template0", "template1"}
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+CLIENT_MODES = {"raw": "one keep-alive socket per thread, pre-formatted HTTP/1.1 requests",
+                "threads": "one httpx.Client per thread", "async": "one httpx.AsyncClient per task"}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -513,6 +523,8 @@ def run_load(mode: str, base: str, path: str, cookie_name: str, sessions: list[s
     """bodies[i] is client i's list of (battle pk, body). Returns per-client records
     (t_start, latency_s, status, battle pk), samples of non-201 answers, exhausted flags and
     the CPU use over the window."""
+    if mode == "raw":
+        return _run_raw(base, path, cookie_name, sessions, bodies, phase, timeout, sampler)
     if mode == "threads":
         return _run_threads(base, path, cookie_name, sessions, bodies, phase, timeout, sampler)
     return asyncio.run(_run_async(base, path, cookie_name, sessions, bodies, phase, timeout, sampler))
@@ -557,6 +569,103 @@ def _run_threads(base, path, cookie_name, sessions, bodies, phase, timeout, samp
                 rec.append((t0, done - t0, status, pk, done))
             else:
                 exhausted[i] = True
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"client-{i}") for i in range(n)]
+    for t in threads:
+        t.start()
+    cpu = sampler(phase)
+    for t in threads:
+        t.join(timeout=max(1.0, phase.end - time.perf_counter()) + timeout + 10)
+    return records, samples, exhausted, cpu
+
+
+class RawHTTPClient:
+    """Keep-alive HTTP/1.1 over one socket, requests pre-formatted as bytes: the load generator
+    shares the machine's two cores with the server, and httpx spends ~1.5 ms of CPU per request
+    here (a quarter of the whole stack's), this ~0.1 ms. Reads Content-Length bodies only (what
+    Django answers with); anything else raises, and the caller counts a transport error."""
+
+    def __init__(self, base: str, cookie_name: str, session_key: str, timeout: float):
+        host_port = base.split("://", 1)[1]
+        host, port = host_port.rsplit(":", 1)
+        self.address, self.timeout = (host, int(port)), timeout
+        self.head = (f"Host: {host_port}\r\nCookie: {cookie_name}={session_key}\r\n"
+                     f"Content-Type: application/json\r\nAccept: application/json\r\n").encode()
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address, timeout=self.timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            self.sock.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\n" + self.head
+                              + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            while b"\r\n\r\n" not in self.buffer:
+                self._read()
+            head, _, rest = self.buffer.partition(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            status = int(lines[0].split(b" ", 2)[1])
+            headers = dict(line.split(b":", 1) for line in lines[1:] if b":" in line)
+            length = int({k.strip().lower(): v for k, v in headers.items()}[b"content-length"])
+            while len(rest) < length:
+                rest += self._read(into_buffer=False)
+            self.buffer = rest[length:]
+            return status, rest[:length]
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, into_buffer: bool = True) -> bytes:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        if into_buffer:
+            self.buffer += chunk
+        return chunk
+
+
+def _run_raw(base, path, cookie_name, sessions, bodies, phase, timeout, sampler):
+    n = len(sessions)
+    records: list[list[tuple]] = [[] for _ in range(n)]
+    samples: dict = {}
+    exhausted = [False] * n
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        rec = records[i]
+        client = RawHTTPClient(base, cookie_name, sessions[i], timeout)
+        delay = phase.begin - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        try:
+            for k, (pk, body) in enumerate(bodies[i]):
+                send_at, t0 = phase.start_time(i, k)
+                if send_at >= phase.end:  # also stops an open-loop client that fell behind
+                    break
+                delay = send_at - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                try:
+                    status, text = client.post(path, body)
+                    if status != 201:
+                        with lock:
+                            _record_error(samples, status, text.decode(errors="replace"))
+                except (OSError, ValueError, KeyError, IndexError) as exc:
+                    status = type(exc).__name__
+                    with lock:
+                        _record_error(samples, status, repr(exc))
+                done = time.perf_counter()
+                rec.append((t0, done - t0, status, pk, done))
+            else:
+                exhausted[i] = True
+        finally:
+            client.close()
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"client-{i}") for i in range(n)]
     for t in threads:
@@ -822,10 +931,21 @@ def profile_in_process(sessions_pk, cookie_name: str, n: int = 200) -> list[str]
                 for sql, seconds in timings:  # wall time of each round trip (BEGIN goes out with the INSERT)
                     lines.append(f"      {1000 * seconds:6.3f} ms  {sql[:120]}{'...' if len(sql) > 120 else ''}")
                 rest = items[2:2 + n]
+                gc.collect()
+                gc.freeze()  # this process holds every client's tokens: keep its GC passes out of the figure
+                profiler = cProfile.Profile(time.process_time) if os.environ.get("VOTEBENCH_CPROFILE") else None
                 c0, w0 = time.process_time(), time.perf_counter()
+                if profiler:
+                    profiler.enable()
                 for _pk, body in rest:
                     call(handler, path, body)
+                if profiler:
+                    profiler.disable()
                 c1, w1 = time.process_time(), time.perf_counter()
+                if profiler:  # VOTEBENCH_CPROFILE=1: where the Python time goes, for experiments
+                    out = io.StringIO()
+                    pstats.Stats(profiler, stream=out).sort_stats(os.environ["VOTEBENCH_CPROFILE"]).print_stats(45)
+                    lines.extend("      " + line for line in out.getvalue().splitlines() if line.strip())
                 if rest:
                     lines.append(f"      in-process over {len(rest)} requests: {1000 * (c1 - c0) / len(rest):.2f} ms "
                                  f"CPU (this process, excl. postgres/redis), "
@@ -846,9 +966,11 @@ def parse_args(argv=None):
     parser.add_argument("--seconds", type=float, default=15.0, help=f"measured window (default 15, cap {MAX_SECONDS})")
     parser.add_argument("--warmup", type=float, default=3.0, help="warm-up before each window, excluded (default 3)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2: one per core)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per gunicorn worker (default 4: overlap the PostgreSQL/Redis round trips)")
+    parser.add_argument("--workers", type=int, default=5,
+                        help="gunicorn worker processes (default 5: gunicorn's 2 x cores + 1)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (default 1: at 300 votes/s, 2 workers x 4 threads "
+                             "queue behind the GIL - p99 200-500 ms where 5 x 1 gives ~50 ms)")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread)")
     parser.add_argument("--app", default="webapp.wsgi:application",
                         help="WSGI app for gunicorn (default webapp.wsgi:application; for experiments)")
@@ -856,8 +978,10 @@ def parse_args(argv=None):
                         help="open loop: offer this many requests/s in total, latency counted from each "
                              "request's scheduled time (default 0: closed loop, each client sends its next "
                              "request when the last one is answered)")
-    parser.add_argument("--client-mode", choices=("threads", "async"), default="threads",
-                        help="load generator: threads + httpx.Client each, or asyncio + httpx.AsyncClient")
+    parser.add_argument("--client-mode", choices=("raw", "threads", "async"), default="raw",
+                        help="load generator: threads with one keep-alive socket each and pre-formatted "
+                             "requests (raw, default: least client CPU on a machine shared with the server), "
+                             "threads + httpx.Client each, or asyncio + httpx.AsyncClient")
     parser.add_argument("--timeout", type=float, default=30.0, help="client request timeout in seconds")
     parser.add_argument("--battles-per-client", type=int, default=0,
                         help=f"battles made per client (default: {UNFAIRNESS} x {BATTLE_RATE_CEILING}/s x run time "
@@ -942,7 +1066,7 @@ def run(args, td: Teardown) -> int:
     shape = (f"open loop at {args.rate:g} req/s offered, latency from the scheduled send time" if args.rate
              else "closed loop: next request when the last is answered")
     print(f"load: {args.clients} clients ({args.client_mode}: "
-          f"{'one httpx.Client per thread' if args.client_mode == 'threads' else 'one httpx.AsyncClient per task'}, "
+          f"{CLIENT_MODES[args.client_mode]}, "
           f"keep-alive; {shape}), warm-up {args.warmup:g} s excluded, window {args.seconds:g} s; "
           f"VOTE_RATE_PER_MINUTE=1000000 (per-voter Redis counter still runs), VOTE_RATE_PER_IP_PER_MINUTE=0 "
           f"(off: all clients are 127.0.0.1) - the rate limit is not what is measured")

@@ -83,9 +83,10 @@ def make_clips(media_root, demo_models, tiny_mp4):
 def clear_test_cache():
     """Empty this test run's cache keys only. Django's RedisCache.clear() is FLUSHDB, which would
     also wipe anything else in that Redis database (other runs' caches, a broker sharing it)."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
+    cache = caches["default"]  # not django.core.cache.cache: that proxy is never a RedisCache
     if isinstance(cache, RedisCache):
         client = cache._cache.get_client(write=True)
         prefix = cache.make_key("")[: -len(":")] if cache.key_prefix else ""

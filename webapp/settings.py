@@ -146,7 +146,7 @@ def _next_redis_db(url: str) -> str:
 
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "webapp.redis_cache.RedisCache",
                           "LOCATION": env("CACHE_URL") or _next_redis_db(REDIS_URL),
                           "KEY_PREFIX": env("CACHE_KEY_PREFIX", "screentest")}}
 else:

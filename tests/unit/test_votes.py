@@ -101,6 +101,26 @@ def test_rate_limit_per_voter_and_per_ip(make_clips, settings):
     assert Vote.objects.count() == 3
 
 
+def test_rate_counters_live_in_the_shared_redis_and_expire(make_clips):
+    """The counters must be shared by every web process: Redis, one pipelined round trip,
+    each window's key expiring on its own."""
+    import time
+
+    from django.core.cache import caches
+
+    make_clips(prompts=1)
+    voter = Voter("v-redis", "ip-redis")
+    cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice="left", **WATCHED)
+    cache = caches["default"]
+    client = cache._cache.get_client(write=True)
+    window = int(time.time() // 60)
+    keys = [cache.make_key(f"vote-rate:{kind}:{window}") for kind in ("v:v-redis", "ip:ip-redis")]
+    keys = [k for k in keys if client.exists(k)] or [
+        cache.make_key(f"vote-rate:{kind}:{window - 1}") for kind in ("v:v-redis", "ip:ip-redis")]
+    assert [int(client.get(k)) for k in keys] == [1, 1]
+    assert all(0 < client.ttl(k) <= 120 for k in keys)
+
+
 def test_the_web_flow_reveals_after_the_vote_and_excludes_voters_who_saw_names(client, make_clips):
     prompts = make_clips(prompts=2)
     battle, token = serve(client)
