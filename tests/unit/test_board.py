@@ -79,3 +79,53 @@ def test_leaderboard_page_reads_the_snapshot(client, voted, django_assert_max_nu
     assert "Win rate of the row model" in page and "Battles between each pair" in page
     assert 'class="ci"' in page
     assert "animals" in client.get("/leaderboard?category=animals").content.decode()
+
+
+def replayed_elo(pool="official", category=""):
+    from webapp.arena import ratings
+
+    sequence = board.counted_votes(pool, category).order_by("created_at", "id").values_list(
+        "model_a__slug", "model_b__slug", "winner")
+    return {slug: round(score, 1) for slug, score in ratings.online_elo(sequence).items()}
+
+
+def live_elo_of(snapshot):
+    return {row["model"]: row["elo_live"] for row in snapshot.rows}
+
+
+def test_live_elo_continues_from_the_last_snapshot_and_replays_when_the_past_changed(voted, monkeypatch):
+    from datetime import timedelta
+
+    from webapp.arena.services import live_elo
+
+    aurora, lumen, pixel = voted
+    first = board.recompute("official")
+    assert first.elo_state["votes"] == 163 and live_elo_of(first) == replayed_elo()
+
+    fed = []
+    real = live_elo.ratings.online_elo
+    monkeypatch.setattr(live_elo.ratings, "online_elo", lambda seq, **kw: real(_tap(seq, fed), **kw))
+    add_votes(lumen, aurora, a_wins=7, b_wins=2)  # newer votes: only these are fed
+    second = board.recompute("official")
+    assert len(fed) == 9 and second.elo_state["votes"] == 172
+    assert live_elo_of(second) == replayed_elo()
+
+    fed.clear()  # a vote committed late, behind the point the last snapshot stopped at
+    Vote.objects.create(model_a=pixel, model_b=lumen, winner="model_a", pool="official", voter_key="late",
+                        created_at=timezone.now() - timedelta(hours=1))
+    third = board.recompute("official")
+    assert len(fed) == 173 and live_elo_of(third) == replayed_elo()
+
+    fed.clear()  # a moderator excludes votes from the past: replayed again
+    Vote.objects.filter(model_a=aurora, model_b=pixel, winner="model_b").update(excluded_reason="hidden_clip")
+    fourth = board.recompute("official")
+    assert len(fed) == 168 and live_elo_of(fourth) == replayed_elo()
+
+    fed.clear()  # nothing new: nothing fed, same numbers
+    assert live_elo_of(board.recompute("official")) == live_elo_of(fourth) and fed == []
+
+
+def _tap(sequence, into):
+    for item in sequence:
+        into.append(item)
+        yield item

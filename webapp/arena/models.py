@@ -95,6 +95,7 @@ class RatingSnapshot(models.Model):
     compute_seconds = models.FloatField()
     rows = models.JSONField(help_text="one entry per listed model, best first")
     pairwise = models.JSONField(default=dict, help_text="win-rate and battle-count matrices")
+    elo_state = models.JSONField(default=dict, help_text="where the live Elo stopped (services/live_elo.py)")
 
     class Meta:
         indexes = [models.Index(fields=["pool", "category", "-created_at"], name="snapshot_latest")]

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -547,14 +547,15 @@ def pairwise_matrices(counts: PairCounts) -> dict:
 
 def online_elo(
     sequence: Iterable[tuple[Hashable, Hashable, str]], k: float = 4.0, *, base: float = 10.0,
-    scale: float = 400.0, init: float = 1000.0,
+    scale: float = 400.0, init: float = 1000.0, start: Mapping[Hashable, float] | None = None,
 ) -> dict[Hashable, float]:
     """FastChat's online Elo (``compute_elo``) over votes in the order given.
 
     A cheap "live" number only: it depends on vote order and has no interval. A model starts
-    at ``init`` when first seen; models are any hashable keys (slugs, ids). Raises ``ValueError`` on an unknown winner label.
+    at ``init`` when first seen, or where ``start`` (an earlier result) left it; models are any
+    hashable keys (slugs, ids). Raises ``ValueError`` on an unknown winner label.
     """
-    ratings: dict[Hashable, float] = {}
+    ratings: dict[Hashable, float] = dict(start or {})
     for model_a, model_b, winner in sequence:
         if winner not in OUTCOME:
             raise ValueError(f"unknown winner label {winner!r}; expected one of {WINNERS}")

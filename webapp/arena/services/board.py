@@ -14,7 +14,7 @@ from webapp.studio.models import Clip, JobState, Prompt
 
 from .. import ratings
 from ..models import RatingSnapshot, Vote
-from . import tallies
+from . import live_elo, tallies
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,8 @@ def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None =
     counts = aggregate(pool, category)
     board = ratings.leaderboard(counts, rounds=rounds, min_votes=settings.LEADERBOARD_MIN_VOTES,
                                 preliminary_below=settings.LEADERBOARD_PRELIMINARY_BELOW)
-    # Model ids, not slugs: no joins in the one query that reads every counted vote.
-    sequence = (counted_votes(pool, category).order_by("created_at", "id")
-                .values_list("model_a_id", "model_b_id", "winner"))
-    elo_by_id = ratings.online_elo(sequence.iterator(chunk_size=20_000))
+    previous = latest(pool, category)
+    elo_by_id, elo_state = live_elo.compute(counted_votes(pool, category), previous.elo_state if previous else None)
     models = {m.slug: m for m in VideoModel.objects.filter(slug__in=[r.model for r in board])}
     elo = {slug: elo_by_id[m.pk] for slug, m in models.items() if m.pk in elo_by_id}
     facts = measured_facts(list(models))
@@ -86,7 +84,7 @@ def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None =
     snapshot = RatingSnapshot.objects.create(
         pool=pool, category=category, votes_counted=int(counts.count.sum()) if len(counts.count) else 0,
         bootstrap_rounds=rounds, compute_seconds=round(time.perf_counter() - started, 3),
-        rows=rows, pairwise=pairwise)
+        rows=rows, pairwise=pairwise, elo_state=elo_state)
     log.info("ratings %s/%s: %d votes, %d models listed, %.2f s", pool, category or "all",
              snapshot.votes_counted, len(rows), snapshot.compute_seconds)
     return snapshot
