@@ -440,12 +440,18 @@ def test_a_vote_that_raced_a_decision_is_reconciled_by_the_next_recompute(
     monkeypatch.setattr(queue.app, "send_task", lambda name, countdown=None: sent.append((name, countdown)))
 
     make_clips(prompts=2)
-    raced_hide, raced_restore = voted_battle("v1"), voted_battle("v2")
+    raced_hide = voted_battle("v1")
+    for k in range(2, 30):  # the restore racer's battle must not show the clip that gets hidden
+        raced_restore = voted_battle(f"v{k}")
+        shown = {raced_restore.battle.left_id, raced_restore.battle.right_id}
+        hidden = next((c for c in (raced_hide.battle.left, raced_hide.battle.right) if c.pk not in shown), None)
+        if hidden is not None:
+            break
     imported = Vote.objects.create(battle=None, model_a=raced_hide.model_a, model_b=raced_hide.model_b,
                                    winner="tie", pool="official", voter_key="import", excluded_reason="hidden_clip",
                                    created_at=raced_hide.created_at)
     with django_capture_on_commit_callbacks(execute=True):
-        decisions.hide_clip(raced_hide.battle.left.public_id, actor=moderator, reason="violence")
+        decisions.hide_clip(hidden.public_id, actor=moderator, reason="violence")
     # What a vote whose INSERT committed just after the hide looks like: read "visible", counted.
     Vote.objects.filter(pk=raced_hide.pk).update(excluded_reason="")
     # And one cast during a restore: read "hidden", excluded, though the clips are visible now.
