@@ -255,6 +255,13 @@ LEADERBOARD_MIN_VOTES = env_number("LEADERBOARD_MIN_VOTES", 10)
 LEADERBOARD_PRELIMINARY_BELOW = env_number("LEADERBOARD_PRELIMINARY_BELOW", 100)
 RATING_BOOTSTRAP_ROUNDS = env_number("RATING_BOOTSTRAP_ROUNDS", 1000)
 RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
+# Outlier voters (FastChat's e-value test, arena/services/outliers.py): a voter with at least
+# OUTLIER_MIN_VOTES votes whose picks keep disagreeing with each pair's history is flagged at
+# this significance level (0 turns the test off); their votes stay, excluded.
+OUTLIER_ALPHA = env_number("OUTLIER_ALPHA", 0.05, float)
+OUTLIER_MIN_VOTES = env_number("OUTLIER_MIN_VOTES", 5)
+OUTLIER_MAX_VOTES = 100  # as FastChat: a voter is judged on their first 100 decisive votes
+OUTLIER_MIN_PAIR_HISTORY = 20  # decisive votes a pair needs before a vote on it is judged
 # Behind a proxy that sets X-Forwarded-For (nginx in docker-compose), take the client from it.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 

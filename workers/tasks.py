@@ -30,10 +30,11 @@ def reap_stale_jobs() -> dict:
 
 @shared_task(name="workers.tasks.recompute_ratings")
 def recompute_ratings() -> int:
-    from webapp.arena.services import board
+    from webapp.arena.services import board, outliers
     from webapp.moderation.decisions import reconcile_hidden_clip_votes
 
     reconcile_hidden_clip_votes()
+    outliers.check_recent_voters()
     return board.recompute_all()
 
 
