@@ -9,7 +9,8 @@ from webapp.studio.models import Prompt
 
 
 class Command(BaseCommand):
-    help = ("Compute leaderboard snapshots now: every pool and category by default, or one pool "
+    help = ("Compute leaderboard snapshots now: by default what the beat task does (re-apply hidden "
+            "clips to votes, test new voters for outliers, then every pool and category), or one pool "
             "(overall and per category), or one pool and category.")
 
     def add_arguments(self, parser):
@@ -24,7 +25,9 @@ class Command(BaseCommand):
             raise CommandError("--rounds must be positive")
         started_at, started = timezone.now(), time.perf_counter()
         if pool is None and rounds is None:
-            board.recompute_all()
+            from workers.tasks import recompute_ratings  # the beat task's body, run here
+
+            recompute_ratings()
             snapshots = list(RatingSnapshot.objects.filter(created_at__gte=started_at).order_by("id"))
         else:
             pools = [pool] if pool else Prompt.Pool.values
