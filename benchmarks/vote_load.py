@@ -523,10 +523,9 @@ def run_load(mode: str, base: str, path: str, cookie_name: str, sessions: list[s
     """bodies[i] is client i's list of (battle pk, body). Returns per-client records
     (t_start, latency_s, status, battle pk), samples of non-201 answers, exhausted flags and
     the CPU use over the window."""
-    if mode == "raw":
-        return _run_raw(base, path, cookie_name, sessions, bodies, phase, timeout, sampler)
-    if mode == "threads":
-        return _run_threads(base, path, cookie_name, sessions, bodies, phase, timeout, sampler)
+    if mode in ("raw", "threads"):
+        client_class = RawHTTPClient if mode == "raw" else HttpxClient
+        return _run_threads(client_class, base, path, cookie_name, sessions, bodies, phase, timeout, sampler)
     return asyncio.run(_run_async(base, path, cookie_name, sessions, bodies, phase, timeout, sampler))
 
 
@@ -535,48 +534,20 @@ def _record_error(samples: dict, status, text: str) -> None:
         samples[status].append(text[:300])
 
 
-def _run_threads(base, path, cookie_name, sessions, bodies, phase, timeout, sampler):
-    n = len(sessions)
-    records: list[list[tuple]] = [[] for _ in range(n)]
-    samples: dict = {}
-    exhausted = [False] * n
-    lock = threading.Lock()
+class HttpxClient:
+    """One httpx.Client with the session cookie and a single keep-alive connection."""
 
-    def worker(i: int) -> None:
-        rec = records[i]
-        with httpx.Client(**client_kwargs(base, cookie_name, sessions[i], timeout)) as client:
-            delay = phase.begin - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            for k, (pk, body) in enumerate(bodies[i]):
-                send_at, t0 = phase.start_time(i, k)
-                if send_at >= phase.end:  # also stops an open-loop client that fell behind
-                    break
-                delay = send_at - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                try:
-                    response = client.post(path, content=body, headers=JSON_HEADERS)
-                    status = response.status_code
-                    if status != 201:
-                        with lock:
-                            _record_error(samples, status, response.text)
-                except httpx.HTTPError as exc:
-                    status = type(exc).__name__
-                    with lock:
-                        _record_error(samples, status, repr(exc))
-                done = time.perf_counter()
-                rec.append((t0, done - t0, status, pk, done))
-            else:
-                exhausted[i] = True
+    errors = (httpx.HTTPError,)
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"client-{i}") for i in range(n)]
-    for t in threads:
-        t.start()
-    cpu = sampler(phase)
-    for t in threads:
-        t.join(timeout=max(1.0, phase.end - time.perf_counter()) + timeout + 10)
-    return records, samples, exhausted, cpu
+    def __init__(self, base: str, cookie_name: str, session_key: str, timeout: float):
+        self.client = httpx.Client(**client_kwargs(base, cookie_name, session_key, timeout))
+
+    def post(self, path: str, body: bytes) -> tuple[int, str]:
+        response = self.client.post(path, content=body, headers=JSON_HEADERS)
+        return response.status_code, response.text
+
+    def close(self) -> None:
+        self.client.close()
 
 
 class RawHTTPClient:
@@ -599,7 +570,9 @@ class RawHTTPClient:
             self.sock.close()
         self.sock, self.buffer = None, b""
 
-    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+    errors = (OSError, ValueError, KeyError, IndexError)
+
+    def post(self, path: str, body: bytes) -> tuple[int, str]:
         if self.sock is None:
             self.sock = socket.create_connection(self.address, timeout=self.timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -616,7 +589,7 @@ class RawHTTPClient:
             while len(rest) < length:
                 rest += self._read(into_buffer=False)
             self.buffer = rest[length:]
-            return status, rest[:length]
+            return status, rest[:length].decode(errors="replace")
         except BaseException:
             self.close()
             raise
@@ -630,7 +603,8 @@ class RawHTTPClient:
         return chunk
 
 
-def _run_raw(base, path, cookie_name, sessions, bodies, phase, timeout, sampler):
+def _run_threads(client_class, base, path, cookie_name, sessions, bodies, phase, timeout, sampler):
+    """One thread per client, each with its own ``client_class`` connection."""
     n = len(sessions)
     records: list[list[tuple]] = [[] for _ in range(n)]
     samples: dict = {}
@@ -639,7 +613,7 @@ def _run_raw(base, path, cookie_name, sessions, bodies, phase, timeout, sampler)
 
     def worker(i: int) -> None:
         rec = records[i]
-        client = RawHTTPClient(base, cookie_name, sessions[i], timeout)
+        client = client_class(base, cookie_name, sessions[i], timeout)
         delay = phase.begin - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
@@ -655,8 +629,8 @@ def _run_raw(base, path, cookie_name, sessions, bodies, phase, timeout, sampler)
                     status, text = client.post(path, body)
                     if status != 201:
                         with lock:
-                            _record_error(samples, status, text.decode(errors="replace"))
-                except (OSError, ValueError, KeyError, IndexError) as exc:
+                            _record_error(samples, status, text)
+                except client_class.errors as exc:
                     status = type(exc).__name__
                     with lock:
                         _record_error(samples, status, repr(exc))
