@@ -2,6 +2,7 @@
 votes: the ORM, bulk inserts, the import's COPY path, moderation's bulk updates, deletes and
 concurrent voters; on PostgreSQL here and on SQLite (the embedded default) in a subprocess."""
 
+import io
 import json
 import os
 import subprocess
@@ -104,9 +105,9 @@ def test_check_reports_drift_and_rebuild_repairs_it(demo_models):
     vote(aurora, lumen)
     VoteTally.objects.filter(model_a=aurora).update(votes=5)  # what a bug or a manual edit could do
     with pytest.raises(CommandError, match="1 tally rows differ"):
-        call_command("vote_tallies", stdout=open(os.devnull, "w"))
+        call_command("vote_tallies", stdout=io.StringIO())
     assert tallies.drift() == {("official", "", aurora.pk, lumen.pk, "model_a"): (5, 2)}
-    call_command("vote_tallies", "--rebuild", stdout=open(os.devnull, "w"))
+    call_command("vote_tallies", "--rebuild", stdout=io.StringIO())
     assert tallies.drift() == {} and tally(aurora, lumen, "model_a") == 2
 
 
