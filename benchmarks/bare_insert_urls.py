@@ -20,8 +20,9 @@ def bench_insert(request):
     if request.method != "POST":
         return JsonResponse({"error": {"code": "method_not_allowed"}}, status=405)
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO bench_insert (body) VALUES (%s) RETURNING id",
-                       [request.body.decode("utf-8", "replace")])
+        cursor.execute(
+            "INSERT INTO bench_insert (body) VALUES (%s) RETURNING id", [request.body.decode("utf-8", "replace")]
+        )
         (row_id,) = cursor.fetchone()
     return JsonResponse({"id": row_id}, status=201)
 

@@ -17,7 +17,7 @@ Benchmark-only knobs (experiments; the product's settings have no such switches)
 
 import os
 
-from webapp.settings import *  # noqa: F401,F403
+from webapp.settings import *  # noqa: F403
 from webapp.settings import DATABASES
 
 ROOT_URLCONF = "benchmarks.bare_insert_urls"

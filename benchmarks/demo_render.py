@@ -84,8 +84,13 @@ def bench_testsrc2(workdir: Path, runs: int) -> tuple[float, float]:
 
 def bench_preset(workdir: Path, params: dict, prompt: str, runs: int) -> tuple[float, float]:
     request = GenerationRequest(
-        prompt=prompt, duration_s=SECONDS, width=WIDTH, height=HEIGHT, aspect_ratio="16:9",
-        seed=1234, params=params,
+        prompt=prompt,
+        duration_s=SECONDS,
+        width=WIDTH,
+        height=HEIGHT,
+        aspect_ratio="16:9",
+        seed=1234,
+        params=params,
     )
 
     def run() -> None:
@@ -99,21 +104,24 @@ def bench_preset(workdir: Path, params: dict, prompt: str, runs: int) -> tuple[f
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per case (default 3)")
-    parser.add_argument("--strict", action="store_true",
-                        help="exit 1 if any case's median is over the target")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any case's median is over the target")
     args = parser.parse_args()
 
     load1, _, _ = os.getloadavg()
-    print(f"demo backend: {WIDTH}x{HEIGHT}, {SECONDS} s clips, median of {args.runs} runs, "
-          f"{os.cpu_count()} CPUs, load average {load1:.2f}")
+    print(
+        f"demo backend: {WIDTH}x{HEIGHT}, {SECONDS} s clips, median of {args.runs} runs, "
+        f"{os.cpu_count()} CPUs, load average {load1:.2f}"
+    )
     presets = demo_presets()
     over = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="demo-bench-") as tmp:
         workdir = Path(tmp)
         ref_wall, ref_cpu = bench_testsrc2(workdir, args.runs)
-        print(f"{'ffmpeg testsrc2 @24fps':<32} encode        {ref_wall:4.2f} s  "
-              f"target {TARGET_S:4.2f} s  ratio {ref_wall / TARGET_S:4.2f}  cpu {ref_cpu:4.2f} s")
+        print(
+            f"{'ffmpeg testsrc2 @24fps':<32} encode        {ref_wall:4.2f} s  "
+            f"target {TARGET_S:4.2f} s  ratio {ref_wall / TARGET_S:4.2f}  cpu {ref_cpu:4.2f} s"
+        )
         for label, prompt in PROMPTS.items():
             for slug, preset in presets.items():
                 for params in (preset, {**preset, "fps": FPS}):
@@ -121,13 +129,17 @@ def main() -> int:
                         continue
                     wall, cpu = bench_preset(workdir, params, prompt, args.runs)
                     name = f"{slug} @{params['fps']}fps {label}"
-                    print(f"{name:<32} render+encode {wall:4.2f} s  target {TARGET_S:4.2f} s  "
-                          f"ratio {wall / TARGET_S:4.2f}  cpu {cpu:4.2f} s  "
-                          f"vs testsrc2 x{wall / ref_wall:.1f}")
+                    print(
+                        f"{name:<32} render+encode {wall:4.2f} s  target {TARGET_S:4.2f} s  "
+                        f"ratio {wall / TARGET_S:4.2f}  cpu {cpu:4.2f} s  "
+                        f"vs testsrc2 x{wall / ref_wall:.1f}"
+                    )
                     if wall > TARGET_S:
                         over.append(name)
-    print(f"total {time.perf_counter() - started:.1f} s; "
-          + (f"over target: {', '.join(over)}" if over else "all within target"))
+    print(
+        f"total {time.perf_counter() - started:.1f} s; "
+        + (f"over target: {', '.join(over)}" if over else "all within target")
+    )
     return 1 if (args.strict and over) else 0
 
 

@@ -82,8 +82,7 @@ def baseline(src: Path, out_dir: Path, tools: media.Tools) -> None:
     argv = media.web_rendition_argv(src, rendition, fps=int(num) / int(den), stream_index=video["index"], tools=tools)
     subprocess.run(argv, capture_output=True, check=True, timeout=tools.transcode_timeout_s)
     # The pipeline probes its rendition too (to catch truncated sources): the same command here.
-    subprocess.run(media.probe_argv(rendition, tools), capture_output=True, check=True,
-                   timeout=tools.probe_timeout_s)
+    subprocess.run(media.probe_argv(rendition, tools), capture_output=True, check=True, timeout=tools.probe_timeout_s)
 
     argv = media.poster_argv(src, at_s=min(POSTER_AT_S, duration / 2), stream_index=video["index"], tools=tools)
     png = subprocess.run(argv, capture_output=True, check=True, timeout=tools.transcode_timeout_s).stdout

@@ -204,8 +204,8 @@ def pick_engine(choice: str):
         worst = max(abs(mine[k][0] - theirs[k][0]) for k in mine)
         if worst > 2.0:
             raise RuntimeError(f"scores differ from the internal BT fit by {worst:.1f} points")
-        return engine, "imported and sanity-checked (max point-score difference vs internal fit %.2f)" % worst
-    except Exception as exc:  # noqa: BLE001 - any failure means: use the fallback
+        return engine, f"imported and sanity-checked (max point-score difference vs internal fit {worst:.2f})"
+    except Exception as exc:
         if choice == "webapp":
             raise
         return InternalEngine(), f"webapp/arena/ratings.py unusable ({exc!r}); using the fallback"
@@ -351,8 +351,9 @@ def oracle_allocation(strengths, iters=1500):
 # ------------------------------------------------------------------------- scenarios
 
 
-def run_strategy(strategy, engine, arena, rng, budget, refit_every, rounds, fit_seed, order, states,
-                 oracle_p=None, **kw):
+def run_strategy(
+    strategy, engine, arena, rng, budget, refit_every, rounds, fit_seed, order, states, oracle_p=None, **kw
+):
     """Continue `arena` to `budget` votes; return {votes: metrics} at each refit."""
     curve = {}
     keys = arena.keys
@@ -402,8 +403,20 @@ def main_scenario(args, engine):
             srng = np.random.default_rng([seed, 1 + k])
             curve = {arena.votes: first}
             curve.update(
-                run_strategy(strategy, engine, arena, srng, args.budget, args.refit_every, args.rounds,
-                             seed * 100_000 + 30_000 * k, order, states, oracle_p=oracle_p, **args.sampler_kw)
+                run_strategy(
+                    strategy,
+                    engine,
+                    arena,
+                    srng,
+                    args.budget,
+                    args.refit_every,
+                    args.rounds,
+                    seed * 100_000 + 30_000 * k,
+                    order,
+                    states,
+                    oracle_p=oracle_p,
+                    **args.sampler_kw,
+                )
             )
             curves[strategy].append(curve)
     return curves, spreads, oracle_bound
@@ -447,9 +460,14 @@ def late_entrant_scenario(args, engine):
                     arena.vote(vrng, a, b)
                 fitted, _, _ = engine.fit(arena.rows(), args.rounds, seed + arena.votes)
                 states = [
-                    ModelState(k, *fitted[k], battles=arena.battles[k],
-                               is_new=bool(opts.get("new")) and k == new_key and arena.battles[k] < 300)
-                    if k in fitted else ModelState(k, battles=arena.battles[k], is_new=bool(opts.get("new")) and k == new_key)
+                    ModelState(
+                        k,
+                        *fitted[k],
+                        battles=arena.battles[k],
+                        is_new=bool(opts.get("new")) and k == new_key and arena.battles[k] < 300,
+                    )
+                    if k in fitted
+                    else ModelState(k, battles=arena.battles[k], is_new=bool(opts.get("new")) and k == new_key)
                     for k in keys
                 ]
                 if new_key in fitted and fitted[new_key][2] - fitted[new_key][1] <= target:
@@ -474,8 +492,11 @@ def production_new_thresholds():
     for name, fallback in (("LEADERBOARD_MIN_VOTES", 10), ("LEADERBOARD_PRELIMINARY_BELOW", 100)):
         m = re.search(rf'^{name}\s*=\s*env_number\(\s*"{name}"\s*,\s*([0-9_]+)', text, re.M)
         found.append((int(m.group(1)) if m else fallback, bool(m)))
-    how = "defaults read from webapp/settings.py" if all(ok for _, ok in found) else \
-        "NOT found in webapp/settings.py; using the fallbacks 10 / 100"
+    how = (
+        "defaults read from webapp/settings.py"
+        if all(ok for _, ok in found)
+        else "NOT found in webapp/settings.py; using the fallbacks 10 / 100"
+    )
     return found[0][0], found[1][0], how
 
 
@@ -540,8 +561,9 @@ def arrivals_scenario(args, engine, min_votes, prelim_below):
         arrival_order = [keys[i] for i in rng.permutation(m)]  # independent of strength
         arrives = dict(zip(arrival_order, schedule))
         order = sorted(keys, key=lambda k: -s_of[k])
-        reps.append({"spread": spread, "strengths": np.array([s_of[k] for k in arrival_order]),
-                     "arrival_order": arrival_order})
+        reps.append(
+            {"spread": spread, "strengths": np.array([s_of[k] for k in arrival_order]), "arrival_order": arrival_order}
+        )
         for v, (name, boost) in enumerate(ARRIVAL_VARIANTS):
             vrng = np.random.default_rng([seed, 20_000, 1 + v])
             arena = Arena(keys, strengths)
@@ -560,8 +582,9 @@ def arrivals_scenario(args, engine, min_votes, prelim_below):
                         a, b = present[i], present[j]
                     else:
                         if states is None:
-                            states = production_states(present, snapshot, snap_votes, snap_connected, boost,
-                                                       min_votes, prelim_below)
+                            states = production_states(
+                                present, snapshot, snap_votes, snap_connected, boost, min_votes, prelim_below
+                            )
                         counts = snap_pairs if args.arrivals_snapshot_counts else arena.pair_counts
                         a, b = choose_pair(states, counts, vrng)
                     arena.vote(vrng, a, b)
@@ -626,7 +649,7 @@ def arrivals_bound(strengths, schedule, budget, iters=200):
     def best(total):
         L = lengths(total)
         for _ in range(iters):  # exponentiated gradient, one simplex per time segment
-            _, g = mean_sd(sum(l * x for l, x in zip(L, shares)), grad=True)
+            _, g = mean_sd(sum(length * x for length, x in zip(L, shares)), grad=True)
             for s, mk in enumerate(masks):
                 gs = np.where(mk, g, 0.0)
                 gs = gs - np.dot(gs, shares[s])
@@ -634,7 +657,7 @@ def arrivals_bound(strengths, schedule, budget, iters=200):
                 if scale > 0:
                     shares[s] = np.where(mk, shares[s] * np.exp(-0.05 * gs / scale), 0.0)
                     shares[s] /= shares[s].sum()
-        return mean_sd(sum(l * x for l, x in zip(L, shares)))
+        return mean_sd(sum(length * x for length, x in zip(L, shares)))
 
     lo, hi = float(max(schedule)), float(budget)
     while hi - lo > 5.0:  # smallest V whose optimum reaches the target (the optimum falls with V)
@@ -677,16 +700,20 @@ def report_arrivals(args, engine):
     kb = votes.index(budget)
     spreads = [r["spread"] for r in reps]
     print()
-    print(f"STAGGERED ARRIVALS ({args.arrivals_reps} repetitions, seeds {args.seed_base}..{args.seed_base + args.arrivals_reps - 1}, "
-          f"own random streams): {args.models} models, true spread U[{args.spread[0]:.0f}, {args.spread[1]:.0f}] "
-          f"(drawn: min {min(spreads):.0f}, median {np.median(spreads):.0f}, max {max(spreads):.0f}); "
-          f"{args.arrivals_initial} present at vote 0, then one joins every {args.arrivals_every} votes "
-          f"(last at {last} = {last / budget:.0%} of the budget), arrival order random; budget {budget} votes; "
-          f"no warm-up; refit every {args.refit_every} votes with {args.rounds} bootstrap rounds")
-    print(f"  uniform = random pair of the models present; active = choose_pair(defaults) on the models present, "
-          f"{'SNAPSHOT' if args.arrivals_snapshot_counts else 'live'} pair counts; is_new as in battles.py: missing from the "
-          f"latest snapshot (< LEADERBOARD_MIN_VOTES = {min_votes} votes, or arrived since) or preliminary "
-          f"(< LEADERBOARD_PRELIMINARY_BELOW = {prelim_below} votes, or not connected) - {how}")
+    print(
+        f"STAGGERED ARRIVALS ({args.arrivals_reps} repetitions, seeds {args.seed_base}..{args.seed_base + args.arrivals_reps - 1}, "
+        f"own random streams): {args.models} models, true spread U[{args.spread[0]:.0f}, {args.spread[1]:.0f}] "
+        f"(drawn: min {min(spreads):.0f}, median {np.median(spreads):.0f}, max {max(spreads):.0f}); "
+        f"{args.arrivals_initial} present at vote 0, then one joins every {args.arrivals_every} votes "
+        f"(last at {last} = {last / budget:.0%} of the budget), arrival order random; budget {budget} votes; "
+        f"no warm-up; refit every {args.refit_every} votes with {args.rounds} bootstrap rounds"
+    )
+    print(
+        f"  uniform = random pair of the models present; active = choose_pair(defaults) on the models present, "
+        f"{'SNAPSHOT' if args.arrivals_snapshot_counts else 'live'} pair counts; is_new as in battles.py: missing from the "
+        f"latest snapshot (< LEADERBOARD_MIN_VOTES = {min_votes} votes, or arrived since) or preliminary "
+        f"(< LEADERBOARD_PRELIMINARY_BELOW = {prelim_below} votes, or not connected) - {how}"
+    )
 
     def avg(name, key):
         return np.array([np.mean([c[v][key] for c in curves[name]]) for v in votes])
@@ -696,8 +723,12 @@ def report_arrivals(args, engine):
     rho = {n: avg(n, "spearman") for n in names}
     print("mean 95% interval width (points; * = mean over the models present so far, not yet all) and Spearman rho")
     short = [ARRIVAL_SHORT[n] for n in names]
-    print("  votes models | width " + " ".join(f"{n:>9s}" for n in short) + " | active/uniform | rho "
-          + " ".join(f"{n:>8s}" for n in short))
+    print(
+        "  votes models | width "
+        + " ".join(f"{n:>9s}" for n in short)
+        + " | active/uniform | rho "
+        + " ".join(f"{n:>8s}" for n in short)
+    )
     for k, v in enumerate(votes):
         if v % 500 and v != budget:
             continue
@@ -705,14 +736,20 @@ def report_arrivals(args, engine):
         w = width if allin else present_w
         star = " " if allin else "*"
         npres = curves["uniform"][0][v]["present"]
-        print(f"  {v:5d} {npres:6d} |       " + " ".join(f"{w[n][k]:8.1f}{star}" for n in names)
-              + f" |          {w[names[-1]][k] / w['uniform'][k]:5.3f} |     " + " ".join(f"{rho[n][k]:8.3f}" for n in names))
+        print(
+            f"  {v:5d} {npres:6d} |       "
+            + " ".join(f"{w[n][k]:8.1f}{star}" for n in names)
+            + f" |          {w[names[-1]][k] / w['uniform'][k]:5.3f} |     "
+            + " ".join(f"{rho[n][k]:8.3f}" for n in names)
+        )
 
     target = width["uniform"][kb]
-    print(f"target W = uniform's mean 95% width over all {args.models} models at {budget} votes = {target:.1f} points; "
-          f"crossings searched from {votes[first]} votes (first refit with every model present), so the largest "
-          f"measurable saving is {100 * (1 - votes[first] / budget):.1f}% (and no strategy can beat {100 * (1 - last / budget):.0f}%: "
-          f"the last model only exists from vote {last})")
+    print(
+        f"target W = uniform's mean 95% width over all {args.models} models at {budget} votes = {target:.1f} points; "
+        f"crossings searched from {votes[first]} votes (first refit with every model present), so the largest "
+        f"measurable saving is {100 * (1 - votes[first] / budget):.1f}% (and no strategy can beat {100 * (1 - last / budget):.0f}%: "
+        f"the last model only exists from vote {last})"
+    )
     print(f"BASELINE uniform: {budget} votes to reach W")
     wu_all = np.array([[c[v]["width"] for v in votes] for c in curves["uniform"]])
     for n in names[1:]:
@@ -724,18 +761,24 @@ def report_arrivals(args, engine):
         if n_head is None:
             print(f"{label}: does not reach W within {budget} votes (width there {width[n][kb]:.1f}) -> no saving")
         else:
-            print(f"{label}: {'<= ' if at_first else ''}{n_head:.0f} votes to reach W; ratio {n_head / budget:.3f}; "
-                  f"saving {'>= ' if at_first else ''}{head:.1f}%  (target >= 30%: "
-                  f"{'met' if head >= 30 else 'NOT met'}, measured/target = {head / 30:.2f})")
-        print(f"  saving per repetition (own W): median {np.median(ok):.1f}%, quartiles {np.percentile(ok, 25):.1f}% .. "
-              f"{np.percentile(ok, 75):.1f}%, range {ok.min():.1f}% .. {ok.max():.1f}%"
-              + (f", {np.sum(~np.isfinite(per_rep))} never reached W" if np.any(~np.isfinite(per_rep)) else "")
-              + f"; 95% interval from resampling the repetitions: {lo:.1f}% .. {hi:.1f}%")
+            print(
+                f"{label}: {'<= ' if at_first else ''}{n_head:.0f} votes to reach W; ratio {n_head / budget:.3f}; "
+                f"saving {'>= ' if at_first else ''}{head:.1f}%  (target >= 30%: "
+                f"{'met' if head >= 30 else 'NOT met'}, measured/target = {head / 30:.2f})"
+            )
+        print(
+            f"  saving per repetition (own W): median {np.median(ok):.1f}%, quartiles {np.percentile(ok, 25):.1f}% .. "
+            f"{np.percentile(ok, 75):.1f}%, range {ok.min():.1f}% .. {ok.max():.1f}%"
+            + (f", {np.sum(~np.isfinite(per_rep))} never reached W" if np.any(~np.isfinite(per_rep)) else "")
+            + f"; 95% interval from resampling the repetitions: {lo:.1f}% .. {hi:.1f}%"
+        )
     bounds = [r["bound"] for r in reps if "bound" in r]
     if bounds:
-        print(f"bound (Fisher information, best allocation under the same arrival schedule, knows the true strengths; "
-              f"ties ignored): saving {100 * np.mean(bounds):.1f}% on average, range {100 * min(bounds):.1f}% .. "
-              f"{100 * max(bounds):.1f}%")
+        print(
+            f"bound (Fisher information, best allocation under the same arrival schedule, knows the true strengths; "
+            f"ties ignored): saving {100 * np.mean(bounds):.1f}% on average, range {100 * min(bounds):.1f}% .. "
+            f"{100 * max(bounds):.1f}%"
+        )
     for v in sorted({votes[first], budget}):
         k = votes.index(v)
         parts = []
@@ -744,15 +787,21 @@ def report_arrivals(args, engine):
             se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
             parts.append(f"{n} {rho[n][k]:.3f} ({diff.mean():+.3f} +- {se:.3f} s.e.)")
         print(f"equal budget {v} votes: Spearman uniform {rho['uniform'][k]:.3f}, " + ", ".join(parts))
-    print(f"at {budget} votes, by arrival (first {args.arrivals_initial} = present from the start): mean width / mean votes")
-    groups = [("initial", slice(0, args.arrivals_initial)),
-              ("middle arrivals", slice(args.arrivals_initial, args.models - 1)),
-              ("last arrival", slice(args.models - 1, args.models))]
+    print(
+        f"at {budget} votes, by arrival (first {args.arrivals_initial} = present from the start): mean width / mean votes"
+    )
+    groups = [
+        ("initial", slice(0, args.arrivals_initial)),
+        ("middle arrivals", slice(args.arrivals_initial, args.models - 1)),
+        ("last arrival", slice(args.models - 1, args.models)),
+    ]
     for n in names:
         w = np.array([c[budget]["widths"] for c in curves[n]])
         b = np.array([c[budget]["battles"] for c in curves[n]])
-        print(f"  {n:32s}: " + "; ".join(f"{g} {w[:, sl].mean():5.1f} pts / {b[:, sl].mean():5.0f} votes"
-                                          for g, sl in groups))
+        print(
+            f"  {n:32s}: "
+            + "; ".join(f"{g} {w[:, sl].mean():5.1f} pts / {b[:, sl].mean():5.0f} votes" for g, sl in groups)
+        )
     print(f"[arrivals scenario {time.perf_counter() - t1:.0f} s]")
 
 
@@ -760,11 +809,13 @@ def report_arrivals(args, engine):
 
 
 def report_static(args, engine, t0):
-    print(f"setup: {args.models} models, true spread U[{args.spread[0]:.0f}, {args.spread[1]:.0f}] points, "
-          f"{TIE_RATE:.0%} ties, {args.reps} repetitions (seeds {args.seed_base}..{args.seed_base + args.reps - 1}), "
-          f"warm-up {args.warmup} uniform votes, refit every {args.refit_every} votes with {args.rounds} "
-          f"bootstrap rounds (fewer than production, for speed), budget {args.budget} votes; "
-          f"active = choose_pair({', '.join(f'{k}={v}' for k, v in args.sampler_kw.items()) or 'defaults'})")
+    print(
+        f"setup: {args.models} models, true spread U[{args.spread[0]:.0f}, {args.spread[1]:.0f}] points, "
+        f"{TIE_RATE:.0%} ties, {args.reps} repetitions (seeds {args.seed_base}..{args.seed_base + args.reps - 1}), "
+        f"warm-up {args.warmup} uniform votes, refit every {args.refit_every} votes with {args.rounds} "
+        f"bootstrap rounds (fewer than production, for speed), budget {args.budget} votes; "
+        f"active = choose_pair({', '.join(f'{k}={v}' for k, v in args.sampler_kw.items()) or 'defaults'})"
+    )
 
     curves, spreads, oracle_bound = main_scenario(args, engine)
     strategies = list(curves)
@@ -782,23 +833,38 @@ def report_static(args, engine, t0):
 
     print()
     print("mean 95% interval width (points, mean over models and repetitions) and Spearman rho vs truth")
-    head = "  votes | width " + " ".join(f"{s:>8s}" for s in strategies) + " | active/uniform | rho " + \
-        " ".join(f"{s:>8s}" for s in strategies)
+    head = (
+        "  votes | width "
+        + " ".join(f"{s:>8s}" for s in strategies)
+        + " | active/uniform | rho "
+        + " ".join(f"{s:>8s}" for s in strategies)
+    )
     print(head)
     shown = [v for v in votes if v in (250, 500, 1000, 1500, 2000, 3000, 4000, 5000) or v == votes[-1]]
     for v in shown:
         k = votes.index(v)
-        print(f"  {v:5d} |       " + " ".join(f"{width[s][k]:8.1f}" for s in strategies)
-              + f" |          {width['active'][k] / width['uniform'][k]:5.3f} |     "
-              + " ".join(f"{rho[s][k]:8.3f}" for s in strategies))
+        print(
+            f"  {v:5d} |       "
+            + " ".join(f"{width[s][k]:8.1f}" for s in strategies)
+            + f" |          {width['active'][k] / width['uniform'][k]:5.3f} |     "
+            + " ".join(f"{rho[s][k]:8.3f}" for s in strategies)
+        )
     if has_gap:
         print("neighbour-gap 95% width (truly adjacent pairs) and share of them resolved (interval excludes 0)")
-        print("  votes | gap   " + " ".join(f"{s:>8s}" for s in strategies) + " | resolved "
-              + " ".join(f"{s:>8s}" for s in strategies))
+        print(
+            "  votes | gap   "
+            + " ".join(f"{s:>8s}" for s in strategies)
+            + " | resolved "
+            + " ".join(f"{s:>8s}" for s in strategies)
+        )
         for v in shown:
             k = votes.index(v)
-            print(f"  {v:5d} |       " + " ".join(f"{gap[s][k]:8.1f}" for s in strategies) + " |          "
-                  + " ".join(f"{resolved[s][k]:8.2f}" for s in strategies))
+            print(
+                f"  {v:5d} |       "
+                + " ".join(f"{gap[s][k]:8.1f}" for s in strategies)
+                + " |          "
+                + " ".join(f"{resolved[s][k]:8.2f}" for s in strategies)
+            )
 
     kt = votes.index(args.target_votes)
     target = width["uniform"][kt]
@@ -812,8 +878,10 @@ def report_static(args, engine, t0):
         if n is None:
             print(f"{label}: does not reach W within {args.budget} votes (width there {width[s][-1]:.1f}) -> no saving")
         else:
-            print(f"{label}: {n:.0f} votes to reach W; ratio {s}/uniform = {n / n_uniform:.3f}; "
-                  f"saving {100 * (1 - n / n_uniform):.1f}%" + ("  (target >= 30%)" if s == "active" else ""))
+            print(
+                f"{label}: {n:.0f} votes to reach W; ratio {s}/uniform = {n / n_uniform:.3f}; "
+                f"saving {100 * (1 - n / n_uniform):.1f}%" + ("  (target >= 30%)" if s == "active" else "")
+            )
     per_rep = []
     for cu, ca in zip(curves["uniform"], curves["active"]):
         wu = [cu[v]["width"] for v in votes]
@@ -821,9 +889,11 @@ def report_static(args, engine, t0):
         per_rep.append(100 * (1 - na / votes_to_reach(votes, wu, wu[kt])) if na else float("nan"))
     per_rep = np.array(per_rep)
     ok = per_rep[np.isfinite(per_rep)]
-    print(f"active saving per repetition (own W): median {np.median(ok):.1f}%, quartiles "
-          f"{np.percentile(ok, 25):.1f}% .. {np.percentile(ok, 75):.1f}%, range {ok.min():.1f}% .. {ok.max():.1f}%"
-          + (f", {np.sum(~np.isfinite(per_rep))} never reached W" if np.any(~np.isfinite(per_rep)) else ""))
+    print(
+        f"active saving per repetition (own W): median {np.median(ok):.1f}%, quartiles "
+        f"{np.percentile(ok, 25):.1f}% .. {np.percentile(ok, 75):.1f}%, range {ok.min():.1f}% .. {ok.max():.1f}%"
+        + (f", {np.sum(~np.isfinite(per_rep))} never reached W" if np.any(~np.isfinite(per_rep)) else "")
+    )
     # uncertainty of the headline saving: resample repetitions (paired), recompute curves
     boot_rng = np.random.default_rng(12345)
     wu_all = np.array([[c[v]["width"] for v in votes] for c in curves["uniform"]])
@@ -837,24 +907,36 @@ def report_static(args, engine, t0):
     lo, hi = np.percentile(savings, [2.5, 97.5])
     print(f"active saving, 95% interval from resampling the repetitions: {lo:.1f}% .. {hi:.1f}%")
     if oracle_bound:
-        print(f"asymptotic bound (Fisher information, best static allocation vs uniform): saving "
-              f"{100 * np.mean(oracle_bound):.1f}% on average, range {100 * min(oracle_bound):.1f}% .. "
-              f"{100 * max(oracle_bound):.1f}%")
+        print(
+            f"asymptotic bound (Fisher information, best static allocation vs uniform): saving "
+            f"{100 * np.mean(oracle_bound):.1f}% on average, range {100 * min(oracle_bound):.1f}% .. "
+            f"{100 * max(oracle_bound):.1f}%"
+        )
     for v in (1000, 2000, args.target_votes):
         if v in votes:
             k = votes.index(v)
-            diff = np.array([ca[v]["spearman"] - cu[v]["spearman"] for cu, ca in zip(curves["uniform"], curves["active"])])
+            diff = np.array(
+                [ca[v]["spearman"] - cu[v]["spearman"] for cu, ca in zip(curves["uniform"], curves["active"])]
+            )
             se = diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
-            print(f"equal budget {v} votes: Spearman uniform {rho['uniform'][k]:.3f}, active {rho['active'][k]:.3f} "
-                  f"(difference {diff.mean():+.3f} +- {se:.3f} s.e.)"
-                  + (f"; neighbour-gap width uniform {gap['uniform'][k]:.1f}, active {gap['active'][k]:.1f} "
-                     f"(ratio {gap['active'][k] / gap['uniform'][k]:.3f})" if has_gap else ""))
+            print(
+                f"equal budget {v} votes: Spearman uniform {rho['uniform'][k]:.3f}, active {rho['active'][k]:.3f} "
+                f"(difference {diff.mean():+.3f} +- {se:.3f} s.e.)"
+                + (
+                    f"; neighbour-gap width uniform {gap['uniform'][k]:.1f}, active {gap['active'][k]:.1f} "
+                    f"(ratio {gap['active'][k] / gap['uniform'][k]:.3f})"
+                    if has_gap
+                    else ""
+                )
+            )
     if has_gap:
         g_target = gap["uniform"][kt]
         gu = votes_to_reach(votes, gap["uniform"], g_target)
         ga = votes_to_reach(votes, gap["active"], g_target)
-        print(f"neighbour-gap width {g_target:.1f} (uniform at {args.target_votes} votes): active needs "
-              + (f"{ga:.0f} votes, saving {100 * (1 - ga / gu):.1f}%" if ga else f"more than {args.budget} votes"))
+        print(
+            f"neighbour-gap width {g_target:.1f} (uniform at {args.target_votes} votes): active needs "
+            + (f"{ga:.0f} votes, saving {100 * (1 - ga / gu):.1f}%" if ga else f"more than {args.budget} votes")
+        )
     print(f"[main scenario {time.perf_counter() - t0:.0f} s]")
 
 
@@ -862,10 +944,12 @@ def report_entrant(args, engine):
     t1 = time.perf_counter()
     needed, shares = late_entrant_scenario(args, engine)
     print()
-    print(f"LATE ENTRANT ({min(args.reps, args.entrant_reps)} repetitions): {args.models - 1} models rated on "
-          f"{args.history} uniform votes, then one more joins "
-          f"unrated; votes after arrival until its 95% width <= the others' mean width at arrival "
-          f"(refit every {args.entrant_refit} votes; is_new while it has < 300 votes)")
+    print(
+        f"LATE ENTRANT ({min(args.reps, args.entrant_reps)} repetitions): {args.models - 1} models rated on "
+        f"{args.history} uniform votes, then one more joins "
+        f"unrated; votes after arrival until its 95% width <= the others' mean width at arrival "
+        f"(refit every {args.entrant_refit} votes; is_new while it has < 300 votes)"
+    )
     base = None
     for name, vals in needed.items():
         arr = np.array([np.inf if x is None else x for x in vals], float)
@@ -875,11 +959,16 @@ def report_entrant(args, engine):
             base = med
         text = f"median {med:6.0f} votes" if np.isfinite(med) else f"median > {args.entrant_budget} votes"
         ratio = med / base if np.isfinite(med) and np.isfinite(base) else float("nan")
-        print(f"  {name:24s}: {text}"
-              + (f" ({miss} of {len(arr)} runs not within {args.entrant_budget})" if miss else "")
-              + f"; entrant's share of those votes {100 * np.mean(shares[name]):.0f}%"
-              + (f"; ratio vs uniform {ratio:.3f}, saving {100 * (1 - ratio):.0f}%" if name != "uniform"
-                 else " (baseline)"))
+        print(
+            f"  {name:24s}: {text}"
+            + (f" ({miss} of {len(arr)} runs not within {args.entrant_budget})" if miss else "")
+            + f"; entrant's share of those votes {100 * np.mean(shares[name]):.0f}%"
+            + (
+                f"; ratio vs uniform {ratio:.3f}, saving {100 * (1 - ratio):.0f}%"
+                if name != "uniform"
+                else " (baseline)"
+            )
+        )
     print(f"[late-entrant scenario {time.perf_counter() - t1:.0f} s]")
 
 
@@ -888,8 +977,14 @@ def main():
     ap.add_argument("--reps", type=int, default=48, help="independent repetitions (seeds)")
     ap.add_argument("--rounds", type=int, default=100, help="bootstrap rounds per refit")
     ap.add_argument("--models", type=int, default=10)
-    ap.add_argument("--spread", type=float, nargs=2, default=(400.0, 600.0), metavar=("LO", "HI"),
-                    help="best-worst true strength spread, drawn uniformly in [LO, HI] points")
+    ap.add_argument(
+        "--spread",
+        type=float,
+        nargs=2,
+        default=(400.0, 600.0),
+        metavar=("LO", "HI"),
+        help="best-worst true strength spread, drawn uniformly in [LO, HI] points",
+    )
     ap.add_argument("--warmup", type=int, default=250)
     ap.add_argument("--refit-every", type=int, default=250)
     ap.add_argument("--target-votes", type=int, default=4000)
@@ -907,20 +1002,32 @@ def main():
     ap.add_argument("--arrivals-initial", type=int, default=4, help="arrivals: models present at vote 0")
     ap.add_argument("--arrivals-every", type=int, default=400, help="arrivals: votes between two arrivals")
     ap.add_argument("--arrivals-budget", type=int, default=4000, help="arrivals: votes per strategy (B)")
-    ap.add_argument("--arrivals-snapshot-counts", action="store_true",
-                    help="arrivals: give choose_pair the pair counts of the latest refit (what battles.py passes) "
-                         "instead of live counts")
-    ap.add_argument("--scenario", choices=("all", "static", "entrant", "arrivals"), default="all",
-                    help="run one scenario only (default: all three)")
+    ap.add_argument(
+        "--arrivals-snapshot-counts",
+        action="store_true",
+        help="arrivals: give choose_pair the pair counts of the latest refit (what battles.py passes) "
+        "instead of live counts",
+    )
+    ap.add_argument(
+        "--scenario",
+        choices=("all", "static", "entrant", "arrivals"),
+        default="all",
+        help="run one scenario only (default: all three)",
+    )
     ap.add_argument("--quick", action="store_true", help="4 repetitions, for a smoke test")
     args = ap.parse_args()
     if args.quick:
         args.reps = 4
         args.arrivals_reps = 4
-    if not (2 <= args.arrivals_initial <= args.models and args.arrivals_budget % args.refit_every == 0
-            and args.arrivals_every * (args.models - args.arrivals_initial) < args.arrivals_budget - args.refit_every):
-        ap.error("arrivals: need 2 <= initial <= models, budget a multiple of refit-every, last arrival before "
-                 "the last refit interval")
+    if not (
+        2 <= args.arrivals_initial <= args.models
+        and args.arrivals_budget % args.refit_every == 0
+        and args.arrivals_every * (args.models - args.arrivals_initial) < args.arrivals_budget - args.refit_every
+    ):
+        ap.error(
+            "arrivals: need 2 <= initial <= models, budget a multiple of refit-every, last arrival before "
+            "the last refit interval"
+        )
     args.sampler_kw = json.loads(args.sampler)
     if args.budget < args.target_votes or args.target_votes % args.refit_every or args.warmup % args.refit_every:
         ap.error("need budget >= target-votes, and target-votes and warmup multiples of refit-every")

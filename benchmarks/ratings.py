@@ -111,8 +111,16 @@ def load_votes(model_ids, a, b, code, both_bad, excluded, rng) -> float:
     base = 1_767_225_600  # 2026-01-01T00:00:00Z; one vote every 30 s
     stamps = np.datetime_as_string((base + 30 * np.arange(N_VOTES)).astype("datetime64[s]"), unit="s")
     varying = ["model_a_id", "model_b_id", "winner", "excluded_reason", "voter_key", "created_at"]
-    fixed = {"pool": "official", "category": "", "ip_hash": "", "source": "arena", "external_id": "",
-             "battle_id": None, "watched_left_s": None, "watched_right_s": None}
+    fixed = {
+        "pool": "official",
+        "category": "",
+        "ip_hash": "",
+        "source": "arena",
+        "external_id": "",
+        "battle_id": None,
+        "watched_left_s": None,
+        "watched_right_s": None,
+    }
     tail = constant_columns(varying, fixed)
     columns = ", ".join(f'"{c}"' for c in varying + list(tail))
     tail_text = "".join(f"\t{v}" for v in tail.values())
@@ -131,8 +139,14 @@ def load_votes(model_ids, a, b, code, both_bad, excluded, rng) -> float:
         for start in range(0, N_VOTES, chunk):
             sl = slice(start, start + chunk)
             buf = io.StringIO()
-            for ma, mb, w, r, v, ts in zip(ids[a[sl]].tolist(), ids[b[sl]].tolist(), winner[sl].tolist(),
-                                            reason[sl].tolist(), voter[sl].tolist(), stamps[sl].tolist()):
+            for ma, mb, w, r, v, ts in zip(
+                ids[a[sl]].tolist(),
+                ids[b[sl]].tolist(),
+                winner[sl].tolist(),
+                reason[sl].tolist(),
+                voter[sl].tolist(),
+                stamps[sl].tolist(),
+            ):
                 buf.write(f"{ma}\t{mb}\t{w}\t{r}\tbench-voter-{v}\t{ts}+00:00{tail_text}\n")
             copy.write(buf.getvalue())
     if not raw.autocommit:
@@ -214,8 +228,14 @@ def fastchat_baseline(a, b, code, rounds_wanted):
         return loss, grad
 
     def fit(matchups, outcomes, weights):
-        res = minimize(loss_and_grad, np.zeros(N_MODELS), args=(matchups, outcomes, weights), jac=True,
-                       method="L-BFGS-B", options={"maxiter": 100, "gtol": 1e-6})
+        res = minimize(
+            loss_and_grad,
+            np.zeros(N_MODELS),
+            args=(matchups, outcomes, weights),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 100, "gtol": 1e-6},
+        )
         return res.x
 
     started = time.perf_counter()
@@ -273,8 +293,13 @@ def run() -> int:
 
     call_command("migrate", verbosity=0)
     models = VideoModel.objects.bulk_create(
-        VideoModel(slug=f"bench-model-{i:02d}", display_name=f"Bench model {i:02d}", vendor="bench",
-                   backend_key="demo", enabled=True)
+        VideoModel(
+            slug=f"bench-model-{i:02d}",
+            display_name=f"Bench model {i:02d}",
+            vendor="bench",
+            backend_key="demo",
+            enabled=True,
+        )
         for i in range(N_MODELS)
     )
     model_ids = [m.pk for m in models]
@@ -284,9 +309,11 @@ def run() -> int:
     load_s = load_votes(model_ids, a, b, code, both_bad, excluded, rng)
     counted = ~excluded
     print(f"counted votes: Vote.objects.filter({', '.join(f'{k}={v!r}' for k, v in counted_filter().items())})")
-    print(f"loaded {N_VOTES:,} votes among {N_MODELS} models with COPY (+ index rebuild) in {load_s:.1f} s "
-          f"({int(counted.sum()):,} counted, {int(excluded.sum()):,} excluded, "
-          f"{np.mean(code == 1):.1%} ties/both-bad)")
+    print(
+        f"loaded {N_VOTES:,} votes among {N_MODELS} models with COPY (+ index rebuild) in {load_s:.1f} s "
+        f"({int(counted.sum()):,} counted, {int(excluded.sum()):,} excluded, "
+        f"{np.mean(code == 1):.1%} ties/both-bad)"
+    )
 
     # Interleaved, so that load from other processes on the machine hits both sides alike.
     runs, base_runs = [], []
@@ -302,32 +329,45 @@ def run() -> int:
 
     started = time.perf_counter()
     drift = tallies.drift()
-    print(f"tallies vs a GROUP BY over the votes: {'equal' if not drift else f'{len(drift)} rows DIFFER'} "
-          f"(checked in {time.perf_counter() - started:.2f} s); {len(counts)} unique (model_a, model_b, outcome) "
-          f"rows after merging the two tie labels; {counts.total:,} votes")
-    print(f"ours (PostgreSQL tallies + {ROUNDS}-round bootstrap BT): {ours_s:.2f} s "
-          f"(target <= {TARGET_OURS_S} s; median of {RUNS}, runs {', '.join(f'{t:.3f}' for t in times)}; "
-          f"of which SQL {sql_s:.3f} s)")
+    print(
+        f"tallies vs a GROUP BY over the votes: {'equal' if not drift else f'{len(drift)} rows DIFFER'} "
+        f"(checked in {time.perf_counter() - started:.2f} s); {len(counts)} unique (model_a, model_b, outcome) "
+        f"rows after merging the two tie labels; {counts.total:,} votes"
+    )
+    print(
+        f"ours (PostgreSQL tallies + {ROUNDS}-round bootstrap BT): {ours_s:.2f} s "
+        f"(target <= {TARGET_OURS_S} s; median of {RUNS}, runs {', '.join(f'{t:.3f}' for t in times)}; "
+        f"of which SQL {sql_s:.3f} s)"
+    )
 
     base_times = sorted(r[0] for r in base_runs)
     base_s = statistics.median(base_times)
     _, base_setup_s, extrapolated, base_rounds, base_point, base_boot = base_runs[-1]
-    how = (f"EXTRAPOLATED linearly from {base_rounds} rounds (1000 would exceed {BASELINE_BUDGET_S:.0f} s)"
-           if extrapolated else f"{base_rounds} rounds measured")
-    print(f"baseline FastChat method, in memory, {ROUNDS} rounds: {base_s:.2f} s ({how}; median of "
-          f"{len(base_runs)}, runs {', '.join(f'{t:.2f}' for t in base_times)}; last run: np.unique + point fit "
-          f"+ multinomial draw {base_setup_s:.2f} s, {ROUNDS} L-BFGS fits {base_runs[-1][0] - base_setup_s:.2f} s)")
+    how = (
+        f"EXTRAPOLATED linearly from {base_rounds} rounds (1000 would exceed {BASELINE_BUDGET_S:.0f} s)"
+        if extrapolated
+        else f"{base_rounds} rounds measured"
+    )
+    print(
+        f"baseline FastChat method, in memory, {ROUNDS} rounds: {base_s:.2f} s ({how}; median of "
+        f"{len(base_runs)}, runs {', '.join(f'{t:.2f}' for t in base_times)}; last run: np.unique + point fit "
+        f"+ multinomial draw {base_setup_s:.2f} s, {ROUNDS} L-BFGS fits {base_runs[-1][0] - base_setup_s:.2f} s)"
+    )
     speedup = base_s / ours_s
-    print(f"speed-up {speedup:.1f}x (target >= {TARGET_SPEEDUP:.0f}x); best run vs best run "
-          f"{base_times[0] / times[0]:.1f}x; without the SQL (from_rows + leaderboard, "
-          f"{ours_s - sql_s:.2f} s) {base_s / (ours_s - sql_s):.1f}x")
+    print(
+        f"speed-up {speedup:.1f}x (target >= {TARGET_SPEEDUP:.0f}x); best run vs best run "
+        f"{base_times[0] / times[0]:.1f}x; without the SQL (from_rows + leaderboard, "
+        f"{ours_s - sql_s:.2f} s) {base_s / (ours_s - sql_s):.1f}x"
+    )
 
     # What the tallies buy: the same computation from a GROUP BY over every counted vote.
     raw = [ours_from_votes() for _ in range(RUNS)]
     raw_s = statistics.median(r[0] for r in raw)
-    print(f"  without tallies (ORM GROUP BY over {int(counted.sum()):,} votes -> {raw[0][2]} rows): "
-          f"{raw_s:.2f} s (runs {', '.join(f'{r[0]:.2f}' for r in raw)}; SQL {statistics.median(r[1] for r in raw):.2f} s), "
-          f"speed-up over the baseline {base_s / raw_s:.1f}x")
+    print(
+        f"  without tallies (ORM GROUP BY over {int(counted.sum()):,} votes -> {raw[0][2]} rows): "
+        f"{raw_s:.2f} s (runs {', '.join(f'{r[0]:.2f}' for r in raw)}; SQL {statistics.median(r[1] for r in raw):.2f} s), "
+        f"speed-up over the baseline {base_s / raw_s:.1f}x"
+    )
 
     # Not a target: what one beat recompute of this board costs in full (tallies + BT +
     # the online Elo replay over every counted vote + measured facts + storing the snapshot).
@@ -338,9 +378,11 @@ def run() -> int:
     first_s = time.perf_counter() - started
     started = time.perf_counter()
     board_service.recompute("official", rounds=ROUNDS)
-    print(f"  whole board.recompute (snapshot with measured facts and the live Elo over {snapshot.votes_counted:,} "
-          f"votes): first {first_s:.2f} s (Elo replayed from the first vote), next {time.perf_counter() - started:.2f} s "
-          f"(Elo continued from the first snapshot)")
+    print(
+        f"  whole board.recompute (snapshot with measured facts and the live Elo over {snapshot.votes_counted:,} "
+        f"votes): first {first_s:.2f} s (Elo replayed from the first vote), next {time.perf_counter() - started:.2f} s "
+        f"(Elo continued from the first snapshot)"
+    )
 
     index = {m: i for i, m in enumerate(counts.models)}
     assert counts.models == tuple(f"bench-model-{i:02d}" for i in range(N_MODELS))
@@ -352,13 +394,17 @@ def run() -> int:
     base_lo, base_hi = np.percentile(base_boot, [2.5, 97.5], axis=0)
     bound_diff = max(np.abs(ours_lo - base_lo).max(), np.abs(ours_hi - base_hi).max())
     note = "" if not extrapolated else f" (baseline bounds from its {base_rounds} rounds only)"
-    print(f"max |interval bound difference| {bound_diff:.4f} points{note}; "
-          f"median 95% interval width ours {np.median(ours_hi - ours_lo):.2f}, "
-          f"baseline {np.median(base_hi - base_lo):.2f} points")
+    print(
+        f"max |interval bound difference| {bound_diff:.4f} points{note}; "
+        f"median 95% interval width ours {np.median(ours_hi - ours_lo):.2f}, "
+        f"baseline {np.median(base_hi - base_lo):.2f} points"
+    )
     base_order = [counts.models[i] for i in np.argsort(-base_point, kind="stable")]
-    print(f"same order as baseline: {[r.model for r in board] == base_order}; "
-          f"max |ours - true strength| {np.abs(ours_point - true_scores).max():.2f} points "
-          f"(true scores have mean 1000)")
+    print(
+        f"same order as baseline: {[r.model for r in board] == base_order}; "
+        f"max |ours - true strength| {np.abs(ours_point - true_scores).max():.2f} points "
+        f"(true scores have mean 1000)"
+    )
 
     # The speed-up target is judged on the smaller of median/median and best/best: on a busy
     # machine the multi-second baseline soaks up more outside load than the short runs of ours.

@@ -59,14 +59,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import io
-import pstats
 import ctypes
 import gc
+import io
 import itertools
 import json
 import math
 import os
+import pstats
 import random
 import shutil
 import signal
@@ -98,8 +98,11 @@ PG_DSN = "host=127.0.0.1 port=5432 user=postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PROTECTED_DATABASES = {"test", "root", "postgres", "template0", "template1"}
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
-CLIENT_MODES = {"raw": "one keep-alive socket per thread, pre-formatted HTTP/1.1 requests",
-                "threads": "one httpx.Client per thread", "async": "one httpx.AsyncClient per task"}
+CLIENT_MODES = {
+    "raw": "one keep-alive socket per thread, pre-formatted HTTP/1.1 requests",
+    "threads": "one httpx.Client per thread",
+    "async": "one httpx.AsyncClient per task",
+}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -128,9 +131,13 @@ class Teardown:
         old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)  # finish cleaning even on a 2nd Ctrl+C
         old_term = signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
-            steps = [("gunicorn", self.kill_servers), ("django connections", close_django_connections),
-                     ("scratch database", self.drop_database), ("redis keys", self.delete_redis_keys),
-                     ("temp dir", lambda: shutil.rmtree(self.tmpdir, ignore_errors=True))]
+            steps = [
+                ("gunicorn", self.kill_servers),
+                ("django connections", close_django_connections),
+                ("scratch database", self.drop_database),
+                ("redis keys", self.delete_redis_keys),
+                ("temp dir", lambda: shutil.rmtree(self.tmpdir, ignore_errors=True)),
+            ]
             for name, step in steps:
                 try:
                     step()
@@ -225,8 +232,8 @@ def read_stat(pid: int) -> tuple[str, int, int] | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    comm = raw[raw.index("(") + 1:raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2:].split()
+    comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
     return comm, int(fields[2]), int(fields[11]) + int(fields[12])
 
 
@@ -294,8 +301,13 @@ def cpu_report(before: dict, after: dict) -> dict:
     delta = {k: (after["machine"][k] - before["machine"][k]) / CLK_TCK / wall for k in after["machine"]}
     total = sum(delta.values())
     busy = total - delta["idle"] - delta["iowait"]
-    return {"cores": cores, "busy": busy, "total": total, "irq": delta["irq"] + delta["softirq"],
-            "steal": delta["steal"]}
+    return {
+        "cores": cores,
+        "busy": busy,
+        "total": total,
+        "irq": delta["irq"] + delta["softirq"],
+        "steal": delta["steal"],
+    }
 
 
 def machine_busy(seconds: float = 1.0) -> tuple[float, float]:
@@ -311,14 +323,19 @@ def format_cpu(cpu: dict, ok_per_s: float) -> list[str]:
     ncpu = max(1, round(cpu["total"]))
     ours = sum(cores.values())
     parts = "  ".join(f"{g} {c:.2f}" for g, c in cores.items())
-    lines = [f"  cpu (cores of {ncpu}): {parts}  | machine busy {cpu['busy']:.2f} = ours {ours:.2f} + irq/softirq "
-             f"{cpu['irq']:.2f} + steal {cpu['steal']:.2f} + other processes "
-             f"{max(0.0, cpu['busy'] - ours - cpu['irq'] - cpu['steal']):.2f}"]
+    lines = [
+        f"  cpu (cores of {ncpu}): {parts}  | machine busy {cpu['busy']:.2f} = ours {ours:.2f} + irq/softirq "
+        f"{cpu['irq']:.2f} + steal {cpu['steal']:.2f} + other processes "
+        f"{max(0.0, cpu['busy'] - ours - cpu['irq'] - cpu['steal']):.2f}"
+    ]
     if ok_per_s > 0:
         per = sum(cores.values()) + cpu["irq"]
-        lines.append("  cpu per 201: " + ", ".join(f"{g} {1000 * c / ok_per_s:.2f} ms" for g, c in cores.items())
-                     + f"; all of this run incl. irq {1000 * per / ok_per_s:.2f} ms -> idle-machine estimate "
-                     f"~{ok_per_s * ncpu / per:.0f}/s if the run had all {ncpu} cores")
+        lines.append(
+            "  cpu per 201: "
+            + ", ".join(f"{g} {1000 * c / ok_per_s:.2f} ms" for g, c in cores.items())
+            + f"; all of this run incl. irq {1000 * per / ok_per_s:.2f} ms -> idle-machine estimate "
+            f"~{ok_per_s * ncpu / per:.0f}/s if the run had all {ncpu} cores"
+        )
     return lines
 
 
@@ -388,17 +405,50 @@ def create_data(n_clients: int, per_client: int, seed: int):
     n_prompts = math.ceil(per_client / len(pairs))
     now = timezone.now()
     prompts = Prompt.objects.bulk_create(
-        [Prompt(text=f"votebench prompt {n}", seed=n, duration_s=2, aspect_ratio="16:9", source=Prompt.Source.SUITE,
-                pool=Prompt.Pool.OFFICIAL, category="animals") for n in range(n_prompts)], batch_size=2000)
+        [
+            Prompt(
+                text=f"votebench prompt {n}",
+                seed=n,
+                duration_s=2,
+                aspect_ratio="16:9",
+                source=Prompt.Source.SUITE,
+                pool=Prompt.Pool.OFFICIAL,
+                category="animals",
+            )
+            for n in range(n_prompts)
+        ],
+        batch_size=2000,
+    )
     jobs = GenerationJob.objects.bulk_create(
-        [GenerationJob(prompt=p, model=m, state=JobState.SUCCEEDED, attempts=1, finished_at=now)
-         for p in prompts for m in models], batch_size=2000)
+        [
+            GenerationJob(prompt=p, model=m, state=JobState.SUCCEEDED, attempts=1, finished_at=now)
+            for p in prompts
+            for m in models
+        ],
+        batch_size=2000,
+    )
     clips = Clip.objects.bulk_create(
-        [Clip(job=j, original=f"originals/votebench-{j.pk}.mp4", web=f"clips/votebench-{j.pk}.mp4",
-              poster=f"posters/votebench-{j.pk}.jpg", sha256_original="0" * 64, sha256_web="0" * 64,
-              duration_s=2.0, width=160, height=90, fps=24, codec="h264", bytes=1, original_bytes=1)
-         for j in jobs], batch_size=2000)
-    grid = [clips[i * len(models):(i + 1) * len(models)] for i in range(n_prompts)]
+        [
+            Clip(
+                job=j,
+                original=f"originals/votebench-{j.pk}.mp4",
+                web=f"clips/votebench-{j.pk}.mp4",
+                poster=f"posters/votebench-{j.pk}.jpg",
+                sha256_original="0" * 64,
+                sha256_web="0" * 64,
+                duration_s=2.0,
+                width=160,
+                height=90,
+                fps=24,
+                codec="h264",
+                bytes=1,
+                original_bytes=1,
+            )
+            for j in jobs
+        ],
+        batch_size=2000,
+    )
+    grid = [clips[i * len(models) : (i + 1) * len(models)] for i in range(n_prompts)]
     slots = [(p, a, b) for p in range(n_prompts) for a, b in pairs][:per_client]
 
     store_cls = import_module(settings.SESSION_ENGINE).SessionStore
@@ -417,17 +467,37 @@ def create_data(n_clients: int, per_client: int, seed: int):
             left, right = grid[p][a], grid[p][b]
             if rng.random() < 0.5:
                 left, right = right, left
-            rows.append(Battle(prompt=prompts[p], left=left, right=right, pool=Prompt.Pool.OFFICIAL,
-                               pair_key=battles_mod.pair_key(left.pk, right.pk), voter_key=voter.key))
+            rows.append(
+                Battle(
+                    prompt=prompts[p],
+                    left=left,
+                    right=right,
+                    pool=Prompt.Pool.OFFICIAL,
+                    pair_key=battles_mod.pair_key(left.pk, right.pk),
+                    voter_key=voter.key,
+                )
+            )
     made = Battle.objects.bulk_create(rows, batch_size=2000)
     choices = ["left", "right", "tie", "bothbad"]
     per_client_battles = []
     for c in range(n_clients):
-        mine = made[c * per_client:(c + 1) * per_client]
-        per_client_battles.append([
-            (b.pk, json.dumps({"token": battles_mod.sign(b), "choice": rng.choice(choices),
-                               "watched_left_s": 2.0, "watched_right_s": 2.0}).encode())
-            for b in mine])
+        mine = made[c * per_client : (c + 1) * per_client]
+        per_client_battles.append(
+            [
+                (
+                    b.pk,
+                    json.dumps(
+                        {
+                            "token": battles_mod.sign(b),
+                            "choice": rng.choice(choices),
+                            "watched_left_s": 2.0,
+                            "watched_right_s": 2.0,
+                        }
+                    ).encode(),
+                )
+                for b in mine
+            ]
+        )
     return sessions, per_client_battles, voter_keys, len(models), n_prompts
 
 
@@ -450,13 +520,44 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 def start_gunicorn(args, env: dict, td: Teardown, log_path: Path) -> tuple[subprocess.Popen, str, list[str]]:
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", args.app, "--bind", f"127.0.0.1:{port}",
-           "--workers", str(args.workers), "--threads", str(args.threads), "--worker-class", args.worker_class,
-           "--chdir", str(REPO_ROOT), "--no-control-socket", "--timeout", "60", "--graceful-timeout", "5",
-           "--keep-alive", "5", "--log-level", "warning", "--error-logfile", str(log_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        args.app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--worker-class",
+        args.worker_class,
+        "--chdir",
+        str(REPO_ROOT),
+        "--no-control-socket",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "--keep-alive",
+        "5",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        str(log_path),
+    ]
     log = open(log_path, "ab")
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            start_new_session=True, preexec_fn=_die_with_parent)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
     log.close()
     td.servers.append(proc)
     base = f"http://127.0.0.1:{port}"
@@ -514,12 +615,26 @@ class Phase:
 
 
 def client_kwargs(base: str, cookie_name: str, session_key: str, timeout: float) -> dict:
-    return dict(base_url=base, cookies={cookie_name: session_key}, timeout=timeout, trust_env=False,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+    return dict(
+        base_url=base,
+        cookies={cookie_name: session_key},
+        timeout=timeout,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+    )
 
 
-def run_load(mode: str, base: str, path: str, cookie_name: str, sessions: list[str], bodies: list,
-             phase: Phase, timeout: float, sampler) -> tuple[list[list[tuple]], dict, list[bool], tuple]:
+def run_load(
+    mode: str,
+    base: str,
+    path: str,
+    cookie_name: str,
+    sessions: list[str],
+    bodies: list,
+    phase: Phase,
+    timeout: float,
+    sampler,
+) -> tuple[list[list[tuple]], dict, list[bool], tuple]:
     """bodies[i] is client i's list of (battle pk, body). Returns per-client records
     (t_start, latency_s, status, battle pk), samples of non-201 answers, exhausted flags and
     the CPU use over the window."""
@@ -560,8 +675,10 @@ class RawHTTPClient:
         host_port = base.split("://", 1)[1]
         host, port = host_port.rsplit(":", 1)
         self.address, self.timeout = (host, int(port)), timeout
-        self.head = (f"Host: {host_port}\r\nCookie: {cookie_name}={session_key}\r\n"
-                     f"Content-Type: application/json\r\nAccept: application/json\r\n").encode()
+        self.head = (
+            f"Host: {host_port}\r\nCookie: {cookie_name}={session_key}\r\n"
+            f"Content-Type: application/json\r\nAccept: application/json\r\n"
+        ).encode()
         self.sock: socket.socket | None = None
         self.buffer = b""
 
@@ -577,8 +694,16 @@ class RawHTTPClient:
             self.sock = socket.create_connection(self.address, timeout=self.timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            self.sock.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\n" + self.head
-                              + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            self.sock.sendall(
+                b"POST "
+                + path.encode()
+                + b" HTTP/1.1\r\n"
+                + self.head
+                + b"Content-Length: "
+                + str(len(body)).encode()
+                + b"\r\n\r\n"
+                + body
+            )
             while b"\r\n\r\n" not in self.buffer:
                 self._read()
             head, _, rest = self.buffer.partition(b"\r\n\r\n")
@@ -699,6 +824,7 @@ def make_sampler(server_pgid: int, dbname: str):
             time.sleep(delay)
         after = cpu_snapshot(server_pgid, dbname)
         return cpu_report(before, after)
+
     return sample
 
 
@@ -724,27 +850,40 @@ def summarize(records: list[list[tuple]], phase: Phase, seconds: float) -> dict:
             first = max(0, math.ceil((phase.warm_end - offset) / phase.interval))
             last = math.ceil((phase.end - offset) / phase.interval)  # exclusive
             unsent += max(0, last - first - sum(1 for r in rec if phase.warm_end <= r[0] < phase.end))
-    return {"ok": ok, "rate": ok / seconds, "n": len(window), "statuses": statuses, "unsent": unsent,
-            "per_client": ((per_client[0], per_client[len(per_client) // 2], per_client[-1])
-                           if per_client else (0, 0, 0)),
-            "mean": (sum(latencies) / len(latencies) * 1000) if latencies else float("nan"),
-            "p50": percentile(latencies, 0.50) * 1000, "p95": percentile(latencies, 0.95) * 1000,
-            "p99": percentile(latencies, 0.99) * 1000, "max": (latencies[-1] * 1000) if latencies else float("nan")}
+    return {
+        "ok": ok,
+        "rate": ok / seconds,
+        "n": len(window),
+        "statuses": statuses,
+        "unsent": unsent,
+        "per_client": ((per_client[0], per_client[len(per_client) // 2], per_client[-1]) if per_client else (0, 0, 0)),
+        "mean": (sum(latencies) / len(latencies) * 1000) if latencies else float("nan"),
+        "p50": percentile(latencies, 0.50) * 1000,
+        "p95": percentile(latencies, 0.95) * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
+        "max": (latencies[-1] * 1000) if latencies else float("nan"),
+    }
 
 
 def detail_lines(summary: dict, args) -> list[str]:
     low, mid, high = summary["per_client"]
-    lines = [f"  {summary['n']} requests in the window, mean {summary['mean']:.0f} ms, errors by status: "
-             f"{format_statuses(summary['statuses'])}; 201s per client min/median/max {low}/{mid}/{high}"]
+    lines = [
+        f"  {summary['n']} requests in the window, mean {summary['mean']:.0f} ms, errors by status: "
+        f"{format_statuses(summary['statuses'])}; 201s per client min/median/max {low}/{mid}/{high}"
+    ]
     if args.rate:
         # a few slots at the window's edge are always late; a backlog means the server fell behind
         if summary["unsent"] > max(args.clients, 0.01 * args.rate * args.seconds):
-            lines.append(f"  OVERLOADED: offered {args.rate:g}/s, served {summary['rate']:.0f}/s; {summary['unsent']} "
-                         f"requests scheduled in the window were never sent (clients still waiting on earlier "
-                         f"answers): latency grows without bound, the percentiles cover only the requests sent")
+            lines.append(
+                f"  OVERLOADED: offered {args.rate:g}/s, served {summary['rate']:.0f}/s; {summary['unsent']} "
+                f"requests scheduled in the window were never sent (clients still waiting on earlier "
+                f"answers): latency grows without bound, the percentiles cover only the requests sent"
+            )
         else:
-            lines.append(f"  offered {args.rate:g}/s, kept up ({summary['unsent']} requests scheduled in the last "
-                         f"moments of the window not sent before its end)")
+            lines.append(
+                f"  offered {args.rate:g}/s, kept up ({summary['unsent']} requests scheduled in the last "
+                f"moments of the window not sent before its end)"
+            )
     return lines
 
 
@@ -777,18 +916,25 @@ def check_exactly_once(records, preflight_acked: set[int]) -> tuple[bool, str, s
                 uncertain.add(pk)
     stored_rows = Vote.objects.count()
     stored = set(Vote.objects.exclude(battle=None).values_list("battle_id", flat=True))
-    duplicates = (Vote.objects.exclude(battle=None).values("battle_id").annotate(n=Count("id"))
-                  .filter(n__gt=1).count())
+    duplicates = Vote.objects.exclude(battle=None).values("battle_id").annotate(n=Count("id")).filter(n__gt=1).count()
     missing = acked - stored
     unexplained = stored - acked - uncertain - answered_error
     stored_after_error = stored & answered_error
-    ok = (n_acks == len(acked) and not missing and duplicates == 0 and not unexplained
-          and stored_rows == len(stored) and not stored_after_error)
-    line = (f"exactly once: {n_acks} acknowledged, {stored_rows} stored, {duplicates} duplicates")
+    ok = (
+        n_acks == len(acked)
+        and not missing
+        and duplicates == 0
+        and not unexplained
+        and stored_rows == len(stored)
+        and not stored_after_error
+    )
+    line = f"exactly once: {n_acks} acknowledged, {stored_rows} stored, {duplicates} duplicates"
     if missing or unexplained or uncertain or stored_after_error or n_acks != len(acked):
-        line += (f"  [acked but missing {len(missing)}, stored but never acked {len(unexplained)}, "
-                 f"stored after an error answer {len(stored_after_error)}, transport errors {len(uncertain)} "
-                 f"({len(stored & uncertain)} of them stored), battles acked twice {n_acks - len(acked)}]")
+        line += (
+            f"  [acked but missing {len(missing)}, stored but never acked {len(unexplained)}, "
+            f"stored after an error answer {len(stored_after_error)}, transport errors {len(uncertain)} "
+            f"({len(stored & uncertain)} of them stored), battles acked twice {n_acks - len(acked)}]"
+        )
     return ok, line, acked, stored_rows
 
 
@@ -859,8 +1005,14 @@ def profile_in_process(sessions_pk, cookie_name: str, n: int = 200) -> list[str]
         return original_usable()
 
     def call(handler, path, body):
-        environ = factory.post(path, data=body, content_type="application/json", REMOTE_ADDR="127.0.0.1",
-                               HTTP_HOST="127.0.0.1", HTTP_COOKIE=f"{cookie_name}={session_key}").environ
+        environ = factory.post(
+            path,
+            data=body,
+            content_type="application/json",
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_HOST="127.0.0.1",
+            HTTP_COOKIE=f"{cookie_name}={session_key}",
+        ).environ
         status = []
         chunks = handler(environ, lambda s, h, exc_info=None: status.append(s))
         b"".join(chunks)
@@ -891,20 +1043,24 @@ def profile_in_process(sessions_pk, cookie_name: str, n: int = 200) -> list[str]
     try:
         with override_settings(ROOT_URLCONF="benchmarks.bare_insert_urls"):
             handler = WSGIHandler()
-            for label, path, items in (("vote", "/api/v1/votes", battle_bodies),
-                                       ("bare INSERT", "/bench/insert", battle_bodies)):
+            for label, path, items in (
+                ("vote", "/api/v1/votes", battle_bodies),
+                ("bare INSERT", "/bench/insert", battle_bodies),
+            ):
                 call(handler, path, items[0][1])  # warm: connection open, URLconf loaded
                 redis_calls.clear()
                 health.clear()
                 timings.clear()
                 with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(timing_wrapper):
                     status = call(handler, path, items[1][1])
-                lines.append(f"  {label}: HTTP {status}, {len(ctx.captured_queries)} SQL statements "
-                             f"(incl. BEGIN/COMMIT) "
-                             f"+ {sum(health.values())} health-check SELECT 1, redis commands {dict(redis_calls) or 0}")
+                lines.append(
+                    f"  {label}: HTTP {status}, {len(ctx.captured_queries)} SQL statements "
+                    f"(incl. BEGIN/COMMIT) "
+                    f"+ {sum(health.values())} health-check SELECT 1, redis commands {dict(redis_calls) or 0}"
+                )
                 for sql, seconds in timings:  # wall time of each round trip (BEGIN goes out with the INSERT)
                     lines.append(f"      {1000 * seconds:6.3f} ms  {sql[:120]}{'...' if len(sql) > 120 else ''}")
-                rest = items[2:2 + n]
+                rest = items[2 : 2 + n]
                 gc.collect()
                 gc.freeze()  # this process holds every client's tokens: keep its GC passes out of the figure
                 profiler = cProfile.Profile(time.process_time) if os.environ.get("VOTEBENCH_CPROFILE") else None
@@ -921,9 +1077,11 @@ def profile_in_process(sessions_pk, cookie_name: str, n: int = 200) -> list[str]
                     pstats.Stats(profiler, stream=out).sort_stats(os.environ["VOTEBENCH_CPROFILE"]).print_stats(45)
                     lines.extend("      " + line for line in out.getvalue().splitlines() if line.strip())
                 if rest:
-                    lines.append(f"      in-process over {len(rest)} requests: {1000 * (c1 - c0) / len(rest):.2f} ms "
-                                 f"CPU (this process, excl. postgres/redis), "
-                                 f"{1000 * (w1 - w0) / len(rest):.2f} ms wall")
+                    lines.append(
+                        f"      in-process over {len(rest)} requests: {1000 * (c1 - c0) / len(rest):.2f} ms "
+                        f"CPU (this process, excl. postgres/redis), "
+                        f"{1000 * (w1 - w0) / len(rest):.2f} ms wall"
+                    )
     finally:
         redis.Redis.execute_command = original_exec
         connection.is_usable = original_usable
@@ -940,35 +1098,61 @@ def parse_args(argv=None):
     parser.add_argument("--seconds", type=float, default=15.0, help=f"measured window (default 15, cap {MAX_SECONDS})")
     parser.add_argument("--warmup", type=float, default=3.0, help="warm-up before each window, excluded (default 3)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
-    parser.add_argument("--workers", type=int, default=5,
-                        help="gunicorn worker processes (default 5: gunicorn's 2 x cores + 1)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per gunicorn worker (default 1: at 300 votes/s, 2 workers x 4 threads "
-                             "queue behind the GIL - p99 200-500 ms where 5 x 1 gives ~50 ms)")
+    parser.add_argument(
+        "--workers", type=int, default=5, help="gunicorn worker processes (default 5: gunicorn's 2 x cores + 1)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (default 1: at 300 votes/s, 2 workers x 4 threads "
+        "queue behind the GIL - p99 200-500 ms where 5 x 1 gives ~50 ms)",
+    )
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread)")
-    parser.add_argument("--app", default="webapp.wsgi:application",
-                        help="WSGI app for gunicorn (default webapp.wsgi:application; for experiments)")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="open loop: offer this many requests/s in total, latency counted from each "
-                             "request's scheduled time (default 0: closed loop, each client sends its next "
-                             "request when the last one is answered)")
-    parser.add_argument("--client-mode", choices=("raw", "threads", "async"), default="raw",
-                        help="load generator: threads with one keep-alive socket each and pre-formatted "
-                             "requests (raw, default: least client CPU on a machine shared with the server), "
-                             "threads + httpx.Client each, or asyncio + httpx.AsyncClient")
+    parser.add_argument(
+        "--app",
+        default="webapp.wsgi:application",
+        help="WSGI app for gunicorn (default webapp.wsgi:application; for experiments)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="open loop: offer this many requests/s in total, latency counted from each "
+        "request's scheduled time (default 0: closed loop, each client sends its next "
+        "request when the last one is answered)",
+    )
+    parser.add_argument(
+        "--client-mode",
+        choices=("raw", "threads", "async"),
+        default="raw",
+        help="load generator: threads with one keep-alive socket each and pre-formatted "
+        "requests (raw, default: least client CPU on a machine shared with the server), "
+        "threads + httpx.Client each, or asyncio + httpx.AsyncClient",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="client request timeout in seconds")
-    parser.add_argument("--battles-per-client", type=int, default=0,
-                        help=f"battles made per client (default: {UNFAIRNESS} x {BATTLE_RATE_CEILING}/s x run time "
-                             f"/ clients, or what --rate schedules)")
-    parser.add_argument("--db-pool", action="store_true",
-                        help="serve with Django's psycopg pool (needs psycopg_pool importable; "
-                             "see benchmarks/bench_settings.py)")
+    parser.add_argument(
+        "--battles-per-client",
+        type=int,
+        default=0,
+        help=f"battles made per client (default: {UNFAIRNESS} x {BATTLE_RATE_CEILING}/s x run time "
+        f"/ clients, or what --rate schedules)",
+    )
+    parser.add_argument(
+        "--db-pool",
+        action="store_true",
+        help="serve with Django's psycopg pool (needs psycopg_pool importable; see benchmarks/bench_settings.py)",
+    )
     parser.add_argument("--no-health-checks", action="store_true", help="serve with CONN_HEALTH_CHECKS=False")
-    parser.add_argument("--prepared-statements", action="store_true",
-                        help="serve with server-side binding + psycopg prepared statements (prepare_threshold 5)")
+    parser.add_argument(
+        "--prepared-statements",
+        action="store_true",
+        help="serve with server-side binding + psycopg prepared statements (prepare_threshold 5)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare INSERT run")
-    parser.add_argument("--profile", action="store_true",
-                        help="also count SQL/Redis calls per request and CPU per request in-process")
+    parser.add_argument(
+        "--profile", action="store_true", help="also count SQL/Redis calls per request and CPU per request in-process"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= MAX_SECONDS:
@@ -992,8 +1176,10 @@ def run(args, td: Teardown) -> int:
         server_env.update(VOTEBENCH_DB_POOL="1", VOTEBENCH_DB_POOL_SIZE=str(args.threads))
         probe = subprocess.run([sys.executable, "-c", "import psycopg_pool"], env=server_env, capture_output=True)
         if probe.returncode != 0:
-            raise SystemExit("--db-pool: psycopg_pool is not importable (pip install 'psycopg[pool]', "
-                             "or put it on PYTHONPATH for this run)")
+            raise SystemExit(
+                "--db-pool: psycopg_pool is not importable (pip install 'psycopg[pool]', "
+                "or put it on PYTHONPATH for this run)"
+            )
     if args.no_health_checks:
         server_env["VOTEBENCH_CONN_HEALTH_CHECKS"] = "0"
     if args.prepared_statements:
@@ -1010,8 +1196,9 @@ def run(args, td: Teardown) -> int:
 
     call_command("migrate", verbosity=0, interactive=False)
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE bench_insert (id bigserial primary key, body text, "
-                       "created_at timestamptz default now())")
+        cursor.execute(
+            "CREATE TABLE bench_insert (id bigserial primary key, body text, created_at timestamptz default now())"
+        )
     if args.battles_per_client:
         per_client = args.battles_per_client
     elif args.rate:  # open loop: the schedule says exactly how many
@@ -1023,27 +1210,39 @@ def run(args, td: Teardown) -> int:
     sessions, bodies, _voters, n_models, n_prompts = create_data(args.clients + n_extra, per_client, args.seed)
     profile_material = (sessions.pop(), bodies.pop()) if args.profile else None
     cookie = settings.SESSION_COOKIE_NAME
-    print(f"setup: database {td.dbname}, redis prefix {td.prefix}, {n_models} models x {n_prompts} prompts, "
-          f"{args.clients} sessions ({settings.SESSION_ENGINE.rsplit('.', 1)[-1]}), {per_client} battles each "
-          f"({args.clients * per_client} signed tokens), {time.perf_counter() - t_setup:.1f} s")
+    print(
+        f"setup: database {td.dbname}, redis prefix {td.prefix}, {n_models} models x {n_prompts} prompts, "
+        f"{args.clients} sessions ({settings.SESSION_ENGINE.rsplit('.', 1)[-1]}), {per_client} battles each "
+        f"({args.clients * per_client} signed tokens), {time.perf_counter() - t_setup:.1f} s"
+    )
     close_django_connections()
 
     log_path = td.tmpdir / "gunicorn.log"
     proc, base, shown = start_gunicorn(args, server_env, td, log_path)
     db = settings.DATABASES["default"]
-    conn_desc = (f"psycopg pool {args.threads}/process, CONN_MAX_AGE 0" if args.db_pool
-                 else f"CONN_MAX_AGE {db.get('CONN_MAX_AGE')}")
+    conn_desc = (
+        f"psycopg pool {args.threads}/process, CONN_MAX_AGE 0"
+        if args.db_pool
+        else f"CONN_MAX_AGE {db.get('CONN_MAX_AGE')}"
+    )
     health = "off" if args.no_health_checks else str(db.get("CONN_HEALTH_CHECKS", False)).lower()
     prepared = ", prepared statements (server-side binding)" if args.prepared_statements else ""
-    print(f"gunicorn: {' '.join(shown)}  ({args.workers * args.threads} request threads, {conn_desc}, "
-          f"CONN_HEALTH_CHECKS {health}{prepared}; DJANGO_SETTINGS_MODULE=benchmarks.bench_settings)")
-    shape = (f"open loop at {args.rate:g} req/s offered, latency from the scheduled send time" if args.rate
-             else "closed loop: next request when the last is answered")
-    print(f"load: {args.clients} clients ({args.client_mode}: "
-          f"{CLIENT_MODES[args.client_mode]}, "
-          f"keep-alive; {shape}), warm-up {args.warmup:g} s excluded, window {args.seconds:g} s; "
-          f"VOTE_RATE_PER_MINUTE=1000000 (per-voter Redis counter still runs), VOTE_RATE_PER_IP_PER_MINUTE=0 "
-          f"(off: all clients are 127.0.0.1) - the rate limit is not what is measured")
+    print(
+        f"gunicorn: {' '.join(shown)}  ({args.workers * args.threads} request threads, {conn_desc}, "
+        f"CONN_HEALTH_CHECKS {health}{prepared}; DJANGO_SETTINGS_MODULE=benchmarks.bench_settings)"
+    )
+    shape = (
+        f"open loop at {args.rate:g} req/s offered, latency from the scheduled send time"
+        if args.rate
+        else "closed loop: next request when the last is answered"
+    )
+    print(
+        f"load: {args.clients} clients ({args.client_mode}: "
+        f"{CLIENT_MODES[args.client_mode]}, "
+        f"keep-alive; {shape}), warm-up {args.warmup:g} s excluded, window {args.seconds:g} s; "
+        f"VOTE_RATE_PER_MINUTE=1000000 (per-voter Redis counter still runs), VOTE_RATE_PER_IP_PER_MINUTE=0 "
+        f"(off: all clients are 127.0.0.1) - the rate limit is not what is measured"
+    )
 
     failures = []
     # Pre-flight: every client's battle 0, sequentially - proves each cookie maps to its voter.
@@ -1053,22 +1252,29 @@ def run(args, td: Teardown) -> int:
             pk, body = bodies[i][0]
             response = client.post("/api/v1/votes", content=body, headers=JSON_HEADERS)
             if response.status_code != 201:
-                raise RuntimeError(f"pre-flight vote of client {i} answered {response.status_code}: "
-                                   f"{response.text[:300]}\n{tail(log_path)}")
+                raise RuntimeError(
+                    f"pre-flight vote of client {i} answered {response.status_code}: "
+                    f"{response.text[:300]}\n{tail(log_path)}"
+                )
             preflight_acked.add(pk)
     load_bodies = [client[1:] for client in bodies]
     sampler = make_sampler(proc.pid, td.dbname)
 
     busy, total = machine_busy(1.0)
-    print(f"machine: {round(total)} cores, {busy:.2f} busy in the second before the run "
-          f"(other work on the machine skews every number below)")
+    print(
+        f"machine: {round(total)} cores, {busy:.2f} busy in the second before the run "
+        f"(other work on the machine skews every number below)"
+    )
     phase = Phase(args.warmup, args.seconds, args.rate, args.clients)
-    records, samples, exhausted, cpu = run_load(args.client_mode, base, "/api/v1/votes", cookie, sessions,
-                                                load_bodies, phase, args.timeout, sampler)
+    records, samples, exhausted, cpu = run_load(
+        args.client_mode, base, "/api/v1/votes", cookie, sessions, load_bodies, phase, args.timeout, sampler
+    )
     vote = summarize(records, phase, args.seconds)
-    print(f"vote endpoint: {vote['rate']:.0f} votes/s  p50 {vote['p50']:.0f} ms  p95 {vote['p95']:.0f} ms  "
-          f"p99 {vote['p99']:.0f} ms  max {vote['max']:.0f} ms  (target >= 300/s, p99 <= 100 ms: "
-          f"{'met' if vote['rate'] >= 300 and vote['p99'] <= 100 else 'NOT met'})")
+    print(
+        f"vote endpoint: {vote['rate']:.0f} votes/s  p50 {vote['p50']:.0f} ms  p95 {vote['p95']:.0f} ms  "
+        f"p99 {vote['p99']:.0f} ms  max {vote['max']:.0f} ms  (target >= 300/s, p99 <= 100 ms: "
+        f"{'met' if vote['rate'] >= 300 and vote['p99'] <= 100 else 'NOT met'})"
+    )
     for line in detail_lines(vote, args):
         print(line)
     for line in format_cpu(cpu, vote["rate"]):
@@ -1076,14 +1282,19 @@ def run(args, td: Teardown) -> int:
     for status, texts in samples.items():
         print(f"  sample answer {status}: {texts[0]}")
     if not args.rate:
-        print(f"  note: closed loop, so mean latency = {args.clients} clients / throughput (Little's law); "
-              f"p99 <= 100 ms with {args.clients} clients needs well over {args.clients / 0.1:.0f}/s. "
-              f"--rate 300 measures latency at the target rate instead")
+        print(
+            f"  note: closed loop, so mean latency = {args.clients} clients / throughput (Little's law); "
+            f"p99 <= 100 ms with {args.clients} clients needs well over {args.clients / 0.1:.0f}/s. "
+            f"--rate 300 measures latency at the target rate instead"
+        )
     if any(exhausted):
-        print(f"  WARNING: {sum(exhausted)} clients ran out of battles before the end of the window "
-              f"(raise --battles-per-client); the rate above is a lower bound")
-    bad_answers = sum(v for k, v in Counter(r[2] for rec in records for r in rec).items()
-                      if isinstance(k, int) and k != 201)
+        print(
+            f"  WARNING: {sum(exhausted)} clients ran out of battles before the end of the window "
+            f"(raise --battles-per-client); the rate above is a lower bound"
+        )
+    bad_answers = sum(
+        v for k, v in Counter(r[2] for rec in records for r in rec).items() if isinstance(k, int) and k != 201
+    )
     if bad_answers:
         failures.append(f"{bad_answers} valid votes answered with an error status")
 
@@ -1096,7 +1307,9 @@ def run(args, td: Teardown) -> int:
     from webapp.arena.services import tallies
 
     drift = tallies.drift()  # the triggers under 32 concurrent voters: still equal to the votes
-    tally_line = "tallies equal a GROUP BY over the votes" if not drift else f"{len(drift)} tally rows DIFFER from the votes"
+    tally_line = (
+        "tallies equal a GROUP BY over the votes" if not drift else f"{len(drift)} tally rows DIFFER from the votes"
+    )
     if drift:
         failures.append("tally check")
 
@@ -1108,11 +1321,14 @@ def run(args, td: Teardown) -> int:
             limit = int(2000 * (args.seconds + args.warmup))  # bounded; far above 2 cores' pace
             cycle_bodies.append(itertools.islice(itertools.cycle(client), limit))
         phase = Phase(args.warmup, args.seconds, args.rate, args.clients)
-        b_records, b_samples, _, b_cpu = run_load(args.client_mode, base, "/bench/insert", cookie, sessions,
-                                                  cycle_bodies, phase, args.timeout, sampler)
+        b_records, b_samples, _, b_cpu = run_load(
+            args.client_mode, base, "/bench/insert", cookie, sessions, cycle_bodies, phase, args.timeout, sampler
+        )
         bare = summarize(b_records, phase, args.seconds)
-        print(f"bare INSERT endpoint: {bare['rate']:.0f} req/s  p50 {bare['p50']:.0f} ms  p95 {bare['p95']:.0f} ms  "
-              f"p99 {bare['p99']:.0f} ms  max {bare['max']:.0f} ms")
+        print(
+            f"bare INSERT endpoint: {bare['rate']:.0f} req/s  p50 {bare['p50']:.0f} ms  p95 {bare['p95']:.0f} ms  "
+            f"p99 {bare['p99']:.0f} ms  max {bare['max']:.0f} ms"
+        )
         for line in detail_lines(bare, args):
             print(line)
         for line in format_cpu(b_cpu, bare["rate"]):
@@ -1125,19 +1341,22 @@ def run(args, td: Teardown) -> int:
         acks = sum(1 for rec in b_records for r in rec if r[2] == 201)
         if rows != acks:
             print(f"  bare INSERT rows {rows} != 201 answers {acks}")
-        print(f"ratio vote/bare: throughput {vote['rate'] / bare['rate']:.2f}  p99 {vote['p99'] / bare['p99']:.1f}"
-              f"  p50 {vote['p50'] / bare['p50']:.1f}  (CPU per request, all processes: vote "
-              f"{cpu_per_ok(cpu, vote['rate']):.1f} ms / bare {cpu_per_ok(b_cpu, bare['rate']):.1f} ms -> "
-              f"throughput ratio {cpu_per_ok(b_cpu, bare['rate']) / cpu_per_ok(cpu, vote['rate']):.2f} "
-              f"independent of other load)")
+        print(
+            f"ratio vote/bare: throughput {vote['rate'] / bare['rate']:.2f}  p99 {vote['p99'] / bare['p99']:.1f}"
+            f"  p50 {vote['p50'] / bare['p50']:.1f}  (CPU per request, all processes: vote "
+            f"{cpu_per_ok(cpu, vote['rate']):.1f} ms / bare {cpu_per_ok(b_cpu, bare['rate']):.1f} ms -> "
+            f"throughput ratio {cpu_per_ok(b_cpu, bare['rate']) / cpu_per_ok(cpu, vote['rate']):.2f} "
+            f"independent of other load)"
+        )
 
     print(f"{once_line}; {replay_line}; {tally_line}")
     if profile_material:
         print("profile (in-process, Django WSGI handler, no gunicorn/HTTP):")
         for line in profile_in_process(profile_material, cookie):
             print(line)
-    errors = "\n".join(line for line in tail(log_path, 200).splitlines()
-                       if "Method Not Allowed: /api/v1/votes" not in line)  # the readiness probe
+    errors = "\n".join(
+        line for line in tail(log_path, 200).splitlines() if "Method Not Allowed: /api/v1/votes" not in line
+    )  # the readiness probe
     errors = "\n".join(errors.splitlines()[-10:])
     if errors.strip():
         print(f"gunicorn log tail:\n{errors}")

@@ -7,8 +7,10 @@ def pytest_configure(config):
         return
     from django.conf import settings
 
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.WHITENOISE_USE_FINDERS = True
     settings.STATIC_ROOT = None
 
@@ -42,9 +44,29 @@ def tiny_mp4(tmp_path_factory):
     import subprocess
 
     path = tmp_path_factory.mktemp("tiny") / "tiny.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=24:duration=2",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
-                    str(path)], check=True, timeout=60)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x90:rate=24:duration=2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
     return path
 
 
@@ -62,18 +84,31 @@ def make_clips(media_root, demo_models, tiny_mp4):
     def make(prompts=2, pool=Prompt.Pool.OFFICIAL, category="animals", models=None):
         made = []
         for n in range(prompts):
-            prompt = Prompt.objects.create(text=f"a red fox number {n}", seed=n, duration_s=2, aspect_ratio="16:9",
-                                           pool=pool, category=category)
+            prompt = Prompt.objects.create(
+                text=f"a red fox number {n}", seed=n, duration_s=2, aspect_ratio="16:9", pool=pool, category=category
+            )
             for model in models or demo_models:
-                job = GenerationJob.objects.create(prompt=prompt, model=model, state=JobState.SUCCEEDED,
-                                                   attempts=1, finished_at=timezone.now())
+                job = GenerationJob.objects.create(
+                    prompt=prompt, model=model, state=JobState.SUCCEEDED, attempts=1, finished_at=timezone.now()
+                )
                 name = f"clips/{secrets.token_urlsafe(18)}.mp4"
                 (media_root / "clips").mkdir(exist_ok=True)
                 shutil.copy(tiny_mp4, media_root / name)
-                Clip.objects.create(job=job, original=name, web=name, poster=f"posters/{secrets.token_urlsafe(18)}.jpg",
-                                    sha256_original="0" * 64, sha256_web="0" * 64, duration_s=2.0, width=160,
-                                    height=90, fps=24, codec="h264", bytes=(media_root / name).stat().st_size,
-                                    original_bytes=1)
+                Clip.objects.create(
+                    job=job,
+                    original=name,
+                    web=name,
+                    poster=f"posters/{secrets.token_urlsafe(18)}.jpg",
+                    sha256_original="0" * 64,
+                    sha256_web="0" * 64,
+                    duration_s=2.0,
+                    width=160,
+                    height=90,
+                    fps=24,
+                    codec="h264",
+                    bytes=(media_root / name).stat().st_size,
+                    original_bytes=1,
+                )
             made.append(prompt)
         return made
 

@@ -125,8 +125,11 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "screentest.sqlite3",
             # The web process and the worker write concurrently: wait instead of failing.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
-                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -146,12 +149,20 @@ def _next_redis_db(url: str) -> str:
 
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "webapp.redis_cache.RedisCache",
-                          "LOCATION": env("CACHE_URL") or _next_redis_db(REDIS_URL),
-                          "KEY_PREFIX": env("CACHE_KEY_PREFIX", "screentest")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "webapp.redis_cache.RedisCache",
+            "LOCATION": env("CACHE_URL") or _next_redis_db(REDIS_URL),
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "screentest"),
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(DATA_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -161,8 +172,11 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": env("MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
     STORAGES["default"]["OPTIONS"] = {
@@ -222,8 +236,10 @@ CELERY_TASK_ROUTES = {
 REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 60, float)
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "workers.tasks.reap_stale_jobs", "schedule": REAPER_INTERVAL_S},
-    "recompute-ratings": {"task": "workers.tasks.recompute_ratings",
-                          "schedule": env_number("RATINGS_INTERVAL_S", 300, float)},
+    "recompute-ratings": {
+        "task": "workers.tasks.recompute_ratings",
+        "schedule": env_number("RATINGS_INTERVAL_S", 300, float),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Tests and one-process demos can run tasks inline; production never should.
@@ -270,8 +286,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
-SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if REDIS_URL
-                  else "django.contrib.sessions.backends.db")
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None

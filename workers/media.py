@@ -185,9 +185,7 @@ def _stderr_tail(stderr: bytes | str | None, lines: int = _STDERR_TAIL_LINES) ->
     return "\n".join(tail)
 
 
-def _run(
-    argv: list[str], timeout: float, what: str, *, check: bool = True
-) -> subprocess.CompletedProcess[bytes]:
+def _run(argv: list[str], timeout: float, what: str, *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
     """Run argv (no shell, no stdin) with a timeout; map failures onto the taxonomy.
 
     Missing / non-executable binary -> FFmpegUnavailable; timeout -> FFmpegFailed
@@ -227,9 +225,7 @@ def _run(
         ) from exc
     if check and proc.returncode != 0:
         tail = _stderr_tail(proc.stderr)
-        raise FFmpegFailed(
-            f"{what} failed (exit status {proc.returncode}):\n{tail}", detail=tail
-        )
+        raise FFmpegFailed(f"{what} failed (exit status {proc.returncode}):\n{tail}", detail=tail)
     return proc
 
 
@@ -327,9 +323,7 @@ def web_rendition_argv(
     return _compile(out, tools)
 
 
-def poster_argv(
-    src: PathLike, *, at_s: float, stream_index: int = 0, tools: Tools = Tools()
-) -> list[str]:
+def poster_argv(src: PathLike, *, at_s: float, stream_index: int = 0, tools: Tools = Tools()) -> list[str]:
     """The ffmpeg command that writes one RGB PNG frame at `at_s` to stdout."""
     inp = ffmpeg.input(_url(src), ss=f"{max(0.0, at_s):.6f}", **_INPUT_OPTS)
     v = inp[str(int(stream_index))]
@@ -454,7 +448,7 @@ def _as_int(value: Any) -> int | None:
 
 
 def _parse_rate(value: Any) -> float | None:
-    """"24/1" -> 24.0, "30000/1001" -> 29.97; "0/0", "N/A", garbage -> None."""
+    """ "24/1" -> 24.0, "30000/1001" -> 29.97; "0/0", "N/A", garbage -> None."""
     if not isinstance(value, str):
         return None
     m = re.fullmatch(r"\s*(\d{1,12})\s*/\s*(\d{1,12})\s*", value)
@@ -552,9 +546,7 @@ def validate(path: PathLike, limits: MediaLimits = MediaLimits(), tools: Tools =
     """Size check (by os.stat, before running anything), then probe, then the limits."""
     size = _regular_file_size(path)
     if size > limits.max_bytes:
-        raise InvalidVideo(
-            f"The file is {_mib(size)}; the maximum is {_mib(limits.max_bytes)}.", code="too_large"
-        )
+        raise InvalidVideo(f"The file is {_mib(size)}; the maximum is {_mib(limits.max_bytes)}.", code="too_large")
     info = probe(path, tools)
     if info.duration_s < limits.min_duration_s:
         raise InvalidVideo(
@@ -568,14 +560,12 @@ def validate(path: PathLike, limits: MediaLimits = MediaLimits(), tools: Tools =
         )
     if info.width > limits.max_width or info.height > limits.max_height:
         raise InvalidVideo(
-            f"The video is {info.width}x{info.height}; the maximum is "
-            f"{limits.max_width}x{limits.max_height}.",
+            f"The video is {info.width}x{info.height}; the maximum is {limits.max_width}x{limits.max_height}.",
             code="resolution_too_large",
         )
     if min(info.width, info.height) < limits.min_side:
         raise InvalidVideo(
-            f"The video is {info.width}x{info.height}; each side must be at least "
-            f"{limits.min_side} pixels.",
+            f"The video is {info.width}x{info.height}; each side must be at least {limits.min_side} pixels.",
             code="resolution_too_small",
         )
     return info
@@ -596,9 +586,7 @@ def _ffmpeg_failure(src: PathLike, what: str, proc: subprocess.CompletedProcess[
     if "Format not on whitelist" in text or "moov atom not found" in text:
         return _probe_failure(src, proc.stderr)
     if re.search(r"Invalid data found when processing input|Error while decoding|corrupt input packet", text):
-        return InvalidVideo(
-            "The video could not be decoded; the file is damaged.", code="decode_failed", detail=tail
-        )
+        return InvalidVideo("The video could not be decoded; the file is damaged.", code="decode_failed", detail=tail)
     return FFmpegFailed(f"{what} failed (exit status {proc.returncode}):\n{tail}", detail=tail)
 
 
@@ -708,9 +696,7 @@ def make_poster(
             im.load()
             frame = im.convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise FFmpegFailed(
-            "ffmpeg (poster frame) produced an unreadable image.", detail=str(exc)
-        ) from exc
+        raise FFmpegFailed("ffmpeg (poster frame) produced an unreadable image.", detail=str(exc)) from exc
     w, h = frame.size
     size = (width, max(1, round(h * width / w)))
     poster = frame.resize(size, Image.Resampling.LANCZOS)
@@ -764,10 +750,30 @@ _MUXER_BY_SUFFIX = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matros
 
 def tagged_copy_argv(src: PathLike, dest: PathLike, *, comment: str, muxer: str, tools: Tools = Tools()) -> list[str]:
     """Stream copy (no re-encode) of `src` with its own metadata kept and `comment` set."""
-    return [tools.ffmpeg, *_GLOBAL_ARGS,
-            "-format_whitelist", ACCEPTED_DEMUXERS, "-protocol_whitelist", "file", "-i", _url(src),
-            "-map", "0:v", "-map", "0:a?", "-c", "copy", "-map_metadata", "0",
-            "-metadata", f"comment={comment}", "-f", muxer, "-y", _url(dest)]
+    return [
+        tools.ffmpeg,
+        *_GLOBAL_ARGS,
+        "-format_whitelist",
+        ACCEPTED_DEMUXERS,
+        "-protocol_whitelist",
+        "file",
+        "-i",
+        _url(src),
+        "-map",
+        "0:v",
+        "-map",
+        "0:a?",
+        "-c",
+        "copy",
+        "-map_metadata",
+        "0",
+        "-metadata",
+        f"comment={comment}",
+        "-f",
+        muxer,
+        "-y",
+        _url(dest),
+    ]
 
 
 def make_tagged_copy(src: PathLike, dest: PathLike, *, comment: str, tools: Tools = Tools()) -> Path:
@@ -777,8 +783,11 @@ def make_tagged_copy(src: PathLike, dest: PathLike, *, comment: str, tools: Tool
     muxer = _MUXER_BY_SUFFIX.get(Path(_abs(src)).suffix.lower(), "mp4")
     tmp = _temp_beside(dest)
     try:
-        _run(tagged_copy_argv(src, tmp, comment=comment, muxer=muxer, tools=tools), tools.transcode_timeout_s,
-             "ffmpeg (provenance copy)")
+        _run(
+            tagged_copy_argv(src, tmp, comment=comment, muxer=muxer, tools=tools),
+            tools.transcode_timeout_s,
+            "ffmpeg (provenance copy)",
+        )
         os.replace(tmp, _abs(dest))
     except BaseException:
         _unlink_quietly(tmp)
@@ -818,8 +827,16 @@ def _drawtext(stream, textfile: PathLike, layout: SideBySideLayout, **placement)
     # textfile= keeps untrusted text out of the filter graph's syntax entirely, and
     # expansion=none stops drawtext from interpreting "%{...}" sequences in it.
     return stream.filter(
-        "drawtext", fontfile=layout.font_file, textfile=_abs(textfile), expansion="none",
-        fontcolor="white", box=1, boxcolor="black@0.6", boxborderw=6, **placement)
+        "drawtext",
+        fontfile=layout.font_file,
+        textfile=_abs(textfile),
+        expansion="none",
+        fontcolor="white",
+        box=1,
+        boxcolor="black@0.6",
+        boxborderw=6,
+        **placement,
+    )
 
 
 def side_by_side_argv(
@@ -858,8 +875,7 @@ def side_by_side_argv(
         grid = ffmpeg.filter(tiles, "xstack", inputs=count, layout="|".join(positions), fill="black")
     out_w, out_h = layout.output_size(count)
     grid = grid.filter("pad", w=out_w, h=out_h, x=0, y=0, color="black")
-    grid = _drawtext(grid, caption_file, layout, x=16, y=rows * h + 14, fontsize=layout.caption_size,
-                     line_spacing=6)
+    grid = _drawtext(grid, caption_file, layout, x=16, y=rows * h + 14, fontsize=layout.caption_size, line_spacing=6)
     out = ffmpeg.output(
         grid, _url(dest), an=None, sn=None, dn=None, vcodec="libx264", preset="veryfast", crf=23,
         pix_fmt="yuv420p", r=layout.fps, t=f"{total:.3f}", movflags="+faststart", map_metadata=-1, f="mp4",
@@ -889,8 +905,9 @@ def _run_with_progress(argv: list[str], timeout: float, what: str, total_s: floa
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
         except FileNotFoundError as exc:
-            raise FFmpegUnavailable(f"{argv[0]!r} was not found (needed for {what}). {_INSTALL_HINT}",
-                                    detail=str(exc)) from exc
+            raise FFmpegUnavailable(
+                f"{argv[0]!r} was not found (needed for {what}). {_INSTALL_HINT}", detail=str(exc)
+            ) from exc
         deadline = time.monotonic() + timeout
         import selectors
 
@@ -918,8 +935,11 @@ def _run_with_progress(argv: list[str], timeout: float, what: str, total_s: floa
             proc.kill()
             proc.wait()
             err.seek(0)
-            raise FFmpegFailed(f"{what} timed out after {timeout:g} s and was stopped.", code="ffmpeg_timeout",
-                               detail=_stderr_tail(err.read())) from exc
+            raise FFmpegFailed(
+                f"{what} timed out after {timeout:g} s and was stopped.",
+                code="ffmpeg_timeout",
+                detail=_stderr_tail(err.read()),
+            ) from exc
         except BaseException:
             proc.kill()
             proc.wait()
@@ -952,8 +972,10 @@ def make_side_by_side(
     if not 2 <= len(sources) <= 4 or len(labels) != len(sources):
         raise ValueError("a side-by-side video needs 2 to 4 clips, each with a label")
     if not os.path.isfile(layout.font_file):
-        raise FFmpegUnavailable(f"the font {layout.font_file!r} is missing (Debian: apt-get install "
-                                "fonts-dejavu-core) or set EXPORT_FONT_FILE")
+        raise FFmpegUnavailable(
+            f"the font {layout.font_file!r} is missing (Debian: apt-get install "
+            "fonts-dejavu-core) or set EXPORT_FONT_FILE"
+        )
     infos = [probe(src, tools) for src in sources]
     tmp = _temp_beside(dest)
     text_files = [tmp.with_name(f"{tmp.name}.label{i}.txt") for i in range(len(labels))]
@@ -966,10 +988,16 @@ def make_side_by_side(
         for path, label in zip(text_files, labels):
             path.write_text(wrap_caption(label, width=label_chars, lines=1), encoding="utf-8")
         caption_file.write_text(wrap_caption(caption, width=caption_chars, lines=caption_lines), encoding="utf-8")
-        argv = side_by_side_argv(sources, text_files, caption_file, tmp, durations=[i.duration_s for i in infos],
-                                 layout=layout, tools=tools)
-        _run_with_progress(argv, tools.transcode_timeout_s, "ffmpeg (side-by-side export)",
-                           max(i.duration_s for i in infos), on_progress)
+        argv = side_by_side_argv(
+            sources, text_files, caption_file, tmp, durations=[i.duration_s for i in infos], layout=layout, tools=tools
+        )
+        _run_with_progress(
+            argv,
+            tools.transcode_timeout_s,
+            "ffmpeg (side-by-side export)",
+            max(i.duration_s for i in infos),
+            on_progress,
+        )
         out = probe(tmp, tools)
         os.replace(tmp, _abs(dest))
     except BaseException:

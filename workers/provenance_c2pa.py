@@ -26,9 +26,9 @@ import json
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 MAX_STRING = 200
 MAX_ITEMS = 20
@@ -171,11 +171,15 @@ def summarise(store: dict) -> dict:
         "actions": actions,
         "digital_source_types": source_types,
         "ingredients": len(ingredients),
-        "signature": {key: bound.text(signature.get(key)) for key in ("issuer", "common_name", "alg", "time")
-                      if signature.get(key) is not None},
+        "signature": {
+            key: bound.text(signature.get(key))
+            for key in ("issuer", "common_name", "alg", "time")
+            if signature.get(key) is not None
+        },
         "validation": bound.text(store.get("validation_state")),
-        "validation_failures": bound.items([bound.text(s.get("code")) for s in statuses
-                                            if isinstance(s, dict) and s.get("code")]),
+        "validation_failures": bound.items(
+            [bound.text(s.get("code")) for s in statuses if isinstance(s, dict) and s.get("code")]
+        ),
     }
     if bound.truncated:
         summary["truncated"] = True

@@ -20,15 +20,27 @@ PLAYERS = "[...document.querySelectorAll('[data-sync-player] video')]"
 
 def four_model_prompt(logs) -> Prompt:
     aurora = VideoModel.objects.get(slug="demo-aurora")
-    VideoModel.objects.create(slug="demo-quartz", display_name="Quartz", vendor="Screentest demo", backend_key="demo",
-                              is_procedural_demo=True, max_duration_s=12,
-                              backend_params={**aurora.backend_params, "fps": 15, "render_scale": 0.6})
-    prompt = submit_prompt(PromptInput(text="A paper boat drifting down a rainy street", duration_s=2, seed=11),
-                           source=Prompt.Source.WEB)
+    VideoModel.objects.create(
+        slug="demo-quartz",
+        display_name="Quartz",
+        vendor="Screentest demo",
+        backend_key="demo",
+        is_procedural_demo=True,
+        max_duration_s=12,
+        backend_params={**aurora.backend_params, "fps": 15, "render_scale": 0.6},
+    )
+    prompt = submit_prompt(
+        PromptInput(text="A paper boat drifting down a rainy street", duration_s=2, seed=11), source=Prompt.Source.WEB
+    )
     Prompt.objects.filter(pk=prompt.pk).update(category="scenery")
-    wait_for(lambda: GenerationJob.objects.filter(prompt=prompt, state=JobState.SUCCEEDED).count() == 4,
-             timeout=90, what="four demo clips",
-             logs=lambda: f"{list(GenerationJob.objects.filter(prompt=prompt).values_list('model__slug', 'state', 'error_message', 'enqueued_at'))}\n{logs()}")
+    wait_for(
+        lambda: GenerationJob.objects.filter(prompt=prompt, state=JobState.SUCCEEDED).count() == 4,
+        timeout=90,
+        what="four demo clips",
+        logs=lambda: (
+            f"{list(GenerationJob.objects.filter(prompt=prompt).values_list('model__slug', 'state', 'error_message', 'enqueued_at'))}\n{logs()}"
+        ),
+    )
     return prompt
 
 
@@ -84,7 +96,9 @@ def test_compare_four_clips_wipe_and_export(page, site, celery_procs, tmp_path):
     assert href == f"/p/{prompt.public_id}/compare?models={','.join(slugs)}&t=0.80", href
     page.goto(f"{site}/p/{prompt.public_id}/compare?models=demo-pixel,demo-aurora&t=1.1")
     assert page.locator(".compare-grid video").count() == 2
-    page.wait_for_function(f"{PLAYERS}.every(v => v.readyState >= 1 && !v.seeking && Math.abs(v.currentTime - 1.1) < 0.1)")
+    page.wait_for_function(
+        f"{PLAYERS}.every(v => v.readyState >= 1 && !v.seeking && Math.abs(v.currentTime - 1.1) < 0.1)"
+    )
 
     # Export the four-clip comparison: progress shows, then the download.
     page.goto(f"{site}/p/{prompt.public_id}/compare?models={','.join(slugs)}")
@@ -97,11 +111,32 @@ def test_compare_four_clips_wipe_and_export(page, site, celery_procs, tmp_path):
         link.click()
     path = tmp_path / "side-by-side.mp4"
     download_info.value.save_as(path)
-    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-                                       "stream=codec_name,width,height,avg_frame_rate", "-of", "json", str(path)],
-                                      capture_output=True, check=True, timeout=30).stdout)["streams"][0]
+    probe = json.loads(
+        subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=codec_name,width,height,avg_frame_rate",
+                "-of",
+                "json",
+                str(path),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    )["streams"][0]
     # Four labelled 640x360 tiles in a 2x2 grid plus the 96 px caption band.
-    assert (probe["codec_name"], probe["width"], probe["height"], probe["avg_frame_rate"]) == ("h264", 1280, 816, "24/1")
+    assert (probe["codec_name"], probe["width"], probe["height"], probe["avg_frame_rate"]) == (
+        "h264",
+        1280,
+        816,
+        "24/1",
+    )
 
 
 def test_pages_on_a_narrow_screen(browser, site, celery_procs):
@@ -109,8 +144,12 @@ def test_pages_on_a_narrow_screen(browser, site, celery_procs):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     page = context.new_page()
     try:
-        for name, path in [("narrow-gallery", "/"), ("narrow-compare", f"/p/{prompt.public_id}/compare"),
-                           ("narrow-model", "/models/demo-quartz"), ("narrow-prompt", f"/p/{prompt.public_id}")]:
+        for name, path in [
+            ("narrow-gallery", "/"),
+            ("narrow-compare", f"/p/{prompt.public_id}/compare"),
+            ("narrow-model", "/models/demo-quartz"),
+            ("narrow-prompt", f"/p/{prompt.public_id}"),
+        ]:
             page.goto(f"{site}{path}")
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 390px"

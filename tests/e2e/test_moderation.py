@@ -33,19 +33,30 @@ def live(celery_procs, collected_static):
 
 
 def latest_snapshot_after(previous_id: int, logs) -> RatingSnapshot:
-    wait_for(lambda: RatingSnapshot.objects.filter(pool="official", category="", pk__gt=previous_id).exists(),
-             timeout=60, what="the worker's board recomputation", logs=logs)
+    wait_for(
+        lambda: RatingSnapshot.objects.filter(pool="official", category="", pk__gt=previous_id).exists(),
+        timeout=60,
+        what="the worker's board recomputation",
+        logs=logs,
+    )
     return RatingSnapshot.objects.filter(pool="official", category="").latest("pk")
 
 
 def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     logs = celery_procs.logs
     # An official prompt with clips from every demo model, and votes on it.
-    official = submit_prompt(PromptInput(text="A paper boat drifting down a rainy street", duration_s=2, seed=4),
-                             source=Prompt.Source.SUITE)
+    official = submit_prompt(
+        PromptInput(text="A paper boat drifting down a rainy street", duration_s=2, seed=4), source=Prompt.Source.SUITE
+    )
     Prompt.objects.filter(pk=official.pk).update(pool=Prompt.Pool.OFFICIAL)
-    wait_for(lambda: set(GenerationJob.objects.filter(prompt=official).values_list("state", flat=True))
-             == {JobState.SUCCEEDED}, timeout=120, what="the demo clips", logs=logs)
+    wait_for(
+        lambda: (
+            set(GenerationJob.objects.filter(prompt=official).values_list("state", flat=True)) == {JobState.SUCCEEDED}
+        ),
+        timeout=120,
+        what="the demo clips",
+        logs=logs,
+    )
     clip_ids = set(Clip.objects.filter(job__prompt=official).values_list("pk", flat=True))
     voted_on: set[int] = set()
     for n in range(12):  # until every clip is in some counted vote (pairs are sampled at random)
@@ -111,8 +122,12 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     mod.locator(f"[data-item][data-id='{held.public_id}'] [data-act=approve]").click()
     mod.locator("[data-decision-done]").wait_for()
     assert "1 prompt approved." in mod.locator("[data-decision-done]").inner_text()
-    wait_for(lambda: set(held.jobs.values_list("state", flat=True)) == {JobState.SUCCEEDED}, timeout=120,
-             what="the approved prompt's clips", logs=logs)
+    wait_for(
+        lambda: set(held.jobs.values_list("state", flat=True)) == {JobState.SUCCEEDED},
+        timeout=120,
+        what="the approved prompt's clips",
+        logs=logs,
+    )
     page.goto(held_url)
     page.locator("video").first.wait_for()
     assert page.locator("[data-moderation]").count() == 0
@@ -158,7 +173,9 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     assert actions[:3] == ["restore", "hide", "approve"]
     assert {"policy_hold", "policy_allow"} <= set(actions)
     trail = list(AuditEntry.objects.filter(actor=moderator).order_by("id").values_list("action", "target_id", "reason"))
-    assert trail == [("approve", held.public_id, "Satire, clearly not a real event"),
-                     ("hide", reported.public_id, "Depicts a real person"),
-                     ("restore", reported.public_id, "Report was mistaken: a lookalike")]
+    assert trail == [
+        ("approve", held.public_id, "Satire, clearly not a real event"),
+        ("hide", reported.public_id, "Depicts a real person"),
+        ("restore", reported.public_id, "Report was mistaken: a lookalike"),
+    ]
     screenshot(mod, "moderation-audit", full_page=True)

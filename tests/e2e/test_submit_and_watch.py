@@ -34,8 +34,11 @@ def test_prompt_in_the_browser_yields_a_playable_seekable_clip_per_demo_model(pa
         video.evaluate("v => v.play()")
         page.wait_for_function("v => v.currentTime > 0.3 && !v.error", arg=video.element_handle(), timeout=20_000)
         video.evaluate("v => v.pause()")
-        video.evaluate("""(v, t) => new Promise(resolve => {
-            v.addEventListener('seeked', resolve, {once: true}); v.currentTime = t; })""", SEEK_TO)
+        video.evaluate(
+            """(v, t) => new Promise(resolve => {
+            v.addEventListener('seeked', resolve, {once: true}); v.currentTime = t; })""",
+            SEEK_TO,
+        )
         page.wait_for_timeout(300)
         position = video.evaluate("v => v.currentTime")
         assert abs(position - SEEK_TO) < 0.1, f"video {index} snapped back to {position}"

@@ -18,8 +18,12 @@ pytestmark = pytest.mark.e2e
 def official_prompt_with_clips(text: str, logs) -> Prompt:
     prompt = submit_prompt(PromptInput(text=text, duration_s=2, seed=3), source=Prompt.Source.SUITE)
     Prompt.objects.filter(pk=prompt.pk).update(pool=Prompt.Pool.OFFICIAL, category="scenery")
-    wait_for(lambda: all(j.state == JobState.SUCCEEDED for j in GenerationJob.objects.filter(prompt=prompt)),
-             timeout=120, what="the demo clips", logs=logs)
+    wait_for(
+        lambda: all(j.state == JobState.SUCCEEDED for j in GenerationJob.objects.filter(prompt=prompt)),
+        timeout=120,
+        what="the demo clips",
+        logs=logs,
+    )
     return prompt
 
 

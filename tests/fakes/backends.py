@@ -7,16 +7,29 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from workers.backends.base import (GenerationRequest, GenerationResult, PermanentError, RetryableError,
-                                   VendorPolicyRejection)
+from workers.backends.base import (
+    GenerationRequest,
+    GenerationResult,
+    PermanentError,
+    RetryableError,
+    VendorPolicyRejection,
+)
 
 CALLS: list[str] = []  # which fake ran, in this process (unit tests only)
 PRODUCED_SHA256: list[str] = []  # sha256 of each file the C2PA fakes returned, in order
 
 
 def render_testsrc(path: Path, request: GenerationRequest, *, metadata: dict[str, str] | None = None) -> Path:
-    argv = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi",
-            "-i", f"testsrc2=size={request.width}x{request.height}:rate=24:duration={request.duration_s}"]
+    argv = [
+        "ffmpeg",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={request.width}x{request.height}:rate=24:duration={request.duration_s}",
+    ]
     for key, value in (metadata or {}).items():
         argv += ["-metadata", f"{key}={value}"]
     argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)]
@@ -39,8 +52,9 @@ class TestPattern(_Fake):
     """A good video whose container names its vendor: the blind rendition must strip that."""
 
     def produce(self, request, workdir, vendor_id):
-        path = render_testsrc(workdir / "out.mp4", request,
-                              metadata={"title": "made-by-VENDORX", "comment": "model=secret-model-v9"})
+        path = render_testsrc(
+            workdir / "out.mp4", request, metadata={"title": "made-by-VENDORX", "comment": "model=secret-model-v9"}
+        )
         return GenerationResult(path, vendor_id, cost_usd=0.25, vendor_metadata={"fake": True})
 
 

@@ -21,17 +21,34 @@ def start_fake(key: str):
     return VENDORS[key][1]().start()
 
 
-def make_request(key: str, fake, prompt: str = "a red fox running through snow", *, duration_s: float = 5,
-                 aspect_ratio: str = "16:9", negative_prompt: str = "", **param_overrides) -> GenerationRequest:
+def make_request(
+    key: str,
+    fake,
+    prompt: str = "a red fox running through snow",
+    *,
+    duration_s: float = 5,
+    aspect_ratio: str = "16:9",
+    negative_prompt: str = "",
+    **param_overrides,
+) -> GenerationRequest:
     params = params_for(key, fake, **param_overrides)
     width, height = params["sizes"][aspect_ratio]
-    return GenerationRequest(prompt=prompt, duration_s=duration_s, width=width, height=height,
-                             aspect_ratio=aspect_ratio, seed=7, negative_prompt=negative_prompt, params=params,
-                             client_reference="screentest-job-1")
+    return GenerationRequest(
+        prompt=prompt,
+        duration_s=duration_s,
+        width=width,
+        height=height,
+        aspect_ratio=aspect_ratio,
+        seed=7,
+        negative_prompt=negative_prompt,
+        params=params,
+        client_reference="screentest-job-1",
+    )
 
 
 def generate(key: str, request: GenerationRequest, tmp_path, *, resume: str | None = None):
     submitted: list[str] = []
-    result = get_backend(key).generate(request, workdir=tmp_path, resume_vendor_job_id=resume,
-                                       on_submitted=submitted.append)
+    result = get_backend(key).generate(
+        request, workdir=tmp_path, resume_vendor_job_id=resume, on_submitted=submitted.append
+    )
     return result, submitted

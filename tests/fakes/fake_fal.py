@@ -7,13 +7,19 @@ from __future__ import annotations
 from .vendor_server import FakeVendor, Reply
 
 API_KEY = "fal-test-key-0123456789:secret"
-PIKA_ENUMS = {"aspect_ratio": {"16:9", "9:16", "1:1", "4:5", "5:4", "3:2", "2:3"},
-              "resolution": {"720p", "1080p"}}
+PIKA_ENUMS = {"aspect_ratio": {"16:9", "9:16", "1:1", "4:5", "5:4", "3:2", "2:3"}, "resolution": {"720p", "1080p"}}
 
 
 def _policy_detail(where: str = "prompt") -> dict:
-    return {"detail": [{"loc": ["body", where], "msg": "The content could not be processed because it was flagged "
-                        "by a content checker.", "type": "content_policy_violation"}]}
+    return {
+        "detail": [
+            {
+                "loc": ["body", where],
+                "msg": "The content could not be processed because it was flagged by a content checker.",
+                "type": "content_policy_violation",
+            }
+        ]
+    }
 
 
 class FakeFal(FakeVendor):
@@ -21,10 +27,12 @@ class FakeFal(FakeVendor):
 
     def routes(self):
         app = r"/(?P<app>[\w.-]+/[\w.-]+(?:/[\w.-]+)*?)"
-        return [("GET", app + r"/requests/(?P<rid>[\w-]+)/status", self.status),
-                ("GET", app + r"/requests/(?P<rid>[\w-]+)", self.result),
-                ("PUT", app + r"/requests/(?P<rid>[\w-]+)/cancel", self.cancel),
-                ("POST", app, self.submit)]
+        return [
+            ("GET", app + r"/requests/(?P<rid>[\w-]+)/status", self.status),
+            ("GET", app + r"/requests/(?P<rid>[\w-]+)", self.result),
+            ("PUT", app + r"/requests/(?P<rid>[\w-]+)/cancel", self.cancel),
+            ("POST", app, self.submit),
+        ]
 
     def authorized(self, req):
         if req.header("authorization") != f"Key {API_KEY}":
@@ -41,8 +49,13 @@ class FakeFal(FakeVendor):
         if "pika" in app:
             for name, allowed in PIKA_ENUMS.items():
                 if name in body and body[name] not in allowed:
-                    errors.append({"loc": ["body", name], "msg": f"unexpected value; permitted: {sorted(allowed)}",
-                                   "type": "value_error.const"})
+                    errors.append(
+                        {
+                            "loc": ["body", name],
+                            "msg": f"unexpected value; permitted: {sorted(allowed)}",
+                            "type": "value_error.const",
+                        }
+                    )
             if "duration" in body and body["duration"] not in (5, 10):
                 errors.append({"loc": ["body", "duration"], "msg": "permitted: 5, 10", "type": "value_error.const"})
         if errors:
@@ -53,8 +66,16 @@ class FakeFal(FakeVendor):
         job.extra["app"] = app
         root = "/".join(app.split("/")[:2])
         base = f"{self.url}/{root}/requests/{job.id}"
-        return Reply(200, {"request_id": job.id, "response_url": base, "status_url": f"{base}/status",
-                           "cancel_url": f"{base}/cancel", "queue_position": 0})
+        return Reply(
+            200,
+            {
+                "request_id": job.id,
+                "response_url": base,
+                "status_url": f"{base}/status",
+                "cancel_url": f"{base}/cancel",
+                "queue_position": 0,
+            },
+        )
 
     def _job(self, app, rid):
         job = self.jobs.get(rid)
@@ -72,8 +93,13 @@ class FakeFal(FakeVendor):
             return Reply(200, {"status": "IN_QUEUE", "queue_position": 0})
         if state == "running":
             return Reply(200, {"status": "IN_PROGRESS", "logs": [{"message": "generating"}]})
-        done = {"status": "COMPLETED", "logs": [], "metrics": {"inference_time": 1.2}, "error": None,
-                "error_type": None}
+        done = {
+            "status": "COMPLETED",
+            "logs": [],
+            "metrics": {"inference_time": 1.2},
+            "error": None,
+            "error_type": None,
+        }
         if state == "policy":
             done.update(error="Output flagged by content checker", error_type="content_policy_violation")
         elif state != "done":
@@ -88,10 +114,26 @@ class FakeFal(FakeVendor):
         if state == "policy":
             return Reply(422, _policy_detail("output"))
         if state != "done":
-            return Reply(400, {"detail": "Request is still in progress" if state in (None, "queued", "running")
-                               else "Request failed"})
-        return Reply(200, {"video": {"url": self.media_url(job), "content_type": "video/mp4",
-                                     "file_name": "output.mp4", "file_size": 12345}, "seed": 42})
+            return Reply(
+                400,
+                {
+                    "detail": "Request is still in progress"
+                    if state in (None, "queued", "running")
+                    else "Request failed"
+                },
+            )
+        return Reply(
+            200,
+            {
+                "video": {
+                    "url": self.media_url(job),
+                    "content_type": "video/mp4",
+                    "file_name": "output.mp4",
+                    "file_size": 12345,
+                },
+                "seed": 42,
+            },
+        )
 
     def cancel(self, req, app, rid):
         job = self._job(app, rid)

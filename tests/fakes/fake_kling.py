@@ -27,15 +27,19 @@ class FakeKling(FakeVendor):
     name = "kling"
 
     def routes(self):
-        return [("POST", r"/v1/videos/text2video", self.create),
-                ("GET", r"/v1/videos/text2video/(?P<tid>[\w-]+)", self.query)]
+        return [
+            ("POST", r"/v1/videos/text2video", self.create),
+            ("GET", r"/v1/videos/text2video/(?P<tid>[\w-]+)", self.query),
+        ]
 
     def authorized(self, req):
         header = req.header("authorization") or ""
         if not header.startswith("Bearer "):
             return Reply(401, envelope(1001, "Authorization is empty"))
         try:
-            claims = jwt.decode(header[7:], SECRET_KEY, algorithms=["HS256"], options={"require": ["iss", "exp", "nbf"]})
+            claims = jwt.decode(
+                header[7:], SECRET_KEY, algorithms=["HS256"], options={"require": ["iss", "exp", "nbf"]}
+            )
         except jwt.ImmatureSignatureError:
             return Reply(401, envelope(1003, "Authorization is not yet valid"))
         except jwt.ExpiredSignatureError:
@@ -72,8 +76,14 @@ class FakeKling(FakeVendor):
         return Reply(200, envelope(0, "SUCCEED", self.task(job, "submitted")))
 
     def task(self, job, status, **extra):
-        return {"task_id": job.id, "task_status": status, "task_info": {"external_task_id": job.extra.get("external")},
-                "created_at": job.extra["created"], "updated_at": int(time.time() * 1000), **extra}
+        return {
+            "task_id": job.id,
+            "task_status": status,
+            "task_info": {"external_task_id": job.extra.get("external")},
+            "created_at": job.extra["created"],
+            "updated_at": int(time.time() * 1000),
+            **extra,
+        }
 
     def query(self, req, tid):
         job = self.jobs.get(tid) or next((j for j in self.jobs.values() if j.extra.get("external") == tid), None)
@@ -81,11 +91,16 @@ class FakeKling(FakeVendor):
             return Reply(404, envelope(1203, "task not found"))
         state = self.advance(job)
         if state in ("queued", "running"):
-            return Reply(200, envelope(0, "SUCCEED", self.task(job, "submitted" if state == "queued" else "processing")))
+            return Reply(
+                200, envelope(0, "SUCCEED", self.task(job, "submitted" if state == "queued" else "processing"))
+            )
         if state == "done":
             video = {"id": "v-" + job.id, "url": self.media_url(job), "duration": job.request.get("duration", "5")}
-            return Reply(200, envelope(0, "SUCCEED", self.task(job, "succeed", task_status_msg="",
-                                                               task_result={"videos": [video]})))
-        message = ("Failure to pass the risk control system" if state == "policy"
-                   else "Task failed, please try again later")
+            return Reply(
+                200,
+                envelope(0, "SUCCEED", self.task(job, "succeed", task_status_msg="", task_result={"videos": [video]})),
+            )
+        message = (
+            "Failure to pass the risk control system" if state == "policy" else "Task failed, please try again later"
+        )
         return Reply(200, envelope(0, "SUCCEED", self.task(job, "failed", task_status_msg=message)))

@@ -14,9 +14,11 @@ class FakeLuma(FakeVendor):
     name = "luma"
 
     def routes(self):
-        return [("POST", PREFIX + r"/generations(?:/video)?", self.create),
-                ("GET", PREFIX + r"/generations/(?P<gid>[\w-]+)", self.retrieve),
-                ("DELETE", PREFIX + r"/generations/(?P<gid>[\w-]+)", self.delete)]
+        return [
+            ("POST", PREFIX + r"/generations(?:/video)?", self.create),
+            ("GET", PREFIX + r"/generations/(?P<gid>[\w-]+)", self.retrieve),
+            ("DELETE", PREFIX + r"/generations/(?P<gid>[\w-]+)", self.delete),
+        ]
 
     def authorized(self, req):
         if req.header("authorization") != f"Bearer {API_KEY}":
@@ -24,9 +26,17 @@ class FakeLuma(FakeVendor):
         return None
 
     def generation(self, job, state, **extra):
-        return {"id": job.id, "generation_type": "video", "state": state, "failure_reason": None,
-                "created_at": "2026-11-21T12:00:00Z", "model": job.request.get("model"),
-                "assets": {"video": None, "image": None, "progress_video": None}, "request": job.request, **extra}
+        return {
+            "id": job.id,
+            "generation_type": "video",
+            "state": state,
+            "failure_reason": None,
+            "created_at": "2026-11-21T12:00:00Z",
+            "model": job.request.get("model"),
+            "assets": {"video": None, "image": None, "progress_video": None},
+            "request": job.request,
+            **extra,
+        }
 
     def create(self, req):
         body = req.json if isinstance(req.json, dict) else {}
@@ -58,10 +68,23 @@ class FakeLuma(FakeVendor):
         if state == "running":
             return Reply(200, self.generation(job, "dreaming"))
         if state == "done":
-            return Reply(200, self.generation(job, "completed", assets={
-                "video": self.media_url(job), "image": f"{self.url}/__media__/{job.id}.jpg", "progress_video": None}))
-        reason = ("400: prompt not allowed because advanced moderation failed" if state == "policy"
-                  else "Generation failed due to an internal error")
+            return Reply(
+                200,
+                self.generation(
+                    job,
+                    "completed",
+                    assets={
+                        "video": self.media_url(job),
+                        "image": f"{self.url}/__media__/{job.id}.jpg",
+                        "progress_video": None,
+                    },
+                ),
+            )
+        reason = (
+            "400: prompt not allowed because advanced moderation failed"
+            if state == "policy"
+            else "Generation failed due to an internal error"
+        )
         return Reply(200, self.generation(job, "failed", failure_reason=reason))
 
     def delete(self, req, gid):

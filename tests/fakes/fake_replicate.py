@@ -11,18 +11,23 @@ E005 = "The input or output was flagged as sensitive. Please try again with diff
 
 
 def problem(status: int, title: str, detail: str) -> Reply:
-    return Reply(status, {"type": "about:blank", "title": title, "status": status, "detail": detail},
-                 {"Content-Type": "application/problem+json"})
+    return Reply(
+        status,
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        {"Content-Type": "application/problem+json"},
+    )
 
 
 class FakeReplicate(FakeVendor):
     name = "replicate"
 
     def routes(self):
-        return [("POST", r"/v1/models/(?P<owner>[\w.-]+)/(?P<model>[\w.-]+)/predictions", self.create),
-                ("POST", r"/v1/predictions", self.create),
-                ("GET", r"/v1/predictions/(?P<pid>\w+)", self.get),
-                ("POST", r"/v1/predictions/(?P<pid>\w+)/cancel", self.cancel)]
+        return [
+            ("POST", r"/v1/models/(?P<owner>[\w.-]+)/(?P<model>[\w.-]+)/predictions", self.create),
+            ("POST", r"/v1/predictions", self.create),
+            ("GET", r"/v1/predictions/(?P<pid>\w+)", self.get),
+            ("POST", r"/v1/predictions/(?P<pid>\w+)/cancel", self.cancel),
+        ]
 
     def authorized(self, req):
         if req.header("authorization") not in (f"Bearer {API_TOKEN}", f"Token {API_TOKEN}"):
@@ -30,11 +35,24 @@ class FakeReplicate(FakeVendor):
         return None
 
     def prediction(self, job, status, **extra):
-        return {"id": job.id, "model": job.extra["model"], "version": job.extra.get("version") or "fakeversion",
-                "status": status, "input": job.request, "output": None, "logs": "", "error": None,
-                "metrics": {}, "created_at": "2026-11-21T12:00:00Z", "data_removed": False,
-                "urls": {"get": f"{self.url}/v1/predictions/{job.id}",
-                         "cancel": f"{self.url}/v1/predictions/{job.id}/cancel"}, **extra}
+        return {
+            "id": job.id,
+            "model": job.extra["model"],
+            "version": job.extra.get("version") or "fakeversion",
+            "status": status,
+            "input": job.request,
+            "output": None,
+            "logs": "",
+            "error": None,
+            "metrics": {},
+            "created_at": "2026-11-21T12:00:00Z",
+            "data_removed": False,
+            "urls": {
+                "get": f"{self.url}/v1/predictions/{job.id}",
+                "cancel": f"{self.url}/v1/predictions/{job.id}/cancel",
+            },
+            **extra,
+        }
 
     def create(self, req, owner=None, model=None):
         body = req.json if isinstance(req.json, dict) else {}
@@ -57,8 +75,9 @@ class FakeReplicate(FakeVendor):
         if state in ("queued", "running"):
             return Reply(200, self.prediction(job, "starting" if state == "queued" else "processing"))
         if state == "done":
-            return Reply(200, self.prediction(job, "succeeded", output=self.media_url(job),
-                                              metrics={"predict_time": 1.5}))
+            return Reply(
+                200, self.prediction(job, "succeeded", output=self.media_url(job), metrics={"predict_time": 1.5})
+            )
         if state == "cancelled":
             return Reply(200, self.prediction(job, "canceled"))
         return Reply(200, self.prediction(job, "failed", error=E005 if state == "policy" else "CUDA out of memory"))

@@ -6,8 +6,10 @@ from .vendor_server import FakeVendor, Reply
 
 API_KEY = "key_test_runway_0123456789"
 VERSION = "2024-11-06"
-MODELS = {"gen4.5": {"ratios": {"1280:720", "720:1280"}, "durations": range(2, 11)},
-          "veo3.1": {"ratios": {"1280:720", "720:1280", "1080:1920", "1920:1080"}, "durations": {4, 6, 8}}}
+MODELS = {
+    "gen4.5": {"ratios": {"1280:720", "720:1280"}, "durations": range(2, 11)},
+    "veo3.1": {"ratios": {"1280:720", "720:1280", "1080:1920", "1920:1080"}, "durations": {4, 6, 8}},
+}
 
 
 class FakeRunway(FakeVendor):
@@ -15,8 +17,11 @@ class FakeRunway(FakeVendor):
     queued_polls = 2  # PENDING, then THROTTLED (as an over-concurrency task is), then RUNNING
 
     def routes(self):
-        return [("POST", r"/v1/text_to_video", self.create), ("GET", r"/v1/tasks/(?P<tid>[\w-]+)", self.task),
-                ("DELETE", r"/v1/tasks/(?P<tid>[\w-]+)", self.delete)]
+        return [
+            ("POST", r"/v1/text_to_video", self.create),
+            ("GET", r"/v1/tasks/(?P<tid>[\w-]+)", self.task),
+            ("DELETE", r"/v1/tasks/(?P<tid>[\w-]+)", self.delete),
+        ]
 
     def authorized(self, req):
         if req.header("authorization") != f"Bearer {API_KEY}":
@@ -39,14 +44,22 @@ class FakeRunway(FakeVendor):
         if model and body.get("ratio") not in model["ratios"]:
             issues.append({"code": "invalid_enum_value", "path": ["ratio"], "message": "Invalid ratio"})
         duration = body.get("duration")
-        if model and (not isinstance(duration, int) or isinstance(duration, bool) or duration not in model["durations"]):
+        if model and (
+            not isinstance(duration, int) or isinstance(duration, bool) or duration not in model["durations"]
+        ):
             issues.append({"code": "invalid_type", "path": ["duration"], "message": "Invalid duration"})
         for snake in ("prompt_text", "negative_prompt"):
             if snake in body:
                 issues.append({"code": "unrecognized_keys", "path": [snake], "message": "Unrecognized key"})
         if issues:
-            return Reply(400, {"error": f"Invalid parameter '{'.'.join(issues[0]['path'])}'", "issues": issues,
-                               "docUrl": "https://docs.dev.runwayml.com/errors/errors"})
+            return Reply(
+                400,
+                {
+                    "error": f"Invalid parameter '{'.'.join(issues[0]['path'])}'",
+                    "issues": issues,
+                    "docUrl": "https://docs.dev.runwayml.com/errors/errors",
+                },
+            )
         job = self.new_job(text, body)
         if "policy" in job.flags:  # Runway moderates asynchronously: the task fails with SAFETY.*
             job.flags.add("policy-async")
@@ -65,12 +78,20 @@ class FakeRunway(FakeVendor):
         if state == "done":
             return Reply(200, {**base, "status": "SUCCEEDED", "output": [self.media_url(job)]})
         if state == "policy":
-            return Reply(200, {**base, "status": "FAILED", "failure": "The prompt did not pass moderation.",
-                               "failureCode": "SAFETY.INPUT.TEXT"})
+            return Reply(
+                200,
+                {
+                    **base,
+                    "status": "FAILED",
+                    "failure": "The prompt did not pass moderation.",
+                    "failureCode": "SAFETY.INPUT.TEXT",
+                },
+            )
         if state == "cancelled":
             return Reply(200, {**base, "status": "CANCELLED"})
-        return Reply(200, {**base, "status": "FAILED", "failure": "An unexpected error occurred.",
-                           "failureCode": "INTERNAL"})
+        return Reply(
+            200, {**base, "status": "FAILED", "failure": "An unexpected error occurred.", "failureCode": "INTERNAL"}
+        )
 
     def delete(self, req, tid):
         job = self.jobs.get(tid)

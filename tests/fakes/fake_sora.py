@@ -10,12 +10,15 @@ from .vendor_server import FakeVendor, Recorded, Reply, now_s
 
 API_KEY = "sk-test-sora-0123456789"
 SECONDS = {"4", "8", "12", "16", "20"}
-SIZES = {"sora-2": {"720x1280", "1280x720"},
-         "sora-2-pro": {"720x1280", "1280x720", "1024x1792", "1792x1024", "1920x1080", "1080x1920"}}
+SIZES = {
+    "sora-2": {"720x1280", "1280x720"},
+    "sora-2-pro": {"720x1280", "1280x720", "1024x1792", "1792x1024", "1920x1080", "1080x1920"},
+}
 
 
-def _error(status: int, message: str, code: str | None, param: str | None = None,
-           type_: str = "invalid_request_error") -> Reply:
+def _error(
+    status: int, message: str, code: str | None, param: str | None = None, type_: str = "invalid_request_error"
+) -> Reply:
     return Reply(status, {"error": {"message": message, "type": type_, "param": param, "code": code}})
 
 
@@ -27,7 +30,8 @@ def form_fields(req: Recorded) -> dict | None:
         return body if isinstance(body, dict) else None
     if content_type.startswith("multipart/form-data"):
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + req.body)
+            f"Content-Type: {content_type}\r\n\r\n".encode() + req.body
+        )
         fields = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
@@ -40,10 +44,13 @@ class FakeSora(FakeVendor):
     name = "sora"
 
     def routes(self):
-        return [("POST", r"/v1/videos", self.create), ("GET", r"/v1/videos/(?P<vid>[\w-]+)", self.retrieve),
-                ("GET", r"/v1/videos/(?P<vid>[\w-]+)/content", self.content),
-                ("DELETE", r"/v1/videos/(?P<vid>[\w-]+)", self.delete),
-                ("POST", r"/v1/videos/(?P<vid>[\w-]+)/remix", self.remix)]
+        return [
+            ("POST", r"/v1/videos", self.create),
+            ("GET", r"/v1/videos/(?P<vid>[\w-]+)", self.retrieve),
+            ("GET", r"/v1/videos/(?P<vid>[\w-]+)/content", self.content),
+            ("DELETE", r"/v1/videos/(?P<vid>[\w-]+)", self.delete),
+            ("POST", r"/v1/videos/(?P<vid>[\w-]+)/remix", self.remix),
+        ]
 
     def authorized(self, req):
         if req.header("authorization") != f"Bearer {API_KEY}":
@@ -52,11 +59,21 @@ class FakeSora(FakeVendor):
 
     def video(self, job, status="queued", progress=0) -> dict:
         body = job.request
-        return {"id": job.id, "object": "video", "model": body.get("model", "sora-2"), "status": status,
-                "progress": progress, "created_at": job.extra.setdefault("created_at", now_s()),
-                "completed_at": None, "expires_at": None, "seconds": body.get("seconds", "4"),
-                "size": body.get("size", "720x1280"), "prompt": body.get("prompt"),
-                "remixed_from_video_id": job.extra.get("remixed_from"), "error": None}
+        return {
+            "id": job.id,
+            "object": "video",
+            "model": body.get("model", "sora-2"),
+            "status": status,
+            "progress": progress,
+            "created_at": job.extra.setdefault("created_at", now_s()),
+            "completed_at": None,
+            "expires_at": None,
+            "seconds": body.get("seconds", "4"),
+            "size": body.get("size", "720x1280"),
+            "prompt": body.get("prompt"),
+            "remixed_from_video_id": job.extra.get("remixed_from"),
+            "error": None,
+        }
 
     def create(self, req):
         body = form_fields(req)
@@ -69,9 +86,13 @@ class FakeSora(FakeVendor):
             return _error(400, f"Invalid value for 'model': {model!r}.", "invalid_value", "model")
         seconds = body.get("seconds", "4")
         if not isinstance(seconds, str):
-            return _error(400, "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an "
-                               f"{'integer' if isinstance(seconds, int) else type(seconds).__name__} instead.",
-                          "invalid_type", "seconds")
+            return _error(
+                400,
+                "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an "
+                f"{'integer' if isinstance(seconds, int) else type(seconds).__name__} instead.",
+                "invalid_type",
+                "seconds",
+            )
         if seconds not in SECONDS:
             return _error(400, f"Invalid value for 'seconds': {seconds!r}.", "invalid_value", "seconds")
         if body.get("size", "720x1280") not in SIZES[model]:
@@ -87,15 +108,18 @@ class FakeSora(FakeVendor):
             return _error(404, f"Video with id '{vid}' not found.", None)
         state = self.advance(job)
         video = {"queued": lambda: self.video(job), "running": lambda: self.video(job, "in_progress", 50)}.get(
-            state, lambda: None)()
+            state, lambda: None
+        )()
         if video is None:
             video = self.video(job, "completed" if state == "done" else "failed", 100)
             if state == "done":
                 job.extra["completed"] = True
                 video.update(completed_at=now_s(), expires_at=now_s() + 3600)
             elif state == "policy":
-                video["error"] = {"code": "moderation_blocked",
-                                  "message": "The generated video was blocked by our moderation system."}
+                video["error"] = {
+                    "code": "moderation_blocked",
+                    "message": "The generated video was blocked by our moderation system.",
+                }
             else:
                 video["error"] = {"code": "internal_error", "message": "Video generation failed."}
         return Reply(200, video, {"openai-poll-after-ms": "10"})

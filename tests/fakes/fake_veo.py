@@ -20,18 +20,24 @@ class FakeVeo(FakeVendor):
     name = "veo"
 
     def routes(self):
-        return [("POST", r"/v1beta/models/(?P<model>[\w.-]+):predictLongRunning", self.create),
-                ("GET", r"/v1beta/models/(?P<model>[\w.-]+)/operations/(?P<op>[\w-]+)", self.operation),
-                ("GET", r"/v1beta/files/(?P<fid>[\w-]+):download", self.file),
-                ("GET", r"/blob/(?P<fid>[\w-]+)", self.blob)]
+        return [
+            ("POST", r"/v1beta/models/(?P<model>[\w.-]+):predictLongRunning", self.create),
+            ("GET", r"/v1beta/models/(?P<model>[\w.-]+)/operations/(?P<op>[\w-]+)", self.operation),
+            ("GET", r"/v1beta/files/(?P<fid>[\w-]+):download", self.file),
+            ("GET", r"/blob/(?P<fid>[\w-]+)", self.blob),
+        ]
 
     def authorized(self, req):
         if req.path.startswith("/blob/"):
             return None  # the signed blob URL needs no key
         key = req.header("x-goog-api-key") or (req.query.get("key") or [None])[0]
         if key != API_KEY:
-            return rpc_error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
-                             details=[{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}])
+            return rpc_error(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                details=[{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}],
+            )
         return None
 
     def create(self, req, model):
@@ -68,13 +74,23 @@ class FakeVeo(FakeVendor):
             return Reply(200, {"name": name, "done": True, "error": {"code": 13, "message": "Internal error"}})
         answer = {"raiMediaFilteredCount": 0, "raiMediaFilteredReasons": [], "generatedSamples": []}
         if state == "policy":
-            answer.update(raiMediaFilteredCount=1, raiMediaFilteredReasons=[
-                "Video generation was blocked because it may violate our policies."])
+            answer.update(
+                raiMediaFilteredCount=1,
+                raiMediaFilteredReasons=["Video generation was blocked because it may violate our policies."],
+            )
         else:
             answer["generatedSamples"] = [{"video": {"uri": f"{self.url}/v1beta/files/{job.id}:download?alt=media"}}]
-        return Reply(200, {"name": name, "done": True, "response": {
-            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
-            "generateVideoResponse": answer}})
+        return Reply(
+            200,
+            {
+                "name": name,
+                "done": True,
+                "response": {
+                    "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+                    "generateVideoResponse": answer,
+                },
+            },
+        )
 
     def file(self, req, fid):
         if fid not in self.jobs:

@@ -22,10 +22,11 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 MAGIC = ("policy-async", "policy", "fail", "truncated", "not-video", "expired", "redirect-internal", "redirect")
@@ -40,10 +41,30 @@ def fake_mp4() -> bytes:
         if _MP4 is None:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "fake.mp4"
-                subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-                                "testsrc2=size=320x180:rate=24:duration=1", "-c:v", "libx264", "-preset",
-                                "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)],
-                               check=True, timeout=60, capture_output=True)
+                subprocess.run(
+                    [
+                        "ffmpeg",
+                        "-v",
+                        "error",
+                        "-y",
+                        "-f",
+                        "lavfi",
+                        "-i",
+                        "testsrc2=size=320x180:rate=24:duration=1",
+                        "-c:v",
+                        "libx264",
+                        "-preset",
+                        "ultrafast",
+                        "-pix_fmt",
+                        "yuv420p",
+                        "-movflags",
+                        "+faststart",
+                        str(path),
+                    ],
+                    check=True,
+                    timeout=60,
+                    capture_output=True,
+                )
                 _MP4 = path.read_bytes()
         return _MP4
 
@@ -116,7 +137,7 @@ class FakeVendor:
     """Subclasses register routes in `routes()` and decide state in `state_of(job)`."""
 
     name = "vendor"
-    queued_polls = 1   # polls answered "queued" before "running"
+    queued_polls = 1  # polls answered "queued" before "running"
     running_polls = 1  # polls answered "running" before the terminal state
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1"):
@@ -132,7 +153,7 @@ class FakeVendor:
         self._routes = [(method, re.compile(pattern + r"\Z"), handler) for method, pattern, handler in self.routes()]
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "FakeVendor":
+    def start(self) -> FakeVendor:
         fake = self
 
         class RequestHandler(BaseHTTPRequestHandler):
@@ -168,8 +189,16 @@ class FakeVendor:
         return f"http://{self.host}:{self.port}"
 
     # --- test controls ---------------------------------------------------------------------
-    def fail_next(self, status: int, body: Any = None, *, headers: dict[str, str] | None = None, times: int = 1,
-                  method: str | None = None, path: str | None = None) -> None:
+    def fail_next(
+        self,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
         with self.lock:
             self.faults.append(Fault(status, body, headers or {}, times, method, path))
 
@@ -221,11 +250,15 @@ class FakeVendor:
             return Reply(404, {"error": "not found"})
         data = fake_mp4()
         if "expired" in job.flags:
-            return Reply(403, raw=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
-                         headers={"Content-Type": "application/xml"})
+            return Reply(
+                403,
+                raw=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                headers={"Content-Type": "application/xml"},
+            )
         if "not-video" in job.flags:
-            return Reply(200, raw=b"<html><body>Sign in to continue</body></html>" * 20,
-                         headers={"Content-Type": "text/html"})
+            return Reply(
+                200, raw=b"<html><body>Sign in to continue</body></html>" * 20, headers={"Content-Type": "text/html"}
+            )
         if "redirect-internal" in job.flags:
             return Reply(302, headers={"Location": self.internal_redirect_target})
         if "truncated" in job.flags:
@@ -243,8 +276,9 @@ class FakeVendor:
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
-        req = Recorded(handler.command, parts.path, parse_qs(parts.query),
-                       {k.lower(): v for k, v in handler.headers.items()}, body)
+        req = Recorded(
+            handler.command, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in handler.headers.items()}, body
+        )
         with self.lock:
             self.recorded.append(req)
         try:
@@ -256,8 +290,14 @@ class FakeVendor:
     def _reply(self, req: Recorded) -> Reply:
         if req.path == "/__fake__/next_error" and req.method == "POST":
             spec = req.json or {}
-            self.fail_next(int(spec.get("status", 500)), spec.get("body"), headers=spec.get("headers"),
-                           times=int(spec.get("times", 1)), method=spec.get("method"), path=spec.get("path"))
+            self.fail_next(
+                int(spec.get("status", 500)),
+                spec.get("body"),
+                headers=spec.get("headers"),
+                times=int(spec.get("times", 1)),
+                method=spec.get("method"),
+                path=spec.get("path"),
+            )
             return Reply(200, {"ok": True})
         if req.path == "/__fake__/next_job_flags" and req.method == "POST":
             self.flag_next_job(*((req.json or {}).get("flags") or []))

@@ -37,14 +37,20 @@ class ServiceProcess:
         self.name = name
         self.log_path = log_dir / f"{name.replace('@', '_')}-{time.monotonic_ns()}.log"
         self.argv = [sys.executable, "-m", *argv]
-        self.env = {**os.environ, "DATABASE_URL": database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-                    "WORK_DIR": str(settings.WORK_DIR), **env}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "WORK_DIR": str(settings.WORK_DIR),
+            **env,
+        }
         self.proc: subprocess.Popen | None = None
 
-    def start(self, ready_text: str = " ready.", timeout: float = 60) -> "ServiceProcess":
+    def start(self, ready_text: str = " ready.", timeout: float = 60) -> ServiceProcess:
         log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while ready_text not in self.log_path.read_text():
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -77,8 +83,13 @@ CELERY = ["celery", "-A", "workers.celery"]
 def collected_static(tmp_path_factory):
     """The web server runs as in production: DEBUG off, WhiteNoise serving collected files."""
     root = tmp_path_factory.mktemp("static")
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True,
-                   env={**os.environ, "STATIC_ROOT": str(root)}, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "STATIC_ROOT": str(root)},
+        timeout=120,
+    )
     return root
 
 
@@ -100,23 +111,57 @@ def celery_procs(transactional_db, tmp_path_factory, settings):
 
     class Factory:
         def worker(self, name, *, queues="generate,media,default", concurrency=2, env=None) -> ServiceProcess:
-            proc = ServiceProcess(log_dir, name, [*CELERY, "worker", "-Q", queues, "-c", str(concurrency), "-n", name,
-                                                  "--without-mingle", "--without-gossip", "--loglevel", "INFO"],
-                                  env or {})
+            proc = ServiceProcess(
+                log_dir,
+                name,
+                [
+                    *CELERY,
+                    "worker",
+                    "-Q",
+                    queues,
+                    "-c",
+                    str(concurrency),
+                    "-n",
+                    name,
+                    "--without-mingle",
+                    "--without-gossip",
+                    "--loglevel",
+                    "INFO",
+                ],
+                env or {},
+            )
             started.append(proc)
             return proc.start()
 
         def beat(self, env=None) -> ServiceProcess:
-            proc = ServiceProcess(log_dir, "beat", [*CELERY, "beat", "--loglevel", "INFO", "--schedule",
-                                                    str(log_dir / "beat-schedule")], env or {})
+            proc = ServiceProcess(
+                log_dir,
+                "beat",
+                [*CELERY, "beat", "--loglevel", "INFO", "--schedule", str(log_dir / "beat-schedule")],
+                env or {},
+            )
             started.append(proc)
             return proc.start(ready_text="beat: Starting")
 
         def web(self, static_root: Path, env=None) -> str:
             port = free_port()
-            proc = ServiceProcess(log_dir, "web", ["gunicorn", "webapp.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                                                   "--workers", "2", "--threads", "4", "--access-logfile", "-"],
-                                  {"STATIC_ROOT": str(static_root), **(env or {})})
+            proc = ServiceProcess(
+                log_dir,
+                "web",
+                [
+                    "gunicorn",
+                    "webapp.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--access-logfile",
+                    "-",
+                ],
+                {"STATIC_ROOT": str(static_root), **(env or {})},
+            )
             started.append(proc)
             proc.start(ready_text="Booting worker")
             url = f"http://127.0.0.1:{port}"

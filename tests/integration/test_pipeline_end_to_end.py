@@ -25,9 +25,14 @@ def all_final(prompt):
 
 def assert_playable_and_seekable(client, clip, media_root):
     path = media_root / clip.web.name
-    probe = json.loads(subprocess.run(
-        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-        capture_output=True, check=True, timeout=30).stdout)
+    probe = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    )
     video = probe["streams"][0]
     assert (video["codec_name"], video["pix_fmt"]) == ("h264", "yuv420p")
     assert not probe["format"].get("tags", {}).get("encoder")
@@ -40,8 +45,15 @@ def assert_playable_and_seekable(client, clip, media_root):
 def test_web_form_prompt_yields_one_playable_clip_per_demo_model(client, celery_procs, settings):
     load_catalog()
     worker = celery_procs.worker("itest-a@localhost")
-    response = client.post("/new", {"text": "A red sun over fast ocean waves", "duration_s": "2",
-                                    "aspect_ratio": "16:9", "models": ["demo-aurora", "demo-lumen", "demo-pixel"]})
+    response = client.post(
+        "/new",
+        {
+            "text": "A red sun over fast ocean waves",
+            "duration_s": "2",
+            "aspect_ratio": "16:9",
+            "models": ["demo-aurora", "demo-lumen", "demo-pixel"],
+        },
+    )
     assert response.status_code == 302
     prompt = Prompt.objects.get()
     wait_for(lambda: all_final(prompt), timeout=90, what="three demo clips", logs=worker.log)
@@ -60,13 +72,21 @@ def test_web_form_prompt_yields_one_playable_clip_per_demo_model(client, celery_
 def test_json_api_prompt_yields_clips(client, celery_procs):
     load_catalog()
     celery_procs.worker("itest-b@localhost")
-    created = client.post("/api/v1/prompts", data=json.dumps(
-        {"prompt": "green birds flying over a forest", "models": ["demo-aurora"], "duration_s": 2, "seed": 4}),
-        content_type="application/json")
+    created = client.post(
+        "/api/v1/prompts",
+        data=json.dumps(
+            {"prompt": "green birds flying over a forest", "models": ["demo-aurora"], "duration_s": 2, "seed": 4}
+        ),
+        content_type="application/json",
+    )
     assert created.status_code == 201
     url = f"/api/v1/prompts/{created.json()['id']}"
-    body = wait_for(lambda: (lambda b: b if b["complete"] else None)(client.get(url).json()),
-                    timeout=60, what="the API to report completion", logs=celery_procs.logs)
+    body = wait_for(
+        lambda: (lambda b: b if b["complete"] else None)(client.get(url).json()),
+        timeout=60,
+        what="the API to report completion",
+        logs=celery_procs.logs,
+    )
     clip = body["jobs"][0]["clip"]
     assert body["jobs"][0]["state"] == "succeeded" and clip["codec"] == "h264"
     assert client.get(clip["url"], HTTP_RANGE="bytes=0-99").status_code == 206
@@ -74,15 +94,22 @@ def test_json_api_prompt_yields_clips(client, celery_procs):
 
 
 def slow_demo_model(latency_s: float) -> VideoModel:
-    return VideoModel.objects.create(slug="demo-slow", display_name="Slow", vendor="Screentest demo",
-                                     backend_key="demo", is_procedural_demo=True,
-                                     backend_params={"fps": 12, "latency_s": latency_s})
+    return VideoModel.objects.create(
+        slug="demo-slow",
+        display_name="Slow",
+        vendor="Screentest demo",
+        backend_key="demo",
+        is_procedural_demo=True,
+        backend_params={"fps": 12, "latency_s": latency_s},
+    )
 
 
 def submit_one(client, slug: str) -> GenerationJob:
-    response = client.post("/api/v1/prompts", data=json.dumps(
-        {"prompt": "a slow blue planet", "models": [slug], "duration_s": 2, "seed": 1}),
-        content_type="application/json")
+    response = client.post(
+        "/api/v1/prompts",
+        data=json.dumps({"prompt": "a slow blue planet", "models": [slug], "duration_s": 2, "seed": 1}),
+        content_type="application/json",
+    )
     assert response.status_code == 201, response.content
     return GenerationJob.objects.get(prompt__public_id=response.json()["id"])
 
@@ -94,8 +121,9 @@ def test_two_workers_racing_on_duplicated_messages_make_one_clip(client, celery_
     job = submit_one(client, "demo-slow")
     for _ in range(5):  # duplicates of the same message, as a redelivery would produce
         app.send_task("workers.tasks.generate", args=[job.pk])
-    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).is_terminal, timeout=60, what="the job",
-             logs=celery_procs.logs)
+    wait_for(
+        lambda: GenerationJob.objects.get(pk=job.pk).is_terminal, timeout=60, what="the job", logs=celery_procs.logs
+    )
     time.sleep(2)  # let every duplicate be consumed before counting
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED and job.attempts == 1
@@ -105,22 +133,28 @@ def test_two_workers_racing_on_duplicated_messages_make_one_clip(client, celery_
 
 
 def wait_until_running(job, logs):
-    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).state == JobState.RUNNING, timeout=30,
-             what="the worker to claim the job", logs=logs)
+    wait_for(
+        lambda: GenerationJob.objects.get(pk=job.pk).state == JobState.RUNNING,
+        timeout=30,
+        what="the worker to claim the job",
+        logs=logs,
+    )
 
 
 def test_reaper_recovers_a_job_whose_worker_died(client, celery_procs):
     slow_demo_model(latency_s=5.0)
-    doomed = celery_procs.worker("doomed@localhost", env={"JOB_LEASE_S": "3", "JOB_TIME_LIMIT_S": "60",
-                                                          "JOB_SOFT_TIME_LIMIT_S": "50"})
+    doomed = celery_procs.worker(
+        "doomed@localhost", env={"JOB_LEASE_S": "3", "JOB_TIME_LIMIT_S": "60", "JOB_SOFT_TIME_LIMIT_S": "50"}
+    )
     job = submit_one(client, "demo-slow")
     wait_until_running(job, doomed.log)
     doomed.kill()
     time.sleep(3.5)  # the dead worker's lease runs out
     assert jobs.reap_stale_jobs()["resent"] == 1
     celery_procs.worker("rescuer@localhost")
-    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).is_terminal, timeout=60, what="recovery",
-             logs=celery_procs.logs)
+    wait_for(
+        lambda: GenerationJob.objects.get(pk=job.pk).is_terminal, timeout=60, what="recovery", logs=celery_procs.logs
+    )
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED and job.attempts == 2
     assert Clip.objects.filter(job=job).count() == 1
@@ -134,8 +168,12 @@ def test_a_killed_worker_restarted_under_its_name_resumes_at_once(client, celery
     first.kill()
     started = time.monotonic()
     celery_procs.worker("steady@localhost")
-    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).is_terminal, timeout=60, what="resume after restart",
-             logs=celery_procs.logs)
+    wait_for(
+        lambda: GenerationJob.objects.get(pk=job.pk).is_terminal,
+        timeout=60,
+        what="resume after restart",
+        logs=celery_procs.logs,
+    )
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED and Clip.objects.filter(job=job).count() == 1
     assert time.monotonic() - started < 60  # not the 16-minute lease
@@ -149,6 +187,10 @@ def test_beat_resends_a_job_whose_message_was_lost(client, celery_procs):
     GenerationJob.objects.filter(pk=job.pk).update(queued_at=long_ago)  # no message was ever sent
     celery_procs.worker("beat-worker@localhost")
     celery_procs.beat(env={"REAPER_INTERVAL_S": "1"})
-    wait_for(lambda: GenerationJob.objects.get(pk=job.pk).is_terminal, timeout=60, what="beat's reaper",
-             logs=celery_procs.logs)
+    wait_for(
+        lambda: GenerationJob.objects.get(pk=job.pk).is_terminal,
+        timeout=60,
+        what="beat's reaper",
+        logs=celery_procs.logs,
+    )
     assert GenerationJob.objects.get(pk=job.pk).state == JobState.SUCCEEDED

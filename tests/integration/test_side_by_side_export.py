@@ -22,8 +22,12 @@ def test_a_worker_renders_the_export_once(client, celery_procs, settings):
     load_catalog()
     worker = celery_procs.worker("itest-export@localhost", queues="generate,media,default", concurrency=2)
     prompt = submit_prompt(PromptInput(text="A lighthouse in a storm", duration_s=2, seed=5), source=Prompt.Source.WEB)
-    wait_for(lambda: all(j.state == JobState.SUCCEEDED for j in GenerationJob.objects.filter(prompt=prompt)),
-             timeout=120, what="the demo clips", logs=worker.log)
+    wait_for(
+        lambda: all(j.state == JobState.SUCCEEDED for j in GenerationJob.objects.filter(prompt=prompt)),
+        timeout=120,
+        what="the demo clips",
+        logs=worker.log,
+    )
     slugs = sorted(GenerationJob.objects.filter(prompt=prompt).values_list("model__slug", flat=True))
 
     response = client.post(f"/p/{prompt.public_id}/compare/export", {"models": slugs})
@@ -46,11 +50,31 @@ def test_a_worker_renders_the_export_once(client, celery_procs, settings):
     body = b"".join(download.streaming_content) if download.streaming else download.content
     path = settings.MEDIA_ROOT / "download.mp4"
     path.write_bytes(body)
-    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-                                       "stream=codec_name,width,height,avg_frame_rate", "-of", "json", str(path)],
-                                      capture_output=True, check=True, timeout=30).stdout)["streams"][0]
+    probe = json.loads(
+        subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=codec_name,width,height,avg_frame_rate",
+                "-of",
+                "json",
+                str(path),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    )["streams"][0]
     # 3 clips of a 16:9 prompt: 2x2 tiles of 640x360 plus the caption band.
-    assert (probe["codec_name"], probe["width"], probe["height"]) == ("h264", 1280, 720 + settings.EXPORT_CAPTION_HEIGHT)
+    assert (probe["codec_name"], probe["width"], probe["height"]) == (
+        "h264",
+        1280,
+        720 + settings.EXPORT_CAPTION_HEIGHT,
+    )
     assert probe["avg_frame_rate"] == "24/1"
 
     # The same selection again: no new row, no new render.

@@ -53,8 +53,14 @@ def test_one_prompt_against_every_fake_vendor(fakes, celery_procs, django_captur
     for key, fake in started.items():
         entry = catalog_entry(key, fake)
         VideoModel.objects.create(**{k: v for k, v in entry.items()})
-    VideoModel.objects.create(slug="fake-sneaky", display_name="Sneaky", vendor="fake", backend_key="replicate",
-                              max_duration_s=10, backend_params=params_for("replicate", sneaky))
+    VideoModel.objects.create(
+        slug="fake-sneaky",
+        display_name="Sneaky",
+        vendor="fake",
+        backend_key="replicate",
+        max_duration_s=10,
+        backend_params=params_for("replicate", sneaky),
+    )
     InternalService.hits.clear()
     sneaky.internal_redirect_target = f"http://127.0.0.2:{internal.server_address[1]}/latest/meta-data/"
     sneaky.always_flags = {"redirect-internal"}
@@ -64,10 +70,15 @@ def test_one_prompt_against_every_fake_vendor(fakes, celery_procs, django_captur
     celery_procs.worker("vendors@localhost", env=worker_env())
     slugs = [VENDORS[key][0] for key in started] + ["fake-sneaky"]
     with django_capture_on_commit_callbacks(execute=True):
-        prompt = submit_prompt(PromptInput(text="a paper boat drifting down a rainy street", models=slugs,
-                                           duration_s=5, seed=11))
-    wait_for(lambda: all(j.is_terminal for j in GenerationJob.objects.filter(prompt=prompt)), timeout=150,
-             what="every vendor job to finish", logs=celery_procs.logs)
+        prompt = submit_prompt(
+            PromptInput(text="a paper boat drifting down a rainy street", models=slugs, duration_s=5, seed=11)
+        )
+    wait_for(
+        lambda: all(j.is_terminal for j in GenerationJob.objects.filter(prompt=prompt)),
+        timeout=150,
+        what="every vendor job to finish",
+        logs=celery_procs.logs,
+    )
 
     jobs = {j.model.slug: j for j in prompt.jobs.select_related("model")}
     states = {slug: (j.state, j.error_code) for slug, j in jobs.items()}

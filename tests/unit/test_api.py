@@ -19,14 +19,24 @@ def post(client, body, content_type="application/json"):
 
 
 def test_submit_and_read_back(client, demo_models):
-    response = post(client, {"prompt": "a red kite over the sea", "models": ["demo-aurora", "demo-pixel"],
-                             "duration_s": 3, "aspect_ratio": "1:1", "seed": 9})
+    response = post(
+        client,
+        {
+            "prompt": "a red kite over the sea",
+            "models": ["demo-aurora", "demo-pixel"],
+            "duration_s": 3,
+            "aspect_ratio": "1:1",
+            "seed": 9,
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert response["Location"].endswith(f"/api/v1/prompts/{body['id']}")
     assert body["prompt"] == "a red kite over the sea" and body["seed"] == 9 and body["complete"] is False
     assert [(j["model"], j["state"], j["clip"]) for j in body["jobs"]] == [
-        ("demo-aurora", "queued", None), ("demo-pixel", "queued", None)]
+        ("demo-aurora", "queued", None),
+        ("demo-pixel", "queued", None),
+    ]
     assert all(j["procedural_demo"] and "procedural demo" in j["model_name"] for j in body["jobs"])
     again = client.get(f"/api/v1/prompts/{body['id']}")
     assert again.status_code == 200 and again.json()["id"] == body["id"]
@@ -34,19 +44,22 @@ def test_submit_and_read_back(client, demo_models):
     assert listing["count"] == 1 and listing["results"][0]["id"] == body["id"]
 
 
-@pytest.mark.parametrize("body, content_type, status, code", [
-    ("{not json", "application/json", 400, "malformed_json"),
-    (b"\xff\xfe", "application/json", 400, "malformed_json"),
-    ("[1, 2]", "application/json", 400, "malformed_json"),
-    ("", "application/json", 400, "malformed_json"),
-    ("prompt=hi", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
-    ({"prompt": "hi", "model": ["demo-aurora"]}, "application/json", 400, "unknown_field"),
-    ({"prompt": ""}, "application/json", 422, "prompt_empty"),
-    ({"prompt": "x" * 5000}, "application/json", 422, "prompt_too_long"),
-    ({"prompt": "hi", "models": ["nope"]}, "application/json", 422, "unknown_model"),
-    ({"prompt": "hi", "duration_s": 99}, "application/json", 422, "duration_out_of_range"),
-    ({"prompt": "hi", "seed": "abc"}, "application/json", 422, "invalid_type"),
-])
+@pytest.mark.parametrize(
+    "body, content_type, status, code",
+    [
+        ("{not json", "application/json", 400, "malformed_json"),
+        (b"\xff\xfe", "application/json", 400, "malformed_json"),
+        ("[1, 2]", "application/json", 400, "malformed_json"),
+        ("", "application/json", 400, "malformed_json"),
+        ("prompt=hi", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        ({"prompt": "hi", "model": ["demo-aurora"]}, "application/json", 400, "unknown_field"),
+        ({"prompt": ""}, "application/json", 422, "prompt_empty"),
+        ({"prompt": "x" * 5000}, "application/json", 422, "prompt_too_long"),
+        ({"prompt": "hi", "models": ["nope"]}, "application/json", 422, "unknown_model"),
+        ({"prompt": "hi", "duration_s": 99}, "application/json", 422, "duration_out_of_range"),
+        ({"prompt": "hi", "seed": "abc"}, "application/json", 422, "invalid_type"),
+    ],
+)
 def test_bad_requests_get_a_code_and_write_nothing(client, demo_models, body, content_type, status, code):
     response = post(client, body, content_type)
     assert response.status_code == status, response.content

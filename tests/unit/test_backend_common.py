@@ -9,13 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.fakes.all_vendors import KEYS, VENDORS
-from workers.backends.base import (GenerationTimeout, PermanentError, RetryableError, VendorPolicyRejection)
+from tests.fakes.contract import generate, make_request, start_fake, vendor_env  # noqa: F401
+from tests.fakes.vendor_server import fake_mp4
+from workers.backends.base import GenerationTimeout, PermanentError, RetryableError, VendorPolicyRejection
 from workers.backends.download import looks_like_video
 from workers.backends.netpolicy import UnsafeURL
-
-from tests.fakes.vendor_server import fake_mp4
-
-from tests.fakes.contract import generate, make_request, start_fake, vendor_env  # noqa: F401
 
 ALL = sorted(VENDORS)
 
@@ -83,8 +81,7 @@ def test_a_bad_key_is_a_permanent_auth_failure(vendor, tmp_path, monkeypatch):
 def test_keys_are_redacted_from_error_texts(vendor, tmp_path):
     key, fake = vendor
     echoed = " ".join(KEYS.values())
-    fake.fail_next(400, {"error": {"message": f"bad request from {echoed}"}, "detail": f"from {echoed}"},
-                   method="POST")
+    fake.fail_next(400, {"error": {"message": f"bad request from {echoed}"}, "detail": f"from {echoed}"}, method="POST")
     with pytest.raises(PermanentError) as caught:
         generate(key, make_request(key, fake), tmp_path)
     text = str(caught.value)
@@ -93,9 +90,15 @@ def test_keys_are_redacted_from_error_texts(vendor, tmp_path):
 
 
 def _keys_of(key: str) -> list[str]:
-    by_backend = {"openai-sora": ["OPENAI_API_KEY"], "runway": ["RUNWAYML_API_SECRET"], "luma": ["LUMAAI_API_KEY"],
-                  "kling": ["KLING_ACCESS_KEY", "KLING_SECRET_KEY"], "fal": ["FAL_KEY"],
-                  "google-veo": ["GEMINI_API_KEY"], "replicate": ["REPLICATE_API_TOKEN"]}
+    by_backend = {
+        "openai-sora": ["OPENAI_API_KEY"],
+        "runway": ["RUNWAYML_API_SECRET"],
+        "luma": ["LUMAAI_API_KEY"],
+        "kling": ["KLING_ACCESS_KEY", "KLING_SECRET_KEY"],
+        "fal": ["FAL_KEY"],
+        "google-veo": ["GEMINI_API_KEY"],
+        "replicate": ["REPLICATE_API_TOKEN"],
+    }
     return [KEYS[name] for name in by_backend[key]]
 
 
@@ -118,19 +121,24 @@ def test_a_5xx_while_polling_is_retryable_and_the_retry_resumes(vendor, tmp_path
     fake.fail_next(503, {"error": "overloaded"}, method="GET")
     submitted: list[str] = []
     from workers.backends.registry import get_backend
+
     with pytest.raises(RetryableError):
-        get_backend(key).generate(make_request(key, fake), workdir=tmp_path, resume_vendor_job_id=None,
-                                  on_submitted=submitted.append)
+        get_backend(key).generate(
+            make_request(key, fake), workdir=tmp_path, resume_vendor_job_id=None, on_submitted=submitted.append
+        )
     result, _ = generate(key, make_request(key, fake), tmp_path, resume=submitted[0])
     assert result.video_path.exists() and len(fake.jobs) == 1
 
 
-@pytest.mark.parametrize("flag, error, code", [
-    ("truncated", RetryableError, "download_failed"),
-    ("not-video", PermanentError, "not_a_video"),
-    ("expired", RetryableError, "download_expired"),
-    ("redirect-internal", UnsafeURL, "unsafe_url"),
-])
+@pytest.mark.parametrize(
+    "flag, error, code",
+    [
+        ("truncated", RetryableError, "download_failed"),
+        ("not-video", PermanentError, "not_a_video"),
+        ("expired", RetryableError, "download_expired"),
+        ("redirect-internal", UnsafeURL, "unsafe_url"),
+    ],
+)
 def test_bad_downloads_never_leave_a_file(vendor, tmp_path, flag, error, code):
     key, fake = vendor
     fake.flag_next_job(flag)

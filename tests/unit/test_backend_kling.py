@@ -34,23 +34,33 @@ def test_the_jwt_has_the_documented_claims_and_verifies_with_the_secret_key(fake
 def test_create_body_uses_string_duration_and_our_reference(fake, tmp_path):
     generate("kling", make_request("kling", fake, duration_s=7, negative_prompt="blur"), tmp_path)
     body = fake.requests_to(r"text2video$", "POST")[0].json
-    assert body == {"model_name": "kling-v2-1-master", "prompt": "a red fox running through snow",
-                    "negative_prompt": "blur", "duration": "10", "aspect_ratio": "16:9", "mode": "std",
-                    "external_task_id": "screentest-job-1"}
+    assert body == {
+        "model_name": "kling-v2-1-master",
+        "prompt": "a red fox running through snow",
+        "negative_prompt": "blur",
+        "duration": "10",
+        "aspect_ratio": "16:9",
+        "mode": "std",
+        "external_task_id": "screentest-job-1",
+    }
 
 
 def test_expired_and_future_tokens_are_refused_by_the_fake(fake):
     import httpx
-    for token, code in ((make_jwt(ACCESS_KEY, SECRET_KEY, now=time.time() - 4000), 1004),
-                        (make_jwt(ACCESS_KEY, SECRET_KEY, now=time.time() + 600), 1003),
-                        (make_jwt(ACCESS_KEY, "wrong-secret-wrong-secret-wrong-secret"), 1002)):
+
+    for token, code in (
+        (make_jwt(ACCESS_KEY, SECRET_KEY, now=time.time() - 4000), 1004),
+        (make_jwt(ACCESS_KEY, SECRET_KEY, now=time.time() + 600), 1003),
+        (make_jwt(ACCESS_KEY, "wrong-secret-wrong-secret-wrong-secret"), 1002),
+    ):
         reply = httpx.get(f"{fake.url}/v1/videos/text2video/1", headers={"Authorization": f"Bearer {token}"})
         assert (reply.status_code, reply.json()["code"]) == (401, code)
 
 
 def test_body_codes_decide_retry(fake, tmp_path):
-    fake.fail_next(429, {"code": 1303, "message": "parallel task over resource pack limit", "request_id": "r"},
-                   method="POST")
+    fake.fail_next(
+        429, {"code": 1303, "message": "parallel task over resource pack limit", "request_id": "r"}, method="POST"
+    )
     with pytest.raises(RetryableError):
         generate("kling", make_request("kling", fake), tmp_path)
     fake.fail_next(429, {"code": 1102, "message": "resource pack depleted", "request_id": "r"}, method="POST")

@@ -51,6 +51,7 @@ def test_an_expired_lease_frees_its_slot(two_workers):
     assert a.acquire(limits, "crashed-job").granted
     assert not b.acquire(limits, "job-2").granted
     import time
+
     time.sleep(0.3)
     assert b.acquire(limits, "job-2").granted
 
@@ -78,17 +79,25 @@ def test_the_file_limiter_holds_across_processes(tmp_path):
 
 
 @pytest.mark.django_db
-def test_generate_step_defers_a_job_over_the_cap_without_using_an_attempt(monkeypatch, django_capture_on_commit_callbacks):
+def test_generate_step_defers_a_job_over_the_cap_without_using_an_attempt(
+    monkeypatch, django_capture_on_commit_callbacks
+):
     monkeypatch.setitem(registry.BACKENDS, "fake-TestPattern", "tests.fakes.backends.TestPattern")
     registry.backend_class.cache_clear()
     fakes.CALLS.clear()
     sent = []
-    monkeypatch.setattr(queue.app, "send_task", lambda name, args, countdown=None: sent.append((name, args[0], countdown)))
+    monkeypatch.setattr(
+        queue.app, "send_task", lambda name, args, countdown=None: sent.append((name, args[0], countdown))
+    )
     limiter = redis_limiters(1)[0]
     monkeypatch.setattr(backend_limits, "limiter", lambda: limiter)
-    VideoModel.objects.create(slug="capped", display_name="Capped", vendor="v", backend_key="fake-TestPattern",
-                              backend_params={"base_width": 320, "base_height": 180, "max_concurrency": 1,
-                                              "limit_group": "capped-test"})
+    VideoModel.objects.create(
+        slug="capped",
+        display_name="Capped",
+        vendor="v",
+        backend_key="fake-TestPattern",
+        backend_params={"base_width": 320, "base_height": 180, "max_concurrency": 1, "limit_group": "capped-test"},
+    )
     with django_capture_on_commit_callbacks(execute=False):
         job = submit_prompt(PromptInput(text="a test pattern", models=["capped"], duration_s=1, seed=1)).jobs.get()
     limits = Limits(group="capped-test", max_concurrency=1, lease_s=60)

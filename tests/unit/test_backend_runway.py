@@ -19,8 +19,13 @@ def test_every_request_carries_the_version_header_and_a_camelcase_body(fake, tmp
     assert api_calls and all(r.header("x-runway-version") == VERSION for r in api_calls)
     assert all(r.header("authorization") == f"Bearer {API_KEY}" for r in api_calls)
     body = fake.requests_to(r"^/v1/text_to_video$", "POST")[0].json
-    assert body == {"model": "gen4.5", "promptText": "a red fox running through snow", "ratio": "1280:720",
-                    "duration": 5, "seed": 7}
+    assert body == {
+        "model": "gen4.5",
+        "promptText": "a red fox running through snow",
+        "ratio": "1280:720",
+        "duration": 5,
+        "seed": 7,
+    }
     assert result.cost_usd == pytest.approx(0.6)  # 12 credits/s * 5 s * $0.01
 
 
@@ -32,5 +37,6 @@ def test_throttled_tasks_are_waited_for(fake, tmp_path):
 
 def test_a_missing_version_header_is_refused_by_the_fake(fake):
     import httpx
+
     reply = httpx.post(f"{fake.url}/v1/text_to_video", json={}, headers={"Authorization": f"Bearer {API_KEY}"})
     assert reply.status_code == 400 and "X-Runway-Version" in reply.json()["error"]

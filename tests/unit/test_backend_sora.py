@@ -42,16 +42,22 @@ def test_polling_follows_openai_poll_after_ms(fake, tmp_path):
 def test_an_integer_seconds_is_what_the_fake_refuses(fake):
     """The fake really checks the type, so the test above could fail."""
     import httpx
-    reply = httpx.post(f"{fake.url}/v1/videos", json={"prompt": "x", "seconds": 8},
-                       headers={"Authorization": f"Bearer {API_KEY}"})
+
+    reply = httpx.post(
+        f"{fake.url}/v1/videos", json={"prompt": "x", "seconds": 8}, headers={"Authorization": f"Bearer {API_KEY}"}
+    )
     assert reply.status_code == 400 and "expected one of '4', '8', or '12'" in reply.json()["error"]["message"]
 
 
 def test_multipart_create_is_accepted_by_the_fake(fake):
     import httpx
-    reply = httpx.post(f"{fake.url}/v1/videos", data={"prompt": "x", "seconds": "4", "model": "sora-2"},
-                       files={"input_reference": ("ref.png", b"\x89PNG", "image/png")},
-                       headers={"Authorization": f"Bearer {API_KEY}"})
+
+    reply = httpx.post(
+        f"{fake.url}/v1/videos",
+        data={"prompt": "x", "seconds": "4", "model": "sora-2"},
+        files={"input_reference": ("ref.png", b"\x89PNG", "image/png")},
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
     assert reply.status_code == 200 and reply.json()["status"] == "queued"
 
 

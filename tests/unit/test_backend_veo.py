@@ -18,9 +18,16 @@ def test_create_poll_and_download_through_the_redirect(fake, tmp_path):
     result, _ = generate("google-veo", make_request("google-veo", fake, duration_s=5, negative_prompt="text"), tmp_path)
     create = fake.requests_to(r":predictLongRunning$", "POST")[0]
     assert create.header("x-goog-api-key") == API_KEY and create.header("authorization") is None
-    assert create.json == {"instances": [{"prompt": "a red fox running through snow"}],
-                           "parameters": {"aspectRatio": "16:9", "durationSeconds": 6, "sampleCount": 1,
-                                          "resolution": "720p", "negativePrompt": "text"}}
+    assert create.json == {
+        "instances": [{"prompt": "a red fox running through snow"}],
+        "parameters": {
+            "aspectRatio": "16:9",
+            "durationSeconds": 6,
+            "sampleCount": 1,
+            "resolution": "720p",
+            "negativePrompt": "text",
+        },
+    }
     assert "seed" not in create.json["parameters"]
     assert result.vendor_job_id.startswith("models/veo-3.1-fast-generate-preview/operations/")
     assert fake.requests_to(r"/operations/", "GET")
@@ -30,9 +37,18 @@ def test_create_poll_and_download_through_the_redirect(fake, tmp_path):
 
 
 def test_resource_exhausted_honours_retry_info(fake, tmp_path):
-    fake.fail_next(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "quota",
-                                   "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                                "retryDelay": "31s"}]}}, method="POST")
+    fake.fail_next(
+        429,
+        {
+            "error": {
+                "code": 429,
+                "status": "RESOURCE_EXHAUSTED",
+                "message": "quota",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "31s"}],
+            }
+        },
+        method="POST",
+    )
     with pytest.raises(RetryableError) as caught:
         generate("google-veo", make_request("google-veo", fake), tmp_path)
     assert caught.value.retry_after == 31

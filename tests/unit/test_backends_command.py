@@ -66,8 +66,12 @@ def test_check_runs_a_live_generation_against_the_configured_endpoint(monkeypatc
 def test_the_standalone_fake_process_serves_every_vendor_and_writes_a_loadable_catalog(tmp_path):
     catalog = tmp_path / "fakes.json"
     first_port = 18701 + os.getpid() % 500 * 10
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.serve", "--first-port", str(first_port),
-                             "--catalog", str(catalog)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.serve", "--first-port", str(first_port), "--catalog", str(catalog)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not catalog.exists() and time.monotonic() < deadline and proc.poll() is None:

@@ -103,15 +103,27 @@ def test_the_sampler_sees_live_pair_counts_not_the_last_snapshot(make_clips, dem
     aurora, lumen, pixel = demo_models
     board.recompute("official")  # a snapshot taken before any vote
     for winner in ["model_a", "model_b", "tie"]:
-        Vote.objects.create(model_a=aurora, model_b=lumen, winner=winner, pool="official", voter_key="v",
-                            created_at=timezone.now())
-    Vote.objects.create(model_a=pixel, model_b=aurora, winner="model_a", pool="official", voter_key="v",
-                        created_at=timezone.now(), excluded_reason="not_watched")  # does not count
-    Vote.objects.create(model_a=pixel, model_b=aurora, winner="model_a", pool="community", voter_key="v",
-                        created_at=timezone.now())  # another pool
+        Vote.objects.create(
+            model_a=aurora, model_b=lumen, winner=winner, pool="official", voter_key="v", created_at=timezone.now()
+        )
+    Vote.objects.create(
+        model_a=pixel,
+        model_b=aurora,
+        winner="model_a",
+        pool="official",
+        voter_key="v",
+        created_at=timezone.now(),
+        excluded_reason="not_watched",
+    )  # does not count
+    Vote.objects.create(
+        model_a=pixel, model_b=aurora, winner="model_a", pool="community", voter_key="v", created_at=timezone.now()
+    )  # another pool
     seen = []
     real = sampling.choose_pair
-    monkeypatch.setattr(sampling, "choose_pair", lambda states, counts, rng, **kw: seen.append(counts)
-                        or real(states, counts, rng, **kw))
+    monkeypatch.setattr(
+        sampling,
+        "choose_pair",
+        lambda states, counts, rng, **kw: seen.append(counts) or real(states, counts, rng, **kw),
+    )
     assert battles.next_battle(ALICE) is not None
     assert seen[0] == {frozenset((str(aurora.pk), str(lumen.pk))): 3}

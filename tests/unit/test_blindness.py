@@ -31,8 +31,13 @@ def every_backend(demo_models, media_root, monkeypatch, django_capture_on_commit
     monkeypatch.setattr(queue.app, "send_task", lambda *a, **k: None)
     monkeypatch.setitem(registry.BACKENDS, "fake-vendor", "tests.fakes.backends.TestPattern")
     registry.backend_class.cache_clear()
-    VideoModel.objects.create(slug="vendorx-gen3", display_name="VendorX Gen-3", vendor="VendorX Inc",
-                              backend_key="fake-vendor", backend_params={"base_width": 320, "base_height": 180})
+    VideoModel.objects.create(
+        slug="vendorx-gen3",
+        display_name="VendorX Gen-3",
+        vendor="VendorX Inc",
+        backend_key="fake-vendor",
+        backend_params={"base_width": 320, "base_height": 180},
+    )
     covered = set(VideoModel.objects.values_list("backend_key", flat=True))
     assert set(registry.BACKENDS) <= covered, f"no catalog model for backends {set(registry.BACKENDS) - covered}"
     with django_capture_on_commit_callbacks(execute=False):
@@ -51,15 +56,22 @@ def identifying_strings(models) -> list[str]:
     for model in models:
         strings += [model.slug, model.display_name, model.vendor, model.backend_key]
     for clip in Clip.objects.all():
-        strings += [clip.public_id, clip.web.name, clip.poster.name, clip.original.name, clip.sha256_web,
-                    clip.sha256_original]
+        strings += [
+            clip.public_id,
+            clip.web.name,
+            clip.poster.name,
+            clip.original.name,
+            clip.sha256_web,
+            clip.sha256_original,
+        ]
     return [s for s in strings if s]
 
 
 def assert_names_nothing(text: str, strings: list[str], where: str):
     for s in strings:
-        assert not re.search(rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])", text, re.IGNORECASE), \
+        assert not re.search(rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])", text, re.IGNORECASE), (
             f"{where} reveals {s!r}"
+        )
 
 
 def test_battle_pages_json_urls_headers_and_files_name_no_model(client, every_backend):
@@ -90,9 +102,14 @@ def test_battle_pages_json_urls_headers_and_files_name_no_model(client, every_ba
             for leak in LEAKY_ENCODER_STRINGS + [s.encode() for s in strings]:
                 assert leak not in body, f"the {side} file contains {leak!r}"
             path = settings.MEDIA_ROOT / clip.web.name
-            tags = json.loads(subprocess.run(
-                ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
-                capture_output=True, check=True, timeout=30).stdout)
+            tags = json.loads(
+                subprocess.run(
+                    ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+                    capture_output=True,
+                    check=True,
+                    timeout=30,
+                ).stdout
+            )
             tags["format"].pop("filename")  # ffprobe echoes the path we gave it
             assert_names_nothing(json.dumps(tags), strings, f"the {side} file's metadata")
     assert served == 6  # 4 models -> 6 pairs, each served once

@@ -9,13 +9,24 @@ from webapp.arena.services import board
 pytestmark = pytest.mark.django_db
 
 
-def add_votes(model_a, model_b, *, a_wins=0, b_wins=0, ties=0, bothbad=0, pool="official", category="",
-              excluded_reason=""):
-    rows = ([("model_a")] * a_wins + ["model_b"] * b_wins + ["tie"] * ties + ["tie (bothbad)"] * bothbad)
+def add_votes(
+    model_a, model_b, *, a_wins=0, b_wins=0, ties=0, bothbad=0, pool="official", category="", excluded_reason=""
+):
+    rows = [("model_a")] * a_wins + ["model_b"] * b_wins + ["tie"] * ties + ["tie (bothbad)"] * bothbad
     random.Random(1).shuffle(rows)
-    Vote.objects.bulk_create(Vote(model_a=model_a, model_b=model_b, winner=w, pool=pool, category=category,
-                                  voter_key="v", excluded_reason=excluded_reason, created_at=timezone.now())
-                             for w in rows)
+    Vote.objects.bulk_create(
+        Vote(
+            model_a=model_a,
+            model_b=model_b,
+            winner=w,
+            pool=pool,
+            category=category,
+            voter_key="v",
+            excluded_reason=excluded_reason,
+            created_at=timezone.now(),
+        )
+        for w in rows
+    )
 
 
 @pytest.fixture
@@ -28,7 +39,7 @@ def voted(demo_models, settings):
     add_votes(lumen, pixel, a_wins=35, b_wins=10, bothbad=8, category="scenery")
     add_votes(aurora, pixel, a_wins=45, b_wins=5, category="animals")
     add_votes(pixel, aurora, a_wins=30, excluded_reason="saw_named_results")  # must not count
-    add_votes(pixel, aurora, a_wins=30, pool="community")                    # other pool
+    add_votes(pixel, aurora, a_wins=30, pool="community")  # other pool
     return aurora, lumen, pixel
 
 
@@ -66,7 +77,11 @@ def test_pools_categories_thresholds_and_hidden_models(voted, settings):
 def test_recompute_all_makes_a_snapshot_per_pool_and_category(voted):
     assert board.recompute_all() == 4  # official: all, animals, scenery; community: all
     assert set(RatingSnapshot.objects.values_list("pool", "category")) == {
-        ("official", ""), ("official", "animals"), ("official", "scenery"), ("community", "")}
+        ("official", ""),
+        ("official", "animals"),
+        ("official", "scenery"),
+        ("community", ""),
+    }
 
 
 def test_leaderboard_page_reads_the_snapshot(client, voted, django_assert_max_num_queries):
@@ -84,8 +99,11 @@ def test_leaderboard_page_reads_the_snapshot(client, voted, django_assert_max_nu
 def replayed_elo(pool="official", category=""):
     from webapp.arena import ratings
 
-    sequence = board.counted_votes(pool, category).order_by("created_at", "id").values_list(
-        "model_a__slug", "model_b__slug", "winner")
+    sequence = (
+        board.counted_votes(pool, category)
+        .order_by("created_at", "id")
+        .values_list("model_a__slug", "model_b__slug", "winner")
+    )
     return {slug: round(score, 1) for slug, score in ratings.online_elo(sequence).items()}
 
 
@@ -111,8 +129,14 @@ def test_live_elo_continues_from_the_last_snapshot_and_replays_when_the_past_cha
     assert live_elo_of(second) == replayed_elo()
 
     fed.clear()  # a vote committed late, behind the point the last snapshot stopped at
-    Vote.objects.create(model_a=pixel, model_b=lumen, winner="model_a", pool="official", voter_key="late",
-                        created_at=timezone.now() - timedelta(hours=1))
+    Vote.objects.create(
+        model_a=pixel,
+        model_b=lumen,
+        winner="model_a",
+        pool="official",
+        voter_key="late",
+        created_at=timezone.now() - timedelta(hours=1),
+    )
     third = board.recompute("official")
     assert len(fed) == 173 and live_elo_of(third) == replayed_elo()
 

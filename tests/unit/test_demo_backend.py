@@ -41,8 +41,9 @@ W, H = 256, 144
 BEST = dict(DEMO_PRESETS["demo-aurora"])
 
 
-def make_request(prompt="a red ball bouncing", *, seed=7, params=None, width=W, height=H,
-                 duration_s=2.0, negative_prompt=""):
+def make_request(
+    prompt="a red ball bouncing", *, seed=7, params=None, width=W, height=H, duration_s=2.0, negative_prompt=""
+):
     return GenerationRequest(
         prompt=prompt,
         duration_s=duration_s,
@@ -65,7 +66,9 @@ def generate(workdir: Path, request: GenerationRequest, *, resume=None, submitte
 def probe(path: Path) -> dict:
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-        check=True, capture_output=True, timeout=30,
+        check=True,
+        capture_output=True,
+        timeout=30,
     ).stdout
     return json.loads(out)
 
@@ -74,7 +77,9 @@ def decode(path: Path, width: int = W, height: int = H) -> np.ndarray:
     """All frames as an (n, h, w, 3) float array."""
     raw = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     ).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3).astype(np.float64)
 
@@ -129,8 +134,7 @@ def test_different_seed_gives_a_visibly_different_variation(tmp_path):
 def test_catalog_keys_the_backend_does_not_use_change_nothing(tmp_path):
     """A model's name or vendor model id in its params must not leak into the output."""
     a = generate(tmp_path / "a", make_request(params=BEST))
-    b = generate(tmp_path / "b", make_request(params={**BEST, "vendor_model_id": "secret-x",
-                                                       "display_name": "Aurora"}))
+    b = generate(tmp_path / "b", make_request(params={**BEST, "vendor_model_id": "secret-x", "display_name": "Aurora"}))
     assert a.vendor_job_id == b.vendor_job_id
     assert a.video_path.read_bytes() == b.video_path.read_bytes()
 
@@ -144,8 +148,7 @@ def test_catalog_keys_the_backend_does_not_use_change_nothing(tmp_path):
 def test_output_is_h264_yuv420p_at_requested_size_fps_and_duration(tmp_path, slug, size):
     params = DEMO_PRESETS[slug]
     width, height = size
-    result = generate(tmp_path, make_request(params=params, width=width, height=height,
-                                             duration_s=1.5))
+    result = generate(tmp_path, make_request(params=params, width=width, height=height, duration_s=1.5))
     info = probe(result.video_path)
     (stream,) = [s for s in info["streams"] if s["codec_type"] == "video"]
     assert len(info["streams"]) == 1  # no audio
@@ -168,8 +171,7 @@ def test_result_fields(tmp_path):
     assert re.fullmatch(r"demo-[0-9a-f]{16}", result.vendor_job_id)
     meta = result.vendor_metadata
     assert meta["renderer"] == "procedural-demo"
-    assert (meta["fps"], meta["frames"], meta["width"], meta["height"], meta["seed"]) == (
-        24, 48, W, H, 42)
+    assert (meta["fps"], meta["frames"], meta["width"], meta["height"], meta["seed"]) == (24, 48, W, H, 42)
     json.dumps(dict(meta))  # provenance must be JSON-serialisable
 
 
@@ -206,9 +208,10 @@ def test_speed_words_steer_motion(tmp_path):
 
     def total_motion(word):
         # A palette word keeps the colours fixed; two seeds average out the layout.
-        return sum(motion(render_frames(tmp_path, f"{word}{seed}",
-                                        make_request(f"{word} spinning neon shapes", seed=seed)))
-                   for seed in (1, 2))
+        return sum(
+            motion(render_frames(tmp_path, f"{word}{seed}", make_request(f"{word} spinning neon shapes", seed=seed)))
+            for seed in (1, 2)
+        )
 
     assert total_motion("fast") > 2.5 * total_motion("slow")
 
@@ -218,7 +221,7 @@ def test_content_words_change_the_picture(tmp_path):
     city = render_frames(tmp_path, "city", make_request("city at night"))
     sea = render_frames(tmp_path, "sea", make_request("ocean at night"))
     # Same palette word, different content: the lower half (skyline vs waves) differs a lot.
-    assert np.abs(city[:, H // 2:] - sea[:, H // 2:]).mean() > 10
+    assert np.abs(city[:, H // 2 :] - sea[:, H // 2 :]).mean() > 10
 
 
 # ---------------------------------------------------------------------------- models differ
@@ -232,8 +235,7 @@ def global_flicker(frames: np.ndarray) -> float:
 def sharpness(frames: np.ndarray) -> float:
     """Variance of the Laplacian of luminance, averaged over a few frames."""
     y = luma(frames[:: max(1, len(frames) // 4)])
-    lap = (-4 * y[:, 1:-1, 1:-1] + y[:, :-2, 1:-1] + y[:, 2:, 1:-1]
-           + y[:, 1:-1, :-2] + y[:, 1:-1, 2:])
+    lap = -4 * y[:, 1:-1, 1:-1] + y[:, :-2, 1:-1] + y[:, 2:, 1:-1] + y[:, 1:-1, :-2] + y[:, 1:-1, 2:]
     return float(lap.var(axis=(1, 2)).mean())
 
 
@@ -241,8 +243,7 @@ def sharpness(frames: np.ndarray) -> float:
 def test_flicker_param_makes_global_brightness_jump(tmp_path):
     prompt = "a golden sun over the sea"
     smooth = render_frames(tmp_path, "smooth", make_request(prompt))
-    flickery = render_frames(tmp_path, "flicker", make_request(prompt, params={**BEST,
-                                                                             "flicker": 0.4}))
+    flickery = render_frames(tmp_path, "flicker", make_request(prompt, params={**BEST, "flicker": 0.4}))
     assert global_flicker(flickery) > 5 * global_flicker(smooth)
     assert global_flicker(flickery) > 5.0
 
@@ -251,8 +252,7 @@ def test_flicker_param_makes_global_brightness_jump(tmp_path):
 def test_blur_param_reduces_sharpness(tmp_path):
     prompt = "city at night"
     sharp = render_frames(tmp_path, "sharp", make_request(prompt))
-    blurred = render_frames(tmp_path, "blurred", make_request(prompt, params={**BEST,
-                                                                             "blur": 0.6}))
+    blurred = render_frames(tmp_path, "blurred", make_request(prompt, params={**BEST, "blur": 0.6}))
     assert sharpness(blurred) < 0.4 * sharpness(sharp)
 
 
@@ -260,8 +260,7 @@ def test_blur_param_reduces_sharpness(tmp_path):
 def test_render_scale_softens_output(tmp_path):
     prompt = "city at night"
     full = render_frames(tmp_path, "full", make_request(prompt))
-    half = render_frames(tmp_path, "half", make_request(prompt, params={**BEST,
-                                                                       "render_scale": 0.5}))
+    half = render_frames(tmp_path, "half", make_request(prompt, params={**BEST, "render_scale": 0.5}))
     assert full.shape == half.shape
     assert sharpness(half) < 0.7 * sharpness(full)
 
@@ -270,8 +269,7 @@ def test_render_scale_softens_output(tmp_path):
 def test_low_motion_smoothness_repeats_frames(tmp_path):
     prompt = "fast spinning shapes"
     smooth = render_frames(tmp_path, "smooth", make_request(prompt))
-    jerky = render_frames(tmp_path, "jerky", make_request(prompt, params={
-        **BEST, "motion_smoothness": 0.2}))
+    jerky = render_frames(tmp_path, "jerky", make_request(prompt, params={**BEST, "motion_smoothness": 0.2}))
 
     def still_fraction(frames):
         return float((np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3)) < 0.5).mean())
@@ -283,14 +281,17 @@ def test_low_motion_smoothness_repeats_frames(tmp_path):
 @needs_ffmpeg
 def test_presets_rank_best_to_worst(tmp_path):
     prompt = "a golden sun over the sea"
-    frames = {slug: render_frames(tmp_path, slug, make_request(prompt, params=params))
-              for slug, params in DEMO_PRESETS.items()}
+    frames = {
+        slug: render_frames(tmp_path, slug, make_request(prompt, params=params))
+        for slug, params in DEMO_PRESETS.items()
+    }
     flick = {slug: global_flicker(f) for slug, f in frames.items()}
     assert flick["demo-aurora"] < flick["demo-lumen"] < flick["demo-pixel"]
     # Grain raises a Laplacian's variance, so compare sharpness with the grain switched off.
-    sharp = {slug: sharpness(render_frames(tmp_path, f"{slug}-clean",
-                                           make_request(prompt, params={**params, "noise": 0})))
-             for slug, params in DEMO_PRESETS.items()}
+    sharp = {
+        slug: sharpness(render_frames(tmp_path, f"{slug}-clean", make_request(prompt, params={**params, "noise": 0})))
+        for slug, params in DEMO_PRESETS.items()
+    }
     assert sharp["demo-aurora"] > sharp["demo-lumen"] > sharp["demo-pixel"]
 
 
@@ -308,8 +309,7 @@ def test_on_submitted_called_once_with_the_vendor_job_id(tmp_path):
 def test_resume_reuses_the_id_and_does_not_resubmit(tmp_path):
     first = generate(tmp_path / "a", make_request())
     calls: list[str] = []
-    resumed = generate(tmp_path / "b", make_request(), resume=first.vendor_job_id,
-                       submitted=calls)
+    resumed = generate(tmp_path / "b", make_request(), resume=first.vendor_job_id, submitted=calls)
     assert calls == []
     assert resumed.vendor_job_id == first.vendor_job_id
     assert resumed.video_path.name == first.video_path.name
@@ -320,8 +320,7 @@ def test_resume_reuses_the_id_and_does_not_resubmit(tmp_path):
 def test_latency_param_delays_the_result(tmp_path):
     calls: list[str] = []
     started = time.monotonic()
-    generate(tmp_path, make_request(params={**BEST, "latency_s": 0.4}, duration_s=0.5),
-             submitted=calls)
+    generate(tmp_path, make_request(params={**BEST, "latency_s": 0.4}, duration_s=0.5), submitted=calls)
     assert time.monotonic() - started >= 0.4
     assert len(calls) == 1
 
@@ -387,8 +386,7 @@ def test_default_max_duration_is_20_seconds(tmp_path):
 def test_missing_ffmpeg_is_a_permanent_error(tmp_path):
     calls: list[str] = []
     with pytest.raises(PermanentError) as exc:
-        generate(tmp_path, make_request(params={**BEST, "ffmpeg_binary": "/nonexistent/ffmpeg"}),
-                 submitted=calls)
+        generate(tmp_path, make_request(params={**BEST, "ffmpeg_binary": "/nonexistent/ffmpeg"}), submitted=calls)
     assert exc.value.code == "ffmpeg_missing"
     assert "/nonexistent/ffmpeg" in str(exc.value)
     assert calls == []  # nothing was "submitted"
@@ -404,6 +402,7 @@ def test_missing_ffmpeg_from_environment(tmp_path, monkeypatch):
 @needs_ffmpeg
 def test_encode_timeout_kills_ffmpeg_and_leaves_no_temp_file(tmp_path):
     with pytest.raises(GenerationTimeout):
-        generate(tmp_path, make_request(params={**BEST, "render_timeout_s": 0.001},
-                                        width=1280, height=720, duration_s=4))
+        generate(
+            tmp_path, make_request(params={**BEST, "render_timeout_s": 0.001}, width=1280, height=720, duration_s=4)
+        )
     assert list(tmp_path.iterdir()) == []

@@ -45,6 +45,7 @@ APP_DIR = "/app"
 
 # --- parsing helpers --------------------------------------------------------------------------
 
+
 @functools.cache
 def settings_tree() -> ast.Module:
     return ast.parse(SETTINGS.read_text(), filename=str(SETTINGS))
@@ -171,11 +172,13 @@ INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}
 
 def resolve_defaults(value: str) -> str:
     """What Compose makes of ${VAR-default} / ${VAR:-default} when VAR is unset."""
+
     def default(match):
         op, rest = match.group(2), match.group(3)
         if op in ("-", ":-"):
             return rest
         raise AssertionError(f"{match.group(0)}: no default; `docker compose config` would need it set")
+
     return INTERPOLATION.sub(default, value).replace("$$", "$")
 
 
@@ -238,7 +241,7 @@ def dockerfile_exec_form(keyword: str) -> list[str]:
 def in_repo(container_path: str) -> Path | None:
     """The repository file the image puts at `container_path` (its code lives at /app)."""
     if container_path.startswith(APP_DIR + "/"):
-        return ROOT / container_path[len(APP_DIR) + 1:]
+        return ROOT / container_path[len(APP_DIR) + 1 :]
     return None
 
 
@@ -306,6 +309,7 @@ def vars_read_by_scripts() -> set[str]:
 
 # --- compose: services, image, commands ---------------------------------------------------------
 
+
 def test_required_services_exist():
     assert "version" not in compose(), "the Compose spec has no `version:` key"
     assert REQUIRED_SERVICES <= set(services()), f"missing: {REQUIRED_SERVICES - set(services())}"
@@ -362,8 +366,9 @@ def test_workers_consume_the_queues_settings_route_to():
     # Each routed task has a consumer, and the worker named after a queue takes that queue.
     for task, route in routes.items():
         assert route["queue"] in everything, f"nobody consumes {route['queue']!r} ({task})"
-        assert route["queue"] in consumed.get(f"worker-{route['queue']}", set()), \
+        assert route["queue"] in consumed.get(f"worker-{route['queue']}", set()), (
             f"worker-{route['queue']} should consume {route['queue']!r}"
+        )
     # Beat's tasks go where their options or routes say, else to the default queue.
     for task, queue in beat_tasks():
         queue = queue or routes.get(task, {}).get("queue") or default_queue
@@ -396,8 +401,10 @@ def test_web_serves_the_wsgi_application():
     expected = "{}:{}".format(*wsgi.rsplit(".", 1))
     web_script = in_repo(argv(services()["web"]["command"])[0])
     assert web_script is not None and web_script.is_file()
-    sources = {"docker-compose web command": web_script.read_text(),
-               "Dockerfile CMD": " ".join(dockerfile_exec_form("CMD"))}
+    sources = {
+        "docker-compose web command": web_script.read_text(),
+        "Dockerfile CMD": " ".join(dockerfile_exec_form("CMD")),
+    }
     for where, text in sources.items():
         found = re.findall(r"gunicorn\s+(?:\\\s*)?([\w.]+:\w+)", text)
         assert found == [expected], f"{where} should run gunicorn {expected}, runs {found}"
@@ -413,8 +420,10 @@ def test_web_script_prepares_the_database_and_static_files():
     assert "collectstatic" in commands
     django_dir = Path(importlib.util.find_spec("django").origin).parent  # locates, does not import
     for command in commands:
-        candidates = [*django_dir.glob(f"**/management/commands/{command}.py"),
-                      *ROOT.glob(f"webapp/**/management/commands/{command}.py")]
+        candidates = [
+            *django_dir.glob(f"**/management/commands/{command}.py"),
+            *ROOT.glob(f"webapp/**/management/commands/{command}.py"),
+        ]
         assert candidates, f"no management command {command!r}"
     assert re.search(r"^exec gunicorn", script, re.M), "exec gunicorn so it gets the stop signal"
 
@@ -427,7 +436,7 @@ def test_referenced_files_exist_and_scripts_are_executable():
         mode = script.stat().st_mode
         assert mode & stat.S_IXUSR and mode & stat.S_IXOTH, f"chmod +x {script.relative_to(ROOT)}"
         text = script.read_text()
-        assert text.startswith("#!/usr/bin/env bash\n") or text.startswith("#!/bin/bash\n"), script
+        assert text.startswith(("#!/usr/bin/env bash\n", "#!/bin/bash\n")), script
         assert re.search(r"^set -euo pipefail$", text, re.M), f"{script.name}: set -euo pipefail"
         if shutil.which("bash"):
             check = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
@@ -461,8 +470,9 @@ def test_dockerfile_builds_a_sensible_image():
     users = [rest for kw, rest in dockerfile() if kw == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0"), "run as a non-root user"
     assert ("WORKDIR", APP_DIR) in dockerfile()
-    assert keywords.index("USER") < max(i for i, kw in enumerate(keywords) if kw == "RUN"), \
+    assert keywords.index("USER") < max(i for i, kw in enumerate(keywords) if kw == "RUN"), (
         "collectstatic runs as the app user, so the static files belong to it"
+    )
 
     # Every part of the code base the app imports or reads is copied into /app.
     copied = set()
@@ -478,6 +488,7 @@ def test_dockerfile_builds_a_sensible_image():
 
 # --- compose: environment, volumes, dependencies -----------------------------------------------
 
+
 def test_app_services_get_the_wiring():
     postgres = environment("postgres")
     for name in APP_SERVICES:
@@ -485,7 +496,10 @@ def test_app_services_get_the_wiring():
         db = urlsplit(env["DATABASE_URL"])
         assert (db.scheme, db.hostname, db.port) == ("postgres", "postgres", 5432), env["DATABASE_URL"]
         assert (db.username, db.password, db.path.lstrip("/")) == (
-            postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"])
+            postgres["POSTGRES_USER"],
+            postgres["POSTGRES_PASSWORD"],
+            postgres["POSTGRES_DB"],
+        )
         assert urlsplit(env["REDIS_URL"]).hostname == "redis"
         for key in ("DATA_DIR", "MEDIA_ROOT", "STATIC_ROOT", "MEDIA_ACCEL_REDIRECT_PREFIX", "ALLOWED_HOSTS"):
             assert env.get(key), f"{name}: {key} not set"
@@ -494,7 +508,9 @@ def test_app_services_get_the_wiring():
         assert env.get("REQUIRE_SECRET_KEY") == "true"
         assert "SECRET_KEY" not in env or not env["SECRET_KEY"].startswith("dev-only")
         # No typo can hide here: every name is one something in the image reads.
-        known = set(settings_env_reads()) | {f"{s}_FILE" for s in secret_vars()} | vars_read_by_scripts() | READ_BY_TOOLS
+        known = (
+            set(settings_env_reads()) | {f"{s}_FILE" for s in secret_vars()} | vars_read_by_scripts() | READ_BY_TOOLS
+        )
         assert set(env) <= known, f"{name}: variables nothing reads: {set(env) - known}"
 
 
@@ -519,7 +535,7 @@ def test_dependencies_wait_for_health():
     for name in (*WORKER_SERVICES, "beat", "nginx"):
         depends = services()[name]["depends_on"]
         assert depends["web"]["condition"] == "service_healthy", f"{name} should wait for web (migrations)"
-    for name, service in services().items():
+    for service in services().values():
         for dependency, spec in (service.get("depends_on") or {}).items():
             if isinstance(spec, dict) and spec.get("condition") == "service_healthy":
                 assert services()[dependency].get("healthcheck"), f"{dependency} needs a healthcheck"
@@ -540,11 +556,11 @@ def test_healthchecks_use_real_endpoints():
 
 # --- nginx -------------------------------------------------------------------------------------
 
+
 def test_nginx_internal_location_serves_the_media_volume():
     prefix = resolve_defaults(environment("web")["MEDIA_ACCEL_REDIRECT_PREFIX"])
     assert prefix.startswith("/")
-    internal = {path: children for path, children in nginx_locations().items()
-                if directive(children, "internal")}
+    internal = {path: children for path, children in nginx_locations().items() if directive(children, "internal")}
     named, blind = prefix.rstrip("/") + "/", prefix.rstrip("/") + "-blind/"
     assert sorted(internal) == sorted([named, blind]), f"internal locations {list(internal)} vs {prefix}"
     children = internal[named]
@@ -585,6 +601,7 @@ def test_nginx_serves_static_from_the_collected_volume_and_proxies_the_rest():
 
 # --- .env.example ------------------------------------------------------------------------------
 
+
 def test_settings_extraction_finds_the_variables():
     reads = settings_env_reads()
     assert len(reads) >= 30 and {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT"} <= set(reads)
@@ -599,8 +616,13 @@ def test_env_example_documents_every_setting():
 
 
 def test_env_example_lists_no_unknown_variable():
-    known = (set(settings_env_reads()) | {f"{name}_FILE" for name in secret_vars()}
-             | vars_read_by_scripts() | compose_interpolated_names() | READ_BY_TOOLS)
+    known = (
+        set(settings_env_reads())
+        | {f"{name}_FILE" for name in secret_vars()}
+        | vars_read_by_scripts()
+        | compose_interpolated_names()
+        | READ_BY_TOOLS
+    )
     unknown = sorted(n for n in set(env_example_names()) - known if not n.startswith("POSTGRES_"))
     assert not unknown, f".env.example lists variables nothing reads: {unknown}"
     duplicates = sorted({n for n in env_example_names() if env_example_names().count(n) > 1})
@@ -627,6 +649,7 @@ def test_compose_interpolations_are_documented():
 
 
 # --- a real Compose binary ----------------------------------------------------------------------
+
 
 def compose_command() -> list[str] | None:
     explicit = os.environ.get("COMPOSE_BIN")
@@ -660,8 +683,9 @@ def test_compose_file_validates_with_compose(tmp_path):
             (project / entry.name).symlink_to(entry)
     shutil.copy(ENV_EXAMPLE, project / ".env")
     # Variables from the caller's shell would win over the defaults: leave them out.
-    env = {k: v for k, v in os.environ.items()
-           if k not in compose_interpolated_names() and not k.startswith("COMPOSE_")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in compose_interpolated_names() and not k.startswith("COMPOSE_")
+    }
     base = [*command, "-f", str(COMPOSE_FILE), "--project-directory", str(project)]
 
     quiet = subprocess.run([*base, "config", "-q"], capture_output=True, text=True, env=env, timeout=120)

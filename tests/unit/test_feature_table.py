@@ -1,8 +1,8 @@
 """The articles' claims as data, beside what Screentest measured, with contradictions marked."""
 
 from datetime import timedelta
-from io import StringIO
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -21,16 +21,33 @@ def catalog():
     load_claims()
 
 
-def add_job(model, state, *, seconds=None, cost=None, latency_s=30, prompt_n=[0]):
-    prompt_n[0] += 1
+_PROMPT_N = [0]  # a running number for prompt texts, across calls
+
+
+def add_job(model, state, *, seconds=None, cost=None, latency_s=30):
+    _PROMPT_N[0] += 1
+    prompt_n = _PROMPT_N
     prompt = Prompt.objects.create(text=f"p{prompt_n[0]}", seed=1, duration_s=5, aspect_ratio="16:9")
-    job = GenerationJob.objects.create(prompt=prompt, model=model, state=state, attempts=1,
-                                       cost_usd=None if cost is None else Decimal(str(cost)))
+    job = GenerationJob.objects.create(
+        prompt=prompt, model=model, state=state, attempts=1, cost_usd=None if cost is None else Decimal(str(cost))
+    )
     GenerationJob.objects.filter(pk=job.pk).update(finished_at=job.queued_at + timedelta(seconds=latency_s))
     if seconds is not None:
-        Clip.objects.create(job=job, original="o.mp4", web="w.mp4", poster="p.jpg", sha256_original="0" * 64,
-                            sha256_web="0" * 64, duration_s=seconds, width=1280, height=720, fps=24, codec="h264",
-                            bytes=1, original_bytes=1)
+        Clip.objects.create(
+            job=job,
+            original="o.mp4",
+            web="w.mp4",
+            poster="p.jpg",
+            sha256_original="0" * 64,
+            sha256_web="0" * 64,
+            duration_s=seconds,
+            width=1280,
+            height=720,
+            fps=24,
+            codec="h264",
+            bytes=1,
+            original_bytes=1,
+        )
     return job
 
 
@@ -63,8 +80,10 @@ def test_measurements_sit_beside_claims_and_a_contradicted_claim_is_marked(clien
     assert m.cost_per_video_second_usd == pytest.approx(1.26 / 15.1)
     assert m.latency_p50_s == pytest.approx(70) and m.latency_p95_s == pytest.approx(97)
     two_minutes = next(cv for cv in facts["claims"] if cv.claim.value == "Up to 2 minutes")
-    assert two_minutes.contradicted_by == ["Kling 2.1 Master: its API accepts at most 10 s",
-                                           "Kling 2.1 Master: longest clip obtained 10.0 s"]
+    assert two_minutes.contradicted_by == [
+        "Kling 2.1 Master: its API accepts at most 10 s",
+        "Kling 2.1 Master: longest clip obtained 10.0 s",
+    ]
     page = client.get("/models/kling-v2-1-master").content.decode()
     assert "Up to 2 minutes" in page and "longest clip obtained 10.0 s" in page and "25%" in page
     table = feature_table()

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def test_gallery_search_filters_and_sort(client, make_clips, demo_models):
     fox, other = make_clips(prompts=2, category="animals")
-    Prompt.objects.filter(pk=other.pk).update(text="a blue whale", category="sea",
-                                              created_at=timezone.now() - timedelta(days=3))
+    Prompt.objects.filter(pk=other.pk).update(
+        text="a blue whale", category="sea", created_at=timezone.now() - timedelta(days=3)
+    )
     GenerationJob.objects.filter(prompt=other, model=demo_models[0]).update(state=JobState.FAILED)
     page = client.get("/", {"q": "FOX"}).content.decode()
     assert "a red fox number 0" in page and "blue whale" not in page
@@ -70,7 +71,7 @@ def test_compare_page_shows_the_chosen_clips_in_link_order(client, make_clips, d
     response = client.get(compare_url(prompt, slugs[2], slugs[0], t=1.25))
     html = response.content.decode()
     assert response.status_code == 200
-    grid = html[html.index("compare-grid"):html.index('class="transport"')]
+    grid = html[html.index("compare-grid") : html.index('class="transport"')]
     assert grid.count("<video") == 2
     assert grid.index(demo_models[2].label) < grid.index(demo_models[0].label)
     assert 'data-start="1.250"' in html and "data-sync-step" in html and "data-wipe-slider" in html
@@ -82,16 +83,19 @@ def test_compare_page_shows_the_chosen_clips_in_link_order(client, make_clips, d
 def test_compare_without_selection_takes_every_finished_clip(client, make_clips):
     prompt = make_clips(prompts=1)[0]
     html = client.get(f"/p/{prompt.public_id}/compare").content.decode()
-    assert html[html.index("compare-grid"):html.index('class="transport"')].count("<video") == 3
+    assert html[html.index("compare-grid") : html.index('class="transport"')].count("<video") == 3
 
 
-@pytest.mark.parametrize("query, code", [
-    ("models=demo-aurora,nope", "unknown_model"),
-    ("models=demo-aurora", "selection_size"),
-    ("models=demo-aurora,demo-lumen&t=-1", "invalid_time"),
-    ("models=demo-aurora,demo-lumen&t=abc", "invalid_time"),
-    ("models=demo-aurora,demo-lumen&t=nan", "invalid_time"),
-])
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("models=demo-aurora,nope", "unknown_model"),
+        ("models=demo-aurora", "selection_size"),
+        ("models=demo-aurora,demo-lumen&t=-1", "invalid_time"),
+        ("models=demo-aurora,demo-lumen&t=abc", "invalid_time"),
+        ("models=demo-aurora,demo-lumen&t=nan", "invalid_time"),
+    ],
+)
 def test_compare_rejects_bad_links_clearly(client, make_clips, query, code):
     prompt = make_clips(prompts=1)[0]
     response = client.get(f"/p/{prompt.public_id}/compare?{query}")
@@ -145,11 +149,19 @@ def test_download_of_unfinished_or_unknown_export_is_404(client, make_clips, dem
 def test_model_page_facts_and_clips(client, make_clips, demo_models):
     prompts = make_clips(prompts=3)
     model = demo_models[0]
-    GenerationJob.objects.create(prompt=Prompt.objects.create(text="refused", seed=1, duration_s=2, aspect_ratio="16:9"),
-                                 model=model, state=JobState.REJECTED_BY_VENDOR, finished_at=timezone.now())
-    RatingSnapshot.objects.create(pool="official", votes_counted=30, bootstrap_rounds=10, compute_seconds=0.1,
-                                  rows=[{"model": model.slug, "score": 1042.5, "lower": 1001.0, "upper": 1080.2,
-                                         "rank_ub": 1, "votes": 30}])
+    GenerationJob.objects.create(
+        prompt=Prompt.objects.create(text="refused", seed=1, duration_s=2, aspect_ratio="16:9"),
+        model=model,
+        state=JobState.REJECTED_BY_VENDOR,
+        finished_at=timezone.now(),
+    )
+    RatingSnapshot.objects.create(
+        pool="official",
+        votes_counted=30,
+        bootstrap_rounds=10,
+        compute_seconds=0.1,
+        rows=[{"model": model.slug, "score": 1042.5, "lower": 1001.0, "upper": 1080.2, "rank_ub": 1, "votes": 30}],
+    )
     response = client.get(f"/models/{model.slug}")
     html = response.content.decode()
     assert response.status_code == 200

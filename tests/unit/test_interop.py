@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from webapp.arena import api
 from webapp.arena.management.commands import run_suite
-from webapp.arena.services import suite
 from webapp.arena.models import Battle, RatingSnapshot, Vote, Winner
-from webapp.arena.services import board, interop
+from webapp.arena.services import board, interop, suite
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 
@@ -46,9 +45,21 @@ def small_boards(settings):
 
 def make_clip(prompt, model):
     job = GenerationJob.objects.create(prompt=prompt, model=model, state=JobState.SUCCEEDED)
-    return Clip.objects.create(job=job, original="originals/x.mp4", web="clips/x.mp4", poster="posters/x.jpg",
-                               sha256_original="0" * 64, sha256_web="1" * 64, duration_s=4, width=640, height=360,
-                               fps=24, codec="h264", bytes=1000, original_bytes=1000)
+    return Clip.objects.create(
+        job=job,
+        original="originals/x.mp4",
+        web="clips/x.mp4",
+        poster="posters/x.jpg",
+        sha256_original="0" * 64,
+        sha256_web="1" * 64,
+        duration_s=4,
+        width=640,
+        height=360,
+        fps=24,
+        codec="h264",
+        bytes=1000,
+        original_bytes=1000,
+    )
 
 
 @pytest.fixture
@@ -56,27 +67,68 @@ def arena(demo_models):
     """Official votes on one suite prompt (battles), a community vote, an excluded vote."""
     by_slug = {m.slug: m for m in demo_models}
     aurora, lumen, pixel = by_slug["demo-aurora"], by_slug["demo-lumen"], by_slug["demo-pixel"]
-    prompt = Prompt.objects.create(text="A red fox in the snow", seed=1, duration_s=4, aspect_ratio="16:9",
-                                   source=Prompt.Source.SUITE, pool=Prompt.Pool.OFFICIAL, category="animals")
+    prompt = Prompt.objects.create(
+        text="A red fox in the snow",
+        seed=1,
+        duration_s=4,
+        aspect_ratio="16:9",
+        source=Prompt.Source.SUITE,
+        pool=Prompt.Pool.OFFICIAL,
+        category="animals",
+    )
     clips = {m.slug: make_clip(prompt, m) for m in demo_models}
     votes = []
     plan = [
-        ("demo-aurora", "demo-lumen", Winner.MODEL_A), ("demo-lumen", "demo-pixel", Winner.MODEL_A),
-        ("demo-pixel", "demo-aurora", Winner.MODEL_B), ("demo-aurora", "demo-pixel", Winner.TIE),
+        ("demo-aurora", "demo-lumen", Winner.MODEL_A),
+        ("demo-lumen", "demo-pixel", Winner.MODEL_A),
+        ("demo-pixel", "demo-aurora", Winner.MODEL_B),
+        ("demo-aurora", "demo-pixel", Winner.TIE),
         ("demo-lumen", "demo-aurora", Winner.BOTH_BAD),
     ]
     for n, (a, b, winner) in enumerate(plan):
         voter = f"{n:x}" * 40
-        battle = Battle.objects.create(prompt=prompt, left=clips[a], right=clips[b], pair_key=f"{n}",
-                                       voter_key=voter[:40], pool=Prompt.Pool.OFFICIAL)
-        votes.append(Vote.objects.create(battle=battle, model_a=by_slug[a], model_b=by_slug[b], winner=winner,
-                                         pool=Prompt.Pool.OFFICIAL, category="animals", voter_key=voter[:40],
-                                         ip_hash=RAW_IP_HASH, created_at=T0 + timedelta(minutes=n)))
-    votes.append(Vote.objects.create(model_a=aurora, model_b=pixel, winner=Winner.MODEL_A, pool=Prompt.Pool.COMMUNITY,
-                                     voter_key="c" * 40, ip_hash=RAW_IP_HASH, created_at=T0))
-    excluded = Vote.objects.create(model_a=lumen, model_b=pixel, winner=Winner.MODEL_B, pool=Prompt.Pool.OFFICIAL,
-                                   voter_key="d" * 40, ip_hash=RAW_IP_HASH, created_at=T0,
-                                   excluded_reason="saw_named_results")
+        battle = Battle.objects.create(
+            prompt=prompt,
+            left=clips[a],
+            right=clips[b],
+            pair_key=f"{n}",
+            voter_key=voter[:40],
+            pool=Prompt.Pool.OFFICIAL,
+        )
+        votes.append(
+            Vote.objects.create(
+                battle=battle,
+                model_a=by_slug[a],
+                model_b=by_slug[b],
+                winner=winner,
+                pool=Prompt.Pool.OFFICIAL,
+                category="animals",
+                voter_key=voter[:40],
+                ip_hash=RAW_IP_HASH,
+                created_at=T0 + timedelta(minutes=n),
+            )
+        )
+    votes.append(
+        Vote.objects.create(
+            model_a=aurora,
+            model_b=pixel,
+            winner=Winner.MODEL_A,
+            pool=Prompt.Pool.COMMUNITY,
+            voter_key="c" * 40,
+            ip_hash=RAW_IP_HASH,
+            created_at=T0,
+        )
+    )
+    excluded = Vote.objects.create(
+        model_a=lumen,
+        model_b=pixel,
+        winner=Winner.MODEL_B,
+        pool=Prompt.Pool.OFFICIAL,
+        voter_key="d" * 40,
+        ip_hash=RAW_IP_HASH,
+        created_at=T0,
+        excluded_reason="saw_named_results",
+    )
     return {"prompt": prompt, "votes": votes, "excluded": excluded, "models": by_slug}
 
 
@@ -119,8 +171,12 @@ def test_export_json_is_fastchat_clean_battles_with_our_ids(arena):
     assert first["vote_id"] == vote.pk and first["battle_id"] == vote.battle.public_id
     assert first["question_id"] == vote.battle.public_id
     assert first["prompt"] == "A red fox in the snow"
-    assert (first["pool"], first["category"], first["excluded_reason"], first["source"]) == \
-        ("official", "animals", "", "arena")
+    assert (first["pool"], first["category"], first["excluded_reason"], first["source"]) == (
+        "official",
+        "animals",
+        "",
+        "arena",
+    )
     assert {r["winner"] for r in records} == set(Winner.values)
     community = [r for r in records if r["pool"] == "community"][0]
     assert community["battle_id"] is None and community["prompt"] is None
@@ -160,19 +216,30 @@ def test_export_of_nothing_is_an_empty_array(db):
 
 
 def test_import_creates_votes_and_disabled_models(demo_models, tmp_path):
-    path = write(tmp_path, [
-        record(winner="model_a", tstamp=1700000000.5, judge="arena_user_10.0.0.1", question_id="q1"),
-        record("Veo 3", "Sora 2", "tie (bothbad)", question_id="q2"),
-        record("Sora 2", "demo-aurora", "model_b", question_id="q3"),
-    ])
+    path = write(
+        tmp_path,
+        [
+            record(winner="model_a", tstamp=1700000000.5, judge="arena_user_10.0.0.1", question_id="q1"),
+            record("Veo 3", "Sora 2", "tie (bothbad)", question_id="q2"),
+            record("Sora 2", "demo-aurora", "model_b", question_id="q3"),
+        ],
+    )
     out, _ = run("import_battles", str(path))
     assert "3 votes created" in out and "2 models created (sora-2, veo-3)" in out
     sora = VideoModel.objects.get(slug="sora-2")
-    assert (sora.display_name, sora.vendor, sora.backend_key, sora.enabled, sora.in_arena) == \
-        ("Sora 2", "imported", "", False, True)
+    assert (sora.display_name, sora.vendor, sora.backend_key, sora.enabled, sora.in_arena) == (
+        "Sora 2",
+        "imported",
+        "",
+        False,
+        True,
+    )
     votes = Vote.objects.order_by("external_id")
     assert [(v.model_a.slug, v.model_b.slug, v.winner) for v in votes] == [
-        ("sora-2", "veo-3", "model_a"), ("veo-3", "sora-2", "tie (bothbad)"), ("sora-2", "demo-aurora", "model_b")]
+        ("sora-2", "veo-3", "model_a"),
+        ("veo-3", "sora-2", "tie (bothbad)"),
+        ("sora-2", "demo-aurora", "model_b"),
+    ]
     first = votes[0]
     assert first.created_at == datetime.fromtimestamp(1700000000.5, tz=UTC)
     assert (first.source, first.pool, first.category, first.excluded_reason) == ("import", "official", "", "")
@@ -183,8 +250,11 @@ def test_import_creates_votes_and_disabled_models(demo_models, tmp_path):
 
 
 def test_reimport_creates_nothing(db, tmp_path):
-    path = write(tmp_path, [record(tstamp=1700000000 + i, judge=f"arena_user_{i}") for i in range(5)]
-                 + [record(question_id=7), record("A", "B", "tie", id="x-1")])
+    path = write(
+        tmp_path,
+        [record(tstamp=1700000000 + i, judge=f"arena_user_{i}") for i in range(5)]
+        + [record(question_id=7), record("A", "B", "tie", id="x-1")],
+    )
     first = interop.import_battles(path)
     assert first.created == 7 and first.skipped_duplicates == 0
     again = interop.import_battles(path)
@@ -201,8 +271,9 @@ def test_duplicates_inside_one_file_count_once(db, tmp_path):
 
 
 def test_named_battles_are_skipped_unless_asked_for(db, tmp_path):
-    path = write(tmp_path, [record(anony=True, question_id="a"), record(anony=False, question_id="n"),
-                            record(question_id="m")])
+    path = write(
+        tmp_path, [record(anony=True, question_id="a"), record(anony=False, question_id="n"), record(question_id="m")]
+    )
     out, _ = run("import_battles", str(path))
     assert "2 votes created" in out and "1 skipped: named battle" in out
     assert Vote.objects.count() == 2
@@ -215,9 +286,14 @@ def test_named_battles_are_skipped_unless_asked_for(db, tmp_path):
 
 
 def test_named_votes_round_trip_through_the_anony_column(db, tmp_path):
-    path = write(tmp_path, [record(anony=False, question_id="n1", tstamp=1700000000),
-                            record("Veo 3", "Sora 2", "model_b", anony=False, question_id="n2"),
-                            record(question_id="blind")])
+    path = write(
+        tmp_path,
+        [
+            record(anony=False, question_id="n1", tstamp=1700000000),
+            record("Veo 3", "Sora 2", "model_b", anony=False, question_id="n2"),
+            record(question_id="blind"),
+        ],
+    )
     report = interop.import_battles(path, include_named=True)
     assert (report.created, report.skipped_duplicates, dict(report.skipped)) == (3, 0, {})
     assert dict(Vote.objects.values_list("external_id", "anony")) == {"n1": False, "n2": False, "blind": True}
@@ -242,8 +318,14 @@ def test_named_votes_round_trip_through_the_anony_column(db, tmp_path):
 def test_the_database_refuses_a_second_copy_of_an_imported_record(db, tmp_path):
     interop.import_battles(write(tmp_path, [record(question_id="q1")]))
     vote = Vote.objects.get()
-    copy = {"model_a_id": vote.model_a_id, "model_b_id": vote.model_b_id, "winner": "tie", "voter_key": "x",
-            "source": Vote.Source.IMPORT, "created_at": T0}
+    copy = {
+        "model_a_id": vote.model_a_id,
+        "model_b_id": vote.model_b_id,
+        "winner": "tie",
+        "voter_key": "x",
+        "source": Vote.Source.IMPORT,
+        "created_at": T0,
+    }
     with pytest.raises(IntegrityError), transaction.atomic():  # bypassing the service
         Vote.objects.create(pool="official", external_id="q1", **copy)
     Vote.objects.create(pool="community", external_id="q1", **copy)  # another pool is another import
@@ -266,18 +348,21 @@ def test_a_record_stored_concurrently_after_the_lookup_is_skipped_not_an_error(d
 
 
 def test_invalid_records_are_reported_with_their_index(db, tmp_path):
-    path = write(tmp_path, [
-        record(question_id="ok"),                 # 0
-        record(winner="left"),                    # 1 unknown label
-        record("Sora 2", "sora-2"),               # 2 same model
-        {"model_a": "X", "winner": "tie"},        # 3 missing model_b
-        record(tstamp="yesterday"),               # 4 bad tstamp
-        record(tstamp=-5),                        # 5 implausible tstamp
-        "not an object",                          # 6
-        record(anony="maybe"),                    # 7
-        record(tstamp=1e20),                      # 8 out of range
-        record(question_id="ok2", tstamp=1700000000),  # 9
-    ])
+    path = write(
+        tmp_path,
+        [
+            record(question_id="ok"),  # 0
+            record(winner="left"),  # 1 unknown label
+            record("Sora 2", "sora-2"),  # 2 same model
+            {"model_a": "X", "winner": "tie"},  # 3 missing model_b
+            record(tstamp="yesterday"),  # 4 bad tstamp
+            record(tstamp=-5),  # 5 implausible tstamp
+            "not an object",  # 6
+            record(anony="maybe"),  # 7
+            record(tstamp=1e20),  # 8 out of range
+            record(question_id="ok2", tstamp=1700000000),  # 9
+        ],
+    )
     out, err = run("import_battles", str(path))
     report = interop.import_battles(path)  # second time: the valid ones are duplicates now
     assert [e.index for e in report.errors] == [1, 2, 3, 4, 5, 6, 7, 8]
@@ -423,8 +508,11 @@ def test_api_leaderboard(arena, small_boards):
     response = api.leaderboard(rf.get("/x", {"format": "csv", "category": "animals"}))
     assert response["Content-Disposition"].startswith('attachment; filename="screentest-leaderboard-official-animals-')
     assert response.content.decode().splitlines()[0] == ",".join(interop.LEADERBOARD_FIELDS)
-    for params, code in [({"pool": "x"}, "invalid_pool"), ({"format": "pdf"}, "invalid_format"),
-                         ({"category": "x" * 49}, "invalid_category")]:
+    for params, code in [
+        ({"pool": "x"}, "invalid_pool"),
+        ({"format": "pdf"}, "invalid_format"),
+        ({"category": "x" * 49}, "invalid_category"),
+    ]:
         response = api.leaderboard(rf.get("/x", params))
         assert response.status_code == 400 and json.loads(response.content)["error"]["code"] == code
 
@@ -453,8 +541,20 @@ def test_wired_urls_leaderboard(arena, small_boards, client):
 # Prompt suite
 # --------------------------------------------------------------------------------------------
 
-CATEGORIES = {"animals", "architecture", "food", "human", "lifestyle", "plants", "scenery", "vehicles", "physics",
-              "human_motion", "camera_motion", "long_range_consistency"}
+CATEGORIES = {
+    "animals",
+    "architecture",
+    "food",
+    "human",
+    "lifestyle",
+    "plants",
+    "scenery",
+    "vehicles",
+    "physics",
+    "human_motion",
+    "camera_motion",
+    "long_range_consistency",
+}
 
 
 def test_the_shipped_suite():
@@ -493,8 +593,10 @@ def test_run_with_demo_models_creates_official_suite_prompts(demo_models, no_bro
     assert {p.text: (p.category, p.seed) for p in prompts} == expected
     assert all(p.duration_s == 4 and p.aspect_ratio == "16:9" for p in prompts)
     assert GenerationJob.objects.count() == 3 * n
-    assert all(sorted(p.jobs.values_list("model__slug", flat=True)) == ["demo-aurora", "demo-lumen", "demo-pixel"]
-               for p in prompts)
+    assert all(
+        sorted(p.jobs.values_list("model__slug", flat=True)) == ["demo-aurora", "demo-lumen", "demo-pixel"]
+        for p in prompts
+    )
     # re-running pays for nothing twice
     out, _ = run("run_suite", "--yes", "--no-wait")
     assert "nothing to submit" in out
@@ -512,8 +614,13 @@ def test_a_model_added_later_joins_the_existing_suite_prompts(demo_models):
 
 
 def test_over_budget_without_yes_and_no_tty_refuses(demo_models):
-    VideoModel.objects.create(slug="pricey", display_name="Pricey", vendor="V", backend_key="demo",
-                              backend_params={"cost_per_second_usd": 0.5})
+    VideoModel.objects.create(
+        slug="pricey",
+        display_name="Pricey",
+        vendor="V",
+        backend_key="demo",
+        backend_params={"cost_per_second_usd": 0.5},
+    )
     with pytest.raises(CommandError, match="over the budget .* no terminal"):
         run("run_suite", "--models", "pricey,demo-aurora", "--no-wait", stdin=io.StringIO("y\n"))
     assert not Prompt.objects.exists()
@@ -536,8 +643,9 @@ class Terminal(io.StringIO):
 
 
 def test_confirmation_on_a_terminal(demo_models):
-    VideoModel.objects.create(slug="pricey", display_name="Pricey", vendor="V", backend_key="demo",
-                              backend_params={"cost_per_second_usd": 10})
+    VideoModel.objects.create(
+        slug="pricey", display_name="Pricey", vendor="V", backend_key="demo", backend_params={"cost_per_second_usd": 10}
+    )
     out, err = run("run_suite", "--models", "pricey", "--limit", "1", "--no-wait", stdin=Terminal("n\n"))
     assert "Proceed? [y/N]" in err and "cancelled" in out and not Prompt.objects.exists()
     out, _ = run("run_suite", "--models", "pricey", "--limit", "1", "--no-wait", stdin=Terminal("y\n"))
@@ -547,8 +655,9 @@ def test_confirmation_on_a_terminal(demo_models):
 def test_waits_for_the_jobs_with_a_progress_bar(demo_models, monkeypatch):
     def worker_step(seconds):  # each poll, one more job finishes; the second one fails
         job = GenerationJob.objects.filter(state=JobState.QUEUED).order_by("pk").first()
-        state = JobState.FAILED if GenerationJob.objects.exclude(state=JobState.QUEUED).count() == 1 \
-            else JobState.SUCCEEDED
+        state = (
+            JobState.FAILED if GenerationJob.objects.exclude(state=JobState.QUEUED).count() == 1 else JobState.SUCCEEDED
+        )
         GenerationJob.objects.filter(pk=job.pk).update(state=state)
 
     monkeypatch.setattr(run_suite.time, "sleep", worker_step)

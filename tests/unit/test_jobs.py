@@ -15,8 +15,9 @@ from webapp.studio.services.submission import PromptInput, submit_prompt
 @pytest.fixture
 def sent(monkeypatch):
     messages = []
-    monkeypatch.setattr(queue.app, "send_task",
-                        lambda name, args, countdown=None: messages.append((name, args[0], countdown)))
+    monkeypatch.setattr(
+        queue.app, "send_task", lambda name, args, countdown=None: messages.append((name, args[0], countdown))
+    )
     return messages
 
 
@@ -86,7 +87,9 @@ def test_vendor_job_id_recorded_only_by_the_holder(job):
     assert GenerationJob.objects.get(pk=job.pk).vendor_job_id == "vendor-123"
 
 
-def test_reaper_resends_expired_and_lost_jobs_and_fails_exhausted_ones(job, sent, settings, django_capture_on_commit_callbacks):
+def test_reaper_resends_expired_and_lost_jobs_and_fails_exhausted_ones(
+    job, sent, settings, django_capture_on_commit_callbacks
+):
     settings.JOB_MAX_ATTEMPTS = 2
     past = timezone.now() - timedelta(seconds=1)
     # 1) a running job whose worker died
@@ -103,11 +106,14 @@ def test_reaper_resends_expired_and_lost_jobs_and_fails_exhausted_ones(job, sent
     assert row.state == JobState.FAILED and row.error_code == "attempts_exhausted"
 
 
-def test_reaper_resends_a_queued_job_whose_message_was_lost_but_not_a_fresh_one(job, sent, settings, django_capture_on_commit_callbacks):
+def test_reaper_resends_a_queued_job_whose_message_was_lost_but_not_a_fresh_one(
+    job, sent, settings, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.reap_stale_jobs()["resent"] == 0
     GenerationJob.objects.filter(pk=job.pk).update(
-        enqueued_at=timezone.now() - timedelta(seconds=settings.JOB_QUEUED_STALE_S + 1))
+        enqueued_at=timezone.now() - timedelta(seconds=settings.JOB_QUEUED_STALE_S + 1)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.reap_stale_jobs()["resent"] == 1
     assert sent == [("workers.tasks.generate", job.pk, None)]
@@ -149,6 +155,7 @@ def test_concurrent_claims_have_one_winner(demo_models):
 
     def contend(n):
         from django.db import connections
+
         barrier.wait()
         if jobs.claim(job_id, stage=JobState.RUNNING, owner=f"w{n} pid {n}"):
             winners.append(n)

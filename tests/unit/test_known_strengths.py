@@ -24,8 +24,18 @@ def simulate(rng) -> list[dict]:
         p = 1 / (1 + 10 ** ((TRUE[j] - TRUE[i]) / 400))
         u = rng.random()
         winner = "tie" if u < 0.08 else ("model_a" if u < 0.08 + 0.92 * p else "model_b")
-        records.append({"question_id": f"q{n}", "model_a": MODELS[i], "model_b": MODELS[j], "winner": winner,
-                        "judge": f"arena_user_{n % 300}", "anony": True, "tstamp": 1.7e9 + n, "turn": 1})
+        records.append(
+            {
+                "question_id": f"q{n}",
+                "model_a": MODELS[i],
+                "model_b": MODELS[j],
+                "winner": winner,
+                "judge": f"arena_user_{n % 300}",
+                "anony": True,
+                "tstamp": 1.7e9 + n,
+                "turn": 1,
+            }
+        )
     return records
 
 
@@ -48,8 +58,9 @@ def independent_fit(records) -> dict[str, float]:
         np.add.at(grad, b, -grad_logit)
         return value, grad
 
-    theta = optimize.minimize(loss, np.zeros(len(MODELS)), jac=True, method="L-BFGS-B",
-                              options={"maxiter": 200, "gtol": 1e-9}).x
+    theta = optimize.minimize(
+        loss, np.zeros(len(MODELS)), jac=True, method="L-BFGS-B", options={"maxiter": 200, "gtol": 1e-9}
+    ).x
     scores = 400 * theta
     return dict(zip(MODELS, scores - scores.mean() + 1000))
 
@@ -73,6 +84,5 @@ def test_simulated_fastchat_votes_through_import_and_export(tmp_path, settings):
     # and both recover the truth's order
     order = [m for m, _ in sorted(ours.items(), key=lambda kv: kv[1])]
     assert order == MODELS
-    covered = sum(row["lower"] <= TRUE[MODELS.index(row["model"])] - TRUE.mean() + 1000 <= row["upper"]
-                  for row in rows)
+    covered = sum(row["lower"] <= TRUE[MODELS.index(row["model"])] - TRUE.mean() + 1000 <= row["upper"] for row in rows)
     assert covered >= 6, f"only {covered} of 8 95% intervals cover the true strength"

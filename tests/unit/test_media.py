@@ -503,5 +503,9 @@ def test_padding_to_a_size_bucket_keeps_the_video_intact(tmp_path, videos):
     assert size == padded.stat().st_size and size % (64 * 1024) == 0
     after = media.probe(padded)
     assert (after.duration_s, after.width, after.height, after.frame_count) == (
-        before.duration_s, before.width, before.height, before.frame_count)
+        before.duration_s,
+        before.width,
+        before.height,
+        before.frame_count,
+    )
     assert media.pad_mp4_to_multiple(padded, 64 * 1024) == size  # already a multiple: unchanged

@@ -25,16 +25,22 @@ def test_whole_file_advertises_ranges(client, clip_file):
     assert body(response) == clip_file.read_bytes()
 
 
-@pytest.mark.parametrize("header, first, last", [
-    ("bytes=0-99", 0, 99), ("bytes=100-", 100, 10239), ("bytes=-500", 9740, 10239),
-    ("bytes=10000-99999", 10000, 10239), ("bytes=-99999", 0, 10239),
-])
+@pytest.mark.parametrize(
+    "header, first, last",
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=100-", 100, 10239),
+        ("bytes=-500", 9740, 10239),
+        ("bytes=10000-99999", 10000, 10239),
+        ("bytes=-99999", 0, 10239),
+    ],
+)
 def test_single_ranges(client, clip_file, header, first, last):
     response = client.get(f"/media/{MEDIA}", HTTP_RANGE=header)
     assert response.status_code == 206
     assert response["Content-Range"] == f"bytes {first}-{last}/10240"
     assert response["Content-Length"] == str(last - first + 1)
-    assert body(response) == clip_file.read_bytes()[first:last + 1]
+    assert body(response) == clip_file.read_bytes()[first : last + 1]
 
 
 @pytest.mark.parametrize("header", ["bytes=10240-", "bytes=20000-30000", "bytes=-0", "bytes=500-100"])
@@ -55,8 +61,16 @@ def test_if_range_mismatch_and_etag(client, clip_file):
     assert client.get(f"/media/{MEDIA}", HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
-@pytest.mark.parametrize("path", ["originals/AbCdEfGhIjKlMnOpQrStUvWx.mp4", "clips/../secret.mp4",
-                                  "clips/missingmissingmissing.mp4", "../../etc/passwd", "clips/x.mp4"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "originals/AbCdEfGhIjKlMnOpQrStUvWx.mp4",
+        "clips/../secret.mp4",
+        "clips/missingmissingmissing.mp4",
+        "../../etc/passwd",
+        "clips/x.mp4",
+    ],
+)
 def test_only_existing_public_media_is_served(client, clip_file, media_root, path):
     (media_root / "originals").mkdir(exist_ok=True)
     (media_root / "originals" / "AbCdEfGhIjKlMnOpQrStUvWx.mp4").write_bytes(b"vendor original")

@@ -6,12 +6,10 @@ import csv
 import io
 
 import pytest
-
-from tests.conftest import clear_test_cache
 from django.contrib.auth.models import Group, User
-from django.core.cache import cache
 from django.test import Client
 
+from tests.conftest import clear_test_cache
 from webapp.arena.models import Vote
 from webapp.arena.services import battles
 from webapp.arena.services.voters import Voter
@@ -64,6 +62,7 @@ def csrf_post(client, path, data, **extra):
 
 # --- the policy at submission --------------------------------------------------------------------
 
+
 def test_allowed_prompt_is_queued_and_audited(demo_models, sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         prompt = submit_prompt(PromptInput(text="a red fox in fresh snow"))
@@ -75,8 +74,9 @@ def test_allowed_prompt_is_queued_and_audited(demo_models, sent, django_capture_
     assert entry.after["outcome"] == "allow"
 
 
-def test_held_prompt_is_stored_with_held_jobs_and_nothing_is_sent(demo_models, sent,
-                                                                  django_capture_on_commit_callbacks):
+def test_held_prompt_is_stored_with_held_jobs_and_nothing_is_sent(
+    demo_models, sent, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         prompt = submit_prompt(PromptInput(text="Elon Musk riding a horse on Mars"))
     assert prompt.moderation == "held"
@@ -121,6 +121,7 @@ def test_web_form_and_api_tell_the_submitter(client, demo_models, sent):
 
 # --- decisions and their effects -----------------------------------------------------------------
 
+
 def test_approving_a_held_prompt_queues_its_jobs(demo_models, moderator, sent, django_capture_on_commit_callbacks):
     prompt = submit_prompt(PromptInput(text="Elon Musk riding a horse on Mars"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -128,7 +129,8 @@ def test_approving_a_held_prompt_queues_its_jobs(demo_models, moderator, sent, d
     prompt.refresh_from_db()
     assert prompt.moderation == "allowed" and {j.state for j in prompt.jobs.all()} == {JobState.QUEUED}
     assert sorted(args[0] for name, args in sent if name == queue.GENERATE) == sorted(
-        prompt.jobs.values_list("pk", flat=True))
+        prompt.jobs.values_list("pk", flat=True)
+    )
     entry = AuditEntry.objects.filter(action="approve").get()
     assert entry.actor == moderator and entry.reason == "Satire, clearly not real"
     assert entry.before["moderation"] == "held" and entry.after["moderation"] == "allowed"
@@ -143,8 +145,9 @@ def test_a_decision_needs_a_reason(demo_models, moderator):
     assert Prompt.objects.get().moderation == "held"
 
 
-def test_rejecting_a_prompt_cancels_jobs_hides_clips_and_deletes_files(make_clips, moderator, media_root,
-                                                                       django_capture_on_commit_callbacks, sent):
+def test_rejecting_a_prompt_cancels_jobs_hides_clips_and_deletes_files(
+    make_clips, moderator, media_root, django_capture_on_commit_callbacks, sent
+):
     prompt = make_clips(prompts=1)[0]
     clip = Clip.objects.filter(job__prompt=prompt).first()
     # One more job still waiting in the queue, and a stored original for every clip.
@@ -159,8 +162,11 @@ def test_rejecting_a_prompt_cancels_jobs_hides_clips_and_deletes_files(make_clip
         (media_root / "posters").mkdir(exist_ok=True)
         (media_root / c.poster.name).write_bytes(b"jpg")
         Clip.objects.filter(pk=c.pk).update(original=name)
-    files = [media_root / n for c in Clip.objects.filter(job__prompt=prompt)
-             for n in (c.web.name, c.poster.name, c.original.name)]
+    files = [
+        media_root / n
+        for c in Clip.objects.filter(job__prompt=prompt)
+        for n in (c.web.name, c.poster.name, c.original.name)
+    ]
     assert all(f.exists() for f in files)
     with django_capture_on_commit_callbacks(execute=True):
         decisions.reject_prompt(prompt.public_id, actor=moderator, reason="Depicts a real person")
@@ -185,14 +191,22 @@ def voted_battle(voter_key: str) -> Vote:
 
 
 def test_hiding_a_clip_takes_it_out_everywhere_and_restore_brings_it_back(
-        make_clips, demo_models, moderator, sent, django_capture_on_commit_callbacks):
+    make_clips, demo_models, moderator, sent, django_capture_on_commit_callbacks
+):
     make_clips(prompts=1, models=demo_models[:2])  # one pair only, so both voters get it
     vote = voted_battle("v1")
     other = voted_battle("v2")  # the same pair, another voter
     clip = vote.battle.left
-    already_excluded = Vote.objects.create(battle=None, model_a=vote.model_a, model_b=vote.model_b, winner="tie",
-                                           pool="official", voter_key="v3", excluded_reason="not_watched",
-                                           created_at=vote.created_at)
+    already_excluded = Vote.objects.create(
+        battle=None,
+        model_a=vote.model_a,
+        model_b=vote.model_b,
+        winner="tie",
+        pool="official",
+        voter_key="v3",
+        excluded_reason="not_watched",
+        created_at=vote.created_at,
+    )
     public = Client()
     battle_url = f"/arena/b/{vote.battle.public_id}/left.mp4"
     media_url = f"/media/{clip.web.name}"
@@ -212,7 +226,8 @@ def test_hiding_a_clip_takes_it_out_everywhere_and_restore_brings_it_back(
     assert clip.web.name not in public.get("/api/v1/prompts").content.decode()
     assert clip.poster.name not in public.get("/").content.decode()
     assert set(Vote.objects.filter(pk__in=[vote.pk, other.pk]).values_list("excluded_reason", flat=True)) == {
-        "hidden_clip"}
+        "hidden_clip"
+    }
     assert Vote.objects.count() == 3  # excluded, never deleted
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -225,8 +240,7 @@ def test_hiding_a_clip_takes_it_out_everywhere_and_restore_brings_it_back(
     hide, restore = AuditEntry.objects.filter(action__in=["hide", "restore"]).order_by("id")
     assert hide.before == {"hidden": False, "counted_votes": 2, "votes_excluded_hidden_clip": 0}
     assert hide.after["hidden"] is True and hide.after["votes_excluded"] == 2
-    assert restore.after == {"hidden": False, "counted_votes": 2, "votes_excluded_hidden_clip": 0,
-                             "votes_recounted": 2}
+    assert restore.after == {"hidden": False, "counted_votes": 2, "votes_excluded_hidden_clip": 0, "votes_recounted": 2}
 
 
 def test_restoring_one_clip_keeps_votes_whose_other_clip_is_still_hidden(make_clips, moderator, sent):
@@ -263,8 +277,10 @@ def test_the_official_board_drops_votes_on_hidden_clips(make_clips, moderator, s
 
 # --- the queue ------------------------------------------------------------------------------------
 
+
 def test_queue_orders_most_reported_then_oldest_and_decisions_swap_without_reload(
-        make_clips, demo_models, mod_client, sent):
+    make_clips, demo_models, mod_client, sent
+):
     make_clips(prompts=1)
     clips = list(Clip.objects.order_by("id"))
     held = submit_prompt(PromptInput(text="Elon Musk riding a horse on Mars"))
@@ -277,20 +293,33 @@ def test_queue_orders_most_reported_then_oldest_and_decisions_swap_without_reloa
     assert "Graphic violence ×3" in page
     assert f"/moderation/clips/{clips[1].public_id}.mp4" in page  # playable inline
 
-    response = csrf_post(mod_client, "/moderation/decide",
-                         {"kind": "clip", "action": "hide", "ids": [clips[1].public_id, clips[0].public_id],
-                          "reason": "Graphic violence"}, HTTP_HX_REQUEST="true")
+    response = csrf_post(
+        mod_client,
+        "/moderation/decide",
+        {
+            "kind": "clip",
+            "action": "hide",
+            "ids": [clips[1].public_id, clips[0].public_id],
+            "reason": "Graphic violence",
+        },
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200 and "2 clips hidden." in response.content.decode()
     assert response.content.decode().lstrip().startswith('<div id="queue"')  # a fragment, not a page
     assert Clip.objects.filter(hidden=True).count() == 2
     assert Report.objects.filter(resolved_at__isnull=True).count() == 0
     # Hidden clips stay playable for moderators, and can be restored from the queue.
     assert mod_client.get(f"/moderation/clips/{clips[1].public_id}.mp4").status_code == 200
-    bad = csrf_post(mod_client, "/moderation/decide", {"kind": "clip", "action": "reject", "ids": [clips[1].public_id],
-                                                       "reason": "x y z"}, HTTP_HX_REQUEST="true")
+    bad = csrf_post(
+        mod_client,
+        "/moderation/decide",
+        {"kind": "clip", "action": "reject", "ids": [clips[1].public_id], "reason": "x y z"},
+        HTTP_HX_REQUEST="true",
+    )
     assert bad.status_code == 400 and bad["HX-Retarget"] == "#decision-message"
-    no_reason = csrf_post(mod_client, "/moderation/decide", {"kind": "prompt", "action": "approve",
-                                                             "ids": [held.public_id], "reason": ""})
+    no_reason = csrf_post(
+        mod_client, "/moderation/decide", {"kind": "prompt", "action": "approve", "ids": [held.public_id], "reason": ""}
+    )
     assert no_reason.status_code == 400 and Prompt.objects.get(pk=held.pk).moderation == "held"
 
 
@@ -321,8 +350,11 @@ def test_every_moderation_view_is_403_without_the_permission(make_clips, method,
 @pytest.mark.parametrize("method, path, data", MODERATION_REQUESTS)
 def test_a_moderator_gets_through(make_clips, mod_client, method, path, data):
     make_clips(prompts=1)
-    response = (mod_client.get(path.format(clip=Clip.objects.first().public_id)) if method == "get"
-                else csrf_post(mod_client, path, data))
+    response = (
+        mod_client.get(path.format(clip=Clip.objects.first().public_id))
+        if method == "get"
+        else csrf_post(mod_client, path, data)
+    )
     assert response.status_code in (200, 302)
 
 
@@ -344,8 +376,11 @@ def test_admin_actions_need_the_permission_too(make_clips, moderator, sent):
     client = Client()
     client.force_login(moderator)
     assert "hide_clips" in client.get("/admin/studio/clip/").content.decode()
-    response = client.post("/admin/studio/clip/", {"action": "hide_clips", "_selected_action": [clip.pk],
-                                                   "reason": "Depicts a real person"}, follow=True)
+    response = client.post(
+        "/admin/studio/clip/",
+        {"action": "hide_clips", "_selected_action": [clip.pk], "reason": "Depicts a real person"},
+        follow=True,
+    )
     assert response.status_code == 200
     assert Clip.objects.get(pk=clip.pk).hidden
     assert AuditEntry.objects.get(action="hide").actor == moderator
@@ -355,8 +390,9 @@ def test_admin_actions_need_the_permission_too(make_clips, moderator, sent):
 def test_state_changes_need_csrf(make_clips, mod_client):
     make_clips(prompts=1)
     clip = Clip.objects.first()
-    response = mod_client.post("/moderation/decide", {"kind": "clip", "action": "hide", "ids": [clip.public_id],
-                                                      "reason": "violence"})
+    response = mod_client.post(
+        "/moderation/decide", {"kind": "clip", "action": "hide", "ids": [clip.public_id], "reason": "violence"}
+    )
     assert response.status_code == 403 and not Clip.objects.get(pk=clip.pk).hidden
     visitor = Client(enforce_csrf_checks=True)
     assert visitor.post("/report", {"kind": "clip", "id": clip.public_id, "reason": "violence"}).status_code == 403
@@ -396,6 +432,7 @@ def test_login_attempts_are_throttled(moderator, settings):
 
 # --- the audit log ------------------------------------------------------------------------------
 
+
 def test_the_audit_log_is_append_only(demo_models, moderator):
     submit_prompt(PromptInput(text="a red fox in fresh snow"))
     entry = AuditEntry.objects.get()
@@ -427,13 +464,19 @@ def test_audit_page_filters_and_csv_export(demo_models, mod_client):
     rows = list(csv.reader(io.StringIO(b"".join(mod_client.get("/moderation/audit.csv").streaming_content).decode())))
     assert rows[0] == ["created_at", "actor", "action", "target_kind", "target_id", "reason", "before", "after"]
     assert sorted(r[2] for r in rows[1:]) == ["policy_allow", "policy_hold", "policy_reject"]
-    only_rejects = list(csv.reader(io.StringIO(b"".join(
-        mod_client.get("/moderation/audit.csv?action=policy_reject").streaming_content).decode())))
+    only_rejects = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(mod_client.get("/moderation/audit.csv?action=policy_reject").streaming_content).decode()
+            )
+        )
+    )
     assert len(only_rejects) == 2 and '"prompt": "=HYPERLINK(1) beheading video"' in only_rejects[1][7]
 
 
 def test_a_vote_that_raced_a_decision_is_reconciled_by_the_next_recompute(
-        make_clips, moderator, monkeypatch, django_capture_on_commit_callbacks):
+    make_clips, moderator, monkeypatch, django_capture_on_commit_callbacks
+):
     from workers.tasks import recompute_ratings
 
     sent = []
@@ -447,9 +490,16 @@ def test_a_vote_that_raced_a_decision_is_reconciled_by_the_next_recompute(
         hidden = next((c for c in (raced_hide.battle.left, raced_hide.battle.right) if c.pk not in shown), None)
         if hidden is not None:
             break
-    imported = Vote.objects.create(battle=None, model_a=raced_hide.model_a, model_b=raced_hide.model_b,
-                                   winner="tie", pool="official", voter_key="import", excluded_reason="hidden_clip",
-                                   created_at=raced_hide.created_at)
+    imported = Vote.objects.create(
+        battle=None,
+        model_a=raced_hide.model_a,
+        model_b=raced_hide.model_b,
+        winner="tie",
+        pool="official",
+        voter_key="import",
+        excluded_reason="hidden_clip",
+        created_at=raced_hide.created_at,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         decisions.hide_clip(hidden.public_id, actor=moderator, reason="violence")
     # What a vote whose INSERT committed just after the hide looks like: read "visible", counted.

@@ -48,8 +48,12 @@ def test_honest_voters_are_flagged_at_most_twice_alpha_of_the_time():
 
 
 def cast(model_a, model_b, winner, voter, n=1):
-    Vote.objects.bulk_create(Vote(model_a=model_a, model_b=model_b, winner=winner, pool="official",
-                                  voter_key=voter, created_at=timezone.now()) for _ in range(n))
+    Vote.objects.bulk_create(
+        Vote(
+            model_a=model_a, model_b=model_b, winner=winner, pool="official", voter_key=voter, created_at=timezone.now()
+        )
+        for _ in range(n)
+    )
 
 
 @pytest.mark.django_db

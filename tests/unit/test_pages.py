@@ -21,8 +21,16 @@ def test_form_defaults_to_every_enabled_model_labelled_as_demo(client, demo_mode
 
 
 def test_submit_through_the_form_redirects_to_the_live_prompt_page(client, demo_models):
-    response = client.post("/new", {"text": "a blue whale", "models": ["demo-aurora", "demo-lumen"],
-                                    "duration_s": "2", "aspect_ratio": "16:9", "seed": ""})
+    response = client.post(
+        "/new",
+        {
+            "text": "a blue whale",
+            "models": ["demo-aurora", "demo-lumen"],
+            "duration_s": "2",
+            "aspect_ratio": "16:9",
+            "seed": "",
+        },
+    )
     prompt = Prompt.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/p/{prompt.public_id}"
     page = client.get(response["Location"]).content.decode()
@@ -33,7 +41,9 @@ def test_form_errors_are_shown_and_nothing_is_written(client, demo_models):
     response = client.post("/new", {"text": "   ", "aspect_ratio": "16:9", "models": ["demo-aurora"]})
     assert response.status_code == 400
     assert "cannot be empty" in response.content.decode()
-    response = client.post("/new", {"text": "ok", "aspect_ratio": "16:9", "models": ["demo-aurora"], "duration_s": "50"})
+    response = client.post(
+        "/new", {"text": "ok", "aspect_ratio": "16:9", "models": ["demo-aurora"], "duration_s": "50"}
+    )
     assert "Duration must be between 1 and 12 seconds" in response.content.decode()
     response = client.post("/new", {"text": "ok", "aspect_ratio": "16:9", "models": ["ghost"]})
     assert response.status_code == 400 and "ghost" in response.content.decode()

@@ -34,18 +34,26 @@ def fake_backends(monkeypatch):
 @pytest.fixture
 def sent(monkeypatch):
     messages = []
-    monkeypatch.setattr(queue.app, "send_task",
-                        lambda name, args, countdown=None: messages.append((name, args[0], countdown)))
+    monkeypatch.setattr(
+        queue.app, "send_task", lambda name, args, countdown=None: messages.append((name, args[0], countdown))
+    )
     return messages
 
 
 def make_job(backend: str, django_capture_on_commit_callbacks, *, duration=2.0) -> GenerationJob:
-    VideoModel.objects.get_or_create(slug=f"fake-{backend.lower()}", defaults=dict(
-        display_name=f"Fake {backend}", vendor="Fake vendor", backend_key=f"fake-{backend}",
-        backend_params={"base_width": 320, "base_height": 180}))
+    VideoModel.objects.get_or_create(
+        slug=f"fake-{backend.lower()}",
+        defaults=dict(
+            display_name=f"Fake {backend}",
+            vendor="Fake vendor",
+            backend_key=f"fake-{backend}",
+            backend_params={"base_width": 320, "base_height": 180},
+        ),
+    )
     with django_capture_on_commit_callbacks(execute=False):
-        prompt = submit_prompt(PromptInput(text="a test pattern", models=[f"fake-{backend.lower()}"],
-                                           duration_s=duration, seed=3))
+        prompt = submit_prompt(
+            PromptInput(text="a test pattern", models=[f"fake-{backend.lower()}"], duration_s=duration, seed=3)
+        )
     return prompt.jobs.get()
 
 
@@ -61,8 +69,12 @@ def run_both_stages(job, callbacks_fixture):
 
 
 def ffprobe(path):
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
-                         capture_output=True, check=True, timeout=30).stdout
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    ).stdout
     return json.loads(out)
 
 
@@ -111,7 +123,9 @@ def test_broken_output_fails_clearly_and_leaves_no_file(backend, media_root, sen
 
 
 def test_policy_rejection_is_final_and_not_retried(media_root, sent, django_capture_on_commit_callbacks):
-    job = run_both_stages(make_job("PolicyRejecting", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks)
+    job = run_both_stages(
+        make_job("PolicyRejecting", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
+    )
     assert (job.state, job.error_code) == (JobState.REJECTED_BY_VENDOR, "rejected_by_vendor")
     assert sent == [] and stored_files(media_root) == []
 
@@ -123,13 +137,17 @@ def test_permanent_error_fails_without_retry(media_root, sent, django_capture_on
 
 
 def test_retryable_error_waits_at_least_retry_after(media_root, sent, django_capture_on_commit_callbacks):
-    job = run_both_stages(make_job("RateLimited", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks)
+    job = run_both_stages(
+        make_job("RateLimited", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
+    )
     assert (job.state, job.error_code) == (JobState.QUEUED, "rate_limited")
     assert sent == [("workers.tasks.generate", job.pk, 10.0)]  # backoff 10 s beats Retry-After 7 s
     assert job.vendor_job_id  # kept, so the retry resumes the vendor job
 
 
-def test_missing_ffmpeg_on_the_media_worker_fails_with_a_clear_message(media_root, sent, settings, django_capture_on_commit_callbacks):
+def test_missing_ffmpeg_on_the_media_worker_fails_with_a_clear_message(
+    media_root, sent, settings, django_capture_on_commit_callbacks
+):
     job = make_job("TestPattern", django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         pipeline.generate_step(job.pk, owner="g pid 1")
@@ -142,7 +160,9 @@ def test_missing_ffmpeg_on_the_media_worker_fails_with_a_clear_message(media_roo
     assert "ffmpeg" in job.error_message.lower()
 
 
-def test_storage_failure_while_saving_leaves_no_orphan(media_root, sent, monkeypatch, django_capture_on_commit_callbacks):
+def test_storage_failure_while_saving_leaves_no_orphan(
+    media_root, sent, monkeypatch, django_capture_on_commit_callbacks
+):
     job = make_job("TestPattern", django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         pipeline.generate_step(job.pk, owner="g pid 1")

@@ -129,8 +129,10 @@ class ShoutingClassifier:
 
 
 def test_classifiers_are_pluggable_and_the_strictest_outcome_wins(settings):
-    settings.MODERATION_CLASSIFIERS = ["webapp.moderation.policy.RulesClassifier",
-                                       "tests.unit.test_policy.ShoutingClassifier"]
+    settings.MODERATION_CLASSIFIERS = [
+        "webapp.moderation.policy.RulesClassifier",
+        "tests.unit.test_policy.ShoutingClassifier",
+    ]
     assert policy.check("A RED FOX IN THE SNOW").outcome == policy.HOLD
     assert policy.check("A NAKED MAN").outcome == policy.REJECT  # rules reject beats a hold
     assert policy.check("a red fox in the snow").outcome == policy.ALLOW

@@ -19,8 +19,12 @@ pytestmark = pytest.mark.django_db
 
 
 def format_tags(path) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-of", "json", str(path)],
-                         capture_output=True, check=True, timeout=30)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
     return json.loads(out.stdout)["format"].get("tags", {})
 
 
@@ -28,8 +32,9 @@ def format_tags(path) -> dict:
 def clip(demo_models, media_root, monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(queue.app, "send_task", lambda *a, **k: None)
     with django_capture_on_commit_callbacks(execute=False):
-        prompt = submit_prompt(PromptInput(text="a lighthouse in a storm", duration_s=1.5, seed=9,
-                                           models=[demo_models[0].slug]))
+        prompt = submit_prompt(
+            PromptInput(text="a lighthouse in a storm", duration_s=1.5, seed=9, models=[demo_models[0].slug])
+        )
     job = prompt.jobs.get()
     pipeline.generate_step(job.pk, owner="g pid 1")
     pipeline.media_step(job.pk, owner="m pid 1")
@@ -40,8 +45,14 @@ def test_clip_page_shows_the_label_and_the_record(clip):
     client = Client()
     page = client.get(f"/c/{clip.public_id}").content.decode()
     assert "AI-generated" in page and "data-ai-label" in page
-    for value in (clip.sha256_original, clip.sha256_web, clip.job.model.backend_key, clip.job.vendor_job_id,
-                  clip.job.model.display_name, "seed 9"):
+    for value in (
+        clip.sha256_original,
+        clip.sha256_web,
+        clip.job.model.backend_key,
+        clip.job.vendor_job_id,
+        clip.job.model.display_name,
+        "seed 9",
+    ):
         assert value and value in page
     assert "data-c2pa" in page
     # The page names the model, so this visitor's later votes on the prompt are set aside.

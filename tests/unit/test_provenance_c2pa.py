@@ -12,8 +12,14 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from tests.fakes import backends as fakes
-from tests.fakes.c2pa_samples import (ISSUER_ORG, SIGNER_NAME, TRAINED_ALGORITHMIC_MEDIA, insert_garbage_c2pa_box,
-                                      manifest_definition, sign_mp4)
+from tests.fakes.c2pa_samples import (
+    ISSUER_ORG,
+    SIGNER_NAME,
+    TRAINED_ALGORITHMIC_MEDIA,
+    insert_garbage_c2pa_box,
+    manifest_definition,
+    sign_mp4,
+)
 from webapp.catalog.models import VideoModel
 from webapp.studio import provenance
 from webapp.studio.models import Clip, JobState
@@ -27,9 +33,27 @@ from workers.provenance_c2pa import MAX_ITEMS, MAX_STRING, read_manifest
 @pytest.fixture(scope="module")
 def plain_mp4(tmp_path_factory):
     path = tmp_path_factory.mktemp("c2pa") / "plain.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=24:duration=1",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)],
-                   check=True, timeout=60)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x90:rate=24:duration=1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
     return path
 
 
@@ -39,6 +63,7 @@ def signed_mp4(plain_mp4):
 
 
 # --- the reader ----------------------------------------------------------------------------
+
 
 def test_a_signed_original_is_read_with_its_assertions(signed_mp4):
     info = read_manifest(signed_mp4)
@@ -102,8 +127,9 @@ def test_a_missing_file_is_reported_not_raised(tmp_path):
 def test_the_summary_of_an_oversized_manifest_is_bounded(plain_mp4, tmp_path):
     actions = [{"action": "c2pa.edited", "parameters": {"description": "x"}} for _ in range(MAX_ITEMS + 15)]
     actions.insert(0, {"action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA})
-    signed = sign_mp4(plain_mp4, tmp_path / "big.mp4",
-                      manifest_definition(title="T" * 5000, generator="G" * 1000, actions=actions))
+    signed = sign_mp4(
+        plain_mp4, tmp_path / "big.mp4", manifest_definition(title="T" * 5000, generator="G" * 1000, actions=actions)
+    )
     s = read_manifest(signed).summary
     assert s["truncated"] is True
     assert len(s["title"]) == MAX_STRING and s["title"].endswith("…")
@@ -128,12 +154,19 @@ def fake_backends(monkeypatch):
 
 
 def make_clip(backend: str, callbacks) -> Clip:
-    VideoModel.objects.get_or_create(slug=f"fake-{backend.lower()}", defaults=dict(
-        display_name=f"Fake {backend}", vendor="Fake vendor", backend_key=f"fake-{backend}",
-        backend_params={"base_width": 320, "base_height": 180}))
+    VideoModel.objects.get_or_create(
+        slug=f"fake-{backend.lower()}",
+        defaults=dict(
+            display_name=f"Fake {backend}",
+            vendor="Fake vendor",
+            backend_key=f"fake-{backend}",
+            backend_params={"base_width": 320, "base_height": 180},
+        ),
+    )
     with callbacks(execute=False):
-        prompt = submit_prompt(PromptInput(text="a fox in the snow", models=[f"fake-{backend.lower()}"],
-                                           duration_s=1.0, seed=5))
+        prompt = submit_prompt(
+            PromptInput(text="a fox in the snow", models=[f"fake-{backend.lower()}"], duration_s=1.0, seed=5)
+        )
     job = prompt.jobs.get()
     pipeline.generate_step(job.pk, owner="g pid 1")
     pipeline.media_step(job.pk, owner="m pid 1")
@@ -153,8 +186,9 @@ def clip_page(clip) -> str:
 
 
 @pytest.mark.django_db
-def test_a_signed_original_is_kept_and_its_manifest_recorded(fake_backends, media_root, tmp_path,
-                                                              django_capture_on_commit_callbacks):
+def test_a_signed_original_is_kept_and_its_manifest_recorded(
+    fake_backends, media_root, tmp_path, django_capture_on_commit_callbacks
+):
     clip = make_clip("C2paSigned", django_capture_on_commit_callbacks)
     original = default_storage.path(clip.original.name)
     # The original is stored exactly as the vendor returned it, manifest and all.
@@ -171,8 +205,14 @@ def test_a_signed_original_is_kept_and_its_manifest_recorded(fake_backends, medi
 
     page = clip_page(clip)
     assert "C2PA manifest present" in page
-    for text in ("FakeVendor Video 2.1", "c2pa.created", "trainedAlgorithmicMedia", SIGNER_NAME,
-                 "validation: Valid", "signer not on a trust list"):
+    for text in (
+        "FakeVendor Video 2.1",
+        "c2pa.created",
+        "trainedAlgorithmicMedia",
+        SIGNER_NAME,
+        "validation: Valid",
+        "signer not on a trust list",
+    ):
         assert text in page
     record = provenance.record(clip)["c2pa"]
     assert record["checked"] and record["manifest_present"] and record["summary"]["title"] == "a fox in the snow"

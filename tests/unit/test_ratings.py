@@ -106,13 +106,35 @@ def test_empty_input():
 
 
 def test_orientation_does_not_matter():
-    forward = from_rows([("x", "y", "model_a", 30), ("x", "y", "model_b", 10), ("y", "z", "tie", 8),
-                         ("y", "z", "model_a", 12), ("z", "y", "model_a", 5)])
-    flipped = from_rows([("y", "x", "model_b", 30), ("y", "x", "model_a", 10), ("z", "y", "tie", 8),
-                         ("z", "y", "model_b", 12), ("y", "z", "model_b", 5)])
-    mixed = from_rows([("x", "y", "model_a", 20), ("y", "x", "model_b", 10), ("x", "y", "model_b", 4),
-                       ("y", "x", "model_a", 6), ("y", "z", "tie", 8), ("y", "z", "model_a", 12),
-                       ("y", "z", "model_b", 5)])
+    forward = from_rows(
+        [
+            ("x", "y", "model_a", 30),
+            ("x", "y", "model_b", 10),
+            ("y", "z", "tie", 8),
+            ("y", "z", "model_a", 12),
+            ("z", "y", "model_a", 5),
+        ]
+    )
+    flipped = from_rows(
+        [
+            ("y", "x", "model_b", 30),
+            ("y", "x", "model_a", 10),
+            ("z", "y", "tie", 8),
+            ("z", "y", "model_b", 12),
+            ("y", "z", "model_b", 5),
+        ]
+    )
+    mixed = from_rows(
+        [
+            ("x", "y", "model_a", 20),
+            ("y", "x", "model_b", 10),
+            ("x", "y", "model_b", 4),
+            ("y", "x", "model_a", 6),
+            ("y", "z", "tie", 8),
+            ("y", "z", "model_a", 12),
+            ("y", "z", "model_b", 5),
+        ]
+    )
     expected = ratings.fit_bt(forward)
     np.testing.assert_allclose(ratings.fit_bt(flipped), expected, atol=1e-8)
     np.testing.assert_allclose(ratings.fit_bt(mixed), expected, atol=1e-8)
@@ -120,10 +142,18 @@ def test_orientation_does_not_matter():
 
 
 def test_ties_and_both_bad_count_as_half_a_win():
-    with_ties = from_rows([("x", "y", "model_a", 10), ("x", "y", "tie", 6), ("x", "y", "tie (bothbad)", 4),
-                           ("y", "z", "model_a", 7), ("y", "z", "model_b", 3)])
-    halves = from_rows([("x", "y", "model_a", 15), ("x", "y", "model_b", 5),
-                        ("y", "z", "model_a", 7), ("y", "z", "model_b", 3)])
+    with_ties = from_rows(
+        [
+            ("x", "y", "model_a", 10),
+            ("x", "y", "tie", 6),
+            ("x", "y", "tie (bothbad)", 4),
+            ("y", "z", "model_a", 7),
+            ("y", "z", "model_b", 3),
+        ]
+    )
+    halves = from_rows(
+        [("x", "y", "model_a", 15), ("x", "y", "model_b", 5), ("y", "z", "model_a", 7), ("y", "z", "model_b", 3)]
+    )
     # 10 wins + 10 ties = 15 points of 20 either way: same likelihood, same scores.
     np.testing.assert_allclose(ratings.fit_bt(with_ties), ratings.fit_bt(halves), atol=1e-8)
     row = by_model(ratings.leaderboard(with_ties, rounds=0))["x"]
@@ -194,8 +224,13 @@ def test_bootstrap_is_a_multinomial_over_the_votes_pooled_by_unordered_pair():
         key = (a, b, outcome) if a < b else (b, a, 1.0 - outcome)
         merged[key] = merged.get(key, 0.0) + n
     keys = sorted(merged)
-    pooled = dataclasses.replace(counts, a=np.array([k[0] for k in keys]), b=np.array([k[1] for k in keys]),
-                                 outcome=np.array([k[2] for k in keys]), count=np.array([merged[k] for k in keys]))
+    pooled = dataclasses.replace(
+        counts,
+        a=np.array([k[0] for k in keys]),
+        b=np.array([k[1] for k in keys]),
+        outcome=np.array([k[2] for k in keys]),
+        count=np.array([merged[k] for k in keys]),
+    )
     assert len(pooled) < len(counts)
     draw = np.random.default_rng(0).multinomial(n=counts.total, pvals=pooled.count / pooled.count.sum(), size=20)
     expected = np.stack([ratings.fit_bt(dataclasses.replace(pooled, count=w.astype(float))) for w in draw])
@@ -218,12 +253,14 @@ def test_bootstrap_agrees_with_fastchats_row_level_draw_within_monte_carlo_error
     counts = from_rows(simulate(rng, arena_truth(rng, 6), 3000))
     rounds = 4000
     ours = ratings.bootstrap_bt(counts, rounds=rounds, seed=1)
-    rows_draw = np.random.default_rng(2).multinomial(n=counts.total, pvals=counts.count / counts.count.sum(),
-                                                     size=rounds)
+    rows_draw = np.random.default_rng(2).multinomial(
+        n=counts.total, pvals=counts.count / counts.count.sum(), size=rounds
+    )
     theirs = ratings._to_scores(ratings._fit_theta(counts, rows_draw, ratings.PRIOR_TIES))
     # standard errors at 4000 rounds: ~0.6 points for a 2.5 % quantile, ~1.1 % for a spread
-    np.testing.assert_allclose(np.percentile(ours, [2.5, 97.5], axis=0),
-                               np.percentile(theirs, [2.5, 97.5], axis=0), atol=3.0)
+    np.testing.assert_allclose(
+        np.percentile(ours, [2.5, 97.5], axis=0), np.percentile(theirs, [2.5, 97.5], axis=0), atol=3.0
+    )
     np.testing.assert_allclose(ours.std(axis=0), theirs.std(axis=0), rtol=0.05)
     assert 10 < np.median(ours.std(axis=0)) < 40  # the scale the tolerances above assume
 
@@ -234,8 +271,13 @@ def test_bootstrap_agrees_with_fastchats_row_level_draw_within_monte_carlo_error
 def test_rank_ub_on_hand_made_board():
     # top >> (mid1 ~ mid2) >> low, with lots of votes so the intervals are narrow.
     rows = []
-    for winner, loser, n in [("top", "mid1", 900), ("top", "mid2", 900), ("top", "low", 990),
-                             ("mid1", "low", 900), ("mid2", "low", 900)]:
+    for winner, loser, n in [
+        ("top", "mid1", 900),
+        ("top", "mid2", 900),
+        ("top", "low", 990),
+        ("mid1", "low", 900),
+        ("mid2", "low", 900),
+    ]:
         rows += [(winner, loser, "model_a", n), (winner, loser, "model_b", 1000 - n)]
     rows += [("mid1", "mid2", "model_a", 500), ("mid1", "mid2", "model_b", 500)]
     board = ratings.leaderboard(from_rows(rows), rounds=300)
@@ -247,8 +289,13 @@ def test_rank_ub_on_hand_made_board():
 
 
 def test_min_votes_hides_models_and_preliminary_flags_them():
-    rows = [("a", "b", "model_a", 60), ("a", "b", "model_b", 40), ("b", "c", "model_a", 30),
-            ("c", "a", "tie", 10), ("d", "a", "model_b", 5)]
+    rows = [
+        ("a", "b", "model_a", 60),
+        ("a", "b", "model_b", 40),
+        ("b", "c", "model_a", 30),
+        ("c", "a", "tie", 10),
+        ("d", "a", "model_b", 5),
+    ]
     counts = from_rows(rows)
     full = by_model(ratings.leaderboard(counts, rounds=100))
     assert set(full) == {"a", "b", "c", "d"}
@@ -262,8 +309,13 @@ def test_min_votes_hides_models_and_preliminary_flags_them():
 
 def test_a_model_that_always_wins_is_finite_and_on_top():
     rows = [("champ", other, "model_a", 40) for other in ("b", "c", "d")]
-    rows += [("b", "c", "model_a", 30), ("b", "c", "model_b", 20), ("c", "d", "model_a", 25),
-             ("c", "d", "model_b", 25), ("d", "b", "tie", 10)]
+    rows += [
+        ("b", "c", "model_a", 30),
+        ("b", "c", "model_b", 20),
+        ("c", "d", "model_a", 25),
+        ("c", "d", "model_b", 25),
+        ("d", "b", "tie", 10),
+    ]
     board = ratings.leaderboard(from_rows(rows), rounds=200)
     assert board[0].model == "champ" and board[0].win_rate == 1.0
     for r in board:
@@ -306,8 +358,15 @@ def test_ratings_are_json_ready():
 
 
 def test_pairwise_matrices():
-    counts = from_rows([("a", "b", "model_a", 3), ("b", "a", "model_a", 1), ("a", "b", "tie", 2),
-                        ("b", "c", "tie (bothbad)", 4), ("c", "b", "model_b", 1)])
+    counts = from_rows(
+        [
+            ("a", "b", "model_a", 3),
+            ("b", "a", "model_a", 1),
+            ("a", "b", "tie", 2),
+            ("b", "c", "tie (bothbad)", 4),
+            ("c", "b", "model_b", 1),
+        ]
+    )
     mats = ratings.pairwise_matrices(counts)
     assert json.loads(json.dumps(mats)) == mats
     assert mats["models"] == ["a", "b", "c"]
@@ -345,6 +404,7 @@ def fastchat_bt(counts: PairCounts) -> np.ndarray:
     """FastChat's fit, written from its description: L-BFGS on the weighted logistic loss,
     alpha = ln 10, init zeros, no regularisation; scores 400 * r, then mean-anchored."""
     from scipy import optimize  # a test dependency (pyproject [test])
+
     alpha = math.log(10.0)
     matchups = np.stack([counts.a, counts.b], axis=1)
     y, w = counts.outcome, counts.count / counts.count.sum()
@@ -359,8 +419,13 @@ def fastchat_bt(counts: PairCounts) -> np.ndarray:
         np.add.at(grad, matchups[:, 1], -g_rows)
         return loss, grad
 
-    res = optimize.minimize(loss_and_grad, np.zeros(len(counts.models)), jac=True, method="L-BFGS-B",
-                            options={"maxiter": 1000, "gtol": 1e-10, "ftol": 1e-15})
+    res = optimize.minimize(
+        loss_and_grad,
+        np.zeros(len(counts.models)),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 1000, "gtol": 1e-10, "ftol": 1e-15},
+    )
     scores = 400.0 * res.x
     return scores - scores.mean() + 1000.0
 

@@ -14,33 +14,76 @@ from workers import media
 
 
 def clip(path, size, rate, duration):
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={duration}",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=60)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate={rate}:duration={duration}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
     return path
 
 
 def ffprobe(path) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-                          "stream=codec_name,width,height,avg_frame_rate,pix_fmt:format=duration", "-of", "json",
-                          str(path)], capture_output=True, check=True, timeout=30).stdout
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=codec_name,width,height,avg_frame_rate,pix_fmt:format=duration",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    ).stdout
     data = json.loads(out)
     return {**data["streams"][0], "duration": float(data["format"]["duration"])}
 
 
-LAYOUT = media.SideBySideLayout(tile_width=320, tile_height=180, fps=24, caption_height=60, label_size=16,
-                                caption_size=14)
+LAYOUT = media.SideBySideLayout(
+    tile_width=320, tile_height=180, fps=24, caption_height=60, label_size=16, caption_size=14
+)
 
 
-@pytest.mark.parametrize("sizes, expected", [
-    ([("160x90", 24, 2), ("90x160", 12, 1.5)], (640, 240)),                       # hstack
-    ([("160x90", 24, 2), ("200x200", 8, 2), ("320x180", 15, 1)], (640, 420)),      # xstack 2x2, one empty
-    ([("160x90", 24, 1), ("200x200", 8, 2), ("320x180", 15, 1), ("64x64", 30, 2)], (640, 420)),
-])
+@pytest.mark.parametrize(
+    "sizes, expected",
+    [
+        ([("160x90", 24, 2), ("90x160", 12, 1.5)], (640, 240)),  # hstack
+        ([("160x90", 24, 2), ("200x200", 8, 2), ("320x180", 15, 1)], (640, 420)),  # xstack 2x2, one empty
+        ([("160x90", 24, 1), ("200x200", 8, 2), ("320x180", 15, 1), ("64x64", 30, 2)], (640, 420)),
+    ],
+)
 def test_clips_are_normalized_stacked_and_encoded(tmp_path, sizes, expected):
     sources = [clip(tmp_path / f"in{i}.mp4", *spec) for i, spec in enumerate(sizes)]
     progress = []
-    info = media.make_side_by_side(sources, [f"Model {i}" for i in range(len(sources))], "a prompt",
-                                   tmp_path / "out.mp4", layout=LAYOUT, on_progress=progress.append)
+    info = media.make_side_by_side(
+        sources,
+        [f"Model {i}" for i in range(len(sources))],
+        "a prompt",
+        tmp_path / "out.mp4",
+        layout=LAYOUT,
+        on_progress=progress.append,
+    )
     probed = ffprobe(tmp_path / "out.mp4")
     assert (probed["width"], probed["height"]) == expected == LAYOUT.output_size(len(sources))
     assert (probed["codec_name"], probed["pix_fmt"]) == ("h264", "yuv420p")
@@ -59,8 +102,14 @@ def test_untrusted_text_is_drawn_literally_not_parsed(tmp_path):
 
 
 def test_argv_keeps_text_out_of_the_filter_graph(tmp_path):
-    argv = media.side_by_side_argv([tmp_path / "a.mp4", tmp_path / "b.mp4"], [tmp_path / "l0", tmp_path / "l1"],
-                                   tmp_path / "cap", tmp_path / "out.mp4", durations=[1, 2], layout=LAYOUT)
+    argv = media.side_by_side_argv(
+        [tmp_path / "a.mp4", tmp_path / "b.mp4"],
+        [tmp_path / "l0", tmp_path / "l1"],
+        tmp_path / "cap",
+        tmp_path / "out.mp4",
+        durations=[1, 2],
+        layout=LAYOUT,
+    )
     graph = argv[argv.index("-filter_complex") + 1]
     assert graph.count("textfile=") == 3 and graph.count("expansion=none") == 3
     assert not re.search(r"[:=]text=", graph)
@@ -85,13 +134,15 @@ def test_failure_leaves_nothing_behind(tmp_path):
 def test_a_timeout_stops_ffmpeg_and_cleans_up(tmp_path):
     sources = [clip(tmp_path / f"in{i}.mp4", "160x90", 24, 2) for i in range(2)]
     with pytest.raises(media.FFmpegFailed) as err:
-        media.make_side_by_side(sources, ["a", "b"], "c", tmp_path / "out.mp4", layout=LAYOUT,
-                                tools=media.Tools(transcode_timeout_s=0.01))
+        media.make_side_by_side(
+            sources, ["a", "b"], "c", tmp_path / "out.mp4", layout=LAYOUT, tools=media.Tools(transcode_timeout_s=0.01)
+        )
     assert err.value.code == "ffmpeg_timeout"
     assert not list(tmp_path.glob(".out.mp4*"))
 
 
 # --- the service -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def export_of(make_clips, demo_models, settings):
@@ -99,11 +150,13 @@ def export_of(make_clips, demo_models, settings):
 
     def make(models=2):
         prompt = make_clips(prompts=1)[0]
-        jobs = list(GenerationJob.objects.filter(prompt=prompt).select_related("clip", "model")
-                    .order_by("model__slug")[:models])
+        jobs = list(
+            GenerationJob.objects.filter(prompt=prompt).select_related("clip", "model").order_by("model__slug")[:models]
+        )
         export, created = exports.request_export(prompt, jobs)
         assert created
         return export, prompt, jobs
+
     return make
 
 

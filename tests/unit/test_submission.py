@@ -12,7 +12,9 @@ def submit(**kwargs):
     return submit_prompt(PromptInput(**kwargs))
 
 
-def test_all_enabled_models_by_default_and_jobs_enqueued_on_commit(demo_models, django_capture_on_commit_callbacks, monkeypatch):
+def test_all_enabled_models_by_default_and_jobs_enqueued_on_commit(
+    demo_models, django_capture_on_commit_callbacks, monkeypatch
+):
     sent = []
     monkeypatch.setattr(queue.app, "send_task", lambda name, args, countdown=None: sent.append((name, args)))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -28,8 +30,9 @@ def test_all_enabled_models_by_default_and_jobs_enqueued_on_commit(demo_models, 
 
 
 def test_chosen_models_deduplicated_and_settings_kept(demo_models):
-    prompt = submit(models=["demo-pixel", "demo-pixel"], duration_s=3, aspect_ratio="9:16", seed=7,
-                    negative_prompt="  blurry   ")
+    prompt = submit(
+        models=["demo-pixel", "demo-pixel"], duration_s=3, aspect_ratio="9:16", seed=7, negative_prompt="  blurry   "
+    )
     assert [j.model.slug for j in prompt.jobs.all()] == ["demo-pixel"]
     assert (prompt.duration_s, prompt.aspect_ratio, prompt.seed, prompt.negative_prompt) == (3.0, "9:16", 7, "blurry")
 
@@ -40,28 +43,31 @@ def test_whitespace_is_collapsed_and_a_random_seed_chosen(demo_models):
     assert 0 <= prompt.seed < 2**31
 
 
-@pytest.mark.parametrize("kwargs, code, field", [
-    ({"text": ""}, "prompt_empty", "prompt"),
-    ({"text": "   \n\t "}, "prompt_empty", "prompt"),
-    ({"text": None}, "prompt_empty", "prompt"),
-    ({"text": 42}, "invalid_type", "prompt"),
-    ({"text": "x" * 1001}, "prompt_too_long", "prompt"),
-    ({"text": "nul \x00 byte"}, "invalid_characters", "prompt"),
-    ({"models": ["no-such-model"]}, "unknown_model", "models"),
-    ({"models": []}, "no_models", "models"),
-    ({"models": "demo-aurora"}, "invalid_type", "models"),
-    ({"models": [1, 2]}, "invalid_type", "models"),
-    ({"duration_s": 0}, "duration_out_of_range", "duration_s"),
-    ({"duration_s": 13}, "duration_out_of_range", "duration_s"),
-    ({"duration_s": "four"}, "invalid_type", "duration_s"),
-    ({"duration_s": float("nan")}, "invalid_type", "duration_s"),
-    ({"duration_s": True}, "invalid_type", "duration_s"),
-    ({"aspect_ratio": "4:3"}, "unsupported_aspect_ratio", "aspect_ratio"),
-    ({"seed": -1}, "invalid_seed", "seed"),
-    ({"seed": 2**40}, "invalid_seed", "seed"),
-    ({"seed": 1.5}, "invalid_type", "seed"),
-    ({"negative_prompt": "y" * 1001}, "too_long", "negative_prompt"),
-])
+@pytest.mark.parametrize(
+    "kwargs, code, field",
+    [
+        ({"text": ""}, "prompt_empty", "prompt"),
+        ({"text": "   \n\t "}, "prompt_empty", "prompt"),
+        ({"text": None}, "prompt_empty", "prompt"),
+        ({"text": 42}, "invalid_type", "prompt"),
+        ({"text": "x" * 1001}, "prompt_too_long", "prompt"),
+        ({"text": "nul \x00 byte"}, "invalid_characters", "prompt"),
+        ({"models": ["no-such-model"]}, "unknown_model", "models"),
+        ({"models": []}, "no_models", "models"),
+        ({"models": "demo-aurora"}, "invalid_type", "models"),
+        ({"models": [1, 2]}, "invalid_type", "models"),
+        ({"duration_s": 0}, "duration_out_of_range", "duration_s"),
+        ({"duration_s": 13}, "duration_out_of_range", "duration_s"),
+        ({"duration_s": "four"}, "invalid_type", "duration_s"),
+        ({"duration_s": float("nan")}, "invalid_type", "duration_s"),
+        ({"duration_s": True}, "invalid_type", "duration_s"),
+        ({"aspect_ratio": "4:3"}, "unsupported_aspect_ratio", "aspect_ratio"),
+        ({"seed": -1}, "invalid_seed", "seed"),
+        ({"seed": 2**40}, "invalid_seed", "seed"),
+        ({"seed": 1.5}, "invalid_type", "seed"),
+        ({"negative_prompt": "y" * 1001}, "too_long", "negative_prompt"),
+    ],
+)
 def test_bad_input_is_refused_with_a_code_and_writes_nothing(demo_models, kwargs, code, field):
     with pytest.raises(SubmissionError) as info:
         submit(**kwargs)

@@ -28,8 +28,9 @@ def vote(model_a, model_b, winner="model_a", **extra):
 
 
 def tally(model_a, model_b, winner, pool="official", category=""):
-    row = VoteTally.objects.filter(pool=pool, category=category, model_a=model_a, model_b=model_b,
-                                   winner=winner).first()
+    row = VoteTally.objects.filter(
+        pool=pool, category=category, model_a=model_a, model_b=model_b, winner=winner
+    ).first()
     return row.votes if row else 0
 
 
@@ -40,17 +41,21 @@ def test_every_kind_of_write_keeps_tallies_equal_to_the_votes(demo_models):
     vote(aurora, lumen)
     vote(aurora, lumen, "tie (bothbad)", category="animals")
     vote(aurora, lumen, excluded_reason="not_watched")  # not counted
-    vote(lumen, aurora, "model_b", anony=False)          # named: not counted
+    vote(lumen, aurora, "model_b", anony=False)  # named: not counted
     assert tally(aurora, lumen, "model_a") == 2 and tally(aurora, lumen, "tie (bothbad)", category="animals") == 1
     assert tally(lumen, aurora, "model_b") == 0 and tallies.drift() == {}
 
-    Vote.objects.bulk_create(Vote(model_a=pixel, model_b=aurora, winner=w, pool="community", voter_key="v",
-                                  created_at=timezone.now()) for w in ["model_a", "tie", "model_a"])
+    Vote.objects.bulk_create(
+        Vote(model_a=pixel, model_b=aurora, winner=w, pool="community", voter_key="v", created_at=timezone.now())
+        for w in ["model_a", "tie", "model_a"]
+    )
     assert tally(pixel, aurora, "model_a", pool="community") == 2
 
     # moderation hides and restores in bulk updates
-    assert Vote.objects.filter(model_a=aurora, model_b=lumen, excluded_reason="").update(
-        excluded_reason="hidden_clip") == 3
+    assert (
+        Vote.objects.filter(model_a=aurora, model_b=lumen, excluded_reason="").update(excluded_reason="hidden_clip")
+        == 3
+    )
     assert tally(aurora, lumen, "model_a") == 0 and tallies.drift() == {}
     Vote.objects.filter(excluded_reason="hidden_clip").update(excluded_reason="")
     assert tally(aurora, lumen, "model_a") == 2
@@ -74,7 +79,7 @@ def test_the_board_reads_the_tallies_and_they_agree_with_the_old_group_by(demo_m
             vote(lumen, pixel, winner, category="scenery")
     vote(aurora, lumen, "model_a", excluded_reason="saw_named_results")
     counts = board.aggregate("official")
-    from_votes = (board.counted_votes("official").values_list("model_a__slug", "model_b__slug", "winner"))
+    from_votes = board.counted_votes("official").values_list("model_a__slug", "model_b__slug", "winner")
     expected = {}
     for row in from_votes:
         expected[row] = expected.get(row, 0) + 1
@@ -89,8 +94,10 @@ def test_the_board_reads_the_tallies_and_they_agree_with_the_old_group_by(demo_m
 
 @pytest.mark.django_db
 def test_the_import_copy_path_is_tallied(db, tmp_path):
-    records = [{"model_a": "Sora 2", "model_b": "Veo 3", "winner": w, "question_id": f"q{i}"}
-               for i, w in enumerate(["model_a", "model_a", "tie", "model_b"])]
+    records = [
+        {"model_a": "Sora 2", "model_b": "Veo 3", "winner": w, "question_id": f"q{i}"}
+        for i, w in enumerate(["model_a", "model_a", "tie", "model_b"])
+    ]
     path = tmp_path / "battles.json"
     path.write_text(json.dumps(records))
     assert interop.import_battles(path).created == 4
@@ -164,17 +171,22 @@ print(json.dumps({"drift": len(tallies.drift()), "rows": sorted(map(list, tallie
 def test_sqlite_triggers_keep_the_same_tallies(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env.update(DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="webapp.settings")  # embedded defaults
-    done = subprocess.run([sys.executable, "-c", SQLITE_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", SQLITE_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"drift": 0, "total": 3,
-                      "rows": [["a", "b", "model_a", 1], ["a", "b", "tie (bothbad)", 1], ["b", "a", "model_a", 1]]}
+    assert result == {
+        "drift": 0,
+        "total": 3,
+        "rows": [["a", "b", "model_a", 1], ["a", "b", "tie (bothbad)", 1], ["b", "a", "model_a", 1]],
+    }
 
 
 def test_postgresql_triggers_are_installed_by_migrations(db):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'arena_vote'::regclass AND NOT tgisinternal "
-                       "ORDER BY tgname")
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'arena_vote'::regclass AND NOT tgisinternal ORDER BY tgname"
+        )
         names = [r[0] for r in cursor.fetchall()]
     assert names == ["arena_vote_tally_delete", "arena_vote_tally_insert", "arena_vote_tally_update"]

@@ -45,8 +45,9 @@ def test_vote_counts_once_and_replays_answer_the_same(make_clips):
     assert Vote.objects.count() == 1
 
 
-@pytest.mark.parametrize("choice, winner", [("left", "model_a"), ("right", "model_b"), ("tie", "tie"),
-                                            ("bothbad", "tie (bothbad)")])
+@pytest.mark.parametrize(
+    "choice, winner", [("left", "model_a"), ("right", "model_b"), ("tie", "tie"), ("bothbad", "tie (bothbad)")]
+)
 def test_four_choices_map_to_fastchat_labels(make_clips, choice, winner):
     make_clips(prompts=1)
     voter = Voter("v1", "ip1")
@@ -77,8 +78,9 @@ def test_someone_elses_battle_bad_choice_and_bad_watch_times(make_clips):
 def test_unwatched_votes_are_kept_but_excluded(make_clips):
     make_clips(prompts=1)
     voter = Voter("v1", "ip1")
-    vote = cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice="tie",
-                     watched_left_s=2.0, watched_right_s=0.5).vote
+    vote = cast_vote(
+        voter, token=battles.sign(battles.next_battle(voter)), choice="tie", watched_left_s=2.0, watched_right_s=0.5
+    ).vote
     assert vote.excluded_reason == "not_watched" and vote.watched_right_s == 0.5
 
 
@@ -116,7 +118,8 @@ def test_rate_counters_live_in_the_shared_redis_and_expire(make_clips):
     window = int(time.time() // 60)
     keys = [cache.make_key(f"vote-rate:{kind}:{window}") for kind in ("v:v-redis", "ip:ip-redis")]
     keys = [k for k in keys if client.exists(k)] or [
-        cache.make_key(f"vote-rate:{kind}:{window - 1}") for kind in ("v:v-redis", "ip:ip-redis")]
+        cache.make_key(f"vote-rate:{kind}:{window - 1}") for kind in ("v:v-redis", "ip:ip-redis")
+    ]
     assert [int(client.get(k)) for k in keys] == [1, 1]
     assert all(0 < client.ttl(k) <= 120 for k in keys)
 
@@ -132,8 +135,14 @@ def test_the_web_flow_reveals_after_the_vote_and_excludes_voters_who_saw_names(c
     # Now look at the other prompt's named results, then get a battle on it anyway and vote.
     other = next(p for p in prompts if p.pk != battle.prompt_id)
     client.get(f"/p/{other.public_id}")
-    forced = Battle.objects.create(prompt=other, left=other.jobs.all()[0].clip, right=other.jobs.all()[1].clip,
-                                   pair_key="forced", voter_key=voter_of(client).key, pool="official")
+    forced = Battle.objects.create(
+        prompt=other,
+        left=other.jobs.all()[0].clip,
+        right=other.jobs.all()[1].clip,
+        pair_key="forced",
+        voter_key=voter_of(client).key,
+        pool="official",
+    )
     client.post("/arena/vote", {"token": battles.sign(forced), "choice": "left", **WATCHED})
     assert Vote.objects.get(battle=forced).excluded_reason == "saw_named_results"
 
@@ -157,20 +166,34 @@ def test_json_api_battle_and_vote(client, make_clips):
     make_clips(prompts=1)
     battle = client.get("/api/v1/battles/next").json()["battle"]
     assert set(battle) == {"token", "prompt", "pool", "left", "right", "vote_url", "choices"}
-    post = lambda body: client.post("/api/v1/votes", data=json.dumps(body), content_type="application/json")
+
+    def post(body):
+        return client.post("/api/v1/votes", data=json.dumps(body), content_type="application/json")
+
     created = post({"token": battle["token"], "choice": "tie", **WATCHED})
     assert created.status_code == 201
     body = created.json()
     assert body["vote"]["counted"] and body["vote"]["winner"] == "tie"
-    assert {body["reveal"]["left"]["model"], body["reveal"]["right"]["model"]} <= {"demo-aurora", "demo-lumen", "demo-pixel"}
+    assert {body["reveal"]["left"]["model"], body["reveal"]["right"]["model"]} <= {
+        "demo-aurora",
+        "demo-lumen",
+        "demo-pixel",
+    }
     replay = post({"token": battle["token"], "choice": "left", **WATCHED})
     assert replay.status_code == 200 and replay.json()["vote"]["replay"] is True
-    for body, status, code in [({"token": "nope", "choice": "left"}, 400, "invalid_battle"),
-                               ("[]", 400, "malformed_json"), ("{", 400, "malformed_json")]:
-        response = client.post("/api/v1/votes", data=body if isinstance(body, str) else json.dumps(body),
-                               content_type="application/json")
+    for body, status, code in [
+        ({"token": "nope", "choice": "left"}, 400, "invalid_battle"),
+        ("[]", 400, "malformed_json"),
+        ("{", 400, "malformed_json"),
+    ]:
+        response = client.post(
+            "/api/v1/votes", data=body if isinstance(body, str) else json.dumps(body), content_type="application/json"
+        )
         assert (response.status_code, response.json()["error"]["code"]) == (status, code)
-    assert client.post("/api/v1/votes", data="token=x", content_type="application/x-www-form-urlencoded").status_code == 415
+    assert (
+        client.post("/api/v1/votes", data="token=x", content_type="application/x-www-form-urlencoded").status_code
+        == 415
+    )
     assert client.get("/api/v1/battles/next?pool=nope").json()["error"]["code"] == "invalid_pool"
     assert Client().get("/api/v1/battles/next?pool=community").json()["error"]["code"] == "no_battle"
 
@@ -195,6 +218,7 @@ def test_simultaneous_double_submission_counts_once(make_clips):
 
     def click():
         from django.db import connections
+
         barrier.wait()
         results.append(cast_vote(voter, token=token, choice="left", **WATCHED).created)
         connections.close_all()

@@ -55,14 +55,18 @@ def leaderboard(request):
         return error(400, "invalid_category", "category must be at most 48 printable characters.", "category")
     snapshot = board.latest(pool, category)
     if snapshot is None:
-        return error(404, "no_leaderboard",
-                     f"No leaderboard has been computed for the {pool} pool"
-                     f"{f' in category {category!r}' if category else ''} yet.")
+        return error(
+            404,
+            "no_leaderboard",
+            f"No leaderboard has been computed for the {pool} pool"
+            f"{f' in category {category!r}' if category else ''} yet.",
+        )
     if fmt == "json":
         return JsonResponse(interop.leaderboard_document(snapshot), json_dumps_params={"ensure_ascii": False})
     response = HttpResponse(interop.leaderboard_csv(snapshot), content_type=CONTENT_TYPES["csv"])
-    name = "-".join(filter(None, ["screentest-leaderboard", pool, _filename_part(category),
-                                  snapshot.created_at.strftime("%Y%m%d")]))
+    name = "-".join(
+        filter(None, ["screentest-leaderboard", pool, _filename_part(category), snapshot.created_at.strftime("%Y%m%d")])
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 

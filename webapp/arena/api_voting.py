@@ -26,15 +26,19 @@ def next_battle(request):
     battle = battles.next_battle(voter_for(request), pool=pool)
     if battle is None:
         return error(404, "no_battle", "No battle is waiting for you in this pool.")
-    return JsonResponse({"battle": {
-        "token": battles.sign(battle),
-        "prompt": battle.prompt.text,
-        "pool": battle.pool,
-        "left": {"video_url": reverse("arena:media", args=[battle.public_id, "left"])},
-        "right": {"video_url": reverse("arena:media", args=[battle.public_id, "right"])},
-        "vote_url": reverse("api_votes"),
-        "choices": ["left", "right", "tie", "bothbad"],
-    }})
+    return JsonResponse(
+        {
+            "battle": {
+                "token": battles.sign(battle),
+                "prompt": battle.prompt.text,
+                "pool": battle.pool,
+                "left": {"video_url": reverse("arena:media", args=[battle.public_id, "left"])},
+                "right": {"video_url": reverse("arena:media", args=[battle.public_id, "right"])},
+                "vote_url": reverse("api_votes"),
+                "choices": ["left", "right", "tie", "bothbad"],
+            }
+        }
+    )
 
 
 @csrf_exempt  # JSON only: a cross-site form cannot send application/json without a preflight
@@ -49,8 +53,13 @@ def votes(request):
     if not isinstance(data, dict):
         return error(400, "malformed_json", "The request body must be a JSON object.")
     try:
-        outcome = cast_vote(voter_for(request), token=data.get("token"), choice=data.get("choice"),
-                            watched_left_s=data.get("watched_left_s"), watched_right_s=data.get("watched_right_s"))
+        outcome = cast_vote(
+            voter_for(request),
+            token=data.get("token"),
+            choice=data.get("choice"),
+            watched_left_s=data.get("watched_left_s"),
+            watched_right_s=data.get("watched_right_s"),
+        )
     except BattleTokenError as exc:
         return error(410 if exc.code == "battle_expired" else 400, exc.code, exc.message, "token")
     except VoteError as exc:
@@ -59,10 +68,19 @@ def votes(request):
             response["Retry-After"] = str(exc.retry_after)
         return response
     vote = outcome.vote
-    return JsonResponse({
-        "vote": {"choice": data.get("choice") if outcome.created else None, "winner": vote.winner,
-                 "counted": vote.excluded_reason == "", "excluded_reason": vote.excluded_reason or None,
-                 "replay": not outcome.created},
-        "reveal": {"left": {"model": vote.model_a.slug, "name": vote.model_a.label},
-                   "right": {"model": vote.model_b.slug, "name": vote.model_b.label}},
-    }, status=201 if outcome.created else 200)
+    return JsonResponse(
+        {
+            "vote": {
+                "choice": data.get("choice") if outcome.created else None,
+                "winner": vote.winner,
+                "counted": vote.excluded_reason == "",
+                "excluded_reason": vote.excluded_reason or None,
+                "replay": not outcome.created,
+            },
+            "reveal": {
+                "left": {"model": vote.model_a.slug, "name": vote.model_a.label},
+                "right": {"model": vote.model_b.slug, "name": vote.model_b.label},
+            },
+        },
+        status=201 if outcome.created else 200,
+    )

@@ -29,6 +29,9 @@ class Battle(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["voter_key", "pair_key"], name="one_battle_per_pair_per_voter")]
 
+    def __str__(self):
+        return f"battle {self.public_id}"
+
 
 class Vote(models.Model):
     """One judgement. Never deleted: a vote that must not count gets an `excluded_reason`."""
@@ -57,9 +60,15 @@ class Vote(models.Model):
         indexes = [models.Index(fields=["pool", "excluded_reason"], name="vote_board_filter")]
         constraints = [
             # An imported record (its source id, or digest) is stored at most once per pool.
-            models.UniqueConstraint(fields=["pool", "external_id"], condition=~models.Q(external_id=""),
-                                    name="one_import_per_external_id_and_pool"),
+            models.UniqueConstraint(
+                fields=["pool", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="one_import_per_external_id_and_pool",
+            ),
         ]
+
+    def __str__(self):
+        return f"vote {self.pk} {self.winner}"
 
 
 class VoteTally(models.Model):
@@ -72,16 +81,25 @@ class VoteTally(models.Model):
     pool = models.CharField(max_length=16)
     category = models.CharField(max_length=48, blank=True)
     # No database constraint: triggers may leave a zero row behind for a model deleted later.
-    model_a = models.ForeignKey("catalog.VideoModel", on_delete=models.DO_NOTHING, db_constraint=False,
-                                db_index=False, related_name="+")
-    model_b = models.ForeignKey("catalog.VideoModel", on_delete=models.DO_NOTHING, db_constraint=False,
-                                db_index=False, related_name="+")
+    model_a = models.ForeignKey(
+        "catalog.VideoModel", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    model_b = models.ForeignKey(
+        "catalog.VideoModel", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     winner = models.CharField(max_length=16, choices=Winner.choices)
     votes = models.BigIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["pool", "category", "model_a", "model_b", "winner"],
-                                               name="one_tally_per_pool_category_pair_winner")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pool", "category", "model_a", "model_b", "winner"],
+                name="one_tally_per_pool_category_pair_winner",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.pool}/{self.category or 'all'} {self.model_a_id}-{self.model_b_id} {self.winner}: {self.votes}"
 
 
 class RatingSnapshot(models.Model):
@@ -100,6 +118,9 @@ class RatingSnapshot(models.Model):
     class Meta:
         indexes = [models.Index(fields=["pool", "category", "-created_at"], name="snapshot_latest")]
 
+    def __str__(self):
+        return f"{self.pool}/{self.category or 'all'} board of {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class NamedView(models.Model):
     """A voter saw a prompt's results with model names (its prompt page or API). Their later
@@ -111,3 +132,6 @@ class NamedView(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["voter_key", "prompt"], name="one_named_view_per_voter_prompt")]
+
+    def __str__(self):
+        return f"named view of prompt {self.prompt_id}"

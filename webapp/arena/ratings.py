@@ -200,8 +200,9 @@ def _pairs(counts: PairCounts) -> _Pairs:
     incidence = np.zeros((starts.size, m))
     incidence[np.arange(starts.size), i] = 1.0
     incidence[np.arange(starts.size), j] = -1.0
-    return _Pairs(i=i, j=j, row_order=order, starts=starts, score_i=score_i[order],
-                  incidence=incidence, touch=np.abs(incidence))
+    return _Pairs(
+        i=i, j=j, row_order=order, starts=starts, score_i=score_i[order], incidence=incidence, touch=np.abs(incidence)
+    )
 
 
 def _pair_totals(pairs: _Pairs, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -342,8 +343,9 @@ def _pooled(counts: PairCounts) -> PairCounts:
     outcome = np.where(counts.a == lo, counts.outcome, 1.0 - counts.outcome)
     keys, inverse = np.unique(np.stack([lo, hi, outcome * 2.0]), axis=1, return_inverse=True)
     count = np.bincount(inverse.ravel(), weights=counts.count, minlength=keys.shape[1])
-    return PairCounts(models=counts.models, a=keys[0].astype(np.intp), b=keys[1].astype(np.intp),
-                      outcome=keys[2] / 2.0, count=count)
+    return PairCounts(
+        models=counts.models, a=keys[0].astype(np.intp), b=keys[1].astype(np.intp), outcome=keys[2] / 2.0, count=count
+    )
 
 
 def _fit_point_and_bootstrap(counts: PairCounts, rounds: int, seed, prior: float) -> tuple[np.ndarray, np.ndarray]:
@@ -499,7 +501,7 @@ def leaderboard(
     rows = []
     for k, i in enumerate(idx):
         v = int(round(votes[i]))
-        w, l, t = (int(round(tallies[key][i])) for key in ("wins", "losses", "ties"))
+        wins, losses, ties = (int(round(tallies[key][i])) for key in ("wins", "losses", "ties"))
         rows.append(
             Rating(
                 model=counts.models[i],
@@ -508,10 +510,10 @@ def leaderboard(
                 upper=float(upper[i]),
                 rank_ub=int(rank_ub[k]),
                 votes=v,
-                wins=w,
-                losses=l,
-                ties=t,
-                win_rate=(w + 0.5 * t) / v if v else 0.0,
+                wins=wins,
+                losses=losses,
+                ties=ties,
+                win_rate=(wins + 0.5 * ties) / v if v else 0.0,
                 preliminary=bool(v < preliminary_below or not main[i]),
                 connected=bool(main[i]),
             )
@@ -535,9 +537,7 @@ def pairwise_matrices(counts: PairCounts) -> dict:
     np.add.at(battles, (counts.b, counts.a), counts.count)
     np.add.at(won, (counts.a, counts.b), counts.count * counts.outcome)
     np.add.at(won, (counts.b, counts.a), counts.count * (1.0 - counts.outcome))
-    rate = [
-        [float(won[r, c] / battles[r, c]) if battles[r, c] > 0 else None for c in range(m)] for r in range(m)
-    ]
+    rate = [[float(won[r, c] / battles[r, c]) if battles[r, c] > 0 else None for c in range(m)] for r in range(m)]
     return {
         "models": list(counts.models),
         "win_rate": rate,
@@ -546,8 +546,13 @@ def pairwise_matrices(counts: PairCounts) -> dict:
 
 
 def online_elo(
-    sequence: Iterable[tuple[Hashable, Hashable, str]], k: float = 4.0, *, base: float = 10.0,
-    scale: float = 400.0, init: float = 1000.0, start: Mapping[Hashable, float] | None = None,
+    sequence: Iterable[tuple[Hashable, Hashable, str]],
+    k: float = 4.0,
+    *,
+    base: float = 10.0,
+    scale: float = 400.0,
+    init: float = 1000.0,
+    start: Mapping[Hashable, float] | None = None,
 ) -> dict[Hashable, float]:
     """FastChat's online Elo (``compute_elo``) over votes in the order given.
 

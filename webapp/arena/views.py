@@ -29,8 +29,13 @@ def _pool(request) -> str:
 def battle_page(request):
     pool = _pool(request)
     battle = battles.next_battle(voter_for(request), pool=pool)
-    context = {"battle": battle, "token": battles.sign(battle) if battle else "", "pool": pool,
-               "pools": Prompt.Pool.choices, "reasons": Report.Reason.choices}
+    context = {
+        "battle": battle,
+        "token": battles.sign(battle) if battle else "",
+        "pool": pool,
+        "pools": Prompt.Pool.choices,
+        "reasons": Report.Reason.choices,
+    }
     if request.htmx and battle:
         return render(request, "arena/_battle.html", context)
     return render(request, "arena/battle.html", context)
@@ -48,28 +53,40 @@ def battle_media(request, public_id: str, side: str):
     clip = battle.left if side == "left" else battle.right
     if battle.left.hidden or battle.right.hidden:  # a moderator hid one: the battle is withdrawn
         raise Http404()
-    return serve_stored_file(request, clip.web.name, cache_control="private, max-age=3600",
-                             blind_as=f"{battle.public_id}:{side}")
+    return serve_stored_file(
+        request, clip.web.name, cache_control="private, max-age=3600", blind_as=f"{battle.public_id}:{side}"
+    )
 
 
 @require_POST
 def vote(request):
     voter = voter_for(request)
     try:
-        outcome = cast_vote(voter, token=request.POST.get("token", ""), choice=request.POST.get("choice", ""),
-                            watched_left_s=request.POST.get("watched_left_s"),
-                            watched_right_s=request.POST.get("watched_right_s"))
+        outcome = cast_vote(
+            voter,
+            token=request.POST.get("token", ""),
+            choice=request.POST.get("choice", ""),
+            watched_left_s=request.POST.get("watched_left_s"),
+            watched_right_s=request.POST.get("watched_right_s"),
+        )
     except (BattleTokenError, VoteError) as exc:
-        response = render(request, "arena/_vote_error.html", {"message": exc.message},
-                          status=getattr(exc, "status", 400))
+        response = render(
+            request, "arena/_vote_error.html", {"message": exc.message}, status=getattr(exc, "status", 400)
+        )
         # Keep the form on the page (a rate-limited voter can try again); show the message.
         response["HX-Retarget"] = "#vote-message"
         response["HX-Reswap"] = "innerHTML"
         return response
     vote = outcome.vote
     battle = vote.battle
-    context = {"vote": vote, "battle": battle, "replay": not outcome.created,
-               "left_model": vote.model_a, "right_model": vote.model_b, "pool": battle.pool}
+    context = {
+        "vote": vote,
+        "battle": battle,
+        "replay": not outcome.created,
+        "left_model": vote.model_a,
+        "right_model": vote.model_b,
+        "pool": battle.pool,
+    }
     template = "arena/_reveal.html" if request.htmx else "arena/reveal_page.html"
     return render(request, template, context)
 
@@ -84,16 +101,24 @@ def report_battle_content(request):
         claims = battles.unsign(request.POST.get("token", ""))
     except BattleTokenError as exc:
         return HttpResponse(exc.message, status=400)
-    battle = Battle.objects.select_related("left__job", "right__job", "prompt").filter(
-        public_id=claims.get("b"), voter_key=voter.key).first()
+    battle = (
+        Battle.objects.select_related("left__job", "right__job", "prompt")
+        .filter(public_id=claims.get("b"), voter_key=voter.key)
+        .first()
+    )
     if battle is None:
         return HttpResponse("This battle was not served to you.", status=403)
     if target not in ("left", "right", "prompt"):
         return HttpResponse("Choose what to report: the left clip, the right clip or the prompt.", status=400)
     clip = {"left": battle.left, "right": battle.right}.get(target)
     try:
-        _, created = report(reporter_key=voter.key, reason=request.POST.get("reason", ""),
-                            note=request.POST.get("note", ""), clip=clip, prompt=battle.prompt)
+        _, created = report(
+            reporter_key=voter.key,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+            clip=clip,
+            prompt=battle.prompt,
+        )
     except ReportError as exc:
         return HttpResponse(exc.message, status=400)
     message = "Thanks: a moderator will look at it." if created else "You already reported this; it counts once."
@@ -105,16 +130,30 @@ def leaderboard_page(request):
     pool = _pool(request)
     category = request.GET.get("category", "")
     snapshot = board.latest(pool, category)
-    categories = sorted(RatingSnapshot.objects.filter(pool=pool).exclude(category="")
-                        .values_list("category", flat=True).distinct())
+    categories = sorted(
+        RatingSnapshot.objects.filter(pool=pool).exclude(category="").values_list("category", flat=True).distinct()
+    )
     rows = snapshot.rows if snapshot else []
     scale = _interval_scale(rows)
     for row in rows:
-        row["bar"] = {key: round((row[key] - scale[0]) / (scale[1] - scale[0]) * 100, 2)
-                      for key in ("lower", "score", "upper")} if scale else None
-    return render(request, "arena/leaderboard.html", {
-        "snapshot": snapshot, "rows": rows, "pool": pool, "pools": Prompt.Pool.choices,
-        "category": category, "categories": categories, "heatmaps": _heatmaps(snapshot)})
+        row["bar"] = (
+            {key: round((row[key] - scale[0]) / (scale[1] - scale[0]) * 100, 2) for key in ("lower", "score", "upper")}
+            if scale
+            else None
+        )
+    return render(
+        request,
+        "arena/leaderboard.html",
+        {
+            "snapshot": snapshot,
+            "rows": rows,
+            "pool": pool,
+            "pools": Prompt.Pool.choices,
+            "category": category,
+            "categories": categories,
+            "heatmaps": _heatmaps(snapshot),
+        },
+    )
 
 
 def _interval_scale(rows) -> tuple[float, float] | None:
@@ -132,8 +171,10 @@ def _heatmaps(snapshot) -> list[dict]:
     models = snapshot.pairwise["models"]
     names = {row["model"]: row["name"] for row in snapshot.rows}
     maps = []
-    for key, title in (("win_rate", "Win rate of the row model against the column model"),
-                       ("battles", "Battles between each pair")):
+    for key, title in (
+        ("win_rate", "Win rate of the row model against the column model"),
+        ("battles", "Battles between each pair"),
+    ):
         matrix = snapshot.pairwise.get(key)
         if matrix is None:
             continue
@@ -145,11 +186,16 @@ def _heatmaps(snapshot) -> list[dict]:
                 if i == j or value is None:
                     cells.append({"text": "", "style": ""})
                 elif key == "win_rate":
-                    cells.append({"text": f"{value:.0%}",
-                                  "style": f"background: hsl({round(120 * value)} 55% {20 + 20 * value:.0f}%)"})
+                    cells.append(
+                        {
+                            "text": f"{value:.0%}",
+                            "style": f"background: hsl({round(120 * value)} 55% {20 + 20 * value:.0f}%)",
+                        }
+                    )
                 else:
-                    cells.append({"text": str(int(value)),
-                                  "style": f"background: hsl(210 55% {15 + 35 * value / peak:.0f}%)"})
+                    cells.append(
+                        {"text": str(int(value)), "style": f"background: hsl(210 55% {15 + 35 * value / peak:.0f}%)"}
+                    )
             rows.append({"model": names.get(model, model), "cells": cells})
         maps.append({"title": title, "columns": [names.get(m, m) for m in models], "rows": rows})
     return maps

@@ -48,7 +48,9 @@ def backend_statuses() -> list[BackendStatus]:
         params = models[0].backend_params if models else {}
         envs = key_env_names(cls, params)
         base = load_config(cls(), params).base_url if hasattr(cls, "default_base_url") else "(local)"
-        statuses.append(BackendStatus(key, [m.slug for m in models], envs, is_configured(*envs) if envs else True, base))
+        statuses.append(
+            BackendStatus(key, [m.slug for m in models], envs, is_configured(*envs) if envs else True, base)
+        )
     return statuses
 
 
@@ -57,13 +59,21 @@ def smoke_check(model: VideoModel, *, prompt: str = "a calm lake at sunrise, slo
     from webapp.studio.services.requests import frame_size
 
     width, height = frame_size(model.backend_params, "16:9")
-    request = GenerationRequest(prompt=prompt, duration_s=min(model.max_duration_s, 4.0), width=width, height=height,
-                                aspect_ratio="16:9", seed=1, params=dict(model.backend_params),
-                                client_reference="screentest-smoke-check")
+    request = GenerationRequest(
+        prompt=prompt,
+        duration_s=min(model.max_duration_s, 4.0),
+        width=width,
+        height=height,
+        aspect_ratio="16:9",
+        seed=1,
+        params=dict(model.backend_params),
+        client_reference="screentest-smoke-check",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         try:
             result = backend_class(model.backend_key)().generate(
-                request, workdir=Path(tmp), resume_vendor_job_id=None, on_submitted=lambda _id: None)
+                request, workdir=Path(tmp), resume_vendor_job_id=None, on_submitted=lambda _id: None
+            )
         except BackendError as exc:
             return f"FAILED ({exc.code}): {exc}"
         size = Path(result.video_path).stat().st_size

@@ -15,10 +15,19 @@ from webapp.studio.models import Clip, GenerationJob, JobState
 from .models import ClaimedSystem, ClaimSource, FeatureClaim, VideoModel
 
 FEATURE_LABELS = {
-    "max_duration": "Max duration", "consistency": "Consistency", "physics_accuracy": "Physics accuracy",
-    "availability": "Availability", "primary_strength": "Primary strength", "resolution": "Resolution",
-    "architecture": "Architecture", "known_weaknesses": "Known weaknesses", "safety_measures": "Safety measures",
-    "timeline": "Timeline", "cost": "Cost", "control": "Control", "flexibility": "Flexibility",
+    "max_duration": "Max duration",
+    "consistency": "Consistency",
+    "physics_accuracy": "Physics accuracy",
+    "availability": "Availability",
+    "primary_strength": "Primary strength",
+    "resolution": "Resolution",
+    "architecture": "Architecture",
+    "known_weaknesses": "Known weaknesses",
+    "safety_measures": "Safety measures",
+    "timeline": "Timeline",
+    "cost": "Cost",
+    "control": "Control",
+    "flexibility": "Flexibility",
 }
 TERMINAL = (JobState.SUCCEEDED, JobState.FAILED, JobState.REJECTED_BY_VENDOR)
 
@@ -77,17 +86,26 @@ def ratings_by_model() -> dict[str, dict]:
 
 def measure(model: VideoModel, ratings: dict[str, dict]) -> Measured:
     m = Measured(model=model, rating=ratings.get(model.slug))
-    jobs = list(GenerationJob.objects.filter(model=model, state__in=TERMINAL)
-                .values("state", "queued_at", "finished_at", "cost_usd", "clip__duration_s"))
+    jobs = list(
+        GenerationJob.objects.filter(model=model, state__in=TERMINAL).values(
+            "state", "queued_at", "finished_at", "cost_usd", "clip__duration_s"
+        )
+    )
     m.jobs_finished = len(jobs)
     if jobs:
         m.failure_rate = sum(j["state"] == JobState.FAILED for j in jobs) / len(jobs)
         m.rejection_rate = sum(j["state"] == JobState.REJECTED_BY_VENDOR for j in jobs) / len(jobs)
-    latencies = [(j["finished_at"] - j["queued_at"]).total_seconds() for j in jobs
-                 if j["state"] == JobState.SUCCEEDED and j["finished_at"] and j["queued_at"]]
+    latencies = [
+        (j["finished_at"] - j["queued_at"]).total_seconds()
+        for j in jobs
+        if j["state"] == JobState.SUCCEEDED and j["finished_at"] and j["queued_at"]
+    ]
     m.latency_p50_s, m.latency_p95_s = percentile(latencies, 0.5), percentile(latencies, 0.95)
-    paid = [(float(j["cost_usd"]), j["clip__duration_s"]) for j in jobs
-            if j["cost_usd"] is not None and j["clip__duration_s"]]
+    paid = [
+        (float(j["cost_usd"]), j["clip__duration_s"])
+        for j in jobs
+        if j["cost_usd"] is not None and j["clip__duration_s"]
+    ]
     if paid:
         m.cost_per_video_second_usd = sum(c for c, _ in paid) / sum(d for _, d in paid)
     clips = list(Clip.objects.filter(job__model=model).values("duration_s", "width", "height", "fps"))
@@ -134,16 +152,27 @@ def feature_table() -> dict:
             by_feature.setdefault(claim.feature, []).append(ClaimView(claim, contradictions(claim, measured)))
         columns.append(SystemColumn(system, measured, by_feature))
     features = [f for f in FEATURE_LABELS if any(f in c.claims for c in columns)]
-    rows = [{"feature": f, "label": FEATURE_LABELS[f], "cells": [c.claims.get(f, []) for c in columns]}
-            for f in features]
-    return {"columns": columns, "rows": rows, "sources": list(ClaimSource.objects.all()),
-            "measured": [m for c in columns for m in c.measured],
-            "rendition_max_height": settings.RENDITION_MAX_HEIGHT}
+    rows = [
+        {"feature": f, "label": FEATURE_LABELS[f], "cells": [c.claims.get(f, []) for c in columns]} for f in features
+    ]
+    return {
+        "columns": columns,
+        "rows": rows,
+        "sources": list(ClaimSource.objects.all()),
+        "measured": [m for c in columns for m in c.measured],
+        "rendition_max_height": settings.RENDITION_MAX_HEIGHT,
+    }
 
 
 def model_facts(model: VideoModel) -> dict:
     measured = measure(model, ratings_by_model())
     systems = [s for s in ClaimedSystem.objects.prefetch_related("claims") if model.slug in s.model_slugs]
     claims = [ClaimView(c, contradictions(c, [measured])) for s in systems for c in s.claims.all()]
-    return {"model": model, "measured": measured, "systems": systems, "claims": claims,
-            "labels": FEATURE_LABELS, "sources": {s.label: s for s in ClaimSource.objects.all()}}
+    return {
+        "model": model,
+        "measured": measured,
+        "systems": systems,
+        "claims": claims,
+        "labels": FEATURE_LABELS,
+        "sources": {s.label: s for s in ClaimSource.objects.all()},
+    }

@@ -21,12 +21,14 @@ class VideoModel(models.Model):
     backend_params = models.JSONField(default=dict, blank=True)
     description = models.TextField(blank=True)
     is_procedural_demo = models.BooleanField(
-        default=False, help_text="Procedural demo renderer, not a neural video model; labelled as such everywhere.")
+        default=False, help_text="Procedural demo renderer, not a neural video model; labelled as such everywhere."
+    )
     enabled = models.BooleanField(default=True, help_text="accepts new prompts")
     in_arena = models.BooleanField(default=True, help_text="appears in battles and on the leaderboard")
     max_duration_s = models.FloatField(default=10.0)
-    supported_aspect_ratios = models.JSONField(default=list, blank=True,
-                                               help_text='e.g. ["16:9", "9:16", "1:1"]; empty means all')
+    supported_aspect_ratios = models.JSONField(
+        default=list, blank=True, help_text='e.g. ["16:9", "9:16", "1:1"]; empty means all'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,8 +10,17 @@ from django.db import transaction
 from .models import VideoModel
 
 DEFAULT_CATALOG = Path(__file__).parent / "data" / "catalog.json"
-FIELDS = ("display_name", "vendor", "backend_key", "backend_params", "description", "is_procedural_demo",
-          "enabled", "max_duration_s", "supported_aspect_ratios")
+FIELDS = (
+    "display_name",
+    "vendor",
+    "backend_key",
+    "backend_params",
+    "description",
+    "is_procedural_demo",
+    "enabled",
+    "max_duration_s",
+    "supported_aspect_ratios",
+)
 
 
 class CatalogError(ValueError):
@@ -65,20 +74,33 @@ def load_claims(path: Path = DEFAULT_CLAIMS) -> int:
         ClaimedSystem.objects.all().delete()
         ClaimSource.objects.all().delete()
         for label, article in articles.items():
-            ClaimSource.objects.create(label=label, file=article.get("file", ""), title=article.get("title", ""),
-                                       byline=article.get("byline", ""))
+            ClaimSource.objects.create(
+                label=label,
+                file=article.get("file", ""),
+                title=article.get("title", ""),
+                byline=article.get("byline", ""),
+            )
         for position, entry in enumerate(systems):
             system = ClaimedSystem.objects.create(
-                slug=entry["slug"], name=entry["name"], vendor=entry.get("vendor") or "",
-                is_baseline=bool(entry.get("baseline")), model_slugs=list(entry.get("models") or []),
-                position=position)
+                slug=entry["slug"],
+                name=entry["name"],
+                vendor=entry.get("vendor") or "",
+                is_baseline=bool(entry.get("baseline")),
+                model_slugs=list(entry.get("models") or []),
+                position=position,
+            )
             for i, claim in enumerate(entry.get("claims") or []):
                 if claim["feature"] not in features:
                     raise CatalogError(f"{path}: unknown feature {claim['feature']!r} for {entry['slug']}")
                 unknown = set(claim["sources"]) - set(articles)
                 if unknown:
                     raise CatalogError(f"{path}: unknown sources {sorted(unknown)} for {entry['slug']}")
-                FeatureClaim.objects.create(system=system, feature=claim["feature"], value=claim["value"],
-                                            sources=list(claim["sources"]), position=i)
+                FeatureClaim.objects.create(
+                    system=system,
+                    feature=claim["feature"],
+                    value=claim["value"],
+                    sources=list(claim["sources"]),
+                    position=i,
+                )
                 count += 1
     return count

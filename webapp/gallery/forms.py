@@ -6,15 +6,20 @@ from .services.search import SORTS, STATUSES, GalleryQuery, categories
 
 
 class GalleryFilterForm(forms.Form):
-    q = forms.CharField(label="Search prompts", required=False, max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. fox"}))
+    q = forms.CharField(
+        label="Search prompts",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. fox"}),
+    )
     model = forms.ChoiceField(label="Model", required=False)
     category = forms.ChoiceField(label="Category", required=False)
-    status = forms.ChoiceField(label="Status", required=False,
-                               choices=[("", "Any status"), *STATUSES.items()])
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *STATUSES.items()])
     since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    sort = forms.ChoiceField(label="Sort", required=False, choices=[(key, key.capitalize() + " first") for key in SORTS])
+    sort = forms.ChoiceField(
+        label="Sort", required=False, choices=[(key, key.capitalize() + " first") for key in SORTS]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,6 +34,12 @@ class GalleryFilterForm(forms.Form):
 
     def query(self) -> GalleryQuery:
         data = self.cleaned_data
-        return GalleryQuery(text=data.get("q") or "", model=data.get("model") or "",
-                            category=data.get("category") or "", status=data.get("status") or "",
-                            since=data.get("since"), until=data.get("until"), sort=data.get("sort") or "newest")
+        return GalleryQuery(
+            text=data.get("q") or "",
+            model=data.get("model") or "",
+            category=data.get("category") or "",
+            status=data.get("status") or "",
+            since=data.get("since"),
+            until=data.get("until"),
+            sort=data.get("sort") or "newest",
+        )

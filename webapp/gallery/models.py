@@ -16,8 +16,9 @@ class SideBySideExport(models.Model):
     row with a compare-and-set UPDATE under a lease, like generation jobs."""
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
-    selection_key = models.CharField(max_length=64, unique=True,
-                                     help_text="sha256 of the prompt id and the sorted clip ids")
+    selection_key = models.CharField(
+        max_length=64, unique=True, help_text="sha256 of the prompt id and the sorted clip ids"
+    )
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="side_by_side_exports")
     clips = models.JSONField(help_text="clip public ids in display order")
     state = models.CharField(max_length=12, choices=ExportState.choices, default=ExportState.QUEUED)

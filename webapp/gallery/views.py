@@ -41,8 +41,12 @@ def gallery(request):
         prompt.finished_clips = sum(1 for job in prompt.jobs.all() if job.state == "succeeded" and not job.clip.hidden)
     keep = request.GET.copy()
     keep.pop("page", None)
-    return render(request, "gallery/gallery.html", {"page": page, "form": form, "query_string": keep.urlencode(),
-                                                    "reasons": Report.Reason.choices}, status=status)
+    return render(
+        request,
+        "gallery/gallery.html",
+        {"page": page, "form": form, "query_string": keep.urlencode(), "reasons": Report.Reason.choices},
+        status=status,
+    )
 
 
 def _prompt_or_404(public_id: str) -> Prompt:
@@ -73,12 +77,21 @@ def compare_page(request, public_id: str):
     if len(comparison.chosen) >= compare.MIN_CLIPS:
         key = exports.selection_key(prompt, [job.clip.public_id for job in comparison.chosen])
         export = SideBySideExport.objects.filter(selection_key=key).first()
-    return render(request, "gallery/compare.html", {
-        "prompt": prompt, "comparison": comparison, "error": error, "export": export,
-        "share_url": compare_url(prompt, comparison.chosen_slugs, comparison.start_s),
-        "speeds": ["0.25", "0.5", "0.75", "1", "1.25", "1.5", "2"],
-        "min_clips": compare.MIN_CLIPS, "max_clips": compare.MAX_CLIPS,
-    }, status=status)
+    return render(
+        request,
+        "gallery/compare.html",
+        {
+            "prompt": prompt,
+            "comparison": comparison,
+            "error": error,
+            "export": export,
+            "share_url": compare_url(prompt, comparison.chosen_slugs, comparison.start_s),
+            "speeds": ["0.25", "0.5", "0.75", "1", "1.25", "1.5", "2"],
+            "min_clips": compare.MIN_CLIPS,
+            "max_clips": compare.MAX_CLIPS,
+        },
+        status=status,
+    )
 
 
 @require_POST
@@ -95,8 +108,11 @@ def request_export(request, public_id: str):
 
 
 def _export_or_404(public_id: str) -> SideBySideExport:
-    export = (SideBySideExport.objects.filter(public_id=public_id, prompt__moderation=ModerationState.ALLOWED)
-              .select_related("prompt").first())
+    export = (
+        SideBySideExport.objects.filter(public_id=public_id, prompt__moderation=ModerationState.ALLOWED)
+        .select_related("prompt")
+        .first()
+    )
     if export is None:
         raise Http404("no such export")
     # An export shows every clip it was made of: once moderators hide one, it is gone too.
@@ -132,5 +148,3 @@ def model_page(request, slug: str):
     # The posters are attributed to the model: a named view of their prompts.
     named_results_viewed.send(sender=model_page, request=request, prompts=[clip.job.prompt for clip in page])
     return render(request, "gallery/model.html", {**feature_table.model_facts(model), "page": page})
-
-

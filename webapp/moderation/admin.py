@@ -34,8 +34,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 class ReasonActionForm(ActionForm):
-    reason = forms.CharField(required=False, label="Reason", max_length=1000,
-                             widget=forms.TextInput(attrs={"placeholder": "Why? (required)"}))
+    reason = forms.CharField(
+        required=False,
+        label="Reason",
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "Why? (required)"}),
+    )
 
 
 class ModerationActions:
@@ -50,8 +54,13 @@ class ModerationActions:
 
     def _decide(self, request, queryset, action):
         try:
-            done, errors = decide(self.moderation_kind, action, list(queryset.values_list("public_id", flat=True)),
-                                  actor=request.user, reason=request.POST.get("reason", ""))
+            done, errors = decide(
+                self.moderation_kind,
+                action,
+                list(queryset.values_list("public_id", flat=True)),
+                actor=request.user,
+                reason=request.POST.get("reason", ""),
+            )
         except DecisionError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
@@ -67,8 +76,9 @@ class PromptModerationActions(ModerationActions):
     def approve_prompts(self, request, queryset):
         self._decide(request, queryset, "approve")
 
-    @admin.action(description="Reject the selected prompts: cancel jobs, delete files (reason required)",
-                  permissions=["moderate"])
+    @admin.action(
+        description="Reject the selected prompts: cancel jobs, delete files (reason required)", permissions=["moderate"]
+    )
     def reject_prompts(self, request, queryset):
         self._decide(request, queryset, "reject")
 
@@ -86,8 +96,9 @@ class ClipModerationActions(ModerationActions):
     def restore_clips(self, request, queryset):
         self._decide(request, queryset, "restore")
 
-    @admin.action(description="Keep the selected clips and close their reports (reason required)",
-                  permissions=["moderate"])
+    @admin.action(
+        description="Keep the selected clips and close their reports (reason required)", permissions=["moderate"]
+    )
     def approve_clips(self, request, queryset):
         self._decide(request, queryset, "approve")
 

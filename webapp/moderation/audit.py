@@ -15,13 +15,27 @@ POLICY = "policy"
 CSV_COLUMNS = ["created_at", "actor", "action", "target_kind", "target_id", "reason", "before", "after"]
 
 
-def record(action: str, target_kind: str, target_id: str, *, actor=None, reason: str = "",
-           before: dict | None = None, after: dict | None = None) -> AuditEntry:
+def record(
+    action: str,
+    target_kind: str,
+    target_id: str,
+    *,
+    actor=None,
+    reason: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEntry:
     label = POLICY if actor is None else (actor.get_username() or f"user {actor.pk}")
     return AuditEntry.objects.create(
-        actor=actor if actor is not None and actor.pk else None, actor_label=label, action=action,
-        target_kind=target_kind, target_id=target_id or "", reason=reason[:4000],
-        before=before or {}, after=after or {})
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=label,
+        action=action,
+        target_kind=target_kind,
+        target_id=target_id or "",
+        reason=reason[:4000],
+        before=before or {},
+        after=after or {},
+    )
 
 
 def filtered(params) -> QuerySet[AuditEntry]:
@@ -55,9 +69,18 @@ def as_csv_rows(entries):
 
     yield line(CSV_COLUMNS)
     for entry in entries.iterator(chunk_size=500):
-        yield line([entry.created_at.isoformat(), entry.actor_label, entry.action, entry.target_kind,
-                    entry.target_id, _no_formula(entry.reason),
-                    json.dumps(entry.before, sort_keys=True), json.dumps(entry.after, sort_keys=True)])
+        yield line(
+            [
+                entry.created_at.isoformat(),
+                entry.actor_label,
+                entry.action,
+                entry.target_kind,
+                entry.target_id,
+                _no_formula(entry.reason),
+                json.dumps(entry.before, sort_keys=True),
+                json.dumps(entry.after, sort_keys=True),
+            ]
+        )
 
 
 def _no_formula(text: str) -> str:

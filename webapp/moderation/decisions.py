@@ -79,13 +79,18 @@ def _recompute_board_on_commit() -> None:
 
 
 def _prompt_state(prompt: Prompt) -> dict:
-    return {"moderation": prompt.moderation,
-            "jobs": dict(GenerationJob.objects.filter(prompt=prompt).values_list("model__slug", "state"))}
+    return {
+        "moderation": prompt.moderation,
+        "jobs": dict(GenerationJob.objects.filter(prompt=prompt).values_list("model__slug", "state")),
+    }
 
 
 def _clip_state(clip: Clip) -> dict:
-    return {"hidden": clip.hidden, "counted_votes": _votes_on(clip).filter(excluded_reason="").count(),
-            "votes_excluded_hidden_clip": _votes_on(clip).filter(excluded_reason=HIDDEN_CLIP).count()}
+    return {
+        "hidden": clip.hidden,
+        "counted_votes": _votes_on(clip).filter(excluded_reason="").count(),
+        "votes_excluded_hidden_clip": _votes_on(clip).filter(excluded_reason=HIDDEN_CLIP).count(),
+    }
 
 
 def _votes_on(clip: Clip):
@@ -100,14 +105,16 @@ def _locked_prompt(public_id: str) -> Prompt:
 
 
 def _locked_clip(public_id: str) -> Clip:
-    clip = Clip.objects.select_for_update(of=("self",)).select_related("job__prompt").filter(
-        public_id=public_id).first()
+    clip = (
+        Clip.objects.select_for_update(of=("self",)).select_related("job__prompt").filter(public_id=public_id).first()
+    )
     if clip is None:
         raise DecisionError("not_found", "No clip has that id.")
     return clip
 
 
 # --- prompts -------------------------------------------------------------------------------------
+
 
 def approve_prompt(public_id: str, *, actor, reason: str) -> Outcome:
     reason = _reason(reason)
@@ -122,8 +129,15 @@ def approve_prompt(public_id: str, *, actor, reason: str) -> Outcome:
         prompt.moderation = ModerationState.ALLOWED
         _resolve_reports(prompt=prompt, clip__isnull=True)
         queue.enqueue_many(queue.GENERATE, held_jobs)
-        entry = audit.record(AuditEntry.Action.APPROVE, AuditEntry.TargetKind.PROMPT, public_id, actor=actor,
-                             reason=reason, before=before, after=_prompt_state(prompt))
+        entry = audit.record(
+            AuditEntry.Action.APPROVE,
+            AuditEntry.TargetKind.PROMPT,
+            public_id,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after=_prompt_state(prompt),
+        )
     return Outcome("prompt", public_id, "approve", entry)
 
 
@@ -135,8 +149,11 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
             raise DecisionError("already_rejected", "This prompt is already rejected.")
         before = _prompt_state(prompt)
         GenerationJob.objects.filter(prompt=prompt, state__in=(JobState.HELD, JobState.QUEUED)).update(
-            state=JobState.CANCELLED, finished_at=timezone.now(), error_code="prompt_rejected",
-            error_message="The prompt was rejected by a moderator.")
+            state=JobState.CANCELLED,
+            finished_at=timezone.now(),
+            error_code="prompt_rejected",
+            error_message="The prompt was rejected by a moderator.",
+        )
         Prompt.objects.filter(pk=prompt.pk).update(moderation=ModerationState.REJECTED)
         prompt.moderation = ModerationState.REJECTED
         files: list[str] = []
@@ -146,14 +163,27 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
                 _hide(clip)
             files += [clip.web.name, clip.poster.name, clip.original.name]
         # Originals of jobs that never became clips (waiting for the media step).
-        files += [name for name in GenerationJob.objects.filter(prompt=prompt).exclude(original="")
-                  .values_list("original", flat=True)]
+        files += [
+            name
+            for name in GenerationJob.objects.filter(prompt=prompt)
+            .exclude(original="")
+            .values_list("original", flat=True)
+        ]
         GenerationJob.objects.filter(prompt=prompt).exclude(original="").update(original="")
         _resolve_reports(prompt=prompt)
-        entry = audit.record(AuditEntry.Action.REJECT, AuditEntry.TargetKind.PROMPT, public_id, actor=actor,
-                             reason=reason, before=before,
-                             after={**_prompt_state(prompt), "clips_hidden": [c.public_id for c in clips],
-                                    "files_deleted": len(set(filter(None, files)))})
+        entry = audit.record(
+            AuditEntry.Action.REJECT,
+            AuditEntry.TargetKind.PROMPT,
+            public_id,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after={
+                **_prompt_state(prompt),
+                "clips_hidden": [c.public_id for c in clips],
+                "files_deleted": len(set(filter(None, files))),
+            },
+        )
         transaction.on_commit(lambda: delete_stored(*sorted(set(filter(None, files)))), robust=True)
         if clips:
             _recompute_board_on_commit()
@@ -161,6 +191,7 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
 
 
 # --- clips ---------------------------------------------------------------------------------------
+
 
 def _hide(clip: Clip) -> int:
     Clip.objects.filter(pk=clip.pk).update(hidden=True, hidden_at=timezone.now())
@@ -178,9 +209,12 @@ def reconcile_hidden_clip_votes() -> dict[str, int]:
     excluded = 0
     for side in ("battle__left_id__in", "battle__right_id__in"):  # two index-friendly updates, not one OR
         excluded += Vote.objects.filter(**{side: hidden}, excluded_reason="").update(excluded_reason=HIDDEN_CLIP)
-    recounted = (Vote.objects.filter(excluded_reason=HIDDEN_CLIP, battle__isnull=False)
-                 .exclude(battle__left_id__in=hidden).exclude(battle__right_id__in=hidden)
-                 .update(excluded_reason=""))
+    recounted = (
+        Vote.objects.filter(excluded_reason=HIDDEN_CLIP, battle__isnull=False)
+        .exclude(battle__left_id__in=hidden)
+        .exclude(battle__right_id__in=hidden)
+        .update(excluded_reason="")
+    )
     if excluded or recounted:
         log.warning("reconciled votes with hidden clips: %d excluded, %d counted again", excluded, recounted)
     return {"excluded": excluded, "recounted": recounted}
@@ -195,8 +229,15 @@ def hide_clip(public_id: str, *, actor, reason: str) -> Outcome:
         before = _clip_state(clip)
         excluded = _hide(clip)
         _resolve_reports(clip=clip)
-        entry = audit.record(AuditEntry.Action.HIDE, AuditEntry.TargetKind.CLIP, public_id, actor=actor,
-                             reason=reason, before=before, after={**_clip_state(clip), "votes_excluded": excluded})
+        entry = audit.record(
+            AuditEntry.Action.HIDE,
+            AuditEntry.TargetKind.CLIP,
+            public_id,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after={**_clip_state(clip), "votes_excluded": excluded},
+        )
         _recompute_board_on_commit()
     return Outcome("clip", public_id, "hide", entry)
 
@@ -213,10 +254,21 @@ def restore_clip(public_id: str, *, actor, reason: str) -> Outcome:
         Clip.objects.filter(pk=clip.pk).update(hidden=False, hidden_at=None)
         clip.hidden = False
         # Only votes this rule excluded, and only where the battle's other clip is visible.
-        recounted = _votes_on(clip).filter(excluded_reason=HIDDEN_CLIP).exclude(
-            Q(battle__left__hidden=True) | Q(battle__right__hidden=True)).update(excluded_reason="")
-        entry = audit.record(AuditEntry.Action.RESTORE, AuditEntry.TargetKind.CLIP, public_id, actor=actor,
-                             reason=reason, before=before, after={**_clip_state(clip), "votes_recounted": recounted})
+        recounted = (
+            _votes_on(clip)
+            .filter(excluded_reason=HIDDEN_CLIP)
+            .exclude(Q(battle__left__hidden=True) | Q(battle__right__hidden=True))
+            .update(excluded_reason="")
+        )
+        entry = audit.record(
+            AuditEntry.Action.RESTORE,
+            AuditEntry.TargetKind.CLIP,
+            public_id,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after={**_clip_state(clip), "votes_recounted": recounted},
+        )
         _recompute_board_on_commit()
     return Outcome("clip", public_id, "restore", entry)
 
@@ -228,9 +280,15 @@ def approve_clip(public_id: str, *, actor, reason: str) -> Outcome:
         clip = _locked_clip(public_id)
         before = {"hidden": clip.hidden, "open_reports": clip.reports.filter(resolved_at__isnull=True).count()}
         resolved = _resolve_reports(clip=clip)
-        entry = audit.record(AuditEntry.Action.DISMISS, AuditEntry.TargetKind.CLIP, public_id, actor=actor,
-                             reason=reason, before=before, after={"hidden": clip.hidden, "open_reports": 0,
-                                                                  "reports_resolved": resolved})
+        entry = audit.record(
+            AuditEntry.Action.DISMISS,
+            AuditEntry.TargetKind.CLIP,
+            public_id,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after={"hidden": clip.hidden, "open_reports": 0, "reports_resolved": resolved},
+        )
     return Outcome("clip", public_id, "approve", entry)
 
 

@@ -16,8 +16,7 @@ class Report(models.Model):
         OTHER = "other", "Something else"
 
     clip = models.ForeignKey("studio.Clip", null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
-    prompt = models.ForeignKey("studio.Prompt", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="reports")
+    prompt = models.ForeignKey("studio.Prompt", null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
     reason = models.CharField(max_length=32, choices=Reason.choices)
     note = models.CharField(max_length=500, blank=True)
     reporter_key = models.CharField(max_length=64)
@@ -28,14 +27,24 @@ class Report(models.Model):
     class Meta:
         permissions = [("moderate", "Can work the review queue: approve, reject, hide and restore")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(clip__isnull=False) | models.Q(prompt__isnull=False),
-                                   name="report_has_a_target"),
-            models.UniqueConstraint(fields=["reporter_key", "clip"], condition=models.Q(clip__isnull=False),
-                                    name="one_report_per_reporter_and_clip"),
-            models.UniqueConstraint(fields=["reporter_key", "prompt"],
-                                    condition=models.Q(clip__isnull=True, prompt__isnull=False),
-                                    name="one_report_per_reporter_and_prompt"),
+            models.CheckConstraint(
+                condition=models.Q(clip__isnull=False) | models.Q(prompt__isnull=False), name="report_has_a_target"
+            ),
+            models.UniqueConstraint(
+                fields=["reporter_key", "clip"],
+                condition=models.Q(clip__isnull=False),
+                name="one_report_per_reporter_and_clip",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter_key", "prompt"],
+                condition=models.Q(clip__isnull=True, prompt__isnull=False),
+                name="one_report_per_reporter_and_prompt",
+            ),
         ]
+
+    def __str__(self):
+        target = f"clip {self.clip_id}" if self.clip_id else f"prompt {self.prompt_id}"
+        return f"report of {target}: {self.reason}"
 
 
 class AppendOnly(Exception):
@@ -74,8 +83,9 @@ class AuditEntry(models.Model):
         CLIP = "clip", "Clip"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Kept as text too, so the log still says who after an account is deleted ("policy" for the filter).
     actor_label = models.CharField(max_length=150)
     action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
@@ -92,6 +102,9 @@ class AuditEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
 
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_kind} {self.target_id}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None or kwargs.get("force_update"):
             raise AppendOnly("audit entries cannot be changed")
@@ -99,6 +112,3 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit entries cannot be deleted")
-
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_kind} {self.target_id}"

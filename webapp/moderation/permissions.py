@@ -18,6 +18,7 @@ def moderator_required(view):
         if not is_moderator(request.user):
             raise PermissionDenied("Moderators only.")
         return view(request, *args, **kwargs)
+
     return wrapper
 
 
@@ -28,6 +29,7 @@ def ensure_moderators_group(sender=None, **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission
 
     group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
-    wanted = Permission.objects.filter(content_type__app_label="moderation",
-                                       codename__in=["moderate", "view_report", "view_auditentry"])
+    wanted = Permission.objects.filter(
+        content_type__app_label="moderation", codename__in=["moderate", "view_report", "view_auditentry"]
+    )
     group.permissions.add(*wanted)

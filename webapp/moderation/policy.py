@@ -136,7 +136,8 @@ class RulesClassifier:
         if not_person:
             name_re += r"(?!\s+(?:" + not_person + r")\b)"
         return {
-            "category": category, "message": message,
+            "category": category,
+            "message": message,
             "names": re.compile(name_re),
             "context": _term_pattern(spec.get("deceptive_context", [])),
             "framed": [re.compile(p) for p in spec.get("patterns", [])],
@@ -145,7 +146,9 @@ class RulesClassifier:
         }
 
     def classify(self, text: str, negative_prompt: str = "") -> list[Finding]:
-        findings = self._spam(text, "prompt") + (self._spam(negative_prompt, "negative_prompt") if negative_prompt else [])
+        findings = self._spam(text, "prompt") + (
+            self._spam(negative_prompt, "negative_prompt") if negative_prompt else []
+        )
         forms = variants(text)
         for rule in self.rules:
             match = _first_match(rule.patterns, forms)
@@ -165,10 +168,24 @@ class RulesClassifier:
         framed = _first_match(fig["framed"], forms[:1])
         context = _first_match([fig["context"]] if fig["context"] else [], forms)
         if framed is not None or context is not None:
-            return [Finding(fig["category"], "public_figure_in_deceptive_context", fig["deceptive"], fig["message"],
-                            f"{name} + {context or framed}")]
-        return [Finding(fig["category"], "public_figure_named", fig["mention"],
-                        "Prompts naming a real person are checked by a moderator first.", name)]
+            return [
+                Finding(
+                    fig["category"],
+                    "public_figure_in_deceptive_context",
+                    fig["deceptive"],
+                    fig["message"],
+                    f"{name} + {context or framed}",
+                )
+            ]
+        return [
+            Finding(
+                fig["category"],
+                "public_figure_named",
+                fig["mention"],
+                "Prompts naming a real person are checked by a moderator first.",
+                name,
+            )
+        ]
 
     def _spam(self, text: str, field_name: str) -> list[Finding]:
         spec, found = self.spam, []
@@ -185,10 +202,10 @@ class RulesClassifier:
             add("too_short", REJECT, text, "Describe the video you want in a few words.")
         elif letters / max(len(text.replace(" ", "")), 1) < spec["min_letter_share"]:
             add("mostly_symbols", REJECT, text[:40])
-        repeated = re.search(r"(.)\1{%d,}" % spec["max_repeated_characters"], text)
+        repeated = re.search(r"(.)\1{" + str(spec["max_repeated_characters"]) + ",}", text)
         if repeated:
             add("repeated_characters", REJECT, repeated.group(0)[:20])
-        words = re.search(r"\b(\w+)\b(?:\W+\1\b){%d,}" % spec["max_repeated_words"], text)
+        words = re.search(r"\b(\w+)\b(?:\W+\1\b){" + str(spec["max_repeated_words"]) + ",}", text)
         if words:
             add("repeated_words", REJECT, words.group(0)[:40])
         links = URL.findall(text)
@@ -198,8 +215,12 @@ class RulesClassifier:
             add("links", HOLD, links[0][:80], "Prompts with a link are checked by a moderator first.")
         contact = CONTACT.search(text)
         if contact:
-            add("contact_details", spec["contact_outcome"], contact.group(0)[:40],
-                "Prompts with contact details are checked by a moderator first.")
+            add(
+                "contact_details",
+                spec["contact_outcome"],
+                contact.group(0)[:40],
+                "Prompts with contact details are checked by a moderator first.",
+            )
         return found
 
 
@@ -213,6 +234,7 @@ def _first_match(patterns, forms: list[str]) -> str | None:
 
 
 # --- the registry and the verdict ---------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=8)
 def _load(paths: tuple[str, ...]) -> tuple[Classifier, ...]:

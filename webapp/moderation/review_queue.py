@@ -51,36 +51,72 @@ def _reason_list(counts: dict) -> list[str]:
 
 def items(limit: int = QUEUE_LIMIT) -> list[QueueItem]:
     open_reports = Report.objects.filter(resolved_at__isnull=True)
-    clip_counts = (open_reports.filter(clip__isnull=False).values("clip_id")
-                   .annotate(n=Count("id"), first=Min("created_at")).order_by("-n", "first")[:limit])
-    prompt_counts = (open_reports.filter(clip__isnull=True).values("prompt_id")
-                     .annotate(n=Count("id"), first=Min("created_at")).order_by("-n", "first")[:limit])
+    clip_counts = (
+        open_reports.filter(clip__isnull=False)
+        .values("clip_id")
+        .annotate(n=Count("id"), first=Min("created_at"))
+        .order_by("-n", "first")[:limit]
+    )
+    prompt_counts = (
+        open_reports.filter(clip__isnull=True)
+        .values("prompt_id")
+        .annotate(n=Count("id"), first=Min("created_at"))
+        .order_by("-n", "first")[:limit]
+    )
     clip_ids = {row["clip_id"]: row for row in clip_counts}
     prompt_rows = {row["prompt_id"]: row for row in prompt_counts}
     clip_reasons, clip_notes = _report_details(
-        open_reports.filter(clip_id__in=clip_ids).values_list("clip_id", "reason", "note"))
+        open_reports.filter(clip_id__in=clip_ids).values_list("clip_id", "reason", "note")
+    )
     prompt_reasons, prompt_notes = _report_details(
-        open_reports.filter(clip__isnull=True, prompt_id__in=prompt_rows).values_list("prompt_id", "reason", "note"))
+        open_reports.filter(clip__isnull=True, prompt_id__in=prompt_rows).values_list("prompt_id", "reason", "note")
+    )
 
     queue: list[QueueItem] = []
     for clip in Clip.objects.filter(pk__in=clip_ids).select_related("job__prompt", "job__model"):
         row = clip_ids[clip.pk]
-        queue.append(QueueItem("clip", clip.public_id, row["first"], row["n"], _reason_list(clip_reasons[clip.pk]),
-                               clip_notes.get(clip.pk, []), hidden=clip.hidden, clip=clip, prompt=clip.job.prompt))
-    prompts = Prompt.objects.filter(Q(pk__in=prompt_rows) | Q(moderation=ModerationState.HELD)).exclude(
-        moderation=ModerationState.REJECTED).prefetch_related("jobs__model")
+        queue.append(
+            QueueItem(
+                "clip",
+                clip.public_id,
+                row["first"],
+                row["n"],
+                _reason_list(clip_reasons[clip.pk]),
+                clip_notes.get(clip.pk, []),
+                hidden=clip.hidden,
+                clip=clip,
+                prompt=clip.job.prompt,
+            )
+        )
+    prompts = (
+        Prompt.objects.filter(Q(pk__in=prompt_rows) | Q(moderation=ModerationState.HELD))
+        .exclude(moderation=ModerationState.REJECTED)
+        .prefetch_related("jobs__model")
+    )
     for prompt in prompts.order_by("created_at")[:limit]:
         row = prompt_rows.get(prompt.pk)
         held = prompt.moderation == ModerationState.HELD
-        queue.append(QueueItem("prompt", prompt.public_id, prompt.created_at if held or not row else row["first"],
-                               row["n"] if row else 0, _reason_list(prompt_reasons.get(prompt.pk, {})),
-                               prompt_notes.get(prompt.pk, []), held=held, prompt=prompt))
+        queue.append(
+            QueueItem(
+                "prompt",
+                prompt.public_id,
+                prompt.created_at if held or not row else row["first"],
+                row["n"] if row else 0,
+                _reason_list(prompt_reasons.get(prompt.pk, {})),
+                prompt_notes.get(prompt.pk, []),
+                held=held,
+                prompt=prompt,
+            )
+        )
     queue.sort(key=lambda item: (-item.reports, item.since))
     return queue[:limit]
 
 
 def hidden_clips(limit: int = 50):
     """Recently hidden clips, so a moderator can restore one without a report."""
-    return (Clip.objects.filter(hidden=True).exclude(job__prompt__moderation=ModerationState.REJECTED)
-            .select_related("job__prompt", "job__model").order_by("-hidden_at")[:limit])
-
+    return (
+        Clip.objects.filter(hidden=True)
+        .exclude(job__prompt__moderation=ModerationState.REJECTED)
+        .select_related("job__prompt", "job__model")
+        .order_by("-hidden_at")[:limit]
+    )

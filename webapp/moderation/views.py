@@ -19,14 +19,28 @@ from .decisions import DecisionError, decide
 from .models import AuditEntry
 from .permissions import moderator_required
 
-PRESET_REASONS = ["Fine as it is", "Depicts a real person", "Sexual content", "Graphic violence", "Hateful content",
-                  "Misleading / fake news", "Reveals the model", "Broken clip", "Report was mistaken"]
+PRESET_REASONS = [
+    "Fine as it is",
+    "Depicts a real person",
+    "Sexual content",
+    "Graphic violence",
+    "Hateful content",
+    "Misleading / fake news",
+    "Reveals the model",
+    "Broken clip",
+    "Report was mistaken",
+]
 AUDIT_PAGE_SIZE = 50
 
 
 def _queue_context(message: str = "", errors=None) -> dict:
-    return {"items": review_queue.items(), "hidden": review_queue.hidden_clips(), "message": message,
-            "errors": errors or [], "preset_reasons": PRESET_REASONS}
+    return {
+        "items": review_queue.items(),
+        "hidden": review_queue.hidden_clips(),
+        "message": message,
+        "errors": errors or [],
+        "preset_reasons": PRESET_REASONS,
+    }
 
 
 @require_GET
@@ -71,9 +85,17 @@ def audit_page(request):
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "moderation/audit.html", {
-        "page": page, "actions": AuditEntry.Action.choices, "kinds": AuditEntry.TargetKind.choices,
-        "filters": request.GET, "query": query.urlencode()})
+    return render(
+        request,
+        "moderation/audit.html",
+        {
+            "page": page,
+            "actions": AuditEntry.Action.choices,
+            "kinds": AuditEntry.TargetKind.choices,
+            "filters": request.GET,
+            "query": query.urlencode(),
+        },
+    )
 
 
 @require_GET
@@ -93,9 +115,12 @@ class ThrottledLoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         if login_throttle.is_blocked(request, request.POST.get("username")):
             form = self.get_form()
-            return render(request, self.template_name, {
-                "form": form, "throttled": True,
-                "next": request.POST.get("next", "")}, status=429)
+            return render(
+                request,
+                self.template_name,
+                {"form": form, "throttled": True, "next": request.POST.get("next", "")},
+                status=429,
+            )
         return super().post(request, *args, **kwargs)
 
 
@@ -114,14 +139,24 @@ def report_view(request):
     elif kind == "prompt":
         prompt = Prompt.objects.filter(public_id=public_id).first()
     else:
-        return render(request, "moderation/_message.html", {"message": "Say what you report: a clip or a prompt.",
-                                                              "error": True}, status=400)
+        return render(
+            request,
+            "moderation/_message.html",
+            {"message": "Say what you report: a clip or a prompt.", "error": True},
+            status=400,
+        )
     if clip is None and prompt is None:
-        return render(request, "moderation/_message.html", {"message": "That is no longer here.", "error": True},
-                      status=404)
+        return render(
+            request, "moderation/_message.html", {"message": "That is no longer here.", "error": True}, status=404
+        )
     try:
-        _, created = report(reporter_key=voter_for(request).key, reason=request.POST.get("reason", ""),
-                            note=request.POST.get("note", ""), clip=clip, prompt=prompt)
+        _, created = report(
+            reporter_key=voter_for(request).key,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+            clip=clip,
+            prompt=prompt,
+        )
     except ReportError as exc:
         return render(request, "moderation/_message.html", {"message": exc.message, "error": True}, status=400)
     message = "Thanks: a moderator will look at it." if created else "You already reported this; it counts once."

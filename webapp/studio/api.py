@@ -8,11 +8,11 @@ CORS preflight that this site never answers.
 from __future__ import annotations
 
 import json
+from functools import wraps
 
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from functools import wraps
 
 from webapp.catalog.models import VideoModel
 
@@ -21,8 +21,10 @@ from .presenters import jobs_of, prompt_dict
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
 
+
 def allow(*methods: str):
     """Like require_http_methods, but the 405 is a JSON error like every other."""
+
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
@@ -31,7 +33,9 @@ def allow(*methods: str):
                 response["Allow"] = ", ".join(methods)
                 return response
             return view(request, *args, **kwargs)
+
         return wrapper
+
     return decorator
 
 
@@ -65,10 +69,16 @@ def prompts(request):
         return error(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}.", unknown[0])
     try:
         prompt = submit_prompt(
-            PromptInput(text=data.get("prompt"), models=data.get("models"), duration_s=data.get("duration_s"),
-                        aspect_ratio=data.get("aspect_ratio", "16:9"), seed=data.get("seed"),
-                        negative_prompt=data.get("negative_prompt", "")),
-            source=Prompt.Source.API)
+            PromptInput(
+                text=data.get("prompt"),
+                models=data.get("models"),
+                duration_s=data.get("duration_s"),
+                aspect_ratio=data.get("aspect_ratio", "16:9"),
+                seed=data.get("seed"),
+                negative_prompt=data.get("negative_prompt", ""),
+            ),
+            source=Prompt.Source.API,
+        )
     except SubmissionError as exc:
         return error(422, exc.code, exc.message, exc.field)
     named_results_viewed.send(sender=prompts, request=request, prompts=[prompt])
@@ -83,16 +93,21 @@ def _list_prompts(request):
     page_number = request.GET.get("page", "1")
     if not page_number.isdigit() or int(page_number) < 1:
         return error(400, "invalid_page", "page must be a positive whole number")
-    paginator = Paginator(Prompt.objects.filter(moderation=ModerationState.ALLOWED)
-                          .prefetch_related("jobs__model", "jobs__clip"), 20)
+    paginator = Paginator(
+        Prompt.objects.filter(moderation=ModerationState.ALLOWED).prefetch_related("jobs__model", "jobs__clip"), 20
+    )
     if int(page_number) > max(paginator.num_pages, 1):
         return error(404, "page_out_of_range", f"there are {paginator.num_pages} pages")
     page = paginator.page(int(page_number))
     named_results_viewed.send(sender=_list_prompts, request=request, prompts=list(page))
-    return JsonResponse({
-        "count": paginator.count, "page": page.number, "pages": paginator.num_pages,
-        "results": [prompt_dict(p, sorted(p.jobs.all(), key=lambda j: j.model.display_name)) for p in page],
-    })
+    return JsonResponse(
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "results": [prompt_dict(p, sorted(p.jobs.all(), key=lambda j: j.model.display_name)) for p in page],
+        }
+    )
 
 
 @allow("GET")
@@ -106,7 +121,18 @@ def prompt_detail(request, public_id: str):
 
 @allow("GET")
 def models(request):
-    return JsonResponse({"models": [
-        {"slug": m.slug, "name": m.label, "vendor": m.vendor, "procedural_demo": m.is_procedural_demo,
-         "max_duration_s": m.max_duration_s, "aspect_ratios": m.supported_aspect_ratios or ["16:9", "9:16", "1:1"]}
-        for m in VideoModel.objects.filter(enabled=True)]})
+    return JsonResponse(
+        {
+            "models": [
+                {
+                    "slug": m.slug,
+                    "name": m.label,
+                    "vendor": m.vendor,
+                    "procedural_demo": m.is_procedural_demo,
+                    "max_duration_s": m.max_duration_s,
+                    "aspect_ratios": m.supported_aspect_ratios or ["16:9", "9:16", "1:1"],
+                }
+                for m in VideoModel.objects.filter(enabled=True)
+            ]
+        }
+    )

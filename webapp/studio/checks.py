@@ -12,6 +12,11 @@ def ffmpeg_installed(app_configs, **kwargs):
     try:
         media.check_tools(media.Tools(ffmpeg=settings.FFMPEG_BINARY, ffprobe=settings.FFPROBE_BINARY))
     except media.MediaError as exc:
-        return [checks.Warning(str(exc), hint="Debian/Ubuntu: apt-get install ffmpeg. Or set FFMPEG_BINARY "
-                               "and FFPROBE_BINARY.", id="screentest.W001")]
+        return [
+            checks.Warning(
+                str(exc),
+                hint="Debian/Ubuntu: apt-get install ffmpeg. Or set FFMPEG_BINARY and FFPROBE_BINARY.",
+                id="screentest.W001",
+            )
+        ]
     return []

@@ -11,9 +11,9 @@ import re
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import http_date
-from django.db.models import Q
 from django.views.decorators.http import require_http_methods
 
 from .models import Clip, ModerationState
@@ -74,14 +74,18 @@ def _file_range(fh, first: int, last: int):
 def serve_media(request, path: str):
     if not PUBLIC_MEDIA.match(path):
         raise Http404("no such media")
-    if Clip.objects.filter(Q(web=path) | Q(poster=path)).filter(
-            Q(hidden=True) | ~Q(job__prompt__moderation=ModerationState.ALLOWED)).exists():
+    if (
+        Clip.objects.filter(Q(web=path) | Q(poster=path))
+        .filter(Q(hidden=True) | ~Q(job__prompt__moderation=ModerationState.ALLOWED))
+        .exists()
+    ):
         raise Http404("no such media")  # hidden by a moderator
     return serve_stored_file(request, path)
 
 
-def serve_stored_file(request, path: str, *, cache_control: str = "public, max-age=31536000, immutable",
-                      blind_as: str | None = None):
+def serve_stored_file(
+    request, path: str, *, cache_control: str = "public, max-age=31536000, immutable", blind_as: str | None = None
+):
     """Serve one stored file with Range support. `path` must already be vetted by the caller.
 
     `blind_as` serves the file under another identity (a battle's): the ETag is derived from
@@ -126,8 +130,9 @@ def serve_stored_file(request, path: str, *, cache_control: str = "public, max-a
             return _cached(response, etag, mtime, cache_control)
         if header:
             first, last = span
-            response = StreamingHttpResponse(_file_range(open(local, "rb"), first, last), status=206,
-                                             content_type=_content_type(path))
+            response = StreamingHttpResponse(
+                _file_range(open(local, "rb"), first, last), status=206, content_type=_content_type(path)
+            )
             response["Content-Range"] = f"bytes {first}-{last}/{size}"
             response["Content-Length"] = str(last - first + 1)
             return _cached(response, etag, mtime, cache_control)

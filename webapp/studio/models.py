@@ -37,8 +37,9 @@ class Prompt(models.Model):
     category = models.CharField(max_length=48, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The prompt policy's outcome (moderation/policy.py), then a moderator's decision.
-    moderation = models.CharField(max_length=8, choices=ModerationState.choices, default=ModerationState.ALLOWED,
-                                  db_index=True)
+    moderation = models.CharField(
+        max_length=8, choices=ModerationState.choices, default=ModerationState.ALLOWED, db_index=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -46,12 +47,12 @@ class Prompt(models.Model):
         # (benchmarks/gallery_page.py).
         indexes = [models.Index(fields=["-created_at", "-id"], name="prompt_newest_first")]
 
+    def __str__(self):
+        return self.text[:60]
+
     @property
     def is_public(self) -> bool:
         return self.moderation == ModerationState.ALLOWED
-
-    def __str__(self):
-        return self.text[:60]
 
 
 class JobState(models.TextChoices):

@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from .models import Clip, GenerationJob, ModerationState, Prompt
 
-
 MODERATION_MESSAGES = {
     ModerationState.ALLOWED: "",
     ModerationState.HELD: "This prompt awaits review by a moderator; nothing is generated before it is approved.",

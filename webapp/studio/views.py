@@ -8,9 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from webapp.catalog.models import VideoModel
-
 from webapp.moderation.models import Report
-
 from workers import media
 
 from . import provenance
@@ -30,12 +28,20 @@ def new_prompt(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            prompt = submit_prompt(PromptInput(
-                text=data["text"], models=data["models"], duration_s=data["duration_s"],
-                aspect_ratio=data["aspect_ratio"], seed=data["seed"]), source=Prompt.Source.WEB)
+            prompt = submit_prompt(
+                PromptInput(
+                    text=data["text"],
+                    models=data["models"],
+                    duration_s=data["duration_s"],
+                    aspect_ratio=data["aspect_ratio"],
+                    seed=data["seed"],
+                ),
+                source=Prompt.Source.WEB,
+            )
         except SubmissionError as exc:
-            form.add_error(exc.field if exc.field in form.fields else ("text" if exc.field == "prompt" else None),
-                           exc.message)
+            form.add_error(
+                exc.field if exc.field in form.fields else ("text" if exc.field == "prompt" else None), exc.message
+            )
         else:
             return redirect("studio:prompt", public_id=prompt.public_id)
     status = 400 if request.method == "POST" else 200
@@ -53,19 +59,24 @@ def _prompt_or_404(public_id: str) -> Prompt:
 def prompt_page(request, public_id: str):
     prompt = _prompt_or_404(public_id)
     named_results_viewed.send(sender=prompt_page, request=request, prompts=[prompt])
-    return render(request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt),
-                                                  "reasons": Report.Reason.choices})
+    return render(
+        request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt), "reasons": Report.Reason.choices}
+    )
 
 
 @require_GET
 def job_card(request, public_id: str, job_id: int):
     """One model's card on the prompt page; htmx polls it until the job is final."""
-    job = (GenerationJob.objects.select_related("model", "clip", "prompt")
-           .filter(pk=job_id, prompt__public_id=public_id).first())
+    job = (
+        GenerationJob.objects.select_related("model", "clip", "prompt")
+        .filter(pk=job_id, prompt__public_id=public_id)
+        .first()
+    )
     if job is None:
         raise Http404("no such job")
-    response = render(request, "studio/_job_card.html", {"job": job, "prompt": job.prompt,
-                                                         "reasons": Report.Reason.choices})
+    response = render(
+        request, "studio/_job_card.html", {"job": job, "prompt": job.prompt, "reasons": Report.Reason.choices}
+    )
     if job.is_terminal and request.htmx:
         # Swap in the final card and stop polling.
         response.status_code = HTMX_STOP_POLLING
@@ -73,8 +84,11 @@ def job_card(request, public_id: str, job_id: int):
 
 
 def _public_clip_or_404(public_id: str) -> Clip:
-    clip = (Clip.objects.select_related("job__prompt", "job__model")
-            .filter(public_id=public_id, hidden=False, job__prompt__moderation=ModerationState.ALLOWED).first())
+    clip = (
+        Clip.objects.select_related("job__prompt", "job__model")
+        .filter(public_id=public_id, hidden=False, job__prompt__moderation=ModerationState.ALLOWED)
+        .first()
+    )
     if clip is None:
         raise Http404("no such clip")
     return clip
@@ -85,8 +99,11 @@ def clip_page(request, public_id: str):
     """One clip, named, with its "AI-generated" label and provenance record."""
     clip = _public_clip_or_404(public_id)
     named_results_viewed.send(sender=clip_page, request=request, prompts=[clip.job.prompt])
-    return render(request, "studio/clip.html", {"clip": clip, "provenance": provenance.record(clip),
-                                                "reasons": Report.Reason.choices})
+    return render(
+        request,
+        "studio/clip.html",
+        {"clip": clip, "provenance": provenance.record(clip), "reasons": Report.Reason.choices},
+    )
 
 
 @require_GET
@@ -100,8 +117,7 @@ def clip_original(request, public_id: str):
     try:
         handle = provenance.original_for_download(clip)
     except media.MediaError as exc:
-        return HttpResponse(f"The download could not be prepared: {exc.code}.", status=503,
-                            content_type="text/plain")
+        return HttpResponse(f"The download could not be prepared: {exc.code}.", status=503, content_type="text/plain")
     return FileResponse(handle, as_attachment=True, filename=provenance.download_name(clip))
 
 
@@ -113,4 +129,3 @@ def models_page(request):
 @require_GET
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
-

@@ -30,9 +30,17 @@ def looks_like_video(head: bytes) -> bool:
     return head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3"
 
 
-def download(url: str, dest: Path, *, allowed_hosts, max_bytes: int = DEFAULT_MAX_BYTES,
-             auth_headers: dict[str, str] | None = None, secrets: list[str] | tuple[str, ...] = (),
-             timeout_s: float = 120.0, vendor: str = "vendor") -> Path:
+def download(
+    url: str,
+    dest: Path,
+    *,
+    allowed_hosts,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    auth_headers: dict[str, str] | None = None,
+    secrets: list[str] | tuple[str, ...] = (),
+    timeout_s: float = 120.0,
+    vendor: str = "vendor",
+) -> Path:
     auth_origin = _origin(url) if auth_headers else None
     dest = Path(dest)
     with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as http:
@@ -89,8 +97,9 @@ def _save(response: httpx.Response, dest: Path, max_bytes: int, vendor: str) -> 
                     head += chunk[: 16 - len(head)]
                 fh.write(chunk)
         if declared and declared.isdigit() and received != int(declared):
-            raise RetryableError(f"{vendor}: download truncated ({received} of {declared} bytes)",
-                                 code="download_truncated")
+            raise RetryableError(
+                f"{vendor}: download truncated ({received} of {declared} bytes)", code="download_truncated"
+            )
         if not looks_like_video(head):
             raise PermanentError(f"{vendor}: the output is not a video file", code="not_a_video")
     except BaseException:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -65,8 +66,16 @@ def short(value: Any) -> str:
 
 
 class VendorClient:
-    def __init__(self, vendor: str, base_url: str, *, headers: dict[str, str], secrets: list[str],
-                 classify: Classifier | None = None, timeout_s: float = 30.0):
+    def __init__(
+        self,
+        vendor: str,
+        base_url: str,
+        *,
+        headers: dict[str, str],
+        secrets: list[str],
+        classify: Classifier | None = None,
+        timeout_s: float = 30.0,
+    ):
         self.vendor = vendor
         self.secrets = [s for s in secrets if s]
         self.classify = classify
@@ -77,10 +86,9 @@ class VendorClient:
         except UnsafeURL as exc:
             raise UnsafeURL(f"{vendor}: base URL refused: {exc}") from None
         self.base_url = base_url.rstrip("/") + "/"
-        self.http = httpx.Client(headers=headers, timeout=timeout_s, follow_redirects=False,
-                                 trust_env=False)
+        self.http = httpx.Client(headers=headers, timeout=timeout_s, follow_redirects=False, trust_env=False)
 
-    def __enter__(self) -> "VendorClient":
+    def __enter__(self) -> VendorClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -101,11 +109,13 @@ class VendorClient:
         try:
             response = self.http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
-            raise RetryableError(self.error_text(f"{method} timed out ({type(exc).__name__})"),
-                                 code="vendor_unreachable") from None
+            raise RetryableError(
+                self.error_text(f"{method} timed out ({type(exc).__name__})"), code="vendor_unreachable"
+            ) from None
         except httpx.HTTPError as exc:
-            raise RetryableError(self.error_text(f"{method} failed: {type(exc).__name__}: {exc}"),
-                                 code="vendor_unreachable") from None
+            raise RetryableError(
+                self.error_text(f"{method} failed: {type(exc).__name__}: {exc}"), code="vendor_unreachable"
+            ) from None
         if response.status_code < 300:
             return response
         raise self.error_for(response)
@@ -115,8 +125,9 @@ class VendorClient:
         try:
             return response.json()
         except ValueError:
-            raise RetryableError(self.error_text(f"{method} {response.status_code}: body is not JSON"),
-                                 code="vendor_bad_response") from None
+            raise RetryableError(
+                self.error_text(f"{method} {response.status_code}: body is not JSON"), code="vendor_bad_response"
+            ) from None
 
     def error_for(self, response: httpx.Response) -> BackendError:
         status = response.status_code

@@ -71,7 +71,9 @@ class KlingBackend(PollingBackend):
 
     def classify(self, response, body):
         code = _code(body)
-        message = f"HTTP {response.status_code} code {code}: {body.get('message', '') if isinstance(body, dict) else ''}"
+        message = (
+            f"HTTP {response.status_code} code {code}: {body.get('message', '') if isinstance(body, dict) else ''}"
+        )
         if code in POLICY_CODES:
             return VendorPolicyRejection(f"create refused: {message}")
         if code == 1201 and "external_task_id" in message:
@@ -79,8 +81,11 @@ class KlingBackend(PollingBackend):
         if code in ACCOUNT_CODES:
             return PermanentError(message, code="account_problem")
         if code in RETRY_CODES:
-            return RetryableError(message, retry_after=parse_retry_after(response.headers),
-                                  code="rate_limited" if code < 5000 else "vendor_unavailable")
+            return RetryableError(
+                message,
+                retry_after=parse_retry_after(response.headers),
+                code="rate_limited" if code < 5000 else "vendor_unavailable",
+            )
         return None
 
     def seconds_sent(self, request, config):
@@ -110,8 +115,9 @@ class KlingBackend(PollingBackend):
     def _check_envelope(self, envelope) -> None:
         code = _code(envelope)
         if code != 0:
-            raise PermanentError(f"unexpected response code {code}: {envelope.get('message', '')}",
-                                 code="vendor_bad_response")
+            raise PermanentError(
+                f"unexpected response code {code}: {envelope.get('message', '')}", code="vendor_bad_response"
+            )
 
     def check(self, client, job_id, config):
         envelope = client.json("GET", f"v1/videos/text2video/{job_id}")

@@ -20,10 +20,11 @@ import fcntl
 import json
 import os
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 BUSY_RETRY_S = 15.0
 
@@ -31,7 +32,7 @@ BUSY_RETRY_S = 15.0
 @dataclass(frozen=True)
 class Limits:
     group: str
-    max_concurrency: int = 0      # 0 = no cap
+    max_concurrency: int = 0  # 0 = no cap
     rate_per_minute: float = 0.0  # 0 = no rate limit
     burst: float = 1.0
     lease_s: float = 900.0
@@ -43,9 +44,13 @@ class Limits:
 
 def limits_from_params(backend_key: str, params: Mapping[str, Any], *, lease_s: float) -> Limits:
     rate = float(params.get("rate_per_minute") or 0)
-    return Limits(group=str(params.get("limit_group") or backend_key),
-                  max_concurrency=int(params.get("max_concurrency") or 0), rate_per_minute=rate,
-                  burst=max(float(params.get("rate_burst") or 1), 1.0), lease_s=float(lease_s))
+    return Limits(
+        group=str(params.get("limit_group") or backend_key),
+        max_concurrency=int(params.get("max_concurrency") or 0),
+        rate_per_minute=rate,
+        burst=max(float(params.get("rate_burst") or 1), 1.0),
+        lease_s=float(lease_s),
+    )
 
 
 @dataclass(frozen=True)
@@ -101,9 +106,17 @@ class RedisLimiter:
     def acquire(self, limits: Limits, holder: str) -> Grant:
         if not limits.active:
             return Grant(True)
-        ok, wait, reason = self._acquire(keys=self._keys(limits.group), args=[
-            holder, limits.max_concurrency, limits.lease_s, limits.rate_per_minute / 60.0, limits.burst,
-            BUSY_RETRY_S])
+        ok, wait, reason = self._acquire(
+            keys=self._keys(limits.group),
+            args=[
+                holder,
+                limits.max_concurrency,
+                limits.lease_s,
+                limits.rate_per_minute / 60.0,
+                limits.burst,
+                BUSY_RETRY_S,
+            ],
+        )
         return Grant(bool(int(ok)), max(float(wait), 0.0), reason.decode() if isinstance(reason, bytes) else reason)
 
     def release(self, limits: Limits, holder: str) -> None:
@@ -150,7 +163,9 @@ class FileLimiter:
                 return Grant(False, min(min(slots.values()) - now, BUSY_RETRY_S), "concurrency")
             if limits.rate_per_minute > 0:
                 rate = limits.rate_per_minute / 60.0
-                tokens = min(limits.burst, state.get("tokens", limits.burst) + max(now - state.get("ts", now), 0) * rate)
+                tokens = min(
+                    limits.burst, state.get("tokens", limits.burst) + max(now - state.get("ts", now), 0) * rate
+                )
                 state["ts"] = now
                 if tokens < 1:
                     state["tokens"] = tokens

@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from .base import PermanentError, VendorPolicyRejection
 from .httpclient import short
-from .vendor import (Poll, PollingBackend, as_number_text, failed_job_error, pick_duration, required_param,
-                     sounds_like_policy)
+from .vendor import (
+    Poll,
+    PollingBackend,
+    as_number_text,
+    failed_job_error,
+    pick_duration,
+    required_param,
+    sounds_like_policy,
+)
 
 
 class LumaBackend(PollingBackend):

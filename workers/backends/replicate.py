@@ -64,5 +64,9 @@ class ReplicateBackend(PollingBackend):
         return url
 
     def metadata(self, payload):
-        return {"vendor": self.vendor, "model": payload.get("model"), "version": payload.get("version"),
-                "predict_time": (payload.get("metrics") or {}).get("predict_time")}
+        return {
+            "vendor": self.vendor,
+            "model": payload.get("model"),
+            "version": payload.get("version"),
+            "predict_time": (payload.get("metrics") or {}).get("predict_time"),
+        }

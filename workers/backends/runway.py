@@ -26,8 +26,10 @@ class RunwayBackend(PollingBackend):
     default_poll_interval_s = 6.0
 
     def headers(self, api_key, config):
-        return {"Authorization": f"Bearer {api_key}",
-                "X-Runway-Version": str(config.params.get("api_version", API_VERSION))}
+        return {
+            "Authorization": f"Bearer {api_key}",
+            "X-Runway-Version": str(config.params.get("api_version", API_VERSION)),
+        }
 
     def seconds_sent(self, request, config):
         return pick_duration(request.duration_s, config.params.get("durations", [5, 10]))

@@ -27,8 +27,9 @@ def read_secret(env_name: str, environ: dict[str, str] | None = None) -> str | N
         try:
             value = Path(file_path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise PermanentError(f"cannot read the secret file named by {env_name}_FILE: {exc.strerror}",
-                                 code="missing_api_key") from None
+            raise PermanentError(
+                f"cannot read the secret file named by {env_name}_FILE: {exc.strerror}", code="missing_api_key"
+            ) from None
         return value or None
     return None
 

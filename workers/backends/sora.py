@@ -78,10 +78,21 @@ class SoraBackend(PollingBackend):
 
     def fetch(self, client, job_id, payload, dest: Path, config, api_key):
         url = client.url(f"videos/{job_id}/content?variant=video")
-        return download(url, dest, allowed_hosts=config.download_hosts, max_bytes=config.max_download_bytes,
-                        auth_headers={"Authorization": f"Bearer {api_key}", "Accept": "application/binary"},
-                        secrets=[api_key], vendor=self.vendor)
+        return download(
+            url,
+            dest,
+            allowed_hosts=config.download_hosts,
+            max_bytes=config.max_download_bytes,
+            auth_headers={"Authorization": f"Bearer {api_key}", "Accept": "application/binary"},
+            secrets=[api_key],
+            vendor=self.vendor,
+        )
 
     def metadata(self, payload):
-        return {"vendor": self.vendor, "model": payload.get("model"), "seconds": payload.get("seconds"),
-                "size": payload.get("size"), "expires_at": payload.get("expires_at")}
+        return {
+            "vendor": self.vendor,
+            "model": payload.get("model"),
+            "seconds": payload.get("seconds"),
+            "size": payload.get("size"),
+            "expires_at": payload.get("expires_at"),
+        }

@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
-from .base import (BackendError, GenerationRequest, GenerationResult, GenerationTimeout, PermanentError,
-                   SubmittedCallback, VendorPolicyRejection)
+from .base import (
+    BackendError,
+    GenerationRequest,
+    GenerationResult,
+    GenerationTimeout,
+    PermanentError,
+    SubmittedCallback,
+    VendorPolicyRejection,
+)
 from .download import DEFAULT_MAX_BYTES, download
 from .httpclient import VendorClient
 from .secrets import require_secret
@@ -32,6 +40,7 @@ MAX_POLLS = 10_000
 @dataclass(frozen=True)
 class Poll:
     """One look at the vendor job: `done` with the vendor's final payload, or wait `wait_s`."""
+
     done: bool
     payload: Any = None
     wait_s: float | None = None
@@ -56,8 +65,11 @@ def load_config(backend, params: Mapping[str, Any]) -> VendorConfig:
     key = backend.key
     base_url = os.environ.get(env_key(key, "BASE_URL")) or params.get("base_url") or backend.default_base_url
     hosts_env = os.environ.get(env_key(key, "DOWNLOAD_HOSTS"))
-    hosts = ([h.strip() for h in hosts_env.split(",") if h.strip()] if hosts_env
-             else list(params.get("download_hosts") or backend.default_download_hosts))
+    hosts = (
+        [h.strip() for h in hosts_env.split(",") if h.strip()]
+        if hosts_env
+        else list(params.get("download_hosts") or backend.default_download_hosts)
+    )
     hosts.append(urlsplit(base_url).hostname or "")
     return VendorConfig(
         base_url=base_url,
@@ -115,11 +127,17 @@ class PollingBackend:
     def output_url(self, payload: Any) -> str:
         raise NotImplementedError
 
-    def fetch(self, client: VendorClient, job_id: str, payload: Any, dest: Path, config: VendorConfig,
-              api_key: str) -> Path:
-        return download(self.output_url(payload), dest, allowed_hosts=config.download_hosts,
-                        max_bytes=config.max_download_bytes, secrets=[api_key, *self.extra_secrets],
-                        vendor=self.vendor)
+    def fetch(
+        self, client: VendorClient, job_id: str, payload: Any, dest: Path, config: VendorConfig, api_key: str
+    ) -> Path:
+        return download(
+            self.output_url(payload),
+            dest,
+            allowed_hosts=config.download_hosts,
+            max_bytes=config.max_download_bytes,
+            secrets=[api_key, *self.extra_secrets],
+            vendor=self.vendor,
+        )
 
     def seconds_sent(self, request: GenerationRequest, config: VendorConfig) -> float:
         return float(request.duration_s)
@@ -134,14 +152,25 @@ class PollingBackend:
         return {"vendor": self.vendor}
 
     # --- the shared flow -----------------------------------------------------------------
-    def generate(self, request: GenerationRequest, *, workdir: Path, resume_vendor_job_id: str | None,
-                 on_submitted: SubmittedCallback) -> GenerationResult:
+    def generate(
+        self,
+        request: GenerationRequest,
+        *,
+        workdir: Path,
+        resume_vendor_job_id: str | None,
+        on_submitted: SubmittedCallback,
+    ) -> GenerationResult:
         config = load_config(self, request.params or {})
         api_key = require_secret(config.api_key_env)
         self.extra_secrets: list[str] = []
         headers = self.headers(api_key, config)  # may add to extra_secrets (Kling's secret key, JWT)
-        with VendorClient(self.vendor, config.base_url, headers=headers,
-                          secrets=[api_key, *self.extra_secrets], classify=self.classify) as client:
+        with VendorClient(
+            self.vendor,
+            config.base_url,
+            headers=headers,
+            secrets=[api_key, *self.extra_secrets],
+            classify=self.classify,
+        ) as client:
             if resume_vendor_job_id:
                 job_id = resume_vendor_job_id
             else:
@@ -150,9 +179,12 @@ class PollingBackend:
             payload = self.wait(client, job_id, config)
             dest = Path(workdir) / "vendor-output.mp4"
             self.fetch(client, job_id, payload, dest, config, api_key)
-        return GenerationResult(video_path=dest, vendor_job_id=job_id,
-                                cost_usd=self.cost_usd(request, payload, config),
-                                vendor_metadata=self.metadata(payload))
+        return GenerationResult(
+            video_path=dest,
+            vendor_job_id=job_id,
+            cost_usd=self.cost_usd(request, payload, config),
+            vendor_metadata=self.metadata(payload),
+        )
 
     def wait(self, client: VendorClient, job_id: str, config: VendorConfig) -> Any:
         deadline = time.monotonic() + config.poll_deadline_s
@@ -167,8 +199,18 @@ class PollingBackend:
         raise GenerationTimeout(f"{self.vendor}: job {job_id} not finished after {config.poll_deadline_s:g} s")
 
 
-POLICY_WORDS = ("moderation", "content policy", "policy violation", "safety", "unsafe", "sensitive",
-                "inappropriate", "risk control", "prohibited", "flagged")
+POLICY_WORDS = (
+    "moderation",
+    "content policy",
+    "policy violation",
+    "safety",
+    "unsafe",
+    "sensitive",
+    "inappropriate",
+    "risk control",
+    "prohibited",
+    "flagged",
+)
 
 
 def sounds_like_policy(text: Any) -> bool:
@@ -201,12 +243,21 @@ def model_input(request: GenerationRequest, config: VendorConfig, seconds: float
     if unknown:
         raise PermanentError(f"catalog input_fields name unknown fields {sorted(unknown)}", code="invalid_request")
     duration_format = params.get("duration_format", "int")
-    duration: Any = {"int": int(seconds), "str": as_number_text(seconds),
-                     "str_s": f"{as_number_text(seconds)}s", "float": float(seconds)}.get(duration_format)
+    duration: Any = {
+        "int": int(seconds),
+        "str": as_number_text(seconds),
+        "str_s": f"{as_number_text(seconds)}s",
+        "float": float(seconds),
+    }.get(duration_format)
     if duration is None:
         raise PermanentError(f"unknown duration_format {duration_format!r}", code="invalid_request")
-    ours = {"prompt": request.prompt, "negative_prompt": request.negative_prompt or None, "duration": duration,
-            "aspect_ratio": request.aspect_ratio, "seed": int(request.seed)}
+    ours = {
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt or None,
+        "duration": duration,
+        "aspect_ratio": request.aspect_ratio,
+        "seed": int(request.seed),
+    }
     body = {theirs: ours[name] for name, theirs in names.items() if ours[name] is not None}
     body.update(params.get("extra_input") or {})
     return body

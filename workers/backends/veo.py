@@ -47,8 +47,11 @@ class VeoBackend(PollingBackend):
         error = body.get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
         if response.status_code == 429:
-            return RetryableError(f"HTTP 429 {error.get('status', '')}: {error.get('message', '')}", code="rate_limited",
-                                  retry_after=_retry_delay(body) or parse_retry_after(response.headers))
+            return RetryableError(
+                f"HTTP 429 {error.get('status', '')}: {error.get('message', '')}",
+                code="rate_limited",
+                retry_after=_retry_delay(body) or parse_retry_after(response.headers),
+            )
         if response.status_code == 400 and "API_KEY_INVALID" in short(body):
             return PermanentError(f"HTTP 400: {error.get('message', 'API key not valid')}", code="auth_failed")
         if response.status_code == 400 and sounds_like_policy(error.get("message")):
@@ -60,8 +63,11 @@ class VeoBackend(PollingBackend):
 
     def create(self, client, request, config):
         model = required_param(config.params, "vendor_model")
-        parameters = {"aspectRatio": request.aspect_ratio, "durationSeconds": int(self.seconds_sent(request, config)),
-                      "sampleCount": 1}
+        parameters = {
+            "aspectRatio": request.aspect_ratio,
+            "durationSeconds": int(self.seconds_sent(request, config)),
+            "sampleCount": 1,
+        }
         if config.params.get("resolution"):
             parameters["resolution"] = config.params["resolution"]
         if request.negative_prompt:
@@ -92,8 +98,15 @@ class VeoBackend(PollingBackend):
         uri = (samples[0].get("video") or {}).get("uri")
         if not uri:
             raise PermanentError("sample has no video uri", code="vendor_bad_response")
-        return download(uri, dest, allowed_hosts=config.download_hosts, max_bytes=config.max_download_bytes,
-                        auth_headers={"x-goog-api-key": api_key}, secrets=[api_key], vendor=self.vendor)
+        return download(
+            uri,
+            dest,
+            allowed_hosts=config.download_hosts,
+            max_bytes=config.max_download_bytes,
+            auth_headers={"x-goog-api-key": api_key},
+            secrets=[api_key],
+            vendor=self.vendor,
+        )
 
     def metadata(self, payload):
         return {"vendor": self.vendor, "operation": payload.get("name")}

@@ -57,21 +57,25 @@ POSTGRESQL_REMOVE = [
 
 def _sqlite_add(row: str, sign: int) -> str:
     values = ", ".join(f"{row}.{column.strip()}" for column in KEY.split(","))
-    return (f"INSERT INTO arena_votetally ({KEY}, votes) SELECT {values}, {sign} "
-            f"WHERE {row}.excluded_reason = '' AND {row}.anony "
-            f"ON CONFLICT ({KEY}) DO UPDATE SET votes = votes + ({sign});")
+    return (
+        f"INSERT INTO arena_votetally ({KEY}, votes) SELECT {values}, {sign} "
+        f"WHERE {row}.excluded_reason = '' AND {row}.anony "
+        f"ON CONFLICT ({KEY}) DO UPDATE SET votes = votes + ({sign});"
+    )
 
 
 SQLITE_INSTALL = [
     f"CREATE TRIGGER arena_vote_tally_insert AFTER INSERT ON arena_vote BEGIN {_sqlite_add('NEW', 1)} END",
     f"""CREATE TRIGGER arena_vote_tally_update AFTER UPDATE ON arena_vote
-        BEGIN {_sqlite_add('OLD', -1)} {_sqlite_add('NEW', 1)} END""",
+        BEGIN {_sqlite_add("OLD", -1)} {_sqlite_add("NEW", 1)} END""",
     f"CREATE TRIGGER arena_vote_tally_delete AFTER DELETE ON arena_vote BEGIN {_sqlite_add('OLD', -1)} END",
 ]
 SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS arena_vote_tally_{event}" for event in ("insert", "update", "delete")]
 
-BACKFILL = (f"INSERT INTO arena_votetally ({KEY}, votes) SELECT {KEY}, count(*) FROM arena_vote "
-            f"WHERE excluded_reason = '' AND anony GROUP BY {KEY}")
+BACKFILL = (
+    f"INSERT INTO arena_votetally ({KEY}, votes) SELECT {KEY}, count(*) FROM arena_vote "
+    f"WHERE excluded_reason = '' AND anony GROUP BY {KEY}"
+)
 
 
 def _statements(vendor: str, install: bool) -> list[str]:
@@ -94,7 +98,6 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("arena", "0001_initial"),
         ("catalog", "0003_feature_claims"),
@@ -107,19 +110,47 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("pool", models.CharField(max_length=16)),
                 ("category", models.CharField(blank=True, max_length=48)),
-                ("winner", models.CharField(choices=[("model_a", "Left better"), ("model_b", "Right better"),
-                                                     ("tie", "Tie"), ("tie (bothbad)", "Both bad")], max_length=16)),
+                (
+                    "winner",
+                    models.CharField(
+                        choices=[
+                            ("model_a", "Left better"),
+                            ("model_b", "Right better"),
+                            ("tie", "Tie"),
+                            ("tie (bothbad)", "Both bad"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
                 ("votes", models.BigIntegerField()),
-                ("model_a", models.ForeignKey(db_constraint=False, db_index=False,
-                                              on_delete=django.db.models.deletion.DO_NOTHING, related_name="+",
-                                              to="catalog.videomodel")),
-                ("model_b", models.ForeignKey(db_constraint=False, db_index=False,
-                                              on_delete=django.db.models.deletion.DO_NOTHING, related_name="+",
-                                              to="catalog.videomodel")),
+                (
+                    "model_a",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.videomodel",
+                    ),
+                ),
+                (
+                    "model_b",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.videomodel",
+                    ),
+                ),
             ],
             options={
-                "constraints": [models.UniqueConstraint(fields=("pool", "category", "model_a", "model_b", "winner"),
-                                                        name="one_tally_per_pool_category_pair_winner")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("pool", "category", "model_a", "model_b", "winner"),
+                        name="one_tally_per_pool_category_pair_winner",
+                    )
+                ],
             },
         ),
         migrations.RunPython(install, remove, elidable=False),

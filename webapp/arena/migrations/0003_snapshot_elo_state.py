@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0002_vote_tally'),
+        ("arena", "0002_vote_tally"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ratingsnapshot',
-            name='elo_state',
-            field=models.JSONField(default=dict, help_text='where the live Elo stopped (services/live_elo.py)'),
+            model_name="ratingsnapshot",
+            name="elo_state",
+            field=models.JSONField(default=dict, help_text="where the live Elo stopped (services/live_elo.py)"),
         ),
     ]

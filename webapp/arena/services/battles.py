@@ -55,9 +55,14 @@ def pair_key(clip_a_id: int, clip_b_id: int) -> str:
 def arena_clips(pool: str):
     """Clips that may appear in battles: finished, from models shown in the arena, not hidden
     by a moderator, of a prompt the policy or a moderator allowed."""
-    return Clip.objects.filter(job__state=JobState.SUCCEEDED, job__prompt__pool=pool,
-                               job__model__in_arena=True, job__model__enabled=True,
-                               hidden=False, job__prompt__moderation=ModerationState.ALLOWED)
+    return Clip.objects.filter(
+        job__state=JobState.SUCCEEDED,
+        job__prompt__pool=pool,
+        job__model__in_arena=True,
+        job__model__enabled=True,
+        hidden=False,
+        job__prompt__moderation=ModerationState.ALLOWED,
+    )
 
 
 def _model_states(pool: str, model_ids: list[int]) -> tuple[list[sampling.ModelState], dict]:
@@ -67,9 +72,16 @@ def _model_states(pool: str, model_ids: list[int]) -> tuple[list[sampling.ModelS
     states = []
     for model_id in model_ids:
         row = by_slug.get(slugs[model_id])
-        states.append(sampling.ModelState(
-            key=str(model_id), score=row and row["score"], lower=row and row["lower"], upper=row and row["upper"],
-            battles=row["votes"] if row else 0, is_new=not row or row.get("preliminary", False)))
+        states.append(
+            sampling.ModelState(
+                key=str(model_id),
+                score=row and row["score"],
+                lower=row and row["lower"],
+                upper=row and row["upper"],
+                battles=row["votes"] if row else 0,
+                is_new=not row or row.get("preliminary", False),
+            )
+        )
     # Live, not the snapshot's: the sampler's damping is the feedback between two snapshots.
     pair_counts = {frozenset(str(m) for m in pair): n for pair, n in tallies.pair_counts(pool).items()}
     return states, pair_counts
@@ -77,22 +89,34 @@ def _model_states(pool: str, model_ids: list[int]) -> tuple[list[sampling.ModelS
 
 def _unseen_clip_pair(voter: Voter, pool: str, model_a: int, model_b: int) -> tuple[int, int, int] | None:
     named = NamedView.objects.filter(voter_key=voter.key).values("prompt_id")
-    partner = arena_clips(pool).filter(job__prompt_id=OuterRef("job__prompt_id"), job__model_id=model_b).values("id")[:1]
+    partner = (
+        arena_clips(pool).filter(job__prompt_id=OuterRef("job__prompt_id"), job__model_id=model_b).values("id")[:1]
+    )
     candidates = list(
-        arena_clips(pool).filter(job__model_id=model_a).exclude(job__prompt_id__in=named)
-        .annotate(partner=Subquery(partner)).filter(partner__isnull=False)
-        .order_by("?").values_list("id", "partner", "job__prompt_id")[:CANDIDATES_PER_PAIR])
+        arena_clips(pool)
+        .filter(job__model_id=model_a)
+        .exclude(job__prompt_id__in=named)
+        .annotate(partner=Subquery(partner))
+        .filter(partner__isnull=False)
+        .order_by("?")
+        .values_list("id", "partner", "job__prompt_id")[:CANDIDATES_PER_PAIR]
+    )
     if not candidates:
         return None
-    seen = set(Battle.objects.filter(voter_key=voter.key, pair_key__in=[pair_key(a, b) for a, b, _ in candidates])
-               .values_list("pair_key", flat=True))
+    seen = set(
+        Battle.objects.filter(voter_key=voter.key, pair_key__in=[pair_key(a, b) for a, b, _ in candidates]).values_list(
+            "pair_key", flat=True
+        )
+    )
     for a, b, prompt_id in candidates:
         if pair_key(a, b) not in seen:
             return a, b, prompt_id
     return None
 
 
-def next_battle(voter: Voter, *, pool: str = Prompt.Pool.OFFICIAL, rng: np.random.Generator | None = None) -> Battle | None:
+def next_battle(
+    voter: Voter, *, pool: str = Prompt.Pool.OFFICIAL, rng: np.random.Generator | None = None
+) -> Battle | None:
     """A fresh battle for this voter, or None when there is nothing left they have not judged."""
     rng = rng or np.random.default_rng(secrets.randbits(64))
     model_ids = sorted(set(arena_clips(pool).values_list("job__model_id", flat=True)))
@@ -113,7 +137,13 @@ def next_battle(voter: Voter, *, pool: str = Prompt.Pool.OFFICIAL, rng: np.rando
         left, right = (clip_a, clip_b) if secrets.randbits(1) else (clip_b, clip_a)
         try:
             with transaction.atomic():
-                return Battle.objects.create(prompt_id=prompt_id, left_id=left, right_id=right, pool=pool,
-                                             pair_key=pair_key(left, right), voter_key=voter.key)
+                return Battle.objects.create(
+                    prompt_id=prompt_id,
+                    left_id=left,
+                    right_id=right,
+                    pool=pool,
+                    pair_key=pair_key(left, right),
+                    voter_key=voter.key,
+                )
         except IntegrityError:  # the same voter got this pair in a parallel request
             continue

@@ -22,8 +22,9 @@ ALL_CATEGORIES = ""
 
 
 def counted_votes(pool: str, category: str = ALL_CATEGORIES):
-    votes = Vote.objects.filter(pool=pool, excluded_reason="", anony=True, model_a__in_arena=True,
-                                model_b__in_arena=True)
+    votes = Vote.objects.filter(
+        pool=pool, excluded_reason="", anony=True, model_a__in_arena=True, model_b__in_arena=True
+    )
     return votes.filter(category=category) if category else votes
 
 
@@ -36,9 +37,9 @@ def aggregate(pool: str, category: str = ALL_CATEGORIES) -> ratings.PairCounts:
 def measured_facts(slugs: list[str]) -> dict[str, dict]:
     """What Screentest observed of each model's clips, shown beside its rating."""
     facts = {}
-    clips = (Clip.objects.filter(job__model__slug__in=slugs, job__state=JobState.SUCCEEDED)
-             .values_list("job__model__slug", "width", "height", "fps", "duration_s",
-                          "job__queued_at", "job__finished_at"))
+    clips = Clip.objects.filter(job__model__slug__in=slugs, job__state=JobState.SUCCEEDED).values_list(
+        "job__model__slug", "width", "height", "fps", "duration_s", "job__queued_at", "job__finished_at"
+    )
     per_model: dict[str, list] = {}
     for row in clips:
         per_model.setdefault(row[0], []).append(row[1:])
@@ -58,8 +59,12 @@ def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None =
     started = time.perf_counter()
     rounds = rounds or settings.RATING_BOOTSTRAP_ROUNDS
     counts = aggregate(pool, category)
-    board = ratings.leaderboard(counts, rounds=rounds, min_votes=settings.LEADERBOARD_MIN_VOTES,
-                                preliminary_below=settings.LEADERBOARD_PRELIMINARY_BELOW)
+    board = ratings.leaderboard(
+        counts,
+        rounds=rounds,
+        min_votes=settings.LEADERBOARD_MIN_VOTES,
+        preliminary_below=settings.LEADERBOARD_PRELIMINARY_BELOW,
+    )
     previous = latest(pool, category)
     elo_by_id, elo_state = live_elo.compute(counted_votes(pool, category), previous.elo_state if previous else None)
     models = {m.slug: m for m in VideoModel.objects.filter(slug__in=[r.model for r in board])}
@@ -68,25 +73,53 @@ def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None =
     rows = []
     for r in board:
         model = models[r.model]
-        rows.append({
-            "model": r.model, "name": model.label, "vendor": model.vendor, "procedural_demo": model.is_procedural_demo,
-            "score": round(r.score, 1), "lower": round(r.lower, 1), "upper": round(r.upper, 1),
-            "rank_ub": r.rank_ub, "votes": r.votes, "wins": r.wins, "losses": r.losses, "ties": r.ties,
-            "win_rate": round(r.win_rate, 4), "preliminary": r.preliminary,
-            "elo_live": round(elo.get(r.model, 1000.0), 1), "facts": facts.get(r.model, {}),
-        })
+        rows.append(
+            {
+                "model": r.model,
+                "name": model.label,
+                "vendor": model.vendor,
+                "procedural_demo": model.is_procedural_demo,
+                "score": round(r.score, 1),
+                "lower": round(r.lower, 1),
+                "upper": round(r.upper, 1),
+                "rank_ub": r.rank_ub,
+                "votes": r.votes,
+                "wins": r.wins,
+                "losses": r.losses,
+                "ties": r.ties,
+                "win_rate": round(r.win_rate, 4),
+                "preliminary": r.preliminary,
+                "elo_live": round(elo.get(r.model, 1000.0), 1),
+                "facts": facts.get(r.model, {}),
+            }
+        )
     listed = {r.model for r in board}
     pairwise = ratings.pairwise_matrices(counts)
     keep = [i for i, m in enumerate(pairwise["models"]) if m in listed]
-    pairwise = {key: ([pairwise[key][i] for i in keep] if key == "models"
-                      else [[pairwise[key][i][j] for j in keep] for i in keep])
-                for key in pairwise}
+    pairwise = {
+        key: (
+            [pairwise[key][i] for i in keep] if key == "models" else [[pairwise[key][i][j] for j in keep] for i in keep]
+        )
+        for key in pairwise
+    }
     snapshot = RatingSnapshot.objects.create(
-        pool=pool, category=category, votes_counted=int(counts.count.sum()) if len(counts.count) else 0,
-        bootstrap_rounds=rounds, compute_seconds=round(time.perf_counter() - started, 3),
-        rows=rows, pairwise=pairwise, elo_state=elo_state)
-    log.info("ratings %s/%s: %d votes, %d models listed, %.2f s", pool, category or "all",
-             snapshot.votes_counted, len(rows), snapshot.compute_seconds)
+        pool=pool,
+        category=category,
+        votes_counted=int(counts.count.sum()) if len(counts.count) else 0,
+        bootstrap_rounds=rounds,
+        compute_seconds=round(time.perf_counter() - started, 3),
+        rows=rows,
+        pairwise=pairwise,
+        elo_state=elo_state,
+    )
+    log.info(
+        "ratings %s/%s: %d votes, %d models listed, %.2f s",
+        pool,
+        category or "all",
+        snapshot.votes_counted,
+        len(rows),
+        snapshot.compute_seconds,
+    )
     return snapshot
 
 

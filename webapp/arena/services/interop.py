@@ -59,8 +59,22 @@ from ..models import RatingSnapshot, Vote, Winner
 # --------------------------------------------------------------------------------------------
 
 BATTLE_FIELDS = (
-    "question_id", "model_a", "model_b", "winner", "judge", "turn", "anony", "language", "tstamp",
-    "vote_id", "battle_id", "prompt", "pool", "category", "excluded_reason", "source",
+    "question_id",
+    "model_a",
+    "model_b",
+    "winner",
+    "judge",
+    "turn",
+    "anony",
+    "language",
+    "tstamp",
+    "vote_id",
+    "battle_id",
+    "prompt",
+    "pool",
+    "category",
+    "excluded_reason",
+    "source",
 )
 ALL_POOLS = "all"
 POOL_CHOICES = (*Prompt.Pool.values, ALL_POOLS)
@@ -90,13 +104,42 @@ def export_queryset(pool: str = ALL_POOLS, *, include_excluded: bool = False) ->
 def battle_records(votes: QuerySet) -> Iterator[dict]:
     """One clean-battle dict per vote, streamed (``.iterator()``, server-side cursor)."""
     slugs = dict(VideoModel.objects.values_list("pk", "slug"))
-    rows = (votes.order_by("id")
-            .values_list("id", "model_a_id", "model_b_id", "winner", "voter_key", "created_at", "battle__public_id",
-                         "battle__prompt__text", "pool", "category", "excluded_reason", "source", "external_id",
-                         "anony")
-            .iterator(chunk_size=CHUNK_SIZE))
-    for (vote_id, model_a, model_b, winner, voter_key, created_at, battle_id, prompt, pool, category,
-         excluded_reason, source, external_id, anony) in rows:
+    rows = (
+        votes.order_by("id")
+        .values_list(
+            "id",
+            "model_a_id",
+            "model_b_id",
+            "winner",
+            "voter_key",
+            "created_at",
+            "battle__public_id",
+            "battle__prompt__text",
+            "pool",
+            "category",
+            "excluded_reason",
+            "source",
+            "external_id",
+            "anony",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    for (
+        vote_id,
+        model_a,
+        model_b,
+        winner,
+        voter_key,
+        created_at,
+        battle_id,
+        prompt,
+        pool,
+        category,
+        excluded_reason,
+        source,
+        external_id,
+        anony,
+    ) in rows:
         question_id = None
         if source == Vote.Source.IMPORT:
             if external_id and not external_id.startswith(HASH_PREFIX):
@@ -217,8 +260,11 @@ class ImportReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        parts = [f"{self.records} records ({self.format})", f"{self.created} votes created",
-                 f"{self.skipped_duplicates} duplicates skipped"]
+        parts = [
+            f"{self.records} records ({self.format})",
+            f"{self.created} votes created",
+            f"{self.skipped_duplicates} duplicates skipped",
+        ]
         parts += [f"{n} skipped: {reason}" for reason, n in sorted(self.skipped.items())]
         parts.append(f"{len(self.errors)} errors")
         if self.models_created:
@@ -295,8 +341,9 @@ def _judge_key(judge, cache: dict) -> str:
     text = judge if isinstance(judge, str) else json.dumps(judge)
     key = cache.get(text)
     if key is None:
-        key = cache[text] = hmac.new(settings.SECRET_KEY.encode(), f"judge:{text}".encode(),
-                                     hashlib.sha256).hexdigest()[:40]
+        key = cache[text] = hmac.new(
+            settings.SECRET_KEY.encode(), f"judge:{text}".encode(), hashlib.sha256
+        ).hexdigest()[:40]
     return key
 
 
@@ -365,8 +412,19 @@ def _validate(record, *, default_category: str, slug_cache: dict, judge_cache: d
         external_id = str(source_id)
         if len(external_id) > MAX_EXTERNAL_ID:
             return f"question_id / id is longer than {MAX_EXTERNAL_ID} characters"
-    return _Row(slug_a, slug_b, name_a, name_b, winner, external_id, anony is not False,
-                _judge_key(record.get("judge"), judge_cache), created_at, category, excluded)
+    return _Row(
+        slug_a,
+        slug_b,
+        name_a,
+        name_b,
+        winner,
+        external_id,
+        anony is not False,
+        _judge_key(record.get("judge"), judge_cache),
+        created_at,
+        category,
+        excluded,
+    )
 
 
 def _existing_external_ids(pool: str, candidates: list[str]) -> set[str]:
@@ -377,14 +435,19 @@ def _existing_external_ids(pool: str, candidates: list[str]) -> set[str]:
         with connection.cursor() as cursor:
             for start in range(0, len(candidates), 50_000):
                 # "external_id <> ''" lets the planner use the constraint's partial index.
-                cursor.execute(f"SELECT external_id FROM {table} WHERE pool = %s AND external_id <> '' "
-                               "AND external_id = ANY(%s)", [pool, candidates[start:start + 50_000]])
+                cursor.execute(
+                    f"SELECT external_id FROM {table} WHERE pool = %s AND external_id <> '' AND external_id = ANY(%s)",
+                    [pool, candidates[start : start + 50_000]],
+                )
                 found.update(r[0] for r in cursor.fetchall())
         return found
     for start in range(0, len(candidates), CHUNK_SIZE):
-        chunk = candidates[start:start + CHUNK_SIZE]
-        found.update(Vote.objects.filter(pool=pool, external_id__in=chunk).exclude(external_id="")
-                     .values_list("external_id", flat=True))
+        chunk = candidates[start : start + CHUNK_SIZE]
+        found.update(
+            Vote.objects.filter(pool=pool, external_id__in=chunk)
+            .exclude(external_id="")
+            .values_list("external_id", flat=True)
+        )
     return found
 
 
@@ -399,16 +462,40 @@ def _insert_votes(rows: list[_Row], ids: dict[str, int], pool: str) -> int:
     if connection.vendor != "postgresql":
         before = Vote.objects.filter(pool=pool).count()
         for start in range(0, len(rows), CHUNK_SIZE):
-            Vote.objects.bulk_create([
-                Vote(model_a_id=ids[row.slug_a], model_b_id=ids[row.slug_b], winner=row.winner, pool=pool,
-                     category=row.category, voter_key=row.voter_key, excluded_reason=row.excluded_reason,
-                     source=Vote.Source.IMPORT, external_id=row.external_id, anony=row.anony,
-                     created_at=row.created_at or now)
-                for row in rows[start:start + CHUNK_SIZE]], ignore_conflicts=True)
+            Vote.objects.bulk_create(
+                [
+                    Vote(
+                        model_a_id=ids[row.slug_a],
+                        model_b_id=ids[row.slug_b],
+                        winner=row.winner,
+                        pool=pool,
+                        category=row.category,
+                        voter_key=row.voter_key,
+                        excluded_reason=row.excluded_reason,
+                        source=Vote.Source.IMPORT,
+                        external_id=row.external_id,
+                        anony=row.anony,
+                        created_at=row.created_at or now,
+                    )
+                    for row in rows[start : start + CHUNK_SIZE]
+                ],
+                ignore_conflicts=True,
+            )
         return Vote.objects.filter(pool=pool).count() - before
     fields = [f for f in Vote._meta.concrete_fields if not f.primary_key]
-    known = ("model_a_id", "model_b_id", "winner", "pool", "category", "voter_key", "excluded_reason", "source",
-             "external_id", "anony", "created_at")
+    known = (
+        "model_a_id",
+        "model_b_id",
+        "winner",
+        "pool",
+        "category",
+        "voter_key",
+        "excluded_reason",
+        "source",
+        "external_id",
+        "anony",
+        "created_at",
+    )
     # Columns this import does not set get their model default (a field added later included).
     extra = [f for f in fields if f.attname not in known]
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
@@ -419,15 +506,33 @@ def _insert_votes(rows: list[_Row], ids: dict[str, int], pool: str) -> int:
     with connection.cursor() as cursor:
         # Inside an outer transaction (tests) a previous import's table may still exist.
         cursor.execute(f"DROP TABLE IF EXISTS {staging}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
-                       f"SELECT 0::integer AS position, {columns} FROM {table} WITH NO DATA")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+            f"SELECT 0::integer AS position, {columns} FROM {table} WITH NO DATA"
+        )
         with cursor.cursor.copy(f"COPY {staging} (position, {columns}) FROM STDIN") as copy:
             for position, row in enumerate(rows):
-                copy.write_row((position, ids[row.slug_a], ids[row.slug_b], row.winner, pool, row.category,
-                                row.voter_key, row.excluded_reason, Vote.Source.IMPORT, row.external_id, row.anony,
-                                row.created_at or now) + defaults)
-        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ORDER BY position "
-                       f"ON CONFLICT (pool, external_id) WHERE external_id <> '' DO NOTHING")
+                copy.write_row(
+                    (
+                        position,
+                        ids[row.slug_a],
+                        ids[row.slug_b],
+                        row.winner,
+                        pool,
+                        row.category,
+                        row.voter_key,
+                        row.excluded_reason,
+                        Vote.Source.IMPORT,
+                        row.external_id,
+                        row.anony,
+                        row.created_at or now,
+                    )
+                    + defaults
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ORDER BY position "
+            f"ON CONFLICT (pool, external_id) WHERE external_id <> '' DO NOTHING"
+        )
         inserted = cursor.rowcount
         cursor.execute(f"DROP TABLE {staging}")
     return inserted
@@ -442,16 +547,33 @@ def _models_for(rows: list[_Row], report: ImportReport) -> dict[str, int]:
     missing = sorted(set(names) - set(ids))
     if missing:
         VideoModel.objects.bulk_create(
-            [VideoModel(slug=slug, display_name=names[slug], vendor=IMPORT_VENDOR, backend_key="", enabled=False,
-                        in_arena=True, description="Known only from imported votes.") for slug in missing],
-            ignore_conflicts=True)
+            [
+                VideoModel(
+                    slug=slug,
+                    display_name=names[slug],
+                    vendor=IMPORT_VENDOR,
+                    backend_key="",
+                    enabled=False,
+                    in_arena=True,
+                    description="Known only from imported votes.",
+                )
+                for slug in missing
+            ],
+            ignore_conflicts=True,
+        )
         ids = dict(VideoModel.objects.filter(slug__in=list(names)).values_list("slug", "pk"))
         report.models_created = missing
     return ids
 
 
-def import_battles(source, *, pool: str = Prompt.Pool.OFFICIAL, default_category: str = "",
-                   include_named: bool = False, strict: bool = False) -> ImportReport:
+def import_battles(
+    source,
+    *,
+    pool: str = Prompt.Pool.OFFICIAL,
+    default_category: str = "",
+    include_named: bool = False,
+    strict: bool = False,
+) -> ImportReport:
     """Import FastChat clean-battle records from a path or a file object.
 
     Invalid records are reported (``errors``, with their index) and left out; with ``strict``
@@ -478,8 +600,9 @@ def import_battles(source, *, pool: str = Prompt.Pool.OFFICIAL, default_category
     for index, (line, record) in enumerate(parsed):
         if index in bad_lines:
             continue
-        result = _validate(record, default_category=default_category, slug_cache=slug_cache, judge_cache=judge_cache,
-                           latest=latest)
+        result = _validate(
+            record, default_category=default_category, slug_cache=slug_cache, judge_cache=judge_cache, latest=latest
+        )
         if isinstance(result, str):
             report.errors.append(ImportIssue(index, result, line))
             continue
@@ -517,8 +640,22 @@ def import_battles(source, *, pool: str = Prompt.Pool.OFFICIAL, default_category
 # Leaderboard export
 # --------------------------------------------------------------------------------------------
 
-LEADERBOARD_FIELDS = ("rank_ub", "model", "name", "vendor", "score", "lower", "upper", "votes", "wins", "losses",
-                      "ties", "win_rate", "preliminary", "elo_live")
+LEADERBOARD_FIELDS = (
+    "rank_ub",
+    "model",
+    "name",
+    "vendor",
+    "score",
+    "lower",
+    "upper",
+    "votes",
+    "wins",
+    "losses",
+    "ties",
+    "win_rate",
+    "preliminary",
+    "elo_live",
+)
 
 
 def leaderboard_records(snapshot: RatingSnapshot) -> list[dict]:

@@ -51,14 +51,25 @@ def compute(votes: QuerySet, previous: dict | None) -> tuple[dict[int, float], d
             yield model_a, model_b, winner
 
     # Only the last vote's created_at is needed: converting a million timestamps costs seconds.
-    rows = (pending.order_by("created_at", "id").values_list("id", "model_a_id", "model_b_id", "winner")
-            .iterator(chunk_size=20_000))
+    rows = (
+        pending.order_by("created_at", "id")
+        .values_list("id", "model_a_id", "model_b_id", "winner")
+        .iterator(chunk_size=20_000)
+    )
     elo = ratings.online_elo(sequence(rows), start=start)
     if counters["last"] is not None:
         at = votes.model.objects.filter(pk=counters["last"]).values_list("created_at", flat=True).get()
         through = [at.isoformat(), counters["last"]]
     else:
         through = list(previous["through"]) if start else None
-    state = {"ratings": {str(k): v for k, v in elo.items()}, "through": through,
-             "votes": counters["n"], "id_sum": counters["s"]} if through else {}
+    state = (
+        {
+            "ratings": {str(k): v for k, v in elo.items()},
+            "through": through,
+            "votes": counters["n"],
+            "id_sum": counters["s"],
+        }
+        if through
+        else {}
+    )
     return elo, state

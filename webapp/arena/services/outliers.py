@@ -38,8 +38,9 @@ OUTLIER_VOTER = "outlier_voter"
 def _pair_history(pool: str) -> dict[tuple[int, int], tuple[int, int]]:
     """(lower id, higher id) -> (decisive votes won by the lower id model, decisive votes)."""
     history: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    rows = (VoteTally.objects.filter(pool=pool, votes__gt=0, winner__in=("model_a", "model_b"))
-            .values_list("model_a_id", "model_b_id", "winner", "votes"))
+    rows = VoteTally.objects.filter(pool=pool, votes__gt=0, winner__in=("model_a", "model_b")).values_list(
+        "model_a_id", "model_b_id", "winner", "votes"
+    )
     for model_a, model_b, winner, n in rows:
         pair = (min(model_a, model_b), max(model_a, model_b))
         winner_id = model_a if winner == "model_a" else model_b
@@ -48,8 +49,14 @@ def _pair_history(pool: str) -> dict[tuple[int, int], tuple[int, int]]:
     return {pair: (won, total) for pair, (won, total) in history.items()}
 
 
-def is_outlier(votes: list[tuple[int, int, str]], history: dict[tuple[int, int], tuple[int, int]], *,
-               alpha: float, max_votes: int, min_pair_history: int) -> bool:
+def is_outlier(
+    votes: list[tuple[int, int, str]],
+    history: dict[tuple[int, int], tuple[int, int]],
+    *,
+    alpha: float,
+    max_votes: int,
+    min_pair_history: int,
+) -> bool:
     """FastChat's sequential e-value test over one voter's (model_a, model_b, winner) votes."""
     m_upper = m_lower = 1.0
     judged = 0
@@ -81,33 +88,50 @@ def exclude_outlier_voters(pool: str, *, since: datetime | None = None) -> list[
         return []
     judged = Vote.objects.filter(pool=pool, anony=True, excluded_reason__in=("", OUTLIER_VOTER))
     recent = judged.filter(created_at__gte=since) if since else judged
-    voters = list(judged.filter(voter_key__in=recent.values("voter_key")).values("voter_key")
-                  .annotate(n=Count("id")).filter(n__gte=settings.OUTLIER_MIN_VOTES)
-                  .values_list("voter_key", flat=True))
+    voters = list(
+        judged.filter(voter_key__in=recent.values("voter_key"))
+        .values("voter_key")
+        .annotate(n=Count("id"))
+        .filter(n__gte=settings.OUTLIER_MIN_VOTES)
+        .values_list("voter_key", flat=True)
+    )
     if not voters:
         return []
     history = _pair_history(pool)
-    first_votes = (judged.filter(voter_key__in=voters)
-                   .annotate(position=Window(RowNumber(), partition_by=F("voter_key"),
-                                             order_by=[F("created_at").asc(), F("id").asc()]))
-                   .filter(position__lte=settings.OUTLIER_MAX_VOTES)
-                   .order_by("voter_key", "position")
-                   .values_list("voter_key", "model_a_id", "model_b_id", "winner"))
+    first_votes = (
+        judged.filter(voter_key__in=voters)
+        .annotate(
+            position=Window(RowNumber(), partition_by=F("voter_key"), order_by=[F("created_at").asc(), F("id").asc()])
+        )
+        .filter(position__lte=settings.OUTLIER_MAX_VOTES)
+        .order_by("voter_key", "position")
+        .values_list("voter_key", "model_a_id", "model_b_id", "winner")
+    )
     by_voter: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for voter_key, model_a, model_b, winner in first_votes:
         by_voter[voter_key].append((model_a, model_b, winner))
-    flagged = [voter for voter, votes in by_voter.items()
-               if is_outlier(votes, history, alpha=alpha, max_votes=settings.OUTLIER_MAX_VOTES,
-                             min_pair_history=settings.OUTLIER_MIN_PAIR_HISTORY)]
+    flagged = [
+        voter
+        for voter, votes in by_voter.items()
+        if is_outlier(
+            votes,
+            history,
+            alpha=alpha,
+            max_votes=settings.OUTLIER_MAX_VOTES,
+            min_pair_history=settings.OUTLIER_MIN_PAIR_HISTORY,
+        )
+    ]
     if flagged:
         excluded = Vote.objects.filter(pool=pool, voter_key__in=flagged, excluded_reason="").update(
-            excluded_reason=OUTLIER_VOTER)
+            excluded_reason=OUTLIER_VOTER
+        )
         log.warning("%s: %d voters flagged as outliers, %d of their votes excluded", pool, len(flagged), excluded)
     # A voter the history has moved towards is no longer an outlier: counted again.
     cleared = set(by_voter) - set(flagged)
     if cleared:
         recounted = Vote.objects.filter(pool=pool, voter_key__in=cleared, excluded_reason=OUTLIER_VOTER).update(
-            excluded_reason="")
+            excluded_reason=""
+        )
         if recounted:
             log.warning("%s: %d votes of voters no longer flagged counted again", pool, recounted)
     return flagged
@@ -118,7 +142,12 @@ def check_recent_voters() -> dict[str, list[str]]:
     there is none yet). Run by the recompute task before the boards."""
     flagged = {}
     for pool in Prompt.Pool.values:
-        last = RatingSnapshot.objects.filter(pool=pool).order_by("-created_at").values_list("created_at", flat=True).first()
+        last = (
+            RatingSnapshot.objects.filter(pool=pool)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
         since = last - timedelta(seconds=2 * settings.RATINGS_INTERVAL_S) if last else None
         flagged[pool] = exclude_outlier_voters(pool, since=since)
     return flagged

@@ -39,8 +39,13 @@ def load_suite(path: Path = SUITE_PATH) -> tuple[dict, list[dict]]:
         raise SuiteError(f"{path}: expected version 1 with a settings object and a prompts list")
     ids, texts = set(), set()
     for n, entry in enumerate(prompts):
-        if not (isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("text"), str)
-                and isinstance(entry.get("category"), str) and isinstance(entry.get("seed"), int)):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("id"), str)
+            and isinstance(entry.get("text"), str)
+            and isinstance(entry.get("category"), str)
+            and isinstance(entry.get("seed"), int)
+        ):
             raise SuiteError(f"{path}: prompt {n} needs a string id, category and text and an integer seed")
         text = " ".join(entry["text"].split())
         if entry["id"] in ids or text in texts:
@@ -76,8 +81,13 @@ class Item:
     needed: list[VideoModel] = field(default_factory=list)  # chosen models that have not run it yet
 
     def as_input(self) -> PromptInput:
-        return PromptInput(text=self.text, models=[m.slug for m in self.needed], duration_s=self.duration_s,
-                           aspect_ratio=self.aspect_ratio, seed=self.seed)
+        return PromptInput(
+            text=self.text,
+            models=[m.slug for m in self.needed],
+            duration_s=self.duration_s,
+            aspect_ratio=self.aspect_ratio,
+            seed=self.seed,
+        )
 
 
 def select(entries: list[dict], categories: list[str] | None = None, limit: int | None = None) -> list[dict]:
@@ -102,7 +112,8 @@ def plan(settings: dict, entries: list[dict], models: list[VideoModel]) -> list[
         existing.setdefault(prompt.text, prompt)
     ran: dict[str, set[int]] = {}
     for text, model_id in GenerationJob.objects.filter(
-            prompt__source=Prompt.Source.SUITE, prompt__text__in=texts).values_list("prompt__text", "model_id"):
+        prompt__source=Prompt.Source.SUITE, prompt__text__in=texts
+    ).values_list("prompt__text", "model_id"):
         ran.setdefault(text, set()).add(model_id)
     items, problems = [], []
     for entry, text in zip(entries, texts):

@@ -21,15 +21,18 @@ def counted_rows(pool: str, category: str = ""):
     tallies = VoteTally.objects.filter(pool=pool, votes__gt=0, model_a__in_arena=True, model_b__in_arena=True)
     if category:
         tallies = tallies.filter(category=category)
-    return (tallies.values_list("model_a__slug", "model_b__slug", "winner")
-            .annotate(n=Sum("votes")).order_by())
+    return tallies.values_list("model_a__slug", "model_b__slug", "winner").annotate(n=Sum("votes")).order_by()
 
 
 def pair_counts(pool: str) -> dict[frozenset[int], int]:
     """Counted votes per unordered pair of model ids in a pool, as of now (all categories)."""
     counts: dict[frozenset[int], int] = {}
-    for model_a, model_b, n in (VoteTally.objects.filter(pool=pool, votes__gt=0)
-                                .values_list("model_a_id", "model_b_id").annotate(n=Sum("votes")).order_by()):
+    for model_a, model_b, n in (
+        VoteTally.objects.filter(pool=pool, votes__gt=0)
+        .values_list("model_a_id", "model_b_id")
+        .annotate(n=Sum("votes"))
+        .order_by()
+    ):
         key = frozenset((model_a, model_b))
         counts[key] = counts.get(key, 0) + n
     return counts
@@ -37,13 +40,17 @@ def pair_counts(pool: str) -> dict[frozenset[int], int]:
 
 def categories(pool: str) -> list[str]:
     """Categories of a pool that have (or had) counted votes."""
-    return list(VoteTally.objects.filter(pool=pool).exclude(category="")
-                .values_list("category", flat=True).distinct().order_by("category"))
+    return list(
+        VoteTally.objects.filter(pool=pool)
+        .exclude(category="")
+        .values_list("category", flat=True)
+        .distinct()
+        .order_by("category")
+    )
 
 
 def _from_votes() -> dict[tuple, int]:
-    grouped = (Vote.objects.filter(excluded_reason="", anony=True).values_list(*KEY)
-               .annotate(n=Count("id")).order_by())
+    grouped = Vote.objects.filter(excluded_reason="", anony=True).values_list(*KEY).annotate(n=Count("id")).order_by()
     return {tuple(row[:-1]): row[-1] for row in grouped}
 
 
@@ -56,8 +63,11 @@ def drift() -> dict[tuple, tuple[int, int]]:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         tallied = {tuple(row[:-1]): row[-1] for row in VoteTally.objects.exclude(votes=0).values_list(*KEY, "votes")}
         counted = _from_votes()
-    return {key: (tallied.get(key, 0), counted.get(key, 0))
-            for key in tallied.keys() | counted.keys() if tallied.get(key, 0) != counted.get(key, 0)}
+    return {
+        key: (tallied.get(key, 0), counted.get(key, 0))
+        for key in tallied.keys() | counted.keys()
+        if tallied.get(key, 0) != counted.get(key, 0)
+    }
 
 
 def rebuild() -> int:
@@ -68,6 +78,5 @@ def rebuild() -> int:
             with connection.cursor() as cursor:
                 cursor.execute("LOCK TABLE arena_vote IN SHARE MODE")
         VoteTally.objects.all().delete()
-        VoteTally.objects.bulk_create(
-            VoteTally(**dict(zip(KEY, key)), votes=n) for key, n in _from_votes().items())
+        VoteTally.objects.bulk_create(VoteTally(**dict(zip(KEY, key)), votes=n) for key, n in _from_votes().items())
         return VoteTally.objects.count()

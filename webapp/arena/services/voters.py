@@ -48,7 +48,8 @@ def record_named_view(sender, request, prompts: list[Prompt], **kwargs) -> None:
         return
     voter = voter_for(request)
     try:
-        NamedView.objects.bulk_create([NamedView(voter_key=voter.key, prompt=p) for p in prompts],
-                                      ignore_conflicts=True)
+        NamedView.objects.bulk_create(
+            [NamedView(voter_key=voter.key, prompt=p) for p in prompts], ignore_conflicts=True
+        )
     except IntegrityError:  # a prompt deleted meanwhile
         pass

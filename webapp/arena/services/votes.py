@@ -54,8 +54,10 @@ def _within_rate(voter: Voter) -> int | None:
     """None if the vote may go ahead, else seconds to wait. Fixed one-minute windows in the
     shared cache, so the limits hold across every web process."""
     window = int(time.time() // 60)
-    checks = [(f"vote-rate:v:{voter.key}:{window}", settings.VOTE_RATE_PER_MINUTE),
-              (f"vote-rate:ip:{voter.ip_hash}:{window}", settings.VOTE_RATE_PER_IP_PER_MINUTE)]
+    checks = [
+        (f"vote-rate:v:{voter.key}:{window}", settings.VOTE_RATE_PER_MINUTE),
+        (f"vote-rate:ip:{voter.ip_hash}:{window}", settings.VOTE_RATE_PER_IP_PER_MINUTE),
+    ]
     checks = [(key, limit) for key, limit in checks if limit > 0]
     if not checks:
         return None
@@ -104,11 +106,22 @@ JOIN catalog_videomodel rm ON rm.id = rj.model_id
 WHERE b.public_id = %s
 """
 _BATTLE_FIELDS = (
-    "id", "voter_key", "pool", "prompt__category", "vote__id",
-    "left__duration_s", "left__hidden", "right__duration_s", "right__hidden",
-    "left__job__model_id", "left__job__model__slug", "left__job__model__display_name",
+    "id",
+    "voter_key",
+    "pool",
+    "prompt__category",
+    "vote__id",
+    "left__duration_s",
+    "left__hidden",
+    "right__duration_s",
+    "right__hidden",
+    "left__job__model_id",
+    "left__job__model__slug",
+    "left__job__model__display_name",
     "left__job__model__is_procedural_demo",
-    "right__job__model_id", "right__job__model__slug", "right__job__model__display_name",
+    "right__job__model_id",
+    "right__job__model__slug",
+    "right__job__model__display_name",
     "right__job__model__is_procedural_demo",
     "named",
 )
@@ -125,8 +138,12 @@ def _battle_row(public_id, voter: Voter) -> dict | None:
 
 def _model(row: dict, side: str) -> VideoModel:
     prefix = f"{side}__job__model__"
-    return VideoModel(pk=row[f"{side}__job__model_id"], slug=row[prefix + "slug"],
-                      display_name=row[prefix + "display_name"], is_procedural_demo=row[prefix + "is_procedural_demo"])
+    return VideoModel(
+        pk=row[f"{side}__job__model_id"],
+        slug=row[prefix + "slug"],
+        display_name=row[prefix + "display_name"],
+        is_procedural_demo=row[prefix + "is_procedural_demo"],
+    )
 
 
 def _exclusion(row: dict, watched_left: float | None, watched_right: float | None) -> str:
@@ -134,8 +151,12 @@ def _exclusion(row: dict, watched_left: float | None, watched_right: float | Non
         return "hidden_clip"
     if row["named"]:
         return "saw_named_results"
-    if (watched_left is None or watched_right is None or watched_left < WATCHED_SHARE * row["left__duration_s"]
-            or watched_right < WATCHED_SHARE * row["right__duration_s"]):
+    if (
+        watched_left is None
+        or watched_right is None
+        or watched_left < WATCHED_SHARE * row["left__duration_s"]
+        or watched_right < WATCHED_SHARE * row["right__duration_s"]
+    ):
         return "not_watched"
     return ""
 
@@ -156,13 +177,26 @@ def cast_vote(voter: Voter, *, token: str, choice: str, watched_left_s=None, wat
     watched_left, watched_right = _watch_time(watched_left_s, "left"), _watch_time(watched_right_s, "right")
     wait = _within_rate(voter)
     if wait is not None:
-        raise VoteError("rate_limited", f"You are voting faster than this arena allows. Try again in {wait} s.",
-                        429, retry_after=wait)
-    vote = Vote(battle_id=row["id"], model_a=_model(row, "left"), model_b=_model(row, "right"),
-                winner=CHOICES[choice], pool=row["pool"], category=row["prompt__category"],
-                voter_key=voter.key, ip_hash=voter.ip_hash, watched_left_s=watched_left,
-                watched_right_s=watched_right, created_at=timezone.now(),
-                excluded_reason=_exclusion(row, watched_left, watched_right))
+        raise VoteError(
+            "rate_limited",
+            f"You are voting faster than this arena allows. Try again in {wait} s.",
+            429,
+            retry_after=wait,
+        )
+    vote = Vote(
+        battle_id=row["id"],
+        model_a=_model(row, "left"),
+        model_b=_model(row, "right"),
+        winner=CHOICES[choice],
+        pool=row["pool"],
+        category=row["prompt__category"],
+        voter_key=voter.key,
+        ip_hash=voter.ip_hash,
+        watched_left_s=watched_left,
+        watched_right_s=watched_right,
+        created_at=timezone.now(),
+        excluded_reason=_exclusion(row, watched_left, watched_right),
+    )
     try:
         if connection.in_atomic_block:  # a savepoint, so a duplicate does not break the caller's transaction
             with transaction.atomic():
@@ -180,8 +214,10 @@ _INSERT_FIELDS = [f for f in Vote._meta.concrete_fields if not f.primary_key]
 @functools.cache
 def _insert_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
-    return (f"INSERT INTO {quote(Vote._meta.db_table)} ({', '.join(quote(f.column) for f in _INSERT_FIELDS)}) "
-            f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) RETURNING {quote(Vote._meta.pk.column)}")
+    return (
+        f"INSERT INTO {quote(Vote._meta.db_table)} ({', '.join(quote(f.column) for f in _INSERT_FIELDS)}) "
+        f"VALUES ({', '.join(['%s'] * len(_INSERT_FIELDS))}) RETURNING {quote(Vote._meta.pk.column)}"
+    )
 
 
 def _insert(vote: Vote) -> None:

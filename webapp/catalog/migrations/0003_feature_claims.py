@@ -5,52 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_videomodel_in_arena'),
+        ("catalog", "0002_videomodel_in_arena"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClaimedSystem',
+            name="ClaimedSystem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('vendor', models.CharField(blank=True, max_length=120)),
-                ('is_baseline', models.BooleanField(default=False)),
-                ('model_slugs', models.JSONField(blank=True, default=list)),
-                ('position', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("vendor", models.CharField(blank=True, max_length=120)),
+                ("is_baseline", models.BooleanField(default=False)),
+                ("model_slugs", models.JSONField(blank=True, default=list)),
+                ("position", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimSource',
+            name="ClaimSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=16, unique=True)),
-                ('file', models.CharField(max_length=200)),
-                ('title', models.CharField(blank=True, max_length=300)),
-                ('byline', models.CharField(blank=True, max_length=200)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("label", models.CharField(max_length=16, unique=True)),
+                ("file", models.CharField(max_length=200)),
+                ("title", models.CharField(blank=True, max_length=300)),
+                ("byline", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['label'],
+                "ordering": ["label"],
             },
         ),
         migrations.CreateModel(
-            name='FeatureClaim',
+            name="FeatureClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('feature', models.CharField(max_length=48)),
-                ('value', models.CharField(max_length=300)),
-                ('sources', models.JSONField(default=list, help_text='ClaimSource labels')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('system', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='catalog.claimedsystem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("feature", models.CharField(max_length=48)),
+                ("value", models.CharField(max_length=300)),
+                ("sources", models.JSONField(default=list, help_text="ClaimSource labels")),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="claims", to="catalog.claimedsystem"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['system__position', 'position'],
+                "ordering": ["system__position", "position"],
             },
         ),
     ]

@@ -38,9 +38,11 @@ class Comparison:
 
 
 def finished_jobs(prompt: Prompt) -> list[GenerationJob]:
-    return list(GenerationJob.objects.filter(prompt=prompt, state=JobState.SUCCEEDED, clip__isnull=False,
-                                             clip__hidden=False)
-                .select_related("model", "clip").order_by("model__display_name", "model__slug"))
+    return list(
+        GenerationJob.objects.filter(prompt=prompt, state=JobState.SUCCEEDED, clip__isnull=False, clip__hidden=False)
+        .select_related("model", "clip")
+        .order_by("model__display_name", "model__slug")
+    )
 
 
 def parse_models(values: list[str]) -> list[str]:
@@ -80,7 +82,8 @@ def build(prompt: Prompt, model_values: list[str], time_value: str | None) -> Co
     if missing:
         raise SelectionError("unknown_model", "No finished clip of this prompt from: " + ", ".join(missing[:4]) + ".")
     if not MIN_CLIPS <= len(wanted) <= MAX_CLIPS:
-        raise SelectionError("selection_size", f"Choose {MIN_CLIPS} to {MAX_CLIPS} models to compare "
-                                               f"({len(wanted)} chosen).")
+        raise SelectionError(
+            "selection_size", f"Choose {MIN_CLIPS} to {MAX_CLIPS} models to compare ({len(wanted)} chosen)."
+        )
     comparison.chosen = [by_slug[slug] for slug in wanted]
     return comparison

@@ -47,8 +47,13 @@ def layout_for(prompt: Prompt) -> media.SideBySideLayout:
         ratio = 16 / 9
     height = settings.EXPORT_TILE_HEIGHT
     width = max(2, int(height * ratio) // 2 * 2)
-    return media.SideBySideLayout(tile_width=width, tile_height=height, fps=settings.EXPORT_FPS,
-                                  caption_height=settings.EXPORT_CAPTION_HEIGHT, font_file=settings.EXPORT_FONT_FILE)
+    return media.SideBySideLayout(
+        tile_width=width,
+        tile_height=height,
+        fps=settings.EXPORT_FPS,
+        caption_height=settings.EXPORT_CAPTION_HEIGHT,
+        font_file=settings.EXPORT_FONT_FILE,
+    )
 
 
 def _send(export_id: int) -> None:
@@ -69,12 +74,21 @@ def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySid
             return export, True
         except IntegrityError:  # someone asked for the same selection at the same moment
             existing = SideBySideExport.objects.get(selection_key=key)
-    stale = Q(state=ExportState.FAILED) | Q(state=ExportState.RUNNING, lease_expires_at__lt=timezone.now()) | Q(
-        state=ExportState.QUEUED, created_at__lt=timezone.now() - timedelta(seconds=settings.JOB_QUEUED_STALE_S))
+    stale = (
+        Q(state=ExportState.FAILED)
+        | Q(state=ExportState.RUNNING, lease_expires_at__lt=timezone.now())
+        | Q(state=ExportState.QUEUED, created_at__lt=timezone.now() - timedelta(seconds=settings.JOB_QUEUED_STALE_S))
+    )
     with transaction.atomic():
         if SideBySideExport.objects.filter(stale, pk=existing.pk).update(
-                state=ExportState.QUEUED, attempts=0, progress=0, error_code="", error_message="",
-                lease_owner="", lease_expires_at=None):
+            state=ExportState.QUEUED,
+            attempts=0,
+            progress=0,
+            error_code="",
+            error_message="",
+            lease_owner="",
+            lease_expires_at=None,
+        ):
             transaction.on_commit(lambda: _send(existing.pk), robust=True)
     existing.refresh_from_db()
     return existing, False
@@ -84,8 +98,12 @@ def claim(export_id: int, owner: str) -> SideBySideExport | None:
     now = timezone.now()
     claimable = Q(state=ExportState.QUEUED) | Q(state=ExportState.RUNNING, lease_expires_at__lt=now)
     updated = SideBySideExport.objects.filter(claimable, pk=export_id, attempts__lt=settings.JOB_MAX_ATTEMPTS).update(
-        state=ExportState.RUNNING, lease_owner=owner, progress=0, attempts=F("attempts") + 1,
-        lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_S))
+        state=ExportState.RUNNING,
+        lease_owner=owner,
+        progress=0,
+        attempts=F("attempts") + 1,
+        lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_S),
+    )
     if updated != 1:
         return None
     return SideBySideExport.objects.select_related("prompt").get(pk=export_id)
@@ -96,8 +114,14 @@ def _held(export: SideBySideExport):
 
 
 def _fail(export: SideBySideExport, code: str, message: str) -> None:
-    _held(export).update(state=ExportState.FAILED, error_code=code, error_message=message[:4000],
-                         lease_owner="", lease_expires_at=None, finished_at=timezone.now())
+    _held(export).update(
+        state=ExportState.FAILED,
+        error_code=code,
+        error_message=message[:4000],
+        lease_owner="",
+        lease_expires_at=None,
+        finished_at=timezone.now(),
+    )
 
 
 def _progress_reporter(export: SideBySideExport):
@@ -113,8 +137,12 @@ def _progress_reporter(export: SideBySideExport):
 
 
 def _clip_sources(export: SideBySideExport, workdir: Path) -> tuple[list[Path], list[str]]:
-    jobs = {job.clip.public_id: job for job in GenerationJob.objects.filter(
-        prompt=export.prompt, clip__public_id__in=export.clips).select_related("clip", "model")}
+    jobs = {
+        job.clip.public_id: job
+        for job in GenerationJob.objects.filter(prompt=export.prompt, clip__public_id__in=export.clips).select_related(
+            "clip", "model"
+        )
+    }
     missing = [cid for cid in export.clips if cid not in jobs]
     if missing:
         raise LookupError(f"{len(missing)} of the chosen clips no longer exist")
@@ -142,13 +170,28 @@ def render_step(export_id: int, *, owner: str) -> None:
     try:
         sources, labels = _clip_sources(export, workdir)
         out = workdir / "side-by-side.mp4"
-        info = media.make_side_by_side(sources, labels, export.prompt.text, out, layout=layout_for(export.prompt),
-                                       tools=media_tools(), on_progress=_progress_reporter(export))
+        info = media.make_side_by_side(
+            sources,
+            labels,
+            export.prompt.text,
+            out,
+            layout=layout_for(export.prompt),
+            tools=media_tools(),
+            on_progress=_progress_reporter(export),
+        )
         with open(out, "rb") as fh:
             stored = default_storage.save(opaque_name("exports", ".mp4"), File(fh))
-        done = _held(export).update(state=ExportState.SUCCEEDED, progress=1.0, file=stored, width=info.width,
-                                    height=info.height, bytes=info.bytes, lease_owner="", lease_expires_at=None,
-                                    finished_at=timezone.now())
+        done = _held(export).update(
+            state=ExportState.SUCCEEDED,
+            progress=1.0,
+            file=stored,
+            width=info.width,
+            height=info.height,
+            bytes=info.bytes,
+            lease_owner="",
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+        )
         if not done:
             log.warning("export %s: lost the lease; discarding our file", export.pk)
             delete_stored(stored)

@@ -8,7 +8,13 @@ from webapp.studio.models import Clip, JobState, ModerationState
 
 
 def clips_of(model: VideoModel):
-    return (Clip.objects.filter(job__model=model, job__state=JobState.SUCCEEDED, hidden=False,
-                                job__prompt__moderation=ModerationState.ALLOWED)
-            .select_related("job__prompt")
-            .order_by("-created_at", "-id"))
+    return (
+        Clip.objects.filter(
+            job__model=model,
+            job__state=JobState.SUCCEEDED,
+            hidden=False,
+            job__prompt__moderation=ModerationState.ALLOWED,
+        )
+        .select_related("job__prompt")
+        .order_by("-created_at", "-id")
+    )

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from webapp.studio.models import GenerationJob, JobState, ModerationState, Prompt, TERMINAL_STATES
+from webapp.studio.models import TERMINAL_STATES, GenerationJob, JobState, ModerationState, Prompt
 
 SORTS = {"newest": ("-created_at", "-id"), "oldest": ("created_at", "id")}
 STATUSES = {
@@ -62,15 +62,27 @@ def prompts(query: GalleryQuery) -> QuerySet[Prompt]:
 
 def with_results(qs: QuerySet[Prompt]) -> QuerySet[Prompt]:
     """Each prompt's jobs (model, clip poster) in one extra query per page."""
-    jobs = (GenerationJob.objects.select_related("model", "clip").order_by("model__display_name")
-            .only("id", "prompt_id", "state", "model__display_name", "model__slug", "model__is_procedural_demo",
-                  "clip__id", "clip__poster", "clip__public_id", "clip__hidden"))
+    jobs = (
+        GenerationJob.objects.select_related("model", "clip")
+        .order_by("model__display_name")
+        .only(
+            "id",
+            "prompt_id",
+            "state",
+            "model__display_name",
+            "model__slug",
+            "model__is_procedural_demo",
+            "clip__id",
+            "clip__poster",
+            "clip__public_id",
+            "clip__hidden",
+        )
+    )
     return qs.prefetch_related(Prefetch("jobs", queryset=jobs))
 
 
 def categories() -> list[str]:
-    return list(Prompt.objects.exclude(category="").order_by("category").values_list("category", flat=True)
-                .distinct())
+    return list(Prompt.objects.exclude(category="").order_by("category").values_list("category", flat=True).distinct())
 
 
 __all__ = ["GalleryQuery", "prompts", "with_results", "categories", "SORTS", "STATUSES"]

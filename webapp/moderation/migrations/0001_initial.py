@@ -5,27 +5,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('studio', '0002_prompt_pool_and_category'),
+        ("studio", "0002_prompt_pool_and_category"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('real_person', 'Depicts a real person or public figure'), ('sexual', 'Sexual content'), ('violence', 'Graphic violence'), ('hate', 'Hateful content'), ('misinformation', 'Misleading or fake news'), ('identifies_model', 'Reveals which model made it (logo, watermark)'), ('broken', 'Broken or does not play'), ('other', 'Something else')], max_length=32)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('reporter_key', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('clip', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='studio.clip')),
-                ('prompt', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='studio.prompt')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("real_person", "Depicts a real person or public figure"),
+                            ("sexual", "Sexual content"),
+                            ("violence", "Graphic violence"),
+                            ("hate", "Hateful content"),
+                            ("misinformation", "Misleading or fake news"),
+                            ("identifies_model", "Reveals which model made it (logo, watermark)"),
+                            ("broken", "Broken or does not play"),
+                            ("other", "Something else"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("reporter_key", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "clip",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="studio.clip",
+                    ),
+                ),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="studio.prompt",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('clip__isnull', False), ('prompt__isnull', False), _connector='OR'), name='report_has_a_target'), models.UniqueConstraint(condition=models.Q(('clip__isnull', False)), fields=('reporter_key', 'clip'), name='one_report_per_reporter_and_clip'), models.UniqueConstraint(condition=models.Q(('clip__isnull', True), ('prompt__isnull', False)), fields=('reporter_key', 'prompt'), name='one_report_per_reporter_and_prompt')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("clip__isnull", False), ("prompt__isnull", False), _connector="OR"),
+                        name="report_has_a_target",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("clip__isnull", False)),
+                        fields=("reporter_key", "clip"),
+                        name="one_report_per_reporter_and_clip",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("clip__isnull", True), ("prompt__isnull", False)),
+                        fields=("reporter_key", "prompt"),
+                        name="one_report_per_reporter_and_prompt",
+                    ),
+                ],
             },
         ),
     ]

@@ -6,39 +6,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('moderation', '0001_initial'),
+        ("moderation", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='report',
-            options={'permissions': [('moderate', 'Can work the review queue: approve, reject, hide and restore')]},
+            name="report",
+            options={"permissions": [("moderate", "Can work the review queue: approve, reject, hide and restore")]},
         ),
         migrations.AddField(
-            model_name='report',
-            name='resolved_at',
+            model_name="report",
+            name="resolved_at",
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor_label', models.CharField(max_length=150)),
-                ('action', models.CharField(choices=[('policy_allow', 'Policy: allowed'), ('policy_hold', 'Policy: held for review'), ('policy_reject', 'Policy: rejected'), ('approve', 'Approved'), ('reject', 'Rejected'), ('hide', 'Hidden'), ('restore', 'Restored'), ('dismiss', 'Reports dismissed')], db_index=True, max_length=16)),
-                ('target_kind', models.CharField(choices=[('prompt', 'Prompt'), ('clip', 'Clip')], db_index=True, max_length=8)),
-                ('target_id', models.CharField(blank=True, db_index=True, max_length=32)),
-                ('reason', models.TextField(blank=True)),
-                ('before', models.JSONField(blank=True, default=dict)),
-                ('after', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("actor_label", models.CharField(max_length=150)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("policy_allow", "Policy: allowed"),
+                            ("policy_hold", "Policy: held for review"),
+                            ("policy_reject", "Policy: rejected"),
+                            ("approve", "Approved"),
+                            ("reject", "Rejected"),
+                            ("hide", "Hidden"),
+                            ("restore", "Restored"),
+                            ("dismiss", "Reports dismissed"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "target_kind",
+                    models.CharField(choices=[("prompt", "Prompt"), ("clip", "Clip")], db_index=True, max_length=8),
+                ),
+                ("target_id", models.CharField(blank=True, db_index=True, max_length=32)),
+                ("reason", models.TextField(blank=True)),
+                ("before", models.JSONField(blank=True, default=dict)),
+                ("after", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -5,8 +5,10 @@ from django.db import migrations
 
 GROUP = "moderators"
 PERMISSIONS = {
-    "report": [("moderate", "Can work the review queue: approve, reject, hide and restore"),
-               ("view_report", "Can view report")],
+    "report": [
+        ("moderate", "Can work the review queue: approve, reject, hide and restore"),
+        ("view_report", "Can view report"),
+    ],
     "auditentry": [("view_auditentry", "Can view audit entry")],
 }
 
@@ -20,8 +22,9 @@ def create_group(apps, schema_editor):
         # Permissions are normally created after migrations (post_migrate); make them now.
         content_type, _ = ContentType.objects.get_or_create(app_label="moderation", model=model)
         for codename, name in perms:
-            permission, _ = Permission.objects.get_or_create(content_type=content_type, codename=codename,
-                                                             defaults={"name": name})
+            permission, _ = Permission.objects.get_or_create(
+                content_type=content_type, codename=codename, defaults={"name": name}
+            )
             group.permissions.add(permission)
 
 

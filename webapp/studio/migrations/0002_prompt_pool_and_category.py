@@ -4,25 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('studio', '0001_initial'),
+        ("studio", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='prompt',
-            name='category',
+            model_name="prompt",
+            name="category",
             field=models.CharField(blank=True, db_index=True, max_length=48),
         ),
         migrations.AddField(
-            model_name='prompt',
-            name='pool',
-            field=models.CharField(choices=[('official', 'Official (prompt suite)'), ('community', 'Community (user prompts)')], db_index=True, default='community', max_length=16),
+            model_name="prompt",
+            name="pool",
+            field=models.CharField(
+                choices=[("official", "Official (prompt suite)"), ("community", "Community (user prompts)")],
+                db_index=True,
+                default="community",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='prompt',
-            name='source',
-            field=models.CharField(choices=[('web', 'Web form'), ('api', 'JSON API'), ('seed', 'Demo content'), ('suite', 'Prompt suite')], default='web', max_length=8),
+            model_name="prompt",
+            name="source",
+            field=models.CharField(
+                choices=[("web", "Web form"), ("api", "JSON API"), ("seed", "Demo content"), ("suite", "Prompt suite")],
+                default="web",
+                max_length=8,
+            ),
         ),
     ]

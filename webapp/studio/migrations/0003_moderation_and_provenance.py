@@ -4,40 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('studio', '0002_prompt_pool_and_category'),
+        ("studio", "0002_prompt_pool_and_category"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='clip',
-            name='c2pa_present',
+            model_name="clip",
+            name="c2pa_present",
             field=models.BooleanField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='clip',
-            name='c2pa_summary',
+            model_name="clip",
+            name="c2pa_summary",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='clip',
-            name='hidden',
+            model_name="clip",
+            name="hidden",
             field=models.BooleanField(db_index=True, default=False),
         ),
         migrations.AddField(
-            model_name='clip',
-            name='hidden_at',
+            model_name="clip",
+            name="hidden_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='prompt',
-            name='moderation',
-            field=models.CharField(choices=[('allowed', 'Allowed'), ('held', 'Awaits review'), ('rejected', 'Rejected')], db_index=True, default='allowed', max_length=8),
+            model_name="prompt",
+            name="moderation",
+            field=models.CharField(
+                choices=[("allowed", "Allowed"), ("held", "Awaits review"), ("rejected", "Rejected")],
+                db_index=True,
+                default="allowed",
+                max_length=8,
+            ),
         ),
         migrations.AlterField(
-            model_name='generationjob',
-            name='state',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Generating'), ('processing', 'Processing'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('rejected_by_vendor', 'Rejected by vendor'), ('cancelled', 'Cancelled'), ('held', 'Awaits review')], db_index=True, default='queued', max_length=20),
+            model_name="generationjob",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Generating"),
+                    ("processing", "Processing"),
+                    ("succeeded", "Succeeded"),
+                    ("failed", "Failed"),
+                    ("rejected_by_vendor", "Rejected by vendor"),
+                    ("cancelled", "Cancelled"),
+                    ("held", "Awaits review"),
+                ],
+                db_index=True,
+                default="queued",
+                max_length=20,
+            ),
         ),
     ]

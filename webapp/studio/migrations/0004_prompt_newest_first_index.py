@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('studio', '0003_moderation_and_provenance'),
+        ("studio", "0003_moderation_and_provenance"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='prompt',
-            index=models.Index(fields=['-created_at', '-id'], name='prompt_newest_first'),
+            model_name="prompt",
+            index=models.Index(fields=["-created_at", "-id"], name="prompt_newest_first"),
         ),
     ]

@@ -45,10 +45,14 @@ def claim(job_id: int, *, stage: str, owner: str) -> GenerationJob | None:
         counter = "media_attempts"
     else:
         raise ValueError(f"not a leased stage: {stage}")
-    updated = (
-        GenerationJob.objects.filter(claimable, pk=job_id, **{f"{counter}__lt": settings.JOB_MAX_ATTEMPTS})
-        .update(state=stage, lease_owner=owner, lease_expires_at=_lease_until(),
-                started_at=Coalesce(F("started_at"), now), **{counter: F(counter) + 1})
+    updated = GenerationJob.objects.filter(
+        claimable, pk=job_id, **{f"{counter}__lt": settings.JOB_MAX_ATTEMPTS}
+    ).update(
+        state=stage,
+        lease_owner=owner,
+        lease_expires_at=_lease_until(),
+        started_at=Coalesce(F("started_at"), now),
+        **{counter: F(counter) + 1},
     )
     if updated != 1:
         return None
@@ -64,9 +68,14 @@ def finish(job: GenerationJob, state: str, *, error_code: str = "", error_messag
     False when we no longer hold it: our lease ran out and another worker took over."""
     leased = state in LEASED_STATES
     updated = _held_by(job).update(
-        state=state, error_code=error_code, error_message=error_message[:4000],
-        lease_owner="", lease_expires_at=None,
-        finished_at=None if leased else timezone.now(), **fields)
+        state=state,
+        error_code=error_code,
+        error_message=error_message[:4000],
+        lease_owner="",
+        lease_expires_at=None,
+        finished_at=None if leased else timezone.now(),
+        **fields,
+    )
     if updated == 1:
         job.state = state
         job.lease_owner = ""
@@ -79,16 +88,24 @@ def release_for_retry(job: GenerationJob, *, error_code: str, error_message: str
     """Give the job back to the queue after a transient failure, or fail it when the attempts
     are used up. Returns True when a retry was scheduled."""
     if job.stage_attempts >= settings.JOB_MAX_ATTEMPTS:
-        finish(job, JobState.FAILED, error_code=error_code,
-               error_message=f"gave up after {job.stage_attempts} attempts: {error_message}")
+        finish(
+            job,
+            JobState.FAILED,
+            error_code=error_code,
+            error_message=f"gave up after {job.stage_attempts} attempts: {error_message}",
+        )
         return False
     # A job that reached the media stage retries that stage; otherwise it goes back to QUEUED.
     next_state = JobState.PROCESSING if job.state == JobState.PROCESSING else JobState.QUEUED
     with transaction.atomic():
         updated = _held_by(job).update(
-            state=next_state, lease_owner="", error_code=error_code, error_message=error_message[:4000],
+            state=next_state,
+            lease_owner="",
+            error_code=error_code,
+            error_message=error_message[:4000],
             # A PROCESSING job keeps a short lease so only our scheduled retry picks it up early.
-            lease_expires_at=timezone.now() + timedelta(seconds=delay_s) if next_state == JobState.PROCESSING else None)
+            lease_expires_at=timezone.now() + timedelta(seconds=delay_s) if next_state == JobState.PROCESSING else None,
+        )
         if updated == 1:
             task = queue.PROCESS_CLIP if next_state == JobState.PROCESSING else queue.GENERATE
             queue.enqueue(task, job.pk, countdown=delay_s)
@@ -100,9 +117,14 @@ def defer(job: GenerationJob, *, delay_s: float, reason: str) -> bool:
     per-backend concurrency or rate limit was full). Re-enqueued with a delay, not a busy wait."""
     delay_s = max(float(delay_s), 0.5)
     with transaction.atomic():
-        updated = _held_by(job).update(state=JobState.QUEUED, lease_owner="", lease_expires_at=None,
-                                       attempts=F("attempts") - 1, error_code="deferred_by_limit",
-                                       error_message=reason[:4000])
+        updated = _held_by(job).update(
+            state=JobState.QUEUED,
+            lease_owner="",
+            lease_expires_at=None,
+            attempts=F("attempts") - 1,
+            error_code="deferred_by_limit",
+            error_message=reason[:4000],
+        )
         if updated == 1:
             queue.enqueue(queue.GENERATE, job.pk, countdown=delay_s)
     return updated == 1
@@ -124,9 +146,13 @@ def reap_stale_jobs() -> dict:
     for job in expired.only("pk", "state", "attempts", "media_attempts", "lease_owner"):
         if job.stage_attempts >= settings.JOB_MAX_ATTEMPTS:
             gave_up = GenerationJob.objects.filter(pk=job.pk, state=job.state, lease_expires_at__lt=now).update(
-                state=JobState.FAILED, finished_at=now, lease_owner="", lease_expires_at=None,
+                state=JobState.FAILED,
+                finished_at=now,
+                lease_owner="",
+                lease_expires_at=None,
                 error_code="attempts_exhausted",
-                error_message=f"the worker stopped responding {job.stage_attempts} times; giving up")
+                error_message=f"the worker stopped responding {job.stage_attempts} times; giving up",
+            )
             report["failed"] += gave_up
         else:
             with transaction.atomic():
@@ -134,7 +160,8 @@ def reap_stale_jobs() -> dict:
             report["resent"] += 1
     stale_before = now - timedelta(seconds=settings.JOB_QUEUED_STALE_S)
     lost = GenerationJob.objects.filter(state=JobState.QUEUED).filter(
-        Q(enqueued_at__lt=stale_before) | Q(enqueued_at__isnull=True, queued_at__lt=stale_before))
+        Q(enqueued_at__lt=stale_before) | Q(enqueued_at__isnull=True, queued_at__lt=stale_before)
+    )
     for job_id in lost.values_list("pk", flat=True):
         with transaction.atomic():
             queue.enqueue(queue.GENERATE, job_id)
@@ -148,8 +175,8 @@ def release_leases_of_node(node_name: str) -> int:
     """Called when a worker starts: leases recorded under its node name are from a dead
     predecessor. Expire them and let the reaper resend the work."""
     released = GenerationJob.objects.filter(
-        state__in=LEASED_STATES, lease_owner__startswith=f"{node_name} pid ").update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1))
+        state__in=LEASED_STATES, lease_owner__startswith=f"{node_name} pid "
+    ).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     if released:
         log.warning("worker %s restarted: recovering %d orphaned job(s)", node_name, released)
         reap_stale_jobs()
@@ -159,7 +186,8 @@ def release_leases_of_node(node_name: str) -> int:
 def cancel_queued(job_ids, reason: str) -> int:
     """Cancel jobs that no worker has started; started ones finish normally."""
     return GenerationJob.objects.filter(pk__in=list(job_ids), state=JobState.QUEUED).update(
-        state=JobState.CANCELLED, finished_at=timezone.now(), error_code="cancelled", error_message=reason)
+        state=JobState.CANCELLED, finished_at=timezone.now(), error_code="cancelled", error_message=reason
+    )
 
 
 def retry_failed(job_ids) -> int:
@@ -169,8 +197,8 @@ def retry_failed(job_ids) -> int:
     for job_id in job_ids:
         with transaction.atomic():
             if GenerationJob.objects.filter(pk=job_id, state=JobState.FAILED).update(
-                    state=JobState.QUEUED, attempts=0, media_attempts=0, finished_at=None, error_code="",
-                    error_message=""):
+                state=JobState.QUEUED, attempts=0, media_attempts=0, finished_at=None, error_code="", error_message=""
+            ):
                 queue.enqueue(queue.GENERATE, job_id)
                 retried += 1
     return retried

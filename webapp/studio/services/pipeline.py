@@ -41,8 +41,12 @@ def media_tools() -> media.Tools:
 
 
 def media_limits() -> media.MediaLimits:
-    return media.MediaLimits(max_bytes=settings.MEDIA_MAX_BYTES, max_duration_s=settings.MEDIA_MAX_DURATION_S,
-                             max_width=settings.MEDIA_MAX_SIDE, max_height=settings.MEDIA_MAX_SIDE)
+    return media.MediaLimits(
+        max_bytes=settings.MEDIA_MAX_BYTES,
+        max_duration_s=settings.MEDIA_MAX_DURATION_S,
+        max_width=settings.MEDIA_MAX_SIDE,
+        max_height=settings.MEDIA_MAX_SIDE,
+    )
 
 
 def retry_delay(job: GenerationJob, hint: float | None = None) -> float:
@@ -82,6 +86,7 @@ def delete_stored(*names: str) -> None:
 
 # --- stage 1: the backend ------------------------------------------------------------------
 
+
 def generate_step(job_id: int, *, owner: str) -> None:
     job = jobs.claim(job_id, stage=JobState.RUNNING, owner=owner)
     if job is None:
@@ -96,8 +101,11 @@ def generate_step(job_id: int, *, owner: str) -> None:
                 return
             with scratch_dir(job) as workdir:
                 result = backend.generate(
-                    request, workdir=workdir, resume_vendor_job_id=job.vendor_job_id or None,
-                    on_submitted=lambda vendor_job_id: jobs.record_vendor_job_id(job, vendor_job_id))
+                    request,
+                    workdir=workdir,
+                    resume_vendor_job_id=job.vendor_job_id or None,
+                    on_submitted=lambda vendor_job_id: jobs.record_vendor_job_id(job, vendor_job_id),
+                )
                 _hand_over_to_media(job, result)
     except UnknownBackend as exc:
         jobs.finish(job, JobState.FAILED, error_code="unknown_backend", error_message=str(exc))
@@ -106,16 +114,19 @@ def generate_step(job_id: int, *, owner: str) -> None:
     except backend_errors.PermanentError as exc:
         jobs.finish(job, JobState.FAILED, error_code=exc.code, error_message=str(exc))
     except backend_errors.RetryableError as exc:
-        jobs.release_for_retry(job, error_code=exc.code, error_message=str(exc),
-                               delay_s=retry_delay(job, exc.retry_after))
+        jobs.release_for_retry(
+            job, error_code=exc.code, error_message=str(exc), delay_s=retry_delay(job, exc.retry_after)
+        )
     except (backend_errors.GenerationTimeout, SoftTimeLimitExceeded) as exc:
         # The vendor job id is stored, so the next attempt resumes polling the same job.
-        jobs.release_for_retry(job, error_code="timed_out", error_message=str(exc) or "generation timed out",
-                               delay_s=retry_delay(job))
+        jobs.release_for_retry(
+            job, error_code="timed_out", error_message=str(exc) or "generation timed out", delay_s=retry_delay(job)
+        )
     except Exception as exc:  # a bug or an outage we did not foresee: bounded retries, then fail
         log.exception("job %s: unexpected error in generate step", job.pk)
-        jobs.release_for_retry(job, error_code="internal_error", error_message=f"{type(exc).__name__}: {exc}",
-                               delay_s=retry_delay(job))
+        jobs.release_for_retry(
+            job, error_code="internal_error", error_message=f"{type(exc).__name__}: {exc}", delay_s=retry_delay(job)
+        )
 
 
 def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationResult) -> None:
@@ -123,15 +134,19 @@ def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationRes
     size = path.stat().st_size
     if size > settings.MEDIA_MAX_BYTES:
         raise backend_errors.PermanentError(
-            f"the backend returned {size} bytes, more than the {settings.MEDIA_MAX_BYTES}-byte limit",
-            code="too_large")
+            f"the backend returned {size} bytes, more than the {settings.MEDIA_MAX_BYTES}-byte limit", code="too_large"
+        )
     name = store(path, "originals", path.suffix.lower() or ".mp4")
     try:
         with transaction.atomic():
             handed_over = jobs.finish(
-                job, JobState.PROCESSING, original=name, vendor_job_id=result.vendor_job_id,
+                job,
+                JobState.PROCESSING,
+                original=name,
+                vendor_job_id=result.vendor_job_id,
                 vendor_metadata=dict(result.vendor_metadata),
-                cost_usd=None if result.cost_usd is None else Decimal(str(result.cost_usd)))
+                cost_usd=None if result.cost_usd is None else Decimal(str(result.cost_usd)),
+            )
             if handed_over:
                 queue.enqueue(queue.PROCESS_CLIP, job.pk)
     except BaseException:
@@ -142,6 +157,7 @@ def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationRes
 
 
 # --- stage 2: the media pipeline -----------------------------------------------------------
+
 
 def media_step(job_id: int, *, owner: str) -> None:
     job = jobs.claim(job_id, stage=JobState.PROCESSING, owner=owner)
@@ -186,8 +202,13 @@ def _make_clip(job: GenerationJob) -> None:
         # A moderator rejected the prompt while the vendor was working: keep nothing.
         original = job.original.name
         with transaction.atomic():
-            if jobs.finish(job, JobState.CANCELLED, error_code="prompt_rejected",
-                           error_message="The prompt was rejected by a moderator.", original=""):
+            if jobs.finish(
+                job,
+                JobState.CANCELLED,
+                error_code="prompt_rejected",
+                error_message="The prompt was rejected by a moderator.",
+                original="",
+            ):
                 transaction.on_commit(lambda: delete_stored(original))
         return
     tools = media_tools()
@@ -205,16 +226,31 @@ def _make_clip(job: GenerationJob) -> None:
             stored.append(store(web_path, "clips", ".mp4"))
             stored.append(store(poster_path, "posters", ".jpg"))
             with transaction.atomic():
-                locked = GenerationJob.objects.select_for_update().filter(
-                    pk=job.pk, state=JobState.PROCESSING, lease_owner=job.lease_owner).first()
+                locked = (
+                    GenerationJob.objects.select_for_update()
+                    .filter(pk=job.pk, state=JobState.PROCESSING, lease_owner=job.lease_owner)
+                    .first()
+                )
                 if locked is None or Clip.objects.filter(job=job).exists():
                     raise _LostJob()
                 Clip.objects.create(
-                    job=job, original=job.original.name, web=stored[0], poster=stored[1],
-                    sha256_original=sha_original, sha256_web=sha_web, duration_s=web.duration_s,
-                    width=web.width, height=web.height, fps=web.fps, codec=web.codec, bytes=web_bytes,
-                    original_bytes=original.bytes, original_codec=original.codec,
-                    c2pa_present=c2pa_present, c2pa_summary=c2pa_summary)
+                    job=job,
+                    original=job.original.name,
+                    web=stored[0],
+                    poster=stored[1],
+                    sha256_original=sha_original,
+                    sha256_web=sha_web,
+                    duration_s=web.duration_s,
+                    width=web.width,
+                    height=web.height,
+                    fps=web.fps,
+                    codec=web.codec,
+                    bytes=web_bytes,
+                    original_bytes=original.bytes,
+                    original_codec=original.codec,
+                    c2pa_present=c2pa_present,
+                    c2pa_summary=c2pa_summary,
+                )
                 jobs.finish(job, JobState.SUCCEEDED)
         except _LostJob:
             log.warning("job %s: another worker finished it first; discarding our files", job.pk)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.catalog.models import VideoModel
-
 from webapp.moderation import audit, policy
 from webapp.moderation.models import AuditEntry
 
@@ -55,7 +54,9 @@ def _clean_text(value, field: str, *, required: bool) -> str:
     if len(text) > settings.PROMPT_MAX_CHARS:
         raise SubmissionError(
             "prompt_too_long" if field == "prompt" else "too_long",
-            f"{field} is {len(text)} characters; the limit is {settings.PROMPT_MAX_CHARS}.", field)
+            f"{field} is {len(text)} characters; the limit is {settings.PROMPT_MAX_CHARS}.",
+            field,
+        )
     return text
 
 
@@ -99,26 +100,33 @@ def validate(data: PromptInput) -> tuple[dict, list[VideoModel]]:
     negative = _clean_text(data.negative_prompt, "negative_prompt", required=False)
     models = _select_models(data.models)
     if data.aspect_ratio not in ASPECT_RATIOS:
-        raise SubmissionError("unsupported_aspect_ratio",
-                              f"Aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.", "aspect_ratio")
-    refusing = [m.slug for m in models if m.supported_aspect_ratios and data.aspect_ratio not in m.supported_aspect_ratios]
+        raise SubmissionError(
+            "unsupported_aspect_ratio", f"Aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.", "aspect_ratio"
+        )
+    refusing = [
+        m.slug for m in models if m.supported_aspect_ratios and data.aspect_ratio not in m.supported_aspect_ratios
+    ]
     if refusing:
-        raise SubmissionError("unsupported_aspect_ratio",
-                              f"{', '.join(refusing)} cannot make {data.aspect_ratio} video.", "aspect_ratio")
-    duration = DEFAULT_DURATION_S if data.duration_s in (None, "") else _check_number(data.duration_s, "duration_s", float)
+        raise SubmissionError(
+            "unsupported_aspect_ratio", f"{', '.join(refusing)} cannot make {data.aspect_ratio} video.", "aspect_ratio"
+        )
+    duration = (
+        DEFAULT_DURATION_S if data.duration_s in (None, "") else _check_number(data.duration_s, "duration_s", float)
+    )
     longest = min(m.max_duration_s for m in models)
     if not MIN_DURATION_S <= duration <= longest:
-        raise SubmissionError("duration_out_of_range",
-                              f"Duration must be between {MIN_DURATION_S:g} and {longest:g} seconds "
-                              "for the chosen models.", "duration_s")
+        raise SubmissionError(
+            "duration_out_of_range",
+            f"Duration must be between {MIN_DURATION_S:g} and {longest:g} seconds for the chosen models.",
+            "duration_s",
+        )
     if data.seed in (None, ""):
         seed = random.SystemRandom().randint(0, SEED_MAX)
     else:
         seed = _check_number(data.seed, "seed", int)
         if not 0 <= seed <= SEED_MAX:
             raise SubmissionError("invalid_seed", f"seed must be between 0 and {SEED_MAX}", "seed")
-    fields = dict(text=text, negative_prompt=negative, duration_s=duration,
-                  aspect_ratio=data.aspect_ratio, seed=seed)
+    fields = dict(text=text, negative_prompt=negative, duration_s=duration, aspect_ratio=data.aspect_ratio, seed=seed)
     return fields, models
 
 
@@ -129,24 +137,41 @@ def submit_prompt(data: PromptInput, *, source: str = Prompt.Source.WEB) -> Prom
     fields, models = validate(data)
     verdict = policy.check(fields["text"], fields["negative_prompt"])
     if verdict.outcome == policy.REJECT:
-        audit.record(AuditEntry.Action.POLICY_REJECT, AuditEntry.TargetKind.PROMPT, "",
-                     reason="; ".join(verdict.reasons), after=_policy_record(verdict, fields, source))
-        raise SubmissionError("policy_rejected", "This prompt cannot be generated here. " + " ".join(verdict.reasons),
-                              "prompt")
+        audit.record(
+            AuditEntry.Action.POLICY_REJECT,
+            AuditEntry.TargetKind.PROMPT,
+            "",
+            reason="; ".join(verdict.reasons),
+            after=_policy_record(verdict, fields, source),
+        )
+        raise SubmissionError(
+            "policy_rejected", "This prompt cannot be generated here. " + " ".join(verdict.reasons), "prompt"
+        )
     held = verdict.outcome == policy.HOLD
     with transaction.atomic():
-        prompt = Prompt.objects.create(source=source, moderation=ModerationState.HELD if held else ModerationState.ALLOWED,
-                                       **fields)
+        prompt = Prompt.objects.create(
+            source=source, moderation=ModerationState.HELD if held else ModerationState.ALLOWED, **fields
+        )
         created = GenerationJob.objects.bulk_create(
-            GenerationJob(prompt=prompt, model=m, state=JobState.HELD if held else JobState.QUEUED) for m in models)
-        audit.record(AuditEntry.Action.POLICY_HOLD if held else AuditEntry.Action.POLICY_ALLOW,
-                     AuditEntry.TargetKind.PROMPT, prompt.public_id, reason="; ".join(verdict.reasons),
-                     after=_policy_record(verdict, fields, source, moderation=prompt.moderation))
+            GenerationJob(prompt=prompt, model=m, state=JobState.HELD if held else JobState.QUEUED) for m in models
+        )
+        audit.record(
+            AuditEntry.Action.POLICY_HOLD if held else AuditEntry.Action.POLICY_ALLOW,
+            AuditEntry.TargetKind.PROMPT,
+            prompt.public_id,
+            reason="; ".join(verdict.reasons),
+            after=_policy_record(verdict, fields, source, moderation=prompt.moderation),
+        )
         if not held:
             queue.enqueue_many(queue.GENERATE, [job.pk for job in created])
     return prompt
 
 
 def _policy_record(verdict, fields: dict, source: str, **extra) -> dict:
-    return {"outcome": verdict.outcome, "findings": [f.as_dict() for f in verdict.findings],
-            "prompt": fields["text"][:500], "source": source, **extra}
+    return {
+        "outcome": verdict.outcome,
+        "findings": [f.as_dict() for f in verdict.findings],
+        "prompt": fields["text"][:500],
+        "source": source,
+        **extra,
+    }

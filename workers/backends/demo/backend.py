@@ -39,15 +39,13 @@ def validate_request(request: GenerationRequest, p: DemoParams) -> None:
     if isinstance(d, bool) or not isinstance(d, numbers.Real) or not math.isfinite(d):
         raise _invalid(f"duration_s must be a number, got {d!r}")
     if not 0 < d <= p.max_duration_s:
-        raise _invalid(f"duration_s must be in (0, {p.max_duration_s:g}] seconds for this "
-                       f"model, got {d!r}")
+        raise _invalid(f"duration_s must be in (0, {p.max_duration_s:g}] seconds for this model, got {d!r}")
     for name in ("width", "height"):
         v = getattr(request, name)
         if not _is_int(v):
             raise _invalid(f"{name} must be an integer, got {v!r}")
         if not MIN_SIDE <= v <= MAX_SIDE or v % 2:
-            raise _invalid(f"{name} must be an even number of pixels in "
-                           f"[{MIN_SIDE}, {MAX_SIDE}], got {v}")
+            raise _invalid(f"{name} must be an even number of pixels in [{MIN_SIDE}, {MAX_SIDE}], got {v}")
     if not _is_int(request.seed):
         raise _invalid(f"seed must be an integer, got {request.seed!r}")
 
@@ -123,8 +121,12 @@ class ProceduralDemoBackend:
         plan = plan_scene(request.prompt, request.negative_prompt)
         encode_frames(
             iter_frames(request, p, n_frames, plan),
-            ffmpeg=ffmpeg, in_size=(rw, rh), out_size=(request.width, request.height),
-            fps=p.fps, dest=dest, timeout_s=p.render_timeout_s,
+            ffmpeg=ffmpeg,
+            in_size=(rw, rh),
+            out_size=(request.width, request.height),
+            fps=p.fps,
+            dest=dest,
+            timeout_s=p.render_timeout_s,
         )
         return GenerationResult(
             video_path=dest,

@@ -51,23 +51,42 @@ def build_scene(plan: ScenePlan, w: int, h: int, rng: np.random.Generator) -> Sc
     still = {"motion": "pulse"} if plan.motion in ("drift", "fall", "rise") else {}
     if "sun" in content:
         sun_color = mix((255, 222, 110), (255, 150, 60), float(rng.uniform(0, 0.4)))
-        sky.append({"draw": draw_sun, "size": u * float(rng.uniform(0.13, 0.18)),
-                    "color": sun_color, "glow": mix(sun_color, (255, 120, 40), 0.4),
-                    "mover": random_mover(rng, ax=float(rng.uniform(0.3, 0.7)),
-                                          ay=float(rng.uniform(0.25, 0.4)), orbit_r=0.0),
-                    **still})
+        sky.append(
+            {
+                "draw": draw_sun,
+                "size": u * float(rng.uniform(0.13, 0.18)),
+                "color": sun_color,
+                "glow": mix(sun_color, (255, 120, 40), 0.4),
+                "mover": random_mover(
+                    rng, ax=float(rng.uniform(0.3, 0.7)), ay=float(rng.uniform(0.25, 0.4)), orbit_r=0.0
+                ),
+                **still,
+            }
+        )
     if "moon" in content:
-        sky.append({"draw": draw_moon, "size": u * float(rng.uniform(0.09, 0.13)),
-                    "color": col((232, 232, 215)), "shade": col((190, 190, 175)),
-                    "mover": random_mover(rng, ay=float(rng.uniform(0.18, 0.32)), orbit_r=0.05),
-                    **still})
+        sky.append(
+            {
+                "draw": draw_moon,
+                "size": u * float(rng.uniform(0.09, 0.13)),
+                "color": col((232, 232, 215)),
+                "shade": col((190, 190, 175)),
+                "mover": random_mover(rng, ay=float(rng.uniform(0.18, 0.32)), orbit_r=0.05),
+                **still,
+            }
+        )
     if "disc" in content:
         for i in range(int(rng.integers(2, 5))):
             color = accent(i)
-            sky.append({"draw": draw_ball, "size": u * float(rng.uniform(0.07, 0.14)),
-                        "color": color, "light": mix(color, (255, 255, 255), 0.55),
-                        "ringed": bool(rng.random() < 0.3),
-                        "mover": random_mover(rng, orbit_r=float(rng.uniform(0.15, 0.45)))})
+            sky.append(
+                {
+                    "draw": draw_ball,
+                    "size": u * float(rng.uniform(0.07, 0.14)),
+                    "color": color,
+                    "light": mix(color, (255, 255, 255), 0.55),
+                    "ringed": bool(rng.random() < 0.3),
+                    "mover": random_mover(rng, orbit_r=float(rng.uniform(0.15, 0.45))),
+                }
+            )
     if sky:
         layers.append(Objects(sky, plan.motion, plan.speed, w, h))
 
@@ -84,24 +103,33 @@ def build_scene(plan: ScenePlan, w: int, h: int, rng: np.random.Generator) -> Sc
         for i in range(int(rng.integers(1, per_kind))):
             color = accent(i + 1)
             # Four-legged animals keep to the ground.
-            mover = random_mover(rng, ay=float(rng.uniform(0.62, 0.8))) if kind == "quadruped" \
-                else random_mover(rng)
-            things.append({
-                "draw": ANIMAL_DRAWERS[kind],
-                "size": u * float(rng.uniform(0.09, 0.15)),
-                "color": color, "dark": color * np.float32(0.6),
-                "eye": col((20, 20, 25)), "beak": col((250, 170, 40)),
-                "facing": mover.direction,
-                "gait": float(rng.uniform(0.8, 1.2)) * math.sqrt(plan.speed),
-                "mover": mover,
-            })
-    if "shapes" in content or (not sky and not things and not (content & {"skyline", "waves"})
-                               and not (content & set(PARTICLE_KINDS))):
+            mover = random_mover(rng, ay=float(rng.uniform(0.62, 0.8))) if kind == "quadruped" else random_mover(rng)
+            things.append(
+                {
+                    "draw": ANIMAL_DRAWERS[kind],
+                    "size": u * float(rng.uniform(0.09, 0.15)),
+                    "color": color,
+                    "dark": color * np.float32(0.6),
+                    "eye": col((20, 20, 25)),
+                    "beak": col((250, 170, 40)),
+                    "facing": mover.direction,
+                    "gait": float(rng.uniform(0.8, 1.2)) * math.sqrt(plan.speed),
+                    "mover": mover,
+                }
+            )
+    if "shapes" in content or (
+        not sky and not things and not (content & {"skyline", "waves"}) and not (content & set(PARTICLE_KINDS))
+    ):
         for i in range(int(rng.integers(4, 8))):
-            things.append({"draw": draw_shape,
-                           "shape": ("disc", "ring", "box", "bar")[int(rng.integers(0, 4))],
-                           "size": u * float(rng.uniform(0.05, 0.13)), "color": accent(i),
-                           "mover": random_mover(rng)})
+            things.append(
+                {
+                    "draw": draw_shape,
+                    "shape": ("disc", "ring", "box", "bar")[int(rng.integers(0, 4))],
+                    "size": u * float(rng.uniform(0.05, 0.13)),
+                    "color": accent(i),
+                    "mover": random_mover(rng),
+                }
+            )
     if things:
         layers.append(Objects(things, plan.motion, plan.speed, w, h))
 

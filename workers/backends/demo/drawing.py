@@ -4,7 +4,7 @@ place) and a box blur. Colours are float32 RGB arrays."""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -132,4 +132,3 @@ def box_blur(img: np.ndarray, radius: int) -> np.ndarray:
         out = acc
     out *= np.float32(1 / (k * k))
     return out
-

@@ -9,8 +9,9 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -27,16 +28,26 @@ def x264_output_args(threads: int = X264_THREADS) -> list[str]:
     """
     return [
         "-an",
-        "-c:v", "libx264",
-        "-preset", "veryfast",
-        "-crf", "20",
-        "-pix_fmt", "yuv420p",
-        "-threads", str(threads),
-        "-flags:v", "+bitexact",
-        "-fflags", "+bitexact",
-        "-map_metadata", "-1",
-        "-movflags", "+faststart",
-        "-f", "mp4",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        "-threads",
+        str(threads),
+        "-flags:v",
+        "+bitexact",
+        "-fflags",
+        "+bitexact",
+        "-map_metadata",
+        "-1",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
     ]
 
 
@@ -55,18 +66,31 @@ def resolve_ffmpeg(params: Mapping[str, Any]) -> str:
     return found
 
 
-def ffmpeg_argv(
-    ffmpeg: str, *, in_size: tuple[int, int], out_size: tuple[int, int], fps: int, dest: Path
-) -> list[str]:
+def ffmpeg_argv(ffmpeg: str, *, in_size: tuple[int, int], out_size: tuple[int, int], fps: int, dest: Path) -> list[str]:
     """rgb24 frames on stdin -> bilinear scale to `out_size` (also the RGB->YUV conversion;
     bit-exact, single-threaded filtering) -> libx264 mp4 at `dest`."""
     (in_w, in_h), (out_w, out_h) = in_size, out_size
     return [
-        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{in_w}x{in_h}", "-r", str(fps),
-        "-i", "pipe:0",
-        "-filter_threads", "1",
-        "-vf", f"scale={out_w}:{out_h}:flags=bilinear+accurate_rnd+bitexact",
+        ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{in_w}x{in_h}",
+        "-r",
+        str(fps),
+        "-i",
+        "pipe:0",
+        "-filter_threads",
+        "1",
+        "-vf",
+        f"scale={out_w}:{out_h}:flags=bilinear+accurate_rnd+bitexact",
         *x264_output_args(),
         str(dest),
     ]
@@ -92,11 +116,9 @@ def encode_frames(
     stderr = tempfile.TemporaryFile()
     try:
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=stderr)
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
         except (FileNotFoundError, PermissionError) as exc:
-            raise PermanentError(f"demo backend: cannot run ffmpeg {ffmpeg!r}: {exc}",
-                                 code="ffmpeg_missing") from exc
+            raise PermanentError(f"demo backend: cannot run ffmpeg {ffmpeg!r}: {exc}", code="ffmpeg_missing") from exc
 
         def _kill() -> None:
             timed_out.set()
@@ -132,11 +154,9 @@ def encode_frames(
         if proc.returncode != 0 or broken:
             stderr.seek(0)
             tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
-            code = "ffmpeg_no_libx264" if "libx264" in tail and "nknown encoder" in tail \
-                else "ffmpeg_failed"
+            code = "ffmpeg_no_libx264" if "libx264" in tail and "nknown encoder" in tail else "ffmpeg_failed"
             raise PermanentError(
-                f"demo backend: ffmpeg exited with status {proc.returncode}: "
-                f"{tail or '(no output)'}",
+                f"demo backend: ffmpeg exited with status {proc.returncode}: {tail or '(no output)'}",
                 code=code,
             )
         os.replace(tmp, dest)

@@ -42,8 +42,9 @@ class Objects:
 
     def draw(self, img, fr):
         for it in self.items:
-            x, y, scale, angle, alpha = pose(it.get("motion", self.motion), self.speed,
-                                             it["mover"], fr.t, self.w, self.h, it["size"])
+            x, y, scale, angle, alpha = pose(
+                it.get("motion", self.motion), self.speed, it["mover"], fr.t, self.w, self.h, it["size"]
+            )
             x, y = fr.place(x, y)
             it["draw"](img, x, y, it["size"] * scale, angle, alpha, fr.t, it)
 
@@ -51,8 +52,7 @@ class Objects:
 class Skyline:
     """Two parallax rows of buildings, precomputed once as periodic strips and scrolled."""
 
-    def __init__(self, pal: Palette, w: int, h: int, rng: np.random.Generator, speed: float,
-                 lit: bool):
+    def __init__(self, pal: Palette, w: int, h: int, rng: np.random.Generator, speed: float, lit: bool):
         self.w, self.h, self.speed = w, h, speed
         self.layers = []
         base_dark = col(pal.top) * np.float32(0.35)
@@ -90,9 +90,14 @@ class Skyline:
                 lx = np.arange(bw)[None, :]
                 win_rng = np.random.Generator(np.random.PCG64(win_seed))
                 cells_on = win_rng.random((bh // (2 * cell) + 1, bw // cell + 1)) < lit_p
-                wm = ((ly % (2 * cell)) < cell) & ((lx % cell) < max(1, cell // 2)) \
-                    & (ly > cell) & (lx > 0) & (lx < bw - 1) \
+                wm = (
+                    ((ly % (2 * cell)) < cell)
+                    & ((lx % cell) < max(1, cell // 2))
+                    & (ly > cell)
+                    & (lx > 0)
+                    & (lx < bw - 1)
                     & cells_on[ly // (2 * cell), lx // cell]
+                )
                 color[top:, x:x1][wm] = win * np.float32(shade * 0.85 + 0.15)
             strip_a = np.concatenate([alpha, alpha[:, : w + 1]], axis=1)
             strip_c = np.concatenate([color, color[:, : w + 1]], axis=1) * strip_a[..., None]
@@ -106,8 +111,8 @@ class Skyline:
                 off = round(off / fr.quantum) * fr.quantum
             i = int(math.floor(off)) % period
             f = np.float32(off - math.floor(off))
-            a = strip_a[:, i: i + self.w] * (1 - f) + strip_a[:, i + 1: i + self.w + 1] * f
-            c = strip_c[:, i: i + self.w] * (1 - f) + strip_c[:, i + 1: i + self.w + 1] * f
+            a = strip_a[:, i : i + self.w] * (1 - f) + strip_a[:, i + 1 : i + self.w + 1] * f
+            c = strip_c[:, i : i + self.w] * (1 - f) + strip_c[:, i + 1 : i + self.w + 1] * f
             region = img[y0:]
             region *= (1 - a)[..., None]
             region += c
@@ -116,8 +121,7 @@ class Skyline:
 class Waves:
     """Sine bands across the lower part of the frame."""
 
-    def __init__(self, pal: Palette, w: int, h: int, rng: np.random.Generator, speed: float,
-                 top_frac: float):
+    def __init__(self, pal: Palette, w: int, h: int, rng: np.random.Generator, speed: float, top_frac: float):
         self.w, self.h, self.speed = w, h, speed
         n = 4
         u = min(w, h)
@@ -149,7 +153,7 @@ class Waves:
             lo = min(max(int(math.floor(float(curve.min()))) - 1, self.y0), h)
             hi = min(max(int(math.ceil(float(curve.max()))) + 1, lo), h)
             if hi > lo:
-                rows = self.yy[lo - self.y0: hi - self.y0]
+                rows = self.yy[lo - self.y0 : hi - self.y0]
                 a = np.clip(rows - curve[None, :] + np.float32(0.5), 0, 1)
                 region = img[lo:hi]
                 region += (color - region) * a[..., None]
@@ -157,15 +161,20 @@ class Waves:
 
 
 # style -> (number of particles, base radius in pixels at 288 px)
-_PARTICLE_STYLES = {"stars": (150, 0.9), "snow": (170, 1.8), "rain": (160, 0.7),
-                    "sparkles": (60, 1.5), "confetti": (130, 1.6), "embers": (90, 1.1)}
+_PARTICLE_STYLES = {
+    "stars": (150, 0.9),
+    "snow": (170, 1.8),
+    "rain": (160, 0.7),
+    "sparkles": (60, 1.5),
+    "confetti": (130, 1.6),
+    "embers": (90, 1.1),
+}
 
 
 class Particles:
     """A field of small dots (stars, snow, rain streaks, sparkles, confetti, embers)."""
 
-    def __init__(self, style: str, pal: Palette, w: int, h: int, rng: np.random.Generator,
-                 speed: float, motion: str):
+    def __init__(self, style: str, pal: Palette, w: int, h: int, rng: np.random.Generator, speed: float, motion: str):
         self.style, self.w, self.h, self.speed, self.motion = style, w, h, speed, motion
         n, base_r = _PARTICLE_STYLES[style]
         u = min(w, h)
@@ -242,8 +251,13 @@ class Particles:
         if style == "rain":  # streaks: four fading dots per drop, drawn in one call
             step = f32(max(1.5, u / 120))
             j = np.arange(4, dtype=f32)[:, None]
-            splat_points(img, (xs + f32(0.12) * step * j).ravel(), (ys - step * j).ravel(),
-                         np.tile(self.radius, 4), np.tile(self.colors, (4, 1)),
-                         (alpha * (f32(0.7) - f32(0.15) * j)).ravel())
+            splat_points(
+                img,
+                (xs + f32(0.12) * step * j).ravel(),
+                (ys - step * j).ravel(),
+                np.tile(self.radius, 4),
+                np.tile(self.colors, (4, 1)),
+                (alpha * (f32(0.7) - f32(0.15) * j)).ravel(),
+            )
         else:
             splat_points(img, xs, ys, radius, self.colors, alpha)

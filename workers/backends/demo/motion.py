@@ -37,12 +37,12 @@ class FrameMotion:
 class Mover:
     """One object's path parameters; `pose` turns time into position/scale/angle/alpha."""
 
-    ax: float          # anchor, fractions of the frame
+    ax: float  # anchor, fractions of the frame
     ay: float
     phase: float
-    rate: float        # relative angular/linear rate, ~0.6..1.4
-    direction: int     # +1 / -1
-    orbit_r: float     # orbit radius, fraction of frame height
+    rate: float  # relative angular/linear rate, ~0.6..1.4
+    direction: int  # +1 / -1
+    orbit_r: float  # orbit radius, fraction of frame height
 
 
 def random_mover(rng: np.random.Generator, ax=None, ay=None, orbit_r=None) -> Mover:

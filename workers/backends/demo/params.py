@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 from ..base import PermanentError
 
 MIN_SIDE, MAX_SIDE = 16, 1920
 
 
-def _param(default: float, lo: float, hi: float, *, lo_open: bool = False,
-           integer: bool = False) -> Any:
+def _param(default: float, lo: float, hi: float, *, lo_open: bool = False, integer: bool = False) -> Any:
     """A field whose value must lie in [lo, hi] ((lo, hi] when lo_open)."""
-    return field(default=default,
-                 metadata={"lo": lo, "hi": hi, "lo_open": lo_open, "integer": integer})
+    return field(default=default, metadata={"lo": lo, "hi": hi, "lo_open": lo_open, "integer": integer})
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,9 @@ def _invalid(message: str) -> PermanentError:
     return PermanentError(f"demo backend: {message}", code="invalid_params")
 
 
-def _number(params: Mapping[str, Any], name: str, default: float, lo: float, hi: float, *,
-            lo_open: bool, integer: bool) -> Any:
+def _number(
+    params: Mapping[str, Any], name: str, default: float, lo: float, hi: float, *, lo_open: bool, integer: bool
+) -> Any:
     value = params.get(name)
     if value is None:
         return default
@@ -77,8 +77,7 @@ def _number(params: Mapping[str, Any], name: str, default: float, lo: float, hi:
 
 def parse_params(params: Mapping[str, Any]) -> DemoParams:
     """Validate the catalog params this backend uses. Unknown keys are ignored."""
-    p = DemoParams(**{f.name: _number(params, f.name, f.default, **f.metadata)
-                      for f in fields(DemoParams)})
+    p = DemoParams(**{f.name: _number(params, f.name, f.default, **f.metadata) for f in fields(DemoParams)})
     for name in ("base_width", "base_height"):
         if getattr(p, name) % 2:
             raise _invalid(f"param {name!r} must be even")

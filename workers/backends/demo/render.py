@@ -7,7 +7,7 @@ words and the seed, so the frames are a pure function of the request and params.
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -50,13 +50,11 @@ def _blur_radius(p: DemoParams) -> int:
     return int(math.floor(r + 0.5)) if p.blur > 0 else 0
 
 
-def iter_frames(request: GenerationRequest, p: DemoParams, n_frames: int,
-                plan: ScenePlan) -> Iterator[np.ndarray]:
+def iter_frames(request: GenerationRequest, p: DemoParams, n_frames: int, plan: ScenePlan) -> Iterator[np.ndarray]:
     """Yield `n_frames` frames of `plan` (the request's `plan_scene`) at the render size
     (`render_scale` x the requested size) as contiguous H x W x 3 uint8 arrays."""
     rw, rh = render_size(request.width, request.height, p.render_scale)
-    words_key = (" ".join(prompt_words(request.prompt)),
-                 " ".join(prompt_words(request.negative_prompt)), request.seed)
+    words_key = (" ".join(prompt_words(request.prompt)), " ".join(prompt_words(request.negative_prompt)), request.seed)
     scene = build_scene(plan, rw, rh, seeded_rng("scene", *words_key))
     schedule = frame_schedule(n_frames, p, repr(words_key))
     blur_r = _blur_radius(p)

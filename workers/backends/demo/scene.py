@@ -50,66 +50,73 @@ def _by_word(table: dict[str, str]) -> dict[str, str]:
     return index
 
 
-PALETTE_WORDS = _by_word({
-    "red": "red crimson scarlet ruby blood cherry",
-    "blue": "blue azure cobalt sapphire navy sky",
-    "green": "green emerald lime mint grass meadow",
-    "golden": "golden gold yellow amber honey sunny",
-    "sunset": "sunset sunrise dusk dawn twilight",
-    "ocean": "ocean sea marine teal turquoise cyan lagoon underwater",
-    "forest": "forest jungle woods wood trees tree moss",
-    "night": "night midnight nocturnal moonlight starry dark space galaxy cosmic",
-    "neon": "neon cyberpunk synthwave vaporwave electric disco laser",
-    "snow": "snow snowy winter ice icy frozen frost arctic glacier",
-    "purple": "purple violet lavender magenta indigo",
-    "pink": "pink rose blossom candy",
-    "orange": "orange autumn tangerine copper",
-    "fire": "fire flame flames lava volcano inferno burning ember embers",
-    "desert": "desert sand sandy dune dunes beige",
-    "grey": "grey gray fog foggy mist misty cloudy storm stormy rain rainy drizzle",
-    "white": "white pale bright",
-    "black": "black noir shadow shadows",
-})
+PALETTE_WORDS = _by_word(
+    {
+        "red": "red crimson scarlet ruby blood cherry",
+        "blue": "blue azure cobalt sapphire navy sky",
+        "green": "green emerald lime mint grass meadow",
+        "golden": "golden gold yellow amber honey sunny",
+        "sunset": "sunset sunrise dusk dawn twilight",
+        "ocean": "ocean sea marine teal turquoise cyan lagoon underwater",
+        "forest": "forest jungle woods wood trees tree moss",
+        "night": "night midnight nocturnal moonlight starry dark space galaxy cosmic",
+        "neon": "neon cyberpunk synthwave vaporwave electric disco laser",
+        "snow": "snow snowy winter ice icy frozen frost arctic glacier",
+        "purple": "purple violet lavender magenta indigo",
+        "pink": "pink rose blossom candy",
+        "orange": "orange autumn tangerine copper",
+        "fire": "fire flame flames lava volcano inferno burning ember embers",
+        "desert": "desert sand sandy dune dunes beige",
+        "grey": "grey gray fog foggy mist misty cloudy storm stormy rain rainy drizzle",
+        "white": "white pale bright",
+        "black": "black noir shadow shadows",
+    }
+)
 
 # The kinds of motion `motion.pose` knows; "drift" when no word matches.
-MOTION_WORDS = _by_word({
-    "orbit": "spinning spin spins rotating rotate rotates orbit orbits orbiting swirl swirling "
-             "circling circle whirl whirling vortex spiral twirl twirling revolving",
-    "drift": "flying fly flies soaring soar drift drifting floating float gliding glide sailing "
-             "running run runs walking walk walks moving racing race chasing crossing",
-    "fall": "falling fall falls dropping drop descending raining pouring cascading",
-    "rise": "rising rise rises ascending ascend launch launching lifting climbing",
-    "zoom": "zoom zooming approaching approach closer expanding tunnel warp hyperspace",
-    "bob": "wave waves waving bouncing bounce bounces dancing dance dances swimming swim "
-           "swims swaying sway bobbing rocking",
-    "pulse": "pulsing pulse pulses glowing glow beating heartbeat breathing throbbing",
-})
+MOTION_WORDS = _by_word(
+    {
+        "orbit": "spinning spin spins rotating rotate rotates orbit orbits orbiting swirl swirling "
+        "circling circle whirl whirling vortex spiral twirl twirling revolving",
+        "drift": "flying fly flies soaring soar drift drifting floating float gliding glide sailing "
+        "running run runs walking walk walks moving racing race chasing crossing",
+        "fall": "falling fall falls dropping drop descending raining pouring cascading",
+        "rise": "rising rise rises ascending ascend launch launching lifting climbing",
+        "zoom": "zoom zooming approaching approach closer expanding tunnel warp hyperspace",
+        "bob": "wave waves waving bouncing bounce bounces dancing dance dances swimming swim "
+        "swims swaying sway bobbing rocking",
+        "pulse": "pulsing pulse pulses glowing glow beating heartbeat breathing throbbing",
+    }
+)
 
-FAST_WORDS = set("fast faster quick quickly rapid rapidly speeding speedy racing hyper frantic "
-                 "wild chaotic explosive".split())
-SLOW_WORDS = set("slow slowly calm gentle gently lazy lazily serene peaceful quiet still "
-                 "tranquil sleepy drowsy".split())
+FAST_WORDS = set(
+    "fast faster quick quickly rapid rapidly speeding speedy racing hyper frantic wild chaotic explosive".split()
+)
+SLOW_WORDS = set(
+    "slow slowly calm gentle gently lazy lazily serene peaceful quiet still tranquil sleepy drowsy".split()
+)
 
-CONTENT_WORDS = _by_word({
-    "sun": "sun suns sunset sunrise sunny",
-    "moon": "moon moons moonlight lunar",
-    "disc": "ball balls planet planets orb orbs bubble bubbles balloon balloons sphere spheres "
-            "circles dot dots marble marbles coin coins",
-    "skyline": "city cities building buildings tower towers skyscraper skyscrapers skyline street "
-               "streets downtown castle metropolis town",
-    "waves": "ocean oceans sea seas river rivers wave waves lake lakes water beach surf tide "
-             "shore",
-    "stars": "star stars night starry space galaxy cosmic constellation universe",
-    "snow": "snow snowing snowy snowflake snowflakes blizzard winter",
-    "rain": "rain raining rainy storm stormy drizzle",
-    "sparkles": "sparkle sparkles sparkling firefly fireflies glitter magic magical fairy",
-    "confetti": "confetti party celebration festival fireworks",
-    "embers": "fire flame flames ember embers sparks volcano campfire",
-    "quadruped": "cat cats kitten kittens dog dogs puppy puppies fox foxes horse horses rabbit "
-                 "rabbits bunny animal animals creature creatures lion tiger bear wolf",
-    "bird": "bird birds butterfly butterflies bee bees duck ducks dragon dragons eagle owl",
-    "fish": "fish fishes whale whales dolphin dolphins shark sharks jellyfish",
-})
+CONTENT_WORDS = _by_word(
+    {
+        "sun": "sun suns sunset sunrise sunny",
+        "moon": "moon moons moonlight lunar",
+        "disc": "ball balls planet planets orb orbs bubble bubbles balloon balloons sphere spheres "
+        "circles dot dots marble marbles coin coins",
+        "skyline": "city cities building buildings tower towers skyscraper skyscrapers skyline street "
+        "streets downtown castle metropolis town",
+        "waves": "ocean oceans sea seas river rivers wave waves lake lakes water beach surf tide shore",
+        "stars": "star stars night starry space galaxy cosmic constellation universe",
+        "snow": "snow snowing snowy snowflake snowflakes blizzard winter",
+        "rain": "rain raining rainy storm stormy drizzle",
+        "sparkles": "sparkle sparkles sparkling firefly fireflies glitter magic magical fairy",
+        "confetti": "confetti party celebration festival fireworks",
+        "embers": "fire flame flames ember embers sparks volcano campfire",
+        "quadruped": "cat cats kitten kittens dog dogs puppy puppies fox foxes horse horses rabbit "
+        "rabbits bunny animal animals creature creatures lion tiger bear wolf",
+        "bird": "bird birds butterfly butterflies bee bees duck ducks dragon dragons eagle owl",
+        "fish": "fish fishes whale whales dolphin dolphins shark sharks jellyfish",
+    }
+)
 
 # Content drawn as particle fields, in drawing order ("stars" goes behind everything else).
 PARTICLE_KINDS = ("stars", "snow", "rain", "sparkles", "confetti", "embers")
@@ -131,8 +138,7 @@ class ScenePlan:
     content: tuple[str, ...]
 
     def summary(self) -> dict[str, Any]:
-        return {"palette": self.palette_name, "motion": self.motion, "speed": self.speed,
-                "content": list(self.content)}
+        return {"palette": self.palette_name, "motion": self.motion, "speed": self.speed, "content": list(self.content)}
 
 
 def _hsv(h: float, s: float, v: float) -> RGB:

@@ -52,10 +52,8 @@ def draw_quadruped(img, x, y, r, angle, alpha, t, it):
     y = y - bob
     for i, lx in enumerate((-0.6, -0.3, 0.35, 0.65)):
         swing = stride if i % 2 else -stride
-        draw_ellipse(img, x + (lx + 0.12 * swing) * r * d, y + 0.62 * r, r * 0.11, r * 0.3, dark,
-                     alpha=alpha)
-    draw_ellipse(img, x - 1.05 * r * d, y - 0.25 * r, r * 0.38, r * 0.09, c,
-                 angle=-0.7 * d + 0.3 * stride, alpha=alpha)
+        draw_ellipse(img, x + (lx + 0.12 * swing) * r * d, y + 0.62 * r, r * 0.11, r * 0.3, dark, alpha=alpha)
+    draw_ellipse(img, x - 1.05 * r * d, y - 0.25 * r, r * 0.38, r * 0.09, c, angle=-0.7 * d + 0.3 * stride, alpha=alpha)
     draw_ellipse(img, x, y, r, r * 0.5, c, alpha=alpha)
     hx, hy = x + 0.95 * r * d, y - 0.45 * r
     draw_ellipse(img, hx - 0.18 * r, hy - 0.36 * r, r * 0.12, r * 0.2, dark, alpha=alpha)
@@ -70,8 +68,7 @@ def draw_bird(img, x, y, r, angle, alpha, t, it):
     c, dark = it["color"], it["dark"]
     wing_h = r * (0.15 + 0.55 * abs(flap))
     wy = y - r * 0.35 * flap
-    draw_ellipse(img, x - 0.15 * r * d, wy, r * 0.75, wing_h, dark, angle=-0.35 * flap * d,
-                 alpha=alpha)
+    draw_ellipse(img, x - 0.15 * r * d, wy, r * 0.75, wing_h, dark, angle=-0.35 * flap * d, alpha=alpha)
     draw_ellipse(img, x, y, r * 0.75, r * 0.32, c, alpha=alpha)
     draw_ellipse(img, x + 0.7 * r * d, y - 0.12 * r, r * 0.26, r * 0.24, c, alpha=alpha)
     draw_ellipse(img, x + 0.98 * r * d, y - 0.1 * r, r * 0.14, r * 0.06, it["beak"], alpha=alpha)
@@ -80,8 +77,7 @@ def draw_bird(img, x, y, r, angle, alpha, t, it):
 def draw_fish(img, x, y, r, angle, alpha, t, it):
     d = it["facing"]
     wig = math.sin(t * 8.0 * it["gait"] + it["mover"].phase)
-    draw_ellipse(img, x - 0.95 * r * d, y, r * 0.4, r * 0.34, it["dark"], angle=0.5 * wig,
-                 alpha=alpha)
+    draw_ellipse(img, x - 0.95 * r * d, y, r * 0.4, r * 0.34, it["dark"], angle=0.5 * wig, alpha=alpha)
     draw_ellipse(img, x, y, r, r * 0.48, it["color"], angle=0.08 * wig, alpha=alpha)
     draw_ellipse(img, x + 0.55 * r * d, y - 0.12 * r, r * 0.09, r * 0.09, it["eye"], alpha=alpha)
 

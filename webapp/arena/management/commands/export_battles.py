@@ -6,15 +6,20 @@ from webapp.arena.services import interop
 
 
 class Command(BaseCommand):
-    help = ("Export votes as FastChat clean-battle records (JSON array or CSV): by default the counted votes "
-            "of every pool, judges pseudonymised.")
+    help = (
+        "Export votes as FastChat clean-battle records (JSON array or CSV): by default the counted votes "
+        "of every pool, judges pseudonymised."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=interop.FORMATS, default="json")
         parser.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
         parser.add_argument("--pool", choices=interop.POOL_CHOICES, default=interop.ALL_POOLS)
-        parser.add_argument("--include-excluded", action="store_true",
-                            help="also export votes that do not count (their excluded_reason says why)")
+        parser.add_argument(
+            "--include-excluded",
+            action="store_true",
+            help="also export votes that do not count (their excluded_reason says why)",
+        )
 
     def handle(self, format, output, pool, include_excluded, **options):
         started = time.perf_counter()
@@ -25,6 +30,8 @@ class Command(BaseCommand):
                 count = writer(records, fh)
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc}") from exc
-        self.stderr.write(f"exported {count} votes ({pool} pool{'s' if pool == 'all' else ''}"
-                          f"{', excluded included' if include_excluded else ''}) as {format}"
-                          f"{'' if output in ('', '-') else ' to ' + output} in {time.perf_counter() - started:.1f} s")
+        self.stderr.write(
+            f"exported {count} votes ({pool} pool{'s' if pool == 'all' else ''}"
+            f"{', excluded included' if include_excluded else ''}) as {format}"
+            f"{'' if output in ('', '-') else ' to ' + output} in {time.perf_counter() - started:.1f} s"
+        )

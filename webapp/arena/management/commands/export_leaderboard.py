@@ -20,8 +20,10 @@ class Command(BaseCommand):
         snapshot = None if recompute else board.latest(pool, category)
         if snapshot is None:
             snapshot = board.recompute(pool, category)
-            self.stderr.write(f"computed a leaderboard for {pool}/{category or 'all'}: {snapshot.votes_counted} votes, "
-                              f"{len(snapshot.rows)} models, {snapshot.compute_seconds:.2f} s")
+            self.stderr.write(
+                f"computed a leaderboard for {pool}/{category or 'all'}: {snapshot.votes_counted} votes, "
+                f"{len(snapshot.rows)} models, {snapshot.compute_seconds:.2f} s"
+            )
         writer = interop.write_leaderboard_json if format == "json" else interop.write_leaderboard_csv
         try:
             with interop.output_stream(output, self.stdout) as fh:

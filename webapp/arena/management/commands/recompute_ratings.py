@@ -9,9 +9,11 @@ from webapp.studio.models import Prompt
 
 
 class Command(BaseCommand):
-    help = ("Compute leaderboard snapshots now: by default what the beat task does (re-apply hidden "
-            "clips to votes, test new voters for outliers, then every pool and category), or one pool "
-            "(overall and per category), or one pool and category.")
+    help = (
+        "Compute leaderboard snapshots now: by default what the beat task does (re-apply hidden "
+        "clips to votes, test new voters for outliers, then every pool and category), or one pool "
+        "(overall and per category), or one pool and category."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--pool", choices=Prompt.Pool.values, help="only this pool")
@@ -39,6 +41,8 @@ class Command(BaseCommand):
                     categories = [board.ALL_CATEGORIES, *tallies.categories(name)]
                 snapshots += [board.recompute(name, c, rounds=rounds) for c in categories]
         for s in snapshots:
-            self.stdout.write(f"{s.pool}/{s.category or 'all'}: {s.votes_counted} votes, {len(s.rows)} models listed, "
-                              f"{s.bootstrap_rounds} rounds, {s.compute_seconds:.2f} s")
+            self.stdout.write(
+                f"{s.pool}/{s.category or 'all'}: {s.votes_counted} votes, {len(s.rows)} models listed, "
+                f"{s.bootstrap_rounds} rounds, {s.compute_seconds:.2f} s"
+            )
         self.stdout.write(f"{len(snapshots)} leaderboards computed in {time.perf_counter() - started:.2f} s")

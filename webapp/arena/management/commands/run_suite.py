@@ -43,8 +43,10 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = ("Run the prompt suite (official pool) against models: estimate the cost, confirm when it is over "
-            "the budget or unknown, submit, and show progress until the jobs finish.")
+    help = (
+        "Run the prompt suite (official pool) against models: estimate the cost, confirm when it is over "
+        "the budget or unknown, submit, and show progress until the jobs finish."
+    )
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
@@ -68,8 +70,11 @@ class Command(BaseCommand):
         stdin = options.get("stdin") or sys.stdin
         settings, entries = load_suite(Path(options["suite"]))
         models = self._models(options["models"])
-        categories = None if options["categories"] is None else [
-            c.strip() for c in options["categories"].split(",") if c.strip()]
+        categories = (
+            None
+            if options["categories"] is None
+            else [c.strip() for c in options["categories"].split(",") if c.strip()]
+        )
         entries = suite.select(entries, categories, options["limit"])
         items = suite.plan(settings, entries, models)
         unknown_price = self._estimate(items, models, options["budget"])
@@ -84,11 +89,16 @@ class Command(BaseCommand):
             self.stdout.write("nothing to submit: every selected prompt already ran on every selected model")
             return
         if needs_confirmation and not options["yes"]:
-            why = (f"the estimate ${estimate:.2f} is over the budget ${options['budget']:.2f}"
-                   if estimate > options["budget"] else "the cost of some jobs is unknown")
+            why = (
+                f"the estimate ${estimate:.2f} is over the budget ${options['budget']:.2f}"
+                if estimate > options["budget"]
+                else "the cost of some jobs is unknown"
+            )
             if not (hasattr(stdin, "isatty") and stdin.isatty()):
-                raise CommandError(f"Not submitting: {why} and there is no terminal to confirm on. "
-                                   "Re-run with --yes to accept, or raise --budget.")
+                raise CommandError(
+                    f"Not submitting: {why} and there is no terminal to confirm on. "
+                    "Re-run with --yes to accept, or raise --budget."
+                )
             self.stderr.write(f"{why.capitalize()}. Proceed? [y/N] ", ending="")
             self.stderr.flush()
             if stdin.readline().strip().lower() not in ("y", "yes"):
@@ -131,8 +141,10 @@ class Command(BaseCommand):
             if price is None and jobs:
                 unknown.append(model.slug)
             cost = "unknown (no cost_per_second_usd)" if price is None else f"${seconds * price:.2f}"
-            self.stdout.write(f"  {model.slug:<24} {len(jobs):>4} jobs  {seconds:>7g} s  {cost}"
-                              + (f"  ({skipped} already ran, skipped)" if skipped else ""))
+            self.stdout.write(
+                f"  {model.slug:<24} {len(jobs):>4} jobs  {seconds:>7g} s  {cost}"
+                + (f"  ({skipped} already ran, skipped)" if skipped else "")
+            )
         total_jobs = sum(len(item.needed) for item in items)
         unknown_jobs = sum(1 for item in items for m in item.needed if price_per_second(m) is None)
         line = f"estimated cost: ${suite.cost(items):.2f} for {total_jobs - unknown_jobs} jobs"
@@ -151,8 +163,10 @@ class Command(BaseCommand):
                 job_ids += suite.submit_item(item)
             except SubmissionError as exc:
                 bar.show(n - 1, final=True)
-                raise CommandError(f"{item.entry['id']}: {exc.message} (the prompts before it were submitted; "
-                                   "re-running continues where this stopped)") from exc
+                raise CommandError(
+                    f"{item.entry['id']}: {exc.message} (the prompts before it were submitted; "
+                    "re-running continues where this stopped)"
+                ) from exc
             bar.show(n, final=n == len(todo))
         return job_ids
 
@@ -171,8 +185,10 @@ class Command(BaseCommand):
                 bar.show(done, failed)
                 if deadline is not None and time.monotonic() >= deadline:
                     bar.show(done, failed, final=True)
-                    self.stdout.write(f"stopped waiting after {timeout:g} s; {len(job_ids) - done} jobs are still "
-                                      "running in the background")
+                    self.stdout.write(
+                        f"stopped waiting after {timeout:g} s; {len(job_ids) - done} jobs are still "
+                        "running in the background"
+                    )
                     return
                 time.sleep(1)
         except KeyboardInterrupt:

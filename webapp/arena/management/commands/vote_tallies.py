@@ -4,8 +4,10 @@ from webapp.arena.services import tallies
 
 
 class Command(BaseCommand):
-    help = ("Check the trigger-kept vote tallies against a GROUP BY over every vote (--check, the "
-            "default; exit status 1 on drift) or recount them from the votes (--rebuild).")
+    help = (
+        "Check the trigger-kept vote tallies against a GROUP BY over every vote (--check, the "
+        "default; exit status 1 on drift) or recount them from the votes (--rebuild)."
+    )
 
     def add_arguments(self, parser):
         action = parser.add_mutually_exclusive_group()

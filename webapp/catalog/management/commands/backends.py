@@ -5,12 +5,19 @@ from webapp.catalog.models import VideoModel
 
 
 class Command(BaseCommand):
-    help = ("List every video backend, the models using it and whether its API key is configured on this "
-            "machine. --check MODEL runs one short live generation through that model (may cost money).")
+    help = (
+        "List every video backend, the models using it and whether its API key is configured on this "
+        "machine. --check MODEL runs one short live generation through that model (may cost money)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--check", metavar="MODEL_SLUG", action="append", default=[],
-                            help="run a live smoke check with this model (repeatable)")
+        parser.add_argument(
+            "--check",
+            metavar="MODEL_SLUG",
+            action="append",
+            default=[],
+            help="run a live smoke check with this model (repeatable)",
+        )
 
     def handle(self, check, **options):
         for status in backend_statuses():

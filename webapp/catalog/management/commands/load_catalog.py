@@ -10,8 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default=str(DEFAULT_CATALOG))
-        parser.add_argument("--reset-enabled", action="store_true",
-                            help="also apply the file's enabled flags to existing models")
+        parser.add_argument(
+            "--reset-enabled", action="store_true", help="also apply the file's enabled flags to existing models"
+        )
 
     def handle(self, path, reset_enabled, **options):
         try:

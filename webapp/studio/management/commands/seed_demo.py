@@ -15,9 +15,11 @@ COMMUNITY_PROMPTS = [
 
 
 class Command(BaseCommand):
-    help = ("Load the catalog and, on an empty arena, run the prompt suite's first prompt of each category on "
-            "the procedural demo models (official pool) plus a few community prompts, so the gallery, the "
-            "arena and the leaderboard have content at once. Demo models cost nothing.")
+    help = (
+        "Load the catalog and, on an empty arena, run the prompt suite's first prompt of each category on "
+        "the procedural demo models (official pool) plus a few community prompts, so the gallery, the "
+        "arena and the leaderboard have content at once. Demo models cost nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="add demo content even if prompts exist")
