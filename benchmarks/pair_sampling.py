@@ -1,4 +1,4 @@
-"""Active pair sampling (webapp/arena/sampling.py) vs uniform random pairing, simulated.
+"""Active pair sampling (workers/ratings/sampling.py) vs uniform random pairing, simulated.
 
 Run: .venv/bin/python benchmarks/pair_sampling.py [--scenario all|static|entrant|arrivals]
                                                  [--reps N] [--rounds R] [--quick]
@@ -32,7 +32,7 @@ defaults were chosen before the reported seeds 0..47 were run, on seeds 1000+):
   Ratings are refitted every --refit-every (250) votes; the active sampler sees the model
   states (score, 95 % interval) of the latest refit and the live per-pair vote counts.
   All run to --budget (5,000) votes; widths / accuracy are measured at every refit.
-* Ratings: webapp/arena/ratings.py (leaderboard(from_rows(rows), rounds=R, seed=...);
+* Ratings: workers/ratings/ (leaderboard(from_rows(rows), rounds=R, seed=...);
   bootstrap_bt with the same seed for the neighbour-gap intervals), the production code,
   when it imports and agrees with a small self-contained vectorised BT (Newton) +
   multinomial bootstrap defined below on a sanity board; otherwise that fallback. The line
@@ -126,7 +126,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from webapp.arena.sampling import ModelState, choose_pair  # noqa: E402
+from workers.ratings.sampling import ModelState, choose_pair  # noqa: E402
 
 LN10 = math.log(10.0)
 TIE_RATE = 0.10
@@ -174,10 +174,10 @@ class InternalEngine:
 
 
 class WebappEngine:
-    """webapp/arena/ratings.py: leaderboard() for the board, bootstrap_bt() (same seed, same
+    """workers/ratings/: leaderboard() for the board, bootstrap_bt() (same seed, same
     multinomial draws, same anchor here) for the neighbour-gap intervals."""
 
-    name = "webapp/arena/ratings.py (from_rows + leaderboard; bootstrap_bt for gap intervals)"
+    name = "workers/ratings/ (from_rows + leaderboard; bootstrap_bt for gap intervals)"
 
     def __init__(self, module):
         self.r = module
@@ -193,7 +193,7 @@ def pick_engine(choice: str):
     if choice == "internal":
         return InternalEngine(), "forced by --ratings internal"
     try:
-        from webapp.arena import ratings as module
+        from workers import ratings as module
 
         engine = WebappEngine(module)
         # sanity check against the internal engine on a small synthetic board
@@ -208,7 +208,7 @@ def pick_engine(choice: str):
     except Exception as exc:
         if choice == "webapp":
             raise
-        return InternalEngine(), f"webapp/arena/ratings.py unusable ({exc!r}); using the fallback"
+        return InternalEngine(), f"workers/ratings/ unusable ({exc!r}); using the fallback"
 
 
 # ------------------------------------------------------------------------- simulation

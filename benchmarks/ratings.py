@@ -1,4 +1,4 @@
-"""Leaderboard computation at arena scale: webapp.arena.ratings vs FastChat's published method.
+"""Leaderboard computation at arena scale: workers.ratings vs FastChat's published method.
 
 Run: .venv/bin/python benchmarks/ratings.py   (needs PostgreSQL on 127.0.0.1:5432, user
 postgres, trust auth, and scipy for the baseline)
@@ -176,7 +176,7 @@ def counted_filter() -> dict:
 def ours():
     """The production path: board.aggregate (sums the trigger-kept tallies) -> leaderboard(1000
     rounds). Returns (total s, sql s, result)."""
-    from webapp.arena import ratings
+    from workers import ratings
     from webapp.arena.services import board
 
     started = time.perf_counter()
@@ -191,7 +191,7 @@ def ours_from_votes():
     replace) -> from_rows -> leaderboard. Returns (total s, sql s, number of grouped rows)."""
     from django.db.models import Count
 
-    from webapp.arena import ratings
+    from workers import ratings
     from webapp.arena.models import Vote
     from webapp.catalog.models import VideoModel
 

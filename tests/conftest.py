@@ -137,3 +137,13 @@ def clear_test_cache():
 def fresh_cache():
     """Every test starts with an empty cache (rate-limit counters, throttles, sessions)."""
     return clear_test_cache()
+
+
+def record_sent(monkeypatch, record):
+    """Route every Celery message the code sends to `record(task_name, args, countdown)`
+    instead of a broker (webapp/core/tasks.py's `send` is the one place that sends)."""
+    from webapp.core import tasks as core_tasks
+
+    monkeypatch.setattr(
+        core_tasks, "send", lambda task, *args, countdown=None: record(task.name, list(args) or None, countdown)
+    )

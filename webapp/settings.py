@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -141,8 +142,6 @@ REDIS_URL = env("REDIS_URL")
 def _next_redis_db(url: str) -> str:
     """The broker's Redis URL with the database number plus one: the cache must not share a
     database with the broker, because clearing a Redis cache is FLUSHDB."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     db = int(parts.path.strip("/") or 0)
     return urlunsplit(parts._replace(path=f"/{db + 1}"))
@@ -151,7 +150,7 @@ def _next_redis_db(url: str) -> str:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "webapp.redis_cache.RedisCache",
+            "BACKEND": "webapp.core.redis_cache.RedisCache",
             "LOCATION": env("CACHE_URL") or _next_redis_db(REDIS_URL),
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "screentest"),
         }
@@ -228,18 +227,16 @@ CELERY_TASK_TIME_LIMIT = JOB_TIME_LIMIT_S
 CELERY_TASK_SOFT_TIME_LIMIT = JOB_SOFT_TIME_LIMIT_S
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_number("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Each task names its queue where it is defined (webapp/<app>/services: TaskRoute constants);
+# periodic ones run on the default queue.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {
-    "workers.tasks.generate": {"queue": "generate"},
-    "workers.tasks.process_clip": {"queue": "media"},
-}
 REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 60, float)
+RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
+# Task names: webapp/studio/services/queue.py REAP_STALE_JOBS, webapp/arena/services/refresh.py
+# REFRESH_BOARDS (tests/unit/test_tasks.py checks they are registered).
 CELERY_BEAT_SCHEDULE = {
-    "reap-stale-jobs": {"task": "workers.tasks.reap_stale_jobs", "schedule": REAPER_INTERVAL_S},
-    "recompute-ratings": {
-        "task": "workers.tasks.recompute_ratings",
-        "schedule": env_number("RATINGS_INTERVAL_S", 300, float),
-    },
+    "reap-stale-jobs": {"task": "studio.reap_stale_jobs", "schedule": REAPER_INTERVAL_S},
+    "refresh-boards": {"task": "arena.refresh_boards", "schedule": RATINGS_INTERVAL_S},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Tests and one-process demos can run tasks inline; production never should.
@@ -270,7 +267,6 @@ BATTLE_MAX_AGE_S = env_number("BATTLE_MAX_AGE_S", 6 * 3600)
 LEADERBOARD_MIN_VOTES = env_number("LEADERBOARD_MIN_VOTES", 10)
 LEADERBOARD_PRELIMINARY_BELOW = env_number("LEADERBOARD_PRELIMINARY_BELOW", 100)
 RATING_BOOTSTRAP_ROUNDS = env_number("RATING_BOOTSTRAP_ROUNDS", 1000)
-RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
 # Outlier voters (FastChat's e-value test, arena/services/outliers.py): a voter with at least
 # OUTLIER_MIN_VOTES votes whose picks keep disagreeing with each pair's history is flagged at
 # this significance level (0 turns the test off); their votes stay, excluded.
@@ -302,8 +298,8 @@ LOGGING = {
 
 # --- Moderation ------------------------------------------------------------------------------
 # Prompt classifiers, run in order at submission; the strictest outcome wins. Dotted paths to
-# classes with a classify(text, negative_prompt) method (webapp/moderation/policy.py).
-MODERATION_CLASSIFIERS = env_list("MODERATION_CLASSIFIERS", "webapp.moderation.policy.RulesClassifier")
+# classes with a classify(text, negative_prompt) method (webapp/policy/screening.py).
+MODERATION_CLASSIFIERS = env_list("MODERATION_CLASSIFIERS", "webapp.policy.screening.RulesClassifier")
 # Failed logins allowed per username and per IP within the window before logins are refused.
 LOGIN_FAILURES_LIMIT = env_number("LOGIN_FAILURES_LIMIT", 5)
 LOGIN_FAILURES_WINDOW_S = env_number("LOGIN_FAILURES_WINDOW_S", 900)
@@ -312,7 +308,6 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "moderation:queue"
 
 # --- Gallery: side-by-side exports ------------------------------------------------------------
-CELERY_TASK_ROUTES["workers.tasks.render_side_by_side"] = {"queue": "media"}
 # Each clip's tile is this tall (the width follows the prompt's aspect ratio), at this frame rate.
 EXPORT_TILE_HEIGHT = env_number("EXPORT_TILE_HEIGHT", 360)
 EXPORT_FPS = env_number("EXPORT_FPS", 24.0, float)

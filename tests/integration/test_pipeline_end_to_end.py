@@ -120,7 +120,7 @@ def test_two_workers_racing_on_duplicated_messages_make_one_clip(client, celery_
     celery_procs.worker("race-2@localhost")
     job = submit_one(client, "demo-slow")
     for _ in range(5):  # duplicates of the same message, as a redelivery would produce
-        app.send_task("workers.tasks.generate", args=[job.pk])
+        app.send_task("studio.generate", args=[job.pk], queue="generate")
     wait_for(
         lambda: GenerationJob.objects.get(pk=job.pk).is_terminal, timeout=60, what="the job", logs=celery_procs.logs
     )

@@ -8,7 +8,7 @@ import pytest
 
 from webapp.catalog.services import load_catalog
 from webapp.gallery.models import ExportState, SideBySideExport
-from webapp.gallery.services.exports import RENDER_TASK
+from webapp.gallery.services.exports import RENDER
 from webapp.studio.models import GenerationJob, JobState, Prompt
 from webapp.studio.services.submission import PromptInput, submit_prompt
 from workers.celery import app
@@ -34,7 +34,7 @@ def test_a_worker_renders_the_export_once(client, celery_procs, settings):
     assert response.status_code == 202
     export = SideBySideExport.objects.get()
     for _ in range(4):  # duplicated messages: the claim lets exactly one render
-        app.send_task(RENDER_TASK, args=[export.pk])
+        app.send_task(RENDER.name, args=[export.pk], queue=RENDER.queue)
 
     def finished():
         status = client.get(f"/exports/{export.public_id}", HTTP_HX_REQUEST="true")

@@ -2,15 +2,15 @@ import json
 
 import pytest
 
+from tests.conftest import record_sent
 from webapp.studio.models import GenerationJob, Prompt
-from webapp.studio.services import queue
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr(queue.app, "send_task", lambda *a, **k: None)
+    record_sent(monkeypatch, lambda *a: None)
 
 
 def post(client, body, content_type="application/json"):

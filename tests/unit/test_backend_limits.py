@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.conf import settings
 
+from tests.conftest import record_sent
 from tests.fakes import backends as fakes
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import JobState
@@ -86,9 +87,7 @@ def test_generate_step_defers_a_job_over_the_cap_without_using_an_attempt(
     registry.backend_class.cache_clear()
     fakes.CALLS.clear()
     sent = []
-    monkeypatch.setattr(
-        queue.app, "send_task", lambda name, args, countdown=None: sent.append((name, args[0], countdown))
-    )
+    record_sent(monkeypatch, lambda name, args, countdown: sent.append((name, args[0], countdown)))
     limiter = redis_limiters(1)[0]
     monkeypatch.setattr(backend_limits, "limiter", lambda: limiter)
     VideoModel.objects.create(
@@ -107,7 +106,7 @@ def test_generate_step_defers_a_job_over_the_cap_without_using_an_attempt(
     job.refresh_from_db()
     assert (job.state, job.attempts, job.error_code) == (JobState.QUEUED, 0, "deferred_by_limit")
     assert fakes.CALLS == []  # the vendor was never called
-    assert [(name, job_id) for name, job_id, _ in sent] == [(queue.GENERATE, job.pk)]
+    assert [(name, job_id) for name, job_id, _ in sent] == [(queue.GENERATE.name, job.pk)]
     assert 0 < sent[0][2] <= 15  # re-queued with a delay, no busy wait
     limiter.release(limits, "another-job")
     with django_capture_on_commit_callbacks(execute=True):

@@ -95,9 +95,9 @@ def test_battles_are_stored_with_an_opaque_id(make_clips):
 def test_the_sampler_sees_live_pair_counts_not_the_last_snapshot(make_clips, demo_models, monkeypatch):
     from django.utils import timezone
 
-    from webapp.arena import sampling
     from webapp.arena.models import Vote
     from webapp.arena.services import board
+    from workers.ratings import sampling
 
     make_clips(prompts=1)
     aurora, lumen, pixel = demo_models

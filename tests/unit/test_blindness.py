@@ -10,12 +10,13 @@ import subprocess
 import pytest
 from django.conf import settings
 
+from tests.conftest import record_sent
 from tests.fakes import backends as fakes
 from webapp.arena.models import Battle
 from webapp.arena.services import battles
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, JobState, Prompt
-from webapp.studio.services import pipeline, queue
+from webapp.studio.services import pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
 from workers.backends import registry
 
@@ -28,7 +29,7 @@ LEAKY_ENCODER_STRINGS = [b"x264", b"Lavf", b"Lavc", b"VENDORX", b"secret-model"]
 def every_backend(demo_models, media_root, monkeypatch, django_capture_on_commit_callbacks):
     """One suite prompt, rendered by a model of every registered backend (catalog entries)
     plus a fake vendor, through both worker stages in-process."""
-    monkeypatch.setattr(queue.app, "send_task", lambda *a, **k: None)
+    record_sent(monkeypatch, lambda *a: None)
     monkeypatch.setitem(registry.BACKENDS, "fake-vendor", "tests.fakes.backends.TestPattern")
     registry.backend_class.cache_clear()
     VideoModel.objects.create(

@@ -97,7 +97,7 @@ def test_leaderboard_page_reads_the_snapshot(client, voted, django_assert_max_nu
 
 
 def replayed_elo(pool="official", category=""):
-    from webapp.arena import ratings
+    from workers import ratings
 
     sequence = (
         board.counted_votes(pool, category)

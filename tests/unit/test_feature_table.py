@@ -7,9 +7,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from webapp.catalog.feature_table import claimed_seconds, feature_table, model_facts
 from webapp.catalog.models import ClaimedSystem, FeatureClaim, VideoModel
 from webapp.catalog.services import load_catalog, load_claims
+from webapp.gallery.services.feature_table import claimed_seconds, feature_table, model_facts
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 
 pytestmark = pytest.mark.django_db

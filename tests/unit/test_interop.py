@@ -10,10 +10,11 @@ from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
+from tests.conftest import record_sent
 from webapp.arena import api
 from webapp.arena.management.commands import run_suite
 from webapp.arena.models import Battle, RatingSnapshot, Vote, Winner
-from webapp.arena.services import board, interop, suite
+from webapp.arena.services import battle_export, battle_import, board, leaderboard_export, suite
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 
@@ -32,7 +33,7 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 def no_broker(monkeypatch):
     """Submissions enqueue on commit; nothing may reach a broker."""
     sent = []
-    monkeypatch.setattr("webapp.studio.services.queue.app.send_task", lambda *a, **k: sent.append(a))
+    record_sent(monkeypatch, lambda *a: sent.append(a))
     return sent
 
 
@@ -161,7 +162,7 @@ def test_export_json_is_fastchat_clean_battles_with_our_ids(arena):
     out, err = run("export_battles")
     records = json.loads(out)
     assert len(records) == 6 and "exported 6 votes" in err  # the excluded vote is left out
-    assert all(list(r) == list(interop.BATTLE_FIELDS) for r in records)
+    assert all(list(r) == list(battle_export.BATTLE_FIELDS) for r in records)
     first = records[0]
     vote = arena["votes"][0]
     assert first["model_a"] == "demo-aurora" and first["model_b"] == "demo-lumen" and first["winner"] == "model_a"
@@ -197,7 +198,7 @@ def test_export_csv_has_a_header_and_the_same_keys(arena, tmp_path):
     run("export_battles", "--format", "csv", "--output", str(target))
     rows = list(csv.DictReader(target.open(newline="")))
     assert len(rows) == 6
-    assert tuple(rows[0]) == interop.BATTLE_FIELDS
+    assert tuple(rows[0]) == battle_export.BATTLE_FIELDS
     assert rows[0]["winner"] == "model_a" and rows[0]["anony"] == "true" and rows[0]["turn"] == "1"
     assert rows[0]["judge"].startswith("arena_user_")
     assert {r["winner"] for r in rows} == set(Winner.values)
@@ -207,7 +208,7 @@ def test_export_csv_has_a_header_and_the_same_keys(arena, tmp_path):
 
 def test_export_of_nothing_is_an_empty_array(db):
     assert json.loads(run("export_battles")[0]) == []
-    assert run("export_battles", "--format", "csv")[0].strip() == ",".join(interop.BATTLE_FIELDS)
+    assert run("export_battles", "--format", "csv")[0].strip() == ",".join(battle_export.BATTLE_FIELDS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,18 +256,18 @@ def test_reimport_creates_nothing(db, tmp_path):
         [record(tstamp=1700000000 + i, judge=f"arena_user_{i}") for i in range(5)]
         + [record(question_id=7), record("A", "B", "tie", id="x-1")],
     )
-    first = interop.import_battles(path)
+    first = battle_import.import_battles(path)
     assert first.created == 7 and first.skipped_duplicates == 0
-    again = interop.import_battles(path)
+    again = battle_import.import_battles(path)
     assert again.created == 0 and again.skipped_duplicates == 7 and not again.models_created
     assert Vote.objects.count() == 7
     # the same file into the other pool is a different import
-    assert interop.import_battles(path, pool="community").created == 7
+    assert battle_import.import_battles(path, pool="community").created == 7
 
 
 def test_duplicates_inside_one_file_count_once(db, tmp_path):
     path = write(tmp_path, [record(question_id="q"), record(question_id="q"), record(tstamp=5.0), record(tstamp=5.0)])
-    report = interop.import_battles(path)
+    report = battle_import.import_battles(path)
     assert (report.created, report.skipped_duplicates) == (2, 2)
 
 
@@ -294,7 +295,7 @@ def test_named_votes_round_trip_through_the_anony_column(db, tmp_path):
             record(question_id="blind"),
         ],
     )
-    report = interop.import_battles(path, include_named=True)
+    report = battle_import.import_battles(path, include_named=True)
     assert (report.created, report.skipped_duplicates, dict(report.skipped)) == (3, 0, {})
     assert dict(Vote.objects.values_list("external_id", "anony")) == {"n1": False, "n2": False, "blind": True}
     target = tmp_path / "export.json"
@@ -302,21 +303,21 @@ def test_named_votes_round_trip_through_the_anony_column(db, tmp_path):
     exported = json.loads(target.read_text())
     assert {r["question_id"]: r["anony"] for r in exported} == {"n1": False, "n2": False, "blind": True}
     # into another pool: named records stay named, and are skipped again unless asked for
-    blind_only = interop.import_battles(target, pool="community")
-    assert (blind_only.created, blind_only.skipped[interop.SKIP_NAMED]) == (1, 2)
-    everything = interop.import_battles(target, pool="community", include_named=True)
+    blind_only = battle_import.import_battles(target, pool="community")
+    assert (blind_only.created, blind_only.skipped[battle_import.SKIP_NAMED]) == (1, 2)
+    everything = battle_import.import_battles(target, pool="community", include_named=True)
     assert (everything.created, everything.skipped_duplicates) == (2, 1)
     community = Vote.objects.filter(pool="community")
     assert dict(community.values_list("external_id", "anony")) == {"n1": False, "n2": False, "blind": True}
     # re-importing creates nothing, named or not
-    again = interop.import_battles(target, pool="community", include_named=True)
+    again = battle_import.import_battles(target, pool="community", include_named=True)
     assert (again.created, again.skipped_duplicates) == (0, 3) and community.count() == 3
     # named votes are exported but never counted
     assert list(board.counted_votes("community").values_list("external_id", flat=True)) == ["blind"]
 
 
 def test_the_database_refuses_a_second_copy_of_an_imported_record(db, tmp_path):
-    interop.import_battles(write(tmp_path, [record(question_id="q1")]))
+    battle_import.import_battles(write(tmp_path, [record(question_id="q1")]))
     vote = Vote.objects.get()
     copy = {
         "model_a_id": vote.model_a_id,
@@ -336,11 +337,11 @@ def test_the_database_refuses_a_second_copy_of_an_imported_record(db, tmp_path):
 
 def test_a_record_stored_concurrently_after_the_lookup_is_skipped_not_an_error(db, tmp_path, monkeypatch):
     path = write(tmp_path, [record(question_id=f"q{i}", tstamp=1700000000 + i) for i in range(4)])
-    assert interop.import_battles(path).created == 4
+    assert battle_import.import_battles(path).created == 4
     # as if another import committed them between this import's lookup and its insert
-    monkeypatch.setattr(interop, "_existing_external_ids", lambda pool, candidates: set())
+    monkeypatch.setattr(battle_import, "_existing_external_ids", lambda pool, candidates: set())
     more = write(tmp_path, [record(question_id=f"q{i}", tstamp=1700000000 + i) for i in range(6)], "more.json")
-    report = interop.import_battles(more)
+    report = battle_import.import_battles(more)
     assert (report.created, report.skipped_duplicates) == (2, 4)
     assert sorted(Vote.objects.values_list("external_id", flat=True)) == [f"q{i}" for i in range(6)]
     # file order is kept (ids follow it), so records without tstamp keep their sequence
@@ -364,7 +365,7 @@ def test_invalid_records_are_reported_with_their_index(db, tmp_path):
         ],
     )
     out, err = run("import_battles", str(path))
-    report = interop.import_battles(path)  # second time: the valid ones are duplicates now
+    report = battle_import.import_battles(path)  # second time: the valid ones are duplicates now
     assert [e.index for e in report.errors] == [1, 2, 3, 4, 5, 6, 7, 8]
     messages = {e.index: e.message for e in report.errors}
     assert "unknown winner label 'left'" in messages[1]
@@ -389,7 +390,7 @@ def test_strict_imports_nothing_when_any_record_is_invalid(db, tmp_path):
 def test_json_lines_are_accepted_and_bad_lines_reported(db, tmp_path):
     lines = [json.dumps(record(question_id=f"q{i}", category="food")) for i in range(3)]
     path = write(tmp_path, "\n".join([lines[0], "", lines[1], "{broken", lines[2]]) + "\n", "battles.jsonl")
-    report = interop.import_battles(path, default_category="ignored")
+    report = battle_import.import_battles(path, default_category="ignored")
     assert report.format == "jsonl" and report.created == 3
     assert [(e.index, e.line) for e in report.errors] == [(2, 4)]
     assert set(Vote.objects.values_list("category", flat=True)) == {"food"}
@@ -428,7 +429,7 @@ def test_round_trip_into_a_fresh_pool_keeps_the_counts(arena, tmp_path):
     # adds nothing (only the community pool's own arena vote is new)
     again = tmp_path / "community.json"
     run("export_battles", "--pool", "community", "--output", str(again))
-    report = interop.import_battles(again, pool="community")
+    report = battle_import.import_battles(again, pool="community")
     assert (report.created, report.skipped_duplicates) == (1, 5)
 
 
@@ -442,14 +443,14 @@ def test_export_leaderboard_json_and_csv(arena, small_boards, tmp_path):
     assert "computed a leaderboard for official/all" in err  # no snapshot yet
     doc = json.loads(out)
     assert (doc["pool"], doc["category"], doc["votes_counted"], doc["bootstrap_rounds"]) == ("official", "", 5, 20)
-    assert [m["model"] for m in doc["models"]] and set(doc["models"][0]) == set(interop.LEADERBOARD_FIELDS)
+    assert [m["model"] for m in doc["models"]] and set(doc["models"][0]) == set(leaderboard_export.LEADERBOARD_FIELDS)
     assert {m["model"] for m in doc["models"]} == {"demo-aurora", "demo-lumen", "demo-pixel"}
     assert RatingSnapshot.objects.count() == 1
     target = tmp_path / "board.csv"
     _, err = run("export_leaderboard", "--format", "csv", "--output", str(target))
     assert err == "" and RatingSnapshot.objects.count() == 1  # reused the latest snapshot
     rows = list(csv.DictReader(target.open(newline="")))
-    assert tuple(rows[0]) == interop.LEADERBOARD_FIELDS and len(rows) == 3
+    assert tuple(rows[0]) == leaderboard_export.LEADERBOARD_FIELDS and len(rows) == 3
     assert rows[0]["rank_ub"] == "1"
     run("export_leaderboard", "--recompute", "--category", "animals")
     assert RatingSnapshot.objects.filter(category="animals").count() == 1
@@ -507,7 +508,7 @@ def test_api_leaderboard(arena, small_boards):
     assert animals["category"] == "animals"
     response = api.leaderboard(rf.get("/x", {"format": "csv", "category": "animals"}))
     assert response["Content-Disposition"].startswith('attachment; filename="screentest-leaderboard-official-animals-')
-    assert response.content.decode().splitlines()[0] == ",".join(interop.LEADERBOARD_FIELDS)
+    assert response.content.decode().splitlines()[0] == ",".join(leaderboard_export.LEADERBOARD_FIELDS)
     for params, code in [
         ({"pool": "x"}, "invalid_pool"),
         ({"format": "pdf"}, "invalid_format"),
@@ -522,7 +523,9 @@ def test_wired_urls_export_battles_csv(arena, client):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="screentest-battles-official-')
     rows = list(csv.DictReader(io.StringIO(body(response).decode())))
-    assert len(rows) == 5 and {r["pool"] for r in rows} == {"official"} and tuple(rows[0]) == interop.BATTLE_FIELDS
+    assert (
+        len(rows) == 5 and {r["pool"] for r in rows} == {"official"} and tuple(rows[0]) == battle_export.BATTLE_FIELDS
+    )
 
 
 def test_wired_urls_leaderboard(arena, small_boards, client):

@@ -7,17 +7,16 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.conftest import record_sent
 from webapp.studio.models import GenerationJob, JobState
-from webapp.studio.services import jobs, queue
+from webapp.studio.services import jobs
 from webapp.studio.services.submission import PromptInput, submit_prompt
 
 
 @pytest.fixture
 def sent(monkeypatch):
     messages = []
-    monkeypatch.setattr(
-        queue.app, "send_task", lambda name, args, countdown=None: messages.append((name, args[0], countdown))
-    )
+    record_sent(monkeypatch, lambda name, args, countdown: messages.append((name, args[0], countdown)))
     return messages
 
 
@@ -71,7 +70,7 @@ def test_release_for_retry_requeues_with_backoff_then_gives_up(job, sent, settin
         assert jobs.release_for_retry(held, error_code="rate_limited", error_message="429", delay_s=7)
     row = GenerationJob.objects.get(pk=job.pk)
     assert (row.state, row.error_code, row.lease_owner) == (JobState.QUEUED, "rate_limited", "")
-    assert sent == [("workers.tasks.generate", job.pk, 7)]
+    assert sent == [("studio.generate", job.pk, 7)]
     held = jobs.claim(job.pk, stage=JobState.RUNNING, owner="g pid 1")
     assert not jobs.release_for_retry(held, error_code="rate_limited", error_message="429", delay_s=7)
     row = GenerationJob.objects.get(pk=job.pk)
@@ -97,7 +96,7 @@ def test_reaper_resends_expired_and_lost_jobs_and_fails_exhausted_ones(
     GenerationJob.objects.filter(pk=job.pk).update(lease_expires_at=past)
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.reap_stale_jobs() == {"resent": 1, "failed": 0}
-    assert sent == [("workers.tasks.generate", job.pk, None)]
+    assert sent == [("studio.generate", job.pk, None)]
     # 2) out of attempts: failed with a clear reason, not resent
     GenerationJob.objects.filter(pk=job.pk).update(attempts=2)
     with django_capture_on_commit_callbacks(execute=True):
@@ -116,7 +115,7 @@ def test_reaper_resends_a_queued_job_whose_message_was_lost_but_not_a_fresh_one(
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.reap_stale_jobs()["resent"] == 1
-    assert sent == [("workers.tasks.generate", job.pk, None)]
+    assert sent == [("studio.generate", job.pk, None)]
     with django_capture_on_commit_callbacks(execute=True):  # just resent: quiet again
         assert jobs.reap_stale_jobs()["resent"] == 0
 
@@ -129,7 +128,7 @@ def test_restarted_node_recovers_only_its_own_leases(demo_models, sent, django_c
     jobs.claim(other.pk, stage=JobState.RUNNING, owner="celery@ab pid 11")
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.release_leases_of_node("celery@a") == 1
-    assert sent == [("workers.tasks.generate", mine.pk, None)]
+    assert sent == [("studio.generate", mine.pk, None)]
 
 
 def test_retry_failed_and_cancel_queued(job, sent, django_capture_on_commit_callbacks):

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from tests.conftest import clear_test_cache
+from tests.conftest import clear_test_cache, record_sent
 from webapp.arena.models import Vote
-from webapp.arena.services import battles
+from webapp.arena.services import battles, exclusions, refresh
 from webapp.arena.services.voters import Voter
 from webapp.arena.services.votes import cast_vote
 from webapp.moderation import decisions
@@ -35,7 +35,7 @@ def clean_cache(fresh_cache):
 def sent(monkeypatch):
     """Every Celery message the code sends (tasks run on commit)."""
     messages = []
-    monkeypatch.setattr(queue.app, "send_task", lambda name, args=None, countdown=None: messages.append((name, args)))
+    record_sent(monkeypatch, lambda name, args, countdown: messages.append((name, args)))
     return messages
 
 
@@ -128,7 +128,7 @@ def test_approving_a_held_prompt_queues_its_jobs(demo_models, moderator, sent, d
         decisions.approve_prompt(prompt.public_id, actor=moderator, reason="Satire, clearly not real")
     prompt.refresh_from_db()
     assert prompt.moderation == "allowed" and {j.state for j in prompt.jobs.all()} == {JobState.QUEUED}
-    assert sorted(args[0] for name, args in sent if name == queue.GENERATE) == sorted(
+    assert sorted(args[0] for name, args in sent if name == queue.GENERATE.name) == sorted(
         prompt.jobs.values_list("pk", flat=True)
     )
     entry = AuditEntry.objects.filter(action="approve").get()
@@ -214,7 +214,7 @@ def test_hiding_a_clip_takes_it_out_everywhere_and_restore_brings_it_back(
 
     with django_capture_on_commit_callbacks(execute=True):
         decisions.hide_clip(clip.public_id, actor=moderator, reason="Depicts a real person")
-    assert ("workers.tasks.recompute_ratings", None) in sent  # the board is recomputed
+    assert ("arena.refresh_boards", None) in sent  # the board is recomputed
     assert public.get(battle_url).status_code == 404
     assert public.get(f"/arena/b/{vote.battle.public_id}/right.mp4").status_code == 404
     assert public.get(media_url).status_code == 404
@@ -477,10 +477,8 @@ def test_audit_page_filters_and_csv_export(demo_models, mod_client):
 def test_a_vote_that_raced_a_decision_is_reconciled_by_the_next_recompute(
     make_clips, moderator, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from workers.tasks import recompute_ratings
-
     sent = []
-    monkeypatch.setattr(queue.app, "send_task", lambda name, countdown=None: sent.append((name, countdown)))
+    record_sent(monkeypatch, lambda name, args, countdown: sent.append((name, countdown)))
 
     make_clips(prompts=2)
     raced_hide = voted_battle("v1")
@@ -507,10 +505,10 @@ def test_a_vote_that_raced_a_decision_is_reconciled_by_the_next_recompute(
     # And one cast during a restore: read "hidden", excluded, though the clips are visible now.
     Vote.objects.filter(pk=raced_restore.pk).update(excluded_reason="hidden_clip")
     # sent with a delay, so that votes in flight during the decision have committed
-    assert sent == [("workers.tasks.recompute_ratings", decisions.RECONCILE_DELAY_S)]
+    assert sent == [("arena.refresh_boards", decisions.RECONCILE_DELAY_S)]
 
-    recompute_ratings()
+    refresh.refresh_boards()
     reasons = dict(Vote.objects.values_list("pk", "excluded_reason"))
     assert reasons[raced_hide.pk] == "hidden_clip" and reasons[raced_restore.pk] == ""
     assert reasons[imported.pk] == "hidden_clip"  # not ours to judge: no battle
-    assert decisions.reconcile_hidden_clip_votes() == {"excluded": 0, "recounted": 0}
+    assert exclusions.reconcile_hidden_clips() == {"excluded": 0, "recounted": 0}

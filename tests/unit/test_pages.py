@@ -2,15 +2,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.conftest import record_sent
 from webapp.studio.models import JobState, Prompt
-from webapp.studio.services import queue
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch):
-    monkeypatch.setattr(queue.app, "send_task", lambda *a, **k: None)
+    record_sent(monkeypatch, lambda *a: None)
 
 
 def test_form_defaults_to_every_enabled_model_labelled_as_demo(client, demo_models):

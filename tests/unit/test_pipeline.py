@@ -8,11 +8,11 @@ import subprocess
 import pytest
 from django.core.files.storage import default_storage
 
-from tests.conftest import stored_files
+from tests.conftest import record_sent, stored_files
 from tests.fakes import backends as fakes
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, GenerationJob, JobState
-from webapp.studio.services import pipeline, queue
+from webapp.studio.services import pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
 from workers.backends import registry
 
@@ -34,9 +34,7 @@ def fake_backends(monkeypatch):
 @pytest.fixture
 def sent(monkeypatch):
     messages = []
-    monkeypatch.setattr(
-        queue.app, "send_task", lambda name, args, countdown=None: messages.append((name, args[0], countdown))
-    )
+    record_sent(monkeypatch, lambda name, args, countdown: messages.append((name, args[0], countdown)))
     return messages
 
 
@@ -84,7 +82,7 @@ def test_good_output_becomes_one_clip_with_a_blind_rendition(media_root, sent, d
     assert job.state == JobState.SUCCEEDED, job.error_message
     assert job.vendor_job_id == f"TestPattern-screentest-job-{job.pk}"
     assert float(job.cost_usd) == 0.25 and job.finished_at and job.latency_s > 0
-    assert [m[0] for m in sent] == ["workers.tasks.process_clip"]
+    assert [m[0] for m in sent] == ["studio.process_clip"]
     clip = Clip.objects.get(job=job)
     assert (clip.width, clip.height, clip.codec) == (320, 180, "h264")
     assert abs(clip.duration_s - 2.0) < 0.2 and clip.fps == 24
@@ -141,7 +139,7 @@ def test_retryable_error_waits_at_least_retry_after(media_root, sent, django_cap
         make_job("RateLimited", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
     )
     assert (job.state, job.error_code) == (JobState.QUEUED, "rate_limited")
-    assert sent == [("workers.tasks.generate", job.pk, 10.0)]  # backoff 10 s beats Retry-After 7 s
+    assert sent == [("studio.generate", job.pk, 10.0)]  # backoff 10 s beats Retry-After 7 s
     assert job.vendor_job_id  # kept, so the retry resumes the vendor job
 
 

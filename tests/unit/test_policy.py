@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from webapp.moderation import policy
+from webapp.policy import screening as policy
 
 ALLOWED = [
     "A red fox running through fresh snow at golden hour",
@@ -61,7 +61,7 @@ REJECTED = [
 
 @pytest.fixture(autouse=True)
 def rules_only(settings):
-    settings.MODERATION_CLASSIFIERS = ["webapp.moderation.policy.RulesClassifier"]
+    settings.MODERATION_CLASSIFIERS = ["webapp.policy.screening.RulesClassifier"]
 
 
 @pytest.mark.parametrize("text", ALLOWED)
@@ -130,7 +130,7 @@ class ShoutingClassifier:
 
 def test_classifiers_are_pluggable_and_the_strictest_outcome_wins(settings):
     settings.MODERATION_CLASSIFIERS = [
-        "webapp.moderation.policy.RulesClassifier",
+        "webapp.policy.screening.RulesClassifier",
         "tests.unit.test_policy.ShoutingClassifier",
     ]
     assert policy.check("A RED FOX IN THE SNOW").outcome == policy.HOLD

@@ -9,9 +9,10 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
+from tests.conftest import record_sent
 from webapp.arena.models import NamedView
 from webapp.studio.models import Clip, Prompt
-from webapp.studio.services import pipeline, queue
+from webapp.studio.services import pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
 from workers import media
 
@@ -30,7 +31,7 @@ def format_tags(path) -> dict:
 
 @pytest.fixture
 def clip(demo_models, media_root, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(queue.app, "send_task", lambda *a, **k: None)
+    record_sent(monkeypatch, lambda *a: None)
     with django_capture_on_commit_callbacks(execute=False):
         prompt = submit_prompt(
             PromptInput(text="a lighthouse in a storm", duration_s=1.5, seed=9, models=[demo_models[0].slug])

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
+from tests.conftest import record_sent
 from tests.fakes import backends as fakes
 from tests.fakes.c2pa_samples import (
     ISSUER_ORG,
@@ -23,7 +24,7 @@ from tests.fakes.c2pa_samples import (
 from webapp.catalog.models import VideoModel
 from webapp.studio import provenance
 from webapp.studio.models import Clip, JobState
-from webapp.studio.services import pipeline, queue
+from webapp.studio.services import pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
 from workers import provenance_c2pa
 from workers.backends import registry
@@ -148,7 +149,7 @@ def fake_backends(monkeypatch):
         monkeypatch.setitem(registry.BACKENDS, f"fake-{name}", f"tests.fakes.backends.{name}")
     registry.backend_class.cache_clear()
     fakes.PRODUCED_SHA256.clear()
-    monkeypatch.setattr(queue.app, "send_task", lambda *a, **k: None)
+    record_sent(monkeypatch, lambda *a: None)
     yield
     registry.backend_class.cache_clear()
 

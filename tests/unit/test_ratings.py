@@ -1,4 +1,4 @@
-"""webapp.arena.ratings: Bradley-Terry + bootstrap maths. Pure: no database."""
+"""workers.ratings: Bradley-Terry + bootstrap maths. Pure: no database."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from webapp.arena import ratings
-from webapp.arena.ratings import PairCounts, Rating, from_rows
+from workers import ratings
+from workers.ratings import PairCounts, Rating, bradley_terry, from_rows
 
 LABELS = {2: "model_a", 1: "tie", 0: "model_b"}
 
@@ -256,7 +256,7 @@ def test_bootstrap_agrees_with_fastchats_row_level_draw_within_monte_carlo_error
     rows_draw = np.random.default_rng(2).multinomial(
         n=counts.total, pvals=counts.count / counts.count.sum(), size=rounds
     )
-    theirs = ratings._to_scores(ratings._fit_theta(counts, rows_draw, ratings.PRIOR_TIES))
+    theirs = bradley_terry.to_scores(bradley_terry._fit_theta(counts, rows_draw, ratings.PRIOR_TIES))
     # standard errors at 4000 rounds: ~0.6 points for a 2.5 % quantile, ~1.1 % for a spread
     np.testing.assert_allclose(
         np.percentile(ours, [2.5, 97.5], axis=0), np.percentile(theirs, [2.5, 97.5], axis=0), atol=3.0

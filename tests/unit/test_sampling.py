@@ -1,4 +1,4 @@
-"""Tests for webapp/arena/sampling.py: pure (numpy only), no database.
+"""Tests for workers/ratings/sampling.py: pure (numpy only), no database.
 
 Run with: .venv/bin/python -m pytest tests/unit/test_sampling.py -q
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from webapp.arena.sampling import Z95, ModelState, choose_pair, pair_weights
+from workers.ratings.sampling import Z95, ModelState, choose_pair, pair_weights
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -295,6 +295,6 @@ def test_keyword_arguments_reach_the_weights():
 
 
 def test_module_is_pure():
-    code = "import sys, webapp.arena.sampling; sys.exit(1 if 'django' in sys.modules else 0)"
+    code = "import sys, workers.ratings.sampling; sys.exit(1 if 'django' in sys.modules else 0)"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

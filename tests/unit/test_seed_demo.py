@@ -1,14 +1,14 @@
 import pytest
 from django.core.management import call_command
 
+from tests.conftest import record_sent
 from webapp.studio.models import GenerationJob, Prompt
-from webapp.studio.services import queue
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_fills_both_pools_once(monkeypatch, capsys):
-    monkeypatch.setattr(queue.app, "send_task", lambda *a, **k: None)
+    record_sent(monkeypatch, lambda *a: None)
     call_command("seed_demo")
     official = Prompt.objects.filter(pool="official")
     assert official.count() == 12 and official.values("category").distinct().count() == 12

@@ -1,7 +1,7 @@
 import pytest
 
+from tests.conftest import record_sent
 from webapp.studio.models import GenerationJob, Prompt
-from webapp.studio.services import queue
 from webapp.studio.services.submission import PromptInput, SubmissionError, submit_prompt
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ def test_all_enabled_models_by_default_and_jobs_enqueued_on_commit(
     demo_models, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr(queue.app, "send_task", lambda name, args, countdown=None: sent.append((name, args)))
+    record_sent(monkeypatch, lambda name, args, countdown: sent.append((name, args)))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         prompt = submit(seed=5)
     jobs = list(prompt.jobs.order_by("model__slug"))
@@ -25,7 +25,7 @@ def test_all_enabled_models_by_default_and_jobs_enqueued_on_commit(
     assert sent == []  # nothing leaves before the transaction commits
     for callback in callbacks:
         callback()
-    assert sorted(sent) == sorted(("workers.tasks.generate", [j.pk]) for j in jobs)
+    assert sorted(sent) == sorted(("studio.generate", [j.pk]) for j in jobs)
     assert all(j.enqueued_at for j in GenerationJob.objects.all())
 
 

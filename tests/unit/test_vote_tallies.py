@@ -17,7 +17,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from webapp.arena.models import Vote, VoteTally
-from webapp.arena.services import board, interop, tallies
+from webapp.arena.services import battle_import, board, tallies
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,8 +100,8 @@ def test_the_import_copy_path_is_tallied(db, tmp_path):
     ]
     path = tmp_path / "battles.json"
     path.write_text(json.dumps(records))
-    assert interop.import_battles(path).created == 4
-    assert interop.import_battles(path).created == 0  # duplicates skipped by ON CONFLICT: not tallied twice
+    assert battle_import.import_battles(path).created == 4
+    assert battle_import.import_battles(path).created == 0  # duplicates skipped by ON CONFLICT: not tallied twice
     assert sum(VoteTally.objects.values_list("votes", flat=True)) == 4 and tallies.drift() == {}
 
 

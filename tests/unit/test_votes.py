@@ -116,9 +116,9 @@ def test_rate_counters_live_in_the_shared_redis_and_expire(make_clips):
     cache = caches["default"]
     client = cache._cache.get_client(write=True)
     window = int(time.time() // 60)
-    keys = [cache.make_key(f"vote-rate:{kind}:{window}") for kind in ("v:v-redis", "ip:ip-redis")]
+    keys = [cache.make_key(f"ratelimit:vote:{kind}:{window}") for kind in ("v:v-redis", "ip:ip-redis")]
     keys = [k for k in keys if client.exists(k)] or [
-        cache.make_key(f"vote-rate:{kind}:{window - 1}") for kind in ("v:v-redis", "ip:ip-redis")
+        cache.make_key(f"ratelimit:vote:{kind}:{window - 1}") for kind in ("v:v-redis", "ip:ip-redis")
     ]
     assert [int(client.get(k)) for k in keys] == [1, 1]
     assert all(0 < client.ttl(k) <= 120 for k in keys)

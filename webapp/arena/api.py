@@ -1,39 +1,101 @@
-"""JSON API of the arena: battle export (FastChat clean-battle schema) and the leaderboard.
+"""The arena's JSON API: blind voting (fetch a battle, cast a vote), the battle export
+(FastChat's clean-battle schema, streamed) and the leaderboard.
 
-Errors use studio's shape, {"error": {"code", "message", "field"}}. Exports are streamed.
+The voter is the session (cookie), as on the web page. Nothing in a battle's JSON names a
+model until the vote is in. Errors and methods are handled by webapp/core/api.py.
 """
 
 from __future__ import annotations
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
-from webapp.studio.api import allow, error
+from webapp.core.api import api_view, read_json_object
+from webapp.core.errors import ScreentestError
 from webapp.studio.models import Prompt
 
-from .services import board, interop
+from .models import ExcludedReason
+from .services import battle_export, battles, board, leaderboard_export
+from .services.voters import voter_for
+from .services.votes import cast_vote
 
 CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+FORMATS = battle_export.FORMATS
 
 
-def _choice(request, name: str, choices, default: str) -> tuple[str | None, JsonResponse | None]:
+def _choice(request, name: str, choices, default: str) -> str:
     value = request.GET.get(name, default)
     if value not in choices:
-        return None, error(400, f"invalid_{name}", f"{name} must be one of {', '.join(choices)}.", name)
-    return value, None
+        raise ScreentestError(f"invalid_{name}", f"{name} must be one of {', '.join(choices)}.", field=name)
+    return value
 
 
-@allow("GET")
+# --- voting -----------------------------------------------------------------------------------
+
+
+@api_view("GET")
+def next_battle(request):
+    pool = _choice(request, "pool", Prompt.Pool.values, Prompt.Pool.OFFICIAL)
+    battle = battles.next_battle(voter_for(request), pool=pool)
+    if battle is None:
+        raise ScreentestError("no_battle", "No battle is waiting for you in this pool.", status=404)
+    return JsonResponse(
+        {
+            "battle": {
+                "token": battles.sign(battle),
+                "prompt": battle.prompt.text,
+                "pool": battle.pool,
+                "left": {"video_url": reverse("arena:media", args=[battle.public_id, "left"])},
+                "right": {"video_url": reverse("arena:media", args=[battle.public_id, "right"])},
+                "vote_url": reverse("arena:api_votes"),
+                "choices": ["left", "right", "tie", "bothbad"],
+            }
+        }
+    )
+
+
+@csrf_exempt  # JSON only: a cross-site form cannot send application/json without a preflight
+@api_view("POST")
+def votes(request):
+    data = read_json_object(request)
+    outcome = cast_vote(
+        voter_for(request),
+        token=data.get("token"),
+        choice=data.get("choice"),
+        watched_left_s=data.get("watched_left_s"),
+        watched_right_s=data.get("watched_right_s"),
+    )
+    vote = outcome.vote
+    return JsonResponse(
+        {
+            "vote": {
+                "choice": data.get("choice") if outcome.created else None,
+                "winner": vote.winner,
+                "counted": vote.excluded_reason == ExcludedReason.COUNTED,
+                "excluded_reason": vote.excluded_reason or None,
+                "replay": not outcome.created,
+            },
+            "reveal": {
+                "left": {"model": vote.model_a.slug, "name": vote.model_a.label},
+                "right": {"model": vote.model_b.slug, "name": vote.model_b.label},
+            },
+        },
+        status=201 if outcome.created else 200,
+    )
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+@api_view("GET")
 def export_battles(request):
     """GET ?format=json|csv&pool=official|community|all: the counted votes as clean-battle records."""
-    fmt, problem = _choice(request, "format", interop.FORMATS, "json")
-    if problem:
-        return problem
-    pool, problem = _choice(request, "pool", interop.POOL_CHOICES, interop.ALL_POOLS)
-    if problem:
-        return problem
-    records = interop.battle_records(interop.export_queryset(pool))
-    chunks = interop.iter_json(records) if fmt == "json" else interop.iter_csv(records)
+    fmt = _choice(request, "format", FORMATS, "json")
+    pool = _choice(request, "pool", battle_export.POOL_CHOICES, battle_export.ALL_POOLS)
+    records = battle_export.battle_records(battle_export.export_queryset(pool))
+    chunks = battle_export.iter_json(records) if fmt == "json" else battle_export.iter_csv(records)
     response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
     if fmt == "csv":
         stamp = timezone.now().strftime("%Y%m%d")
@@ -41,31 +103,28 @@ def export_battles(request):
     return response
 
 
-@allow("GET")
+@api_view("GET")
 def leaderboard(request):
     """GET ?pool=official&category=&format=json|csv: the latest computed leaderboard."""
-    fmt, problem = _choice(request, "format", interop.FORMATS, "json")
-    if problem:
-        return problem
-    pool, problem = _choice(request, "pool", Prompt.Pool.values, Prompt.Pool.OFFICIAL)
-    if problem:
-        return problem
+    fmt = _choice(request, "format", FORMATS, "json")
+    pool = _choice(request, "pool", Prompt.Pool.values, Prompt.Pool.OFFICIAL)
     category = request.GET.get("category", board.ALL_CATEGORIES)
     if len(category) > 48 or any(ord(ch) < 32 for ch in category):
-        return error(400, "invalid_category", "category must be at most 48 printable characters.", "category")
+        raise ScreentestError("invalid_category", "category must be at most 48 printable characters.", field="category")
     snapshot = board.latest(pool, category)
     if snapshot is None:
-        return error(
-            404,
-            "no_leaderboard",
-            f"No leaderboard has been computed for the {pool} pool"
-            f"{f' in category {category!r}' if category else ''} yet.",
+        in_category = f" in category {category!r}" if category else ""
+        raise ScreentestError(
+            "no_leaderboard", f"No leaderboard has been computed for the {pool} pool{in_category} yet.", status=404
         )
     if fmt == "json":
-        return JsonResponse(interop.leaderboard_document(snapshot), json_dumps_params={"ensure_ascii": False})
-    response = HttpResponse(interop.leaderboard_csv(snapshot), content_type=CONTENT_TYPES["csv"])
+        return JsonResponse(leaderboard_export.document(snapshot), json_dumps_params={"ensure_ascii": False})
+    response = HttpResponse(leaderboard_export.as_csv(snapshot), content_type=CONTENT_TYPES["csv"])
     name = "-".join(
-        filter(None, ["screentest-leaderboard", pool, _filename_part(category), snapshot.created_at.strftime("%Y%m%d")])
+        filter(
+            None,
+            ["screentest-leaderboard", pool, _filename_part(category), snapshot.created_at.strftime("%Y%m%d")],
+        )
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response

@@ -6,8 +6,5 @@ class ArenaConfig(AppConfig):
     verbose_name = "Arena: battles, votes, ratings"
 
     def ready(self):
-        from webapp.studio.signals import named_results_viewed
-
-        from .services.voters import record_named_view
-
-        named_results_viewed.connect(record_named_view, dispatch_uid="arena-named-view")
+        # Django's documented place to connect receivers: the app registry is ready here.
+        from . import receivers  # noqa: F401

@@ -12,6 +12,26 @@ class Winner(models.TextChoices):
     BOTH_BAD = "tie (bothbad)", "Both bad"
 
 
+class ExcludedReason(models.TextChoices):
+    """Why a vote is kept but not counted. Votes are never deleted; an empty reason counts."""
+
+    COUNTED = "", "Counted"
+    HIDDEN_CLIP = "hidden_clip", "A moderator hid one of its clips"
+    SAW_NAMED_RESULTS = "saw_named_results", "The voter had seen the prompt's results with names"
+    NOT_WATCHED = "not_watched", "Both clips were not watched to the end"
+    OUTLIER_VOTER = "outlier_voter", "The voter's votes disagree with everyone's far beyond chance"
+
+
+class VoteQuerySet(models.QuerySet):
+    def counted(self):
+        """Votes that count on a board: no exclusion, cast blind."""
+        return self.filter(excluded_reason=ExcludedReason.COUNTED, anony=True)
+
+    def on_clip(self, clip_id):
+        """Arena votes on a battle that showed this clip, on either side."""
+        return self.filter(models.Q(battle__left_id=clip_id) | models.Q(battle__right_id=clip_id))
+
+
 class Battle(models.Model):
     """Two clips of the same prompt from different models, served blind to one voter. Left
     and right are chosen on the server; the client only ever sees `public_id` (signed)."""
@@ -50,11 +70,13 @@ class Vote(models.Model):
     ip_hash = models.CharField(max_length=64, blank=True)
     watched_left_s = models.FloatField(null=True, blank=True)
     watched_right_s = models.FloatField(null=True, blank=True)
-    excluded_reason = models.CharField(max_length=48, blank=True, db_index=True)
+    excluded_reason = models.CharField(max_length=48, blank=True, db_index=True, choices=ExcludedReason.choices)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ARENA)
     external_id = models.CharField(max_length=128, blank=True, help_text="id in the source of an imported vote")
     anony = models.BooleanField(default=True, help_text="cast blind (FastChat's anony); only anonymous votes can count")
     created_at = models.DateTimeField(db_index=True)
+
+    objects = VoteQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["pool", "excluded_reason"], name="vote_board_filter")]

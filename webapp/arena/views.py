@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from webapp.moderation.models import Report
-from webapp.moderation.services import ReportError, report
-from webapp.studio.media_views import serve_stored_file
+from webapp.core.errors import ScreentestError
+from webapp.core.file_responses import serve_stored_file
 from webapp.studio.models import Prompt
 
 from .models import Battle, RatingSnapshot
 from .services import battles, board
-from .services.battles import BattleTokenError
 from .services.voters import voter_for
-from .services.votes import VoteError, cast_vote
+from .services.votes import cast_vote
 
 SIDES = ("left", "right")
 
@@ -34,7 +32,6 @@ def battle_page(request):
         "token": battles.sign(battle) if battle else "",
         "pool": pool,
         "pools": Prompt.Pool.choices,
-        "reasons": Report.Reason.choices,
     }
     if request.htmx and battle:
         return render(request, "arena/_battle.html", context)
@@ -69,10 +66,8 @@ def vote(request):
             watched_left_s=request.POST.get("watched_left_s"),
             watched_right_s=request.POST.get("watched_right_s"),
         )
-    except (BattleTokenError, VoteError) as exc:
-        response = render(
-            request, "arena/_vote_error.html", {"message": exc.message}, status=getattr(exc, "status", 400)
-        )
+    except ScreentestError as exc:
+        response = render(request, "arena/_vote_error.html", {"message": exc.message}, status=exc.status)
         # Keep the form on the page (a rate-limited voter can try again); show the message.
         response["HX-Retarget"] = "#vote-message"
         response["HX-Reswap"] = "innerHTML"
@@ -89,40 +84,6 @@ def vote(request):
     }
     template = "arena/_reveal.html" if request.htmx else "arena/reveal_page.html"
     return render(request, template, context)
-
-
-@require_POST
-def report_battle_content(request):
-    """Report from the vote page: the battle token says which clips; the client only says
-    which side (or the prompt), so reporting cannot be used to learn clip ids."""
-    voter = voter_for(request)
-    target = request.POST.get("target", "")
-    try:
-        claims = battles.unsign(request.POST.get("token", ""))
-    except BattleTokenError as exc:
-        return HttpResponse(exc.message, status=400)
-    battle = (
-        Battle.objects.select_related("left__job", "right__job", "prompt")
-        .filter(public_id=claims.get("b"), voter_key=voter.key)
-        .first()
-    )
-    if battle is None:
-        return HttpResponse("This battle was not served to you.", status=403)
-    if target not in ("left", "right", "prompt"):
-        return HttpResponse("Choose what to report: the left clip, the right clip or the prompt.", status=400)
-    clip = {"left": battle.left, "right": battle.right}.get(target)
-    try:
-        _, created = report(
-            reporter_key=voter.key,
-            reason=request.POST.get("reason", ""),
-            note=request.POST.get("note", ""),
-            clip=clip,
-            prompt=battle.prompt,
-        )
-    except ReportError as exc:
-        return HttpResponse(exc.message, status=400)
-    message = "Thanks: a moderator will look at it." if created else "You already reported this; it counts once."
-    return render(request, "arena/_report_done.html", {"message": message})
 
 
 @require_GET

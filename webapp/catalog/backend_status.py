@@ -14,6 +14,7 @@ from workers.backends.secrets import is_configured
 from workers.backends.vendor import load_config
 
 from .models import VideoModel
+from .sizes import frame_size
 
 
 @dataclass
@@ -56,8 +57,6 @@ def backend_statuses() -> list[BackendStatus]:
 
 def smoke_check(model: VideoModel, *, prompt: str = "a calm lake at sunrise, slow pan") -> str:
     """One real, short generation through the adapter (costs money on a paid vendor)."""
-    from webapp.studio.services.requests import frame_size
-
     width, height = frame_size(model.backend_params, "16:9")
     request = GenerationRequest(
         prompt=prompt,

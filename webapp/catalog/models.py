@@ -49,7 +49,7 @@ class VideoModel(models.Model):
 
 
 class ClaimSource(models.Model):
-    """One source article of the feature table (shared/articles/)."""
+    """One source article of the feature table (docs/sources/, named by `file`)."""
 
     label = models.CharField(max_length=16, unique=True)  # A000 ...
     file = models.CharField(max_length=200)

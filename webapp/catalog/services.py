@@ -7,7 +7,9 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .models import VideoModel
+from webapp.core.errors import ScreentestError
+
+from .models import ClaimedSystem, ClaimSource, FeatureClaim, VideoModel
 
 DEFAULT_CATALOG = Path(__file__).parent / "data" / "catalog.json"
 FIELDS = (
@@ -23,8 +25,11 @@ FIELDS = (
 )
 
 
-class CatalogError(ValueError):
-    pass
+class CatalogError(ScreentestError):
+    """A catalog or claims file that cannot be loaded; nothing of it is kept."""
+
+    def __init__(self, message: str):
+        super().__init__("invalid_catalog", message)
 
 
 def load_catalog(path: Path = DEFAULT_CATALOG, *, keep_enabled_flag: bool = True) -> tuple[int, int]:
@@ -61,8 +66,6 @@ DEFAULT_CLAIMS = Path(__file__).parent / "data" / "feature_claims.json"
 def load_claims(path: Path = DEFAULT_CLAIMS) -> int:
     """Replace the feature table (claims from the articles) with the file's. Returns the
     number of claims. Everything in one transaction: a bad file leaves the old table."""
-    from .models import ClaimedSystem, ClaimSource, FeatureClaim
-
     try:
         data = json.loads(Path(path).read_text())
         articles, systems, features = data["articles"], data["systems"], data["features"]

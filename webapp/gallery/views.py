@@ -11,16 +11,15 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from webapp.catalog import feature_table
 from webapp.catalog.models import VideoModel
-from webapp.moderation.models import Report
-from webapp.studio.media_views import serve_stored_file
-from webapp.studio.models import Clip, ModerationState, Prompt
+from webapp.core.file_responses import serve_stored_file
+from webapp.policy.states import ModerationState
+from webapp.studio.models import Clip, JobState, Prompt
 from webapp.studio.signals import named_results_viewed
 
 from .forms import GalleryFilterForm
-from .models import SideBySideExport
-from .services import compare, exports, model_facts, search
+from .models import ExportState, SideBySideExport
+from .services import compare, exports, feature_table, model_facts, search
 
 GALLERY_PAGE_SIZE = 12
 MODEL_CLIPS_PAGE_SIZE = 24
@@ -38,19 +37,18 @@ def gallery(request):
         query = form.query() if form.is_bound else search.GalleryQuery()
     page = Paginator(search.with_results(search.prompts(query)), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     for prompt in page:
-        prompt.finished_clips = sum(1 for job in prompt.jobs.all() if job.state == "succeeded" and not job.clip.hidden)
+        prompt.finished_clips = sum(
+            1 for job in prompt.jobs.all() if job.state == JobState.SUCCEEDED and not job.clip.hidden
+        )
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(
-        request,
-        "gallery/gallery.html",
-        {"page": page, "form": form, "query_string": keep.urlencode(), "reasons": Report.Reason.choices},
-        status=status,
+        request, "gallery/gallery.html", {"page": page, "form": form, "query_string": keep.urlencode()}, status=status
     )
 
 
 def _prompt_or_404(public_id: str) -> Prompt:
-    prompt = Prompt.objects.filter(public_id=public_id, moderation=ModerationState.ALLOWED).first()
+    prompt = Prompt.objects.public().filter(public_id=public_id).first()
     if prompt is None:
         raise Http404("no such prompt")
     return prompt
@@ -133,7 +131,7 @@ def export_status(request, public_id: str):
 @require_GET
 def export_download(request, public_id: str):
     export = _export_or_404(public_id)
-    if export.state != "succeeded" or not export.file:
+    if export.state != ExportState.SUCCEEDED or not export.file:
         raise Http404("this export is not ready")
     response = serve_stored_file(request, export.file.name)
     if response.status_code in (200, 206):
@@ -148,3 +146,9 @@ def model_page(request, slug: str):
     # The posters are attributed to the model: a named view of their prompts.
     named_results_viewed.send(sender=model_page, request=request, prompts=[clip.job.prompt for clip in page])
     return render(request, "gallery/model.html", {**feature_table.model_facts(model), "page": page})
+
+
+@require_GET
+def feature_table_page(request):
+    """All models: the articles' claims beside what Screentest measured."""
+    return render(request, "gallery/feature_table/page.html", feature_table.feature_table())

@@ -2,6 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
+from webapp.studio.admin import ClipAdmin, PromptAdmin
+from webapp.studio.models import Clip, Prompt
+
 from .decisions import DecisionError, decide
 from .models import AuditEntry, Report
 from .permissions import MODERATE
@@ -103,3 +106,18 @@ class ClipModerationActions(ModerationActions):
         self._decide(request, queryset, "approve")
 
     moderation_actions = ["hide_clips", "restore_clips", "approve_clips"]
+
+
+admin.site.unregister(Prompt)
+admin.site.unregister(Clip)
+
+
+# The studio's Prompt and Clip admins, with the review queue's decisions as actions.
+@admin.register(Prompt)
+class ModeratedPromptAdmin(PromptModerationActions, PromptAdmin):
+    actions = PromptModerationActions.moderation_actions
+
+
+@admin.register(Clip)
+class ModeratedClipAdmin(ClipModerationActions, ClipAdmin):
+    actions = ClipModerationActions.moderation_actions

@@ -9,6 +9,8 @@ import json
 
 from django.db.models import QuerySet
 
+from webapp.policy import screening
+
 from .models import AuditEntry
 
 POLICY = "policy"
@@ -35,6 +37,33 @@ def record(
         reason=reason[:4000],
         before=before or {},
         after=after or {},
+    )
+
+
+POLICY_ACTIONS = {
+    screening.ALLOW: AuditEntry.Action.POLICY_ALLOW,
+    screening.HOLD: AuditEntry.Action.POLICY_HOLD,
+    screening.REJECT: AuditEntry.Action.POLICY_REJECT,
+}
+
+
+def record_screening(verdict: screening.Verdict, prompt, fields: dict, source: str) -> AuditEntry:
+    """The prompt policy's outcome for one submission (`prompt` is None when it was rejected:
+    nothing was stored, so the entry keeps the text)."""
+    after = {
+        "outcome": verdict.outcome,
+        "findings": [f.as_dict() for f in verdict.findings],
+        "prompt": fields["text"][:500],
+        "source": source,
+    }
+    if prompt is not None:
+        after["moderation"] = prompt.moderation
+    return record(
+        POLICY_ACTIONS[verdict.outcome],
+        AuditEntry.TargetKind.PROMPT,
+        prompt.public_id if prompt is not None else "",
+        reason="; ".join(verdict.reasons),
+        after=after,
     )
 
 

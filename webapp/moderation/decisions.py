@@ -21,28 +21,28 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from webapp.arena.models import Vote
-from webapp.studio.models import Clip, GenerationJob, JobState, ModerationState, Prompt
-from webapp.studio.services import queue
-from webapp.studio.services.pipeline import delete_stored
+from webapp.arena.services import exclusions, refresh
+from webapp.core.errors import ScreentestError
+from webapp.core.storage import delete_stored
+from webapp.policy.states import ModerationState
+from webapp.studio.models import Clip, GenerationJob, Prompt
+from webapp.studio.services import jobs
 
 from . import audit
 from .models import AuditEntry, Report
 
 log = logging.getLogger(__name__)
 
-HIDDEN_CLIP = "hidden_clip"
-RECOMPUTE_TASK = "workers.tasks.recompute_ratings"
 MIN_REASON_CHARS = 3
+# A vote being cast while a moderator hides or restores one of its clips can commit with the
+# state it read just before; the board refresh re-applies the decision after this delay.
+RECONCILE_DELAY_S = 5
 
 
-class DecisionError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+class DecisionError(ScreentestError):
+    """A decision that cannot be made (no reason given, wrong state, unknown target)."""
 
 
 @dataclass(frozen=True)
@@ -64,20 +64,6 @@ def _resolve_reports(**target) -> int:
     return Report.objects.filter(resolved_at__isnull=True, **target).update(resolved_at=timezone.now())
 
 
-# A vote being cast while a moderator hides or restores one of its clips can commit with the
-# state it read just before; the recompute re-applies the decision after this delay.
-RECONCILE_DELAY_S = 5
-
-
-def _recompute_board_on_commit() -> None:
-    def send():
-        from workers.celery import app
-
-        app.send_task(RECOMPUTE_TASK, countdown=RECONCILE_DELAY_S)
-
-    transaction.on_commit(send, robust=True)
-
-
 def _prompt_state(prompt: Prompt) -> dict:
     return {
         "moderation": prompt.moderation,
@@ -86,15 +72,7 @@ def _prompt_state(prompt: Prompt) -> dict:
 
 
 def _clip_state(clip: Clip) -> dict:
-    return {
-        "hidden": clip.hidden,
-        "counted_votes": _votes_on(clip).filter(excluded_reason="").count(),
-        "votes_excluded_hidden_clip": _votes_on(clip).filter(excluded_reason=HIDDEN_CLIP).count(),
-    }
-
-
-def _votes_on(clip: Clip):
-    return Vote.objects.filter(Q(battle__left=clip) | Q(battle__right=clip))
+    return {"hidden": clip.hidden, **exclusions.vote_counts_on(clip)}
 
 
 def _locked_prompt(public_id: str) -> Prompt:
@@ -123,12 +101,10 @@ def approve_prompt(public_id: str, *, actor, reason: str) -> Outcome:
         if prompt.moderation == ModerationState.REJECTED:
             raise DecisionError("already_rejected", "This prompt was rejected; its files are gone.")
         before = _prompt_state(prompt)
-        held_jobs = list(GenerationJob.objects.filter(prompt=prompt, state=JobState.HELD).values_list("pk", flat=True))
-        GenerationJob.objects.filter(pk__in=held_jobs, state=JobState.HELD).update(state=JobState.QUEUED)
         Prompt.objects.filter(pk=prompt.pk).update(moderation=ModerationState.ALLOWED)
         prompt.moderation = ModerationState.ALLOWED
+        jobs.release_held(prompt)
         _resolve_reports(prompt=prompt, clip__isnull=True)
-        queue.enqueue_many(queue.GENERATE, held_jobs)
         entry = audit.record(
             AuditEntry.Action.APPROVE,
             AuditEntry.TargetKind.PROMPT,
@@ -148,12 +124,7 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
         if prompt.moderation == ModerationState.REJECTED:
             raise DecisionError("already_rejected", "This prompt is already rejected.")
         before = _prompt_state(prompt)
-        GenerationJob.objects.filter(prompt=prompt, state__in=(JobState.HELD, JobState.QUEUED)).update(
-            state=JobState.CANCELLED,
-            finished_at=timezone.now(),
-            error_code="prompt_rejected",
-            error_message="The prompt was rejected by a moderator.",
-        )
+        jobs.cancel_unstarted(prompt, code="prompt_rejected", message="The prompt was rejected by a moderator.")
         Prompt.objects.filter(pk=prompt.pk).update(moderation=ModerationState.REJECTED)
         prompt.moderation = ModerationState.REJECTED
         files: list[str] = []
@@ -186,7 +157,7 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
         )
         transaction.on_commit(lambda: delete_stored(*sorted(set(filter(None, files)))), robust=True)
         if clips:
-            _recompute_board_on_commit()
+            refresh.refresh_soon(RECONCILE_DELAY_S)
     return Outcome("prompt", public_id, "reject", entry)
 
 
@@ -196,28 +167,7 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
 def _hide(clip: Clip) -> int:
     Clip.objects.filter(pk=clip.pk).update(hidden=True, hidden_at=timezone.now())
     clip.hidden = True
-    return _votes_on(clip).filter(excluded_reason="").update(excluded_reason=HIDDEN_CLIP)
-
-
-def reconcile_hidden_clip_votes() -> dict[str, int]:
-    """Apply hide/restore again to every arena vote: counted votes on a battle with a hidden
-    clip are excluded, and votes excluded only for that reason are counted again once both
-    clips are visible. Closes the race with a vote cast during a decision (a vote reads the
-    clips' state, then inserts); run by every board recompute. Imported votes (no battle)
-    are left alone."""
-    hidden = Clip.objects.filter(hidden=True).values("pk")
-    excluded = 0
-    for side in ("battle__left_id__in", "battle__right_id__in"):  # two index-friendly updates, not one OR
-        excluded += Vote.objects.filter(**{side: hidden}, excluded_reason="").update(excluded_reason=HIDDEN_CLIP)
-    recounted = (
-        Vote.objects.filter(excluded_reason=HIDDEN_CLIP, battle__isnull=False)
-        .exclude(battle__left_id__in=hidden)
-        .exclude(battle__right_id__in=hidden)
-        .update(excluded_reason="")
-    )
-    if excluded or recounted:
-        log.warning("reconciled votes with hidden clips: %d excluded, %d counted again", excluded, recounted)
-    return {"excluded": excluded, "recounted": recounted}
+    return exclusions.exclude_votes_on(clip)
 
 
 def hide_clip(public_id: str, *, actor, reason: str) -> Outcome:
@@ -238,7 +188,7 @@ def hide_clip(public_id: str, *, actor, reason: str) -> Outcome:
             before=before,
             after={**_clip_state(clip), "votes_excluded": excluded},
         )
-        _recompute_board_on_commit()
+        refresh.refresh_soon(RECONCILE_DELAY_S)
     return Outcome("clip", public_id, "hide", entry)
 
 
@@ -253,13 +203,7 @@ def restore_clip(public_id: str, *, actor, reason: str) -> Outcome:
         before = _clip_state(clip)
         Clip.objects.filter(pk=clip.pk).update(hidden=False, hidden_at=None)
         clip.hidden = False
-        # Only votes this rule excluded, and only where the battle's other clip is visible.
-        recounted = (
-            _votes_on(clip)
-            .filter(excluded_reason=HIDDEN_CLIP)
-            .exclude(Q(battle__left__hidden=True) | Q(battle__right__hidden=True))
-            .update(excluded_reason="")
-        )
+        recounted = exclusions.recount_votes_on(clip)
         entry = audit.record(
             AuditEntry.Action.RESTORE,
             AuditEntry.TargetKind.CLIP,
@@ -269,7 +213,7 @@ def restore_clip(public_id: str, *, actor, reason: str) -> Outcome:
             before=before,
             after={**_clip_state(clip), "votes_recounted": recounted},
         )
-        _recompute_board_on_commit()
+        refresh.refresh_soon(RECONCILE_DELAY_S)
     return Outcome("clip", public_id, "restore", entry)
 
 

@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 
 MODERATE = "moderation.moderate"
@@ -26,8 +27,6 @@ def ensure_moderators_group(sender=None, **kwargs) -> None:
     """post_migrate: the moderators group holds the moderate permission. Recreated after every
     migrate and flush, so the group exists whatever emptied the tables (the data migration
     alone would not survive a test-database flush)."""
-    from django.contrib.auth.models import Group, Permission
-
     group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
     wanted = Permission.objects.filter(
         content_type__app_label="moderation", codename__in=["moderate", "view_report", "view_auditentry"]

@@ -1,18 +1,17 @@
-"""Reports from visitors. The review queue that works them is the moderation issue's."""
+"""Reports from visitors, on any page; the review queue (review_queue.py) works them."""
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from webapp.core.errors import ScreentestError
 from webapp.studio.models import Clip, Prompt
 
 from .models import Report
 
 
-class ReportError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+class ReportError(ScreentestError):
+    """A report that cannot be taken (unknown reason)."""
 
 
 def report(

@@ -11,4 +11,5 @@ urlpatterns = [
     path("moderation/audit", views.audit_page, name="audit"),
     path("moderation/audit.csv", views.audit_csv, name="audit_csv"),
     path("report", views.report_view, name="report"),
+    path("arena/report", views.report_battle_view, name="report_battle"),
 ]

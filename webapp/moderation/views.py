@@ -6,18 +6,23 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from webapp.studio.media_views import serve_stored_file
-from webapp.studio.models import Clip
+from webapp.arena.models import Battle
+from webapp.arena.services import battles
+from webapp.arena.services.battles import BattleTokenError
+from webapp.arena.services.voters import voter_for
+from webapp.core.file_responses import serve_stored_file
+from webapp.studio.models import Clip, Prompt
 
 from . import audit, login_throttle, review_queue
 from .decisions import DecisionError, decide
 from .models import AuditEntry
 from .permissions import moderator_required
+from .services import ReportError, report
 
 PRESET_REASONS = [
     "Fine as it is",
@@ -124,14 +129,28 @@ class ThrottledLoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
 
+def _report_message(request, message: str, *, status: int = 200, error: bool = False):
+    return render(request, "moderation/_message.html", {"message": message, "error": error}, status=status)
+
+
+def _take_report(request, reporter_key: str, *, clip: Clip | None, prompt: Prompt | None):
+    try:
+        _, created = report(
+            reporter_key=reporter_key,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+            clip=clip,
+            prompt=prompt,
+        )
+    except ReportError as exc:
+        return _report_message(request, exc.message, status=400, error=True)
+    thanks = "Thanks: a moderator will look at it." if created else "You already reported this; it counts once."
+    return render(request, "moderation/_report_done.html", {"message": thanks})
+
+
 @require_POST
 def report_view(request):
     """Anyone reports a clip or a prompt from the gallery, the prompt page or the clip page."""
-    from webapp.arena.services.voters import voter_for
-    from webapp.studio.models import Prompt
-
-    from .services import ReportError, report
-
     kind, public_id = request.POST.get("kind", ""), request.POST.get("id", "")
     clip = prompt = None
     if kind == "clip":
@@ -139,25 +158,30 @@ def report_view(request):
     elif kind == "prompt":
         prompt = Prompt.objects.filter(public_id=public_id).first()
     else:
-        return render(
-            request,
-            "moderation/_message.html",
-            {"message": "Say what you report: a clip or a prompt.", "error": True},
-            status=400,
-        )
+        return _report_message(request, "Say what you report: a clip or a prompt.", status=400, error=True)
     if clip is None and prompt is None:
-        return render(
-            request, "moderation/_message.html", {"message": "That is no longer here.", "error": True}, status=404
-        )
+        return _report_message(request, "That is no longer here.", status=404, error=True)
+    return _take_report(request, voter_for(request).key, clip=clip, prompt=prompt)
+
+
+@require_POST
+def report_battle_view(request):
+    """Report from the vote page: the battle token says which clips; the client only says
+    which side (or the prompt), so reporting cannot be used to learn clip ids."""
+    voter = voter_for(request)
+    target = request.POST.get("target", "")
     try:
-        _, created = report(
-            reporter_key=voter_for(request).key,
-            reason=request.POST.get("reason", ""),
-            note=request.POST.get("note", ""),
-            clip=clip,
-            prompt=prompt,
-        )
-    except ReportError as exc:
-        return render(request, "moderation/_message.html", {"message": exc.message, "error": True}, status=400)
-    message = "Thanks: a moderator will look at it." if created else "You already reported this; it counts once."
-    return render(request, "arena/_report_done.html", {"message": message})
+        claims = battles.unsign(request.POST.get("token", ""))
+    except BattleTokenError as exc:
+        return HttpResponse(exc.message, status=400)
+    battle = (
+        Battle.objects.select_related("left__job", "right__job", "prompt")
+        .filter(public_id=claims.get("b"), voter_key=voter.key)
+        .first()
+    )
+    if battle is None:
+        return HttpResponse("This battle was not served to you.", status=403)
+    if target not in ("left", "right", "prompt"):
+        return HttpResponse("Choose what to report: the left clip, the right clip or the prompt.", status=400)
+    clip = {"left": battle.left, "right": battle.right}.get(target)
+    return _take_report(request, voter.key, clip=clip, prompt=battle.prompt)

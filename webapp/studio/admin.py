@@ -1,7 +1,5 @@
 from django.contrib import admin, messages
 
-from webapp.moderation.admin import ClipModerationActions, PromptModerationActions
-
 from .models import Clip, GenerationJob, Prompt
 from .services import jobs
 
@@ -16,10 +14,11 @@ class JobInline(admin.TabularInline):
 
 
 @admin.register(Prompt)
-class PromptAdmin(PromptModerationActions, admin.ModelAdmin):
+class PromptAdmin(admin.ModelAdmin):
+    """The moderation app adds its decisions as actions (webapp/moderation/admin.py)."""
+
     list_display = ("text", "source", "moderation", "duration_s", "aspect_ratio", "created_at")
     list_filter = ("source", "moderation", "aspect_ratio")
-    actions = PromptModerationActions.moderation_actions
     search_fields = ("text", "public_id")
     readonly_fields = ("public_id", "created_at")
     inlines = [JobInline]
@@ -46,9 +45,10 @@ class GenerationJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(Clip)
-class ClipAdmin(ClipModerationActions, admin.ModelAdmin):
+class ClipAdmin(admin.ModelAdmin):
+    """The moderation app adds its decisions as actions (webapp/moderation/admin.py)."""
+
     list_display = ("public_id", "job", "hidden", "width", "height", "fps", "duration_s", "bytes", "created_at")
     list_filter = ("hidden",)
-    actions = ClipModerationActions.moderation_actions
     search_fields = ("public_id", "sha256_original", "sha256_web")
     readonly_fields = [f.name for f in Clip._meta.fields]

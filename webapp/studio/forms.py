@@ -2,8 +2,8 @@ from django import forms
 from django.conf import settings
 
 from webapp.catalog.models import VideoModel
+from webapp.catalog.sizes import ASPECT_RATIOS
 
-from .services.requests import ASPECT_RATIOS
 from .services.submission import DEFAULT_DURATION_S
 
 

@@ -2,16 +2,19 @@ import secrets
 
 from django.db import models
 
+from webapp.core.querysets import PublicIdQuerySet
+from webapp.policy.states import ModerationState
+
 
 def new_public_id() -> str:
     """Opaque, unguessable, carries nothing about the model or the time."""
     return secrets.token_urlsafe(12)
 
 
-class ModerationState(models.TextChoices):
-    ALLOWED = "allowed", "Allowed"
-    HELD = "held", "Awaits review"
-    REJECTED = "rejected", "Rejected"
+class PromptQuerySet(PublicIdQuerySet):
+    def public(self):
+        """Prompts anyone may see: the policy or a moderator allowed them."""
+        return self.filter(moderation=ModerationState.ALLOWED)
 
 
 class Prompt(models.Model):
@@ -36,10 +39,12 @@ class Prompt(models.Model):
     pool = models.CharField(max_length=16, choices=Pool.choices, default=Pool.COMMUNITY, db_index=True)
     category = models.CharField(max_length=48, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    # The prompt policy's outcome (moderation/policy.py), then a moderator's decision.
+    # The prompt policy's outcome (webapp/policy), then a moderator's decision.
     moderation = models.CharField(
         max_length=8, choices=ModerationState.choices, default=ModerationState.ALLOWED, db_index=True
     )
+
+    objects = PromptQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -120,6 +125,12 @@ class GenerationJob(models.Model):
         return None
 
 
+class ClipQuerySet(PublicIdQuerySet):
+    def public(self):
+        """Clips anyone may see: not hidden by a moderator, of an allowed prompt."""
+        return self.filter(hidden=False, job__prompt__moderation=ModerationState.ALLOWED)
+
+
 class Clip(models.Model):
     """A finished video. `web` is the blind rendition (re-encoded, metadata stripped) that every
     page plays; all stored names are random so nothing in a URL says who made the clip."""
@@ -146,6 +157,8 @@ class Clip(models.Model):
     # C2PA manifest in the original as received: None = not checked (reader unavailable).
     c2pa_present = models.BooleanField(null=True, blank=True)
     c2pa_summary = models.JSONField(default=dict, blank=True)
+
+    objects = ClipQuerySet.as_manager()
 
     def __str__(self):
         return f"clip {self.public_id}"

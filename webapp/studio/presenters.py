@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from .models import Clip, GenerationJob, ModerationState, Prompt
+from webapp.policy.states import ModerationState
+
+from .models import Clip, GenerationJob, JobState, Prompt
 
 MODERATION_MESSAGES = {
     ModerationState.ALLOWED: "",
@@ -34,7 +36,7 @@ def clip_dict(clip: Clip) -> dict:
 
 
 def job_dict(job: GenerationJob) -> dict:
-    clip = getattr(job, "clip", None) if job.state == "succeeded" else None
+    clip = getattr(job, "clip", None) if job.state == JobState.SUCCEEDED else None
     if clip is not None and (clip.hidden or not job.prompt.is_public):
         clip = None  # hidden by a moderator: gone from the API
     return {
@@ -50,7 +52,7 @@ def job_dict(job: GenerationJob) -> dict:
         "cost_usd": None if job.cost_usd is None else float(job.cost_usd),
         "error": {"code": job.error_code, "message": job.error_message} if job.error_code and job.is_terminal else None,
         "clip": clip_dict(clip) if clip else None,
-        "hidden": bool(getattr(job, "clip", None) and job.clip.hidden) if job.state == "succeeded" else False,
+        "hidden": bool(getattr(job, "clip", None) and job.clip.hidden) if job.state == JobState.SUCCEEDED else False,
     }
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 
+from webapp.core.media_tools import media_tools
+from webapp.core.storage import local_copy, scratch_dir
 from workers import media
 
 from .models import Clip
@@ -89,12 +89,9 @@ def tagged_original(clip: Clip):
     """An open file: a copy of the original carrying the provenance record as its `comment`
     tag. The copy is unlinked at once (the open handle keeps it readable), so nothing is left
     on disk whatever happens to the response."""
-    from .services.pipeline import _local_copy, media_tools
-
-    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.WORK_DIR, prefix="provenance-") as workdir:
-        source = _local_copy(clip.original.name, Path(workdir))
-        dest = Path(workdir) / ("tagged" + (Path(clip.original.name).suffix.lower() or ".mp4"))
+    with scratch_dir("provenance-") as workdir:
+        source = local_copy(clip.original.name, workdir)
+        dest = workdir / ("tagged" + (Path(clip.original.name).suffix.lower() or ".mp4"))
         comment = json.dumps(record(clip), sort_keys=True, separators=(",", ":"))
         media.make_tagged_copy(source, dest, comment=comment, tools=media_tools())
         handle = open(dest, "rb")

@@ -1,13 +1,10 @@
 from django.urls import path
 
-from webapp.gallery import views as gallery_views
-
 from . import api, media_views, views
 
 app_name = "studio"
 
 urlpatterns = [
-    path("", gallery_views.gallery, name="gallery"),  # the gallery app owns the page
     path("new", views.new_prompt, name="new"),
     path("models", views.models_page, name="models"),
     path("p/<str:public_id>", views.prompt_page, name="prompt"),

@@ -8,12 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from webapp.catalog.models import VideoModel
-from webapp.moderation.models import Report
 from workers import media
 
 from . import provenance
 from .forms import PromptForm
-from .models import Clip, GenerationJob, ModerationState, Prompt
+from .models import Clip, GenerationJob, Prompt
 from .presenters import jobs_of
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
@@ -48,20 +47,11 @@ def new_prompt(request):
     return render(request, "studio/new_prompt.html", {"form": form}, status=status)
 
 
-def _prompt_or_404(public_id: str) -> Prompt:
-    prompt = Prompt.objects.filter(public_id=public_id).first()
-    if prompt is None:
-        raise Http404("no such prompt")
-    return prompt
-
-
 @require_GET
 def prompt_page(request, public_id: str):
-    prompt = _prompt_or_404(public_id)
+    prompt = Prompt.objects.get_or_404(public_id)
     named_results_viewed.send(sender=prompt_page, request=request, prompts=[prompt])
-    return render(
-        request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt), "reasons": Report.Reason.choices}
-    )
+    return render(request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt)})
 
 
 @require_GET
@@ -74,9 +64,7 @@ def job_card(request, public_id: str, job_id: int):
     )
     if job is None:
         raise Http404("no such job")
-    response = render(
-        request, "studio/_job_card.html", {"job": job, "prompt": job.prompt, "reasons": Report.Reason.choices}
-    )
+    response = render(request, "studio/_job_card.html", {"job": job, "prompt": job.prompt})
     if job.is_terminal and request.htmx:
         # Swap in the final card and stop polling.
         response.status_code = HTMX_STOP_POLLING
@@ -84,14 +72,7 @@ def job_card(request, public_id: str, job_id: int):
 
 
 def _public_clip_or_404(public_id: str) -> Clip:
-    clip = (
-        Clip.objects.select_related("job__prompt", "job__model")
-        .filter(public_id=public_id, hidden=False, job__prompt__moderation=ModerationState.ALLOWED)
-        .first()
-    )
-    if clip is None:
-        raise Http404("no such clip")
-    return clip
+    return Clip.objects.public().select_related("job__prompt", "job__model").get_or_404(public_id)
 
 
 @require_GET
@@ -102,7 +83,7 @@ def clip_page(request, public_id: str):
     return render(
         request,
         "studio/clip.html",
-        {"clip": clip, "provenance": provenance.record(clip), "reasons": Report.Reason.choices},
+        {"clip": clip, "provenance": provenance.record(clip)},
     )
 
 

@@ -1,6 +1,6 @@
 """Serving blind battles: which two clips a voter sees next.
 
-The model pair comes from arena/sampling.py (votes go where they inform), then a prompt that
+The model pair comes from workers/ratings/sampling.py (votes go where they inform), then a prompt that
 has clips from both models and that this voter has neither judged for this pair nor seen with
 names. Left and right are decided here, with the server's randomness; the client receives an
 opaque battle id inside a signed token and media URLs that name nothing.
@@ -17,9 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 
 from webapp.catalog.models import VideoModel
-from webapp.studio.models import Clip, JobState, ModerationState, Prompt
+from webapp.core.errors import ScreentestError
+from webapp.studio.models import Clip, JobState, Prompt
+from workers.ratings import sampling
 
-from .. import sampling
 from ..models import Battle, NamedView, RatingSnapshot
 from . import tallies
 from .voters import Voter
@@ -28,10 +29,8 @@ TOKEN_SALT = "screentest.battle"
 CANDIDATES_PER_PAIR = 64
 
 
-class BattleTokenError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+class BattleTokenError(ScreentestError):
+    """A battle token that is missing, forged or expired (410)."""
 
 
 def sign(battle: Battle) -> str:
@@ -42,9 +41,11 @@ def unsign(token: str) -> dict:
     try:
         return signing.loads(token, salt=TOKEN_SALT, max_age=settings.BATTLE_MAX_AGE_S)
     except signing.SignatureExpired:
-        raise BattleTokenError("battle_expired", "This battle has expired; load a new one.") from None
+        raise BattleTokenError(
+            "battle_expired", "This battle has expired; load a new one.", status=410, field="token"
+        ) from None
     except (signing.BadSignature, TypeError, ValueError):
-        raise BattleTokenError("invalid_battle", "This battle token is not valid.") from None
+        raise BattleTokenError("invalid_battle", "This battle token is not valid.", field="token") from None
 
 
 def pair_key(clip_a_id: int, clip_b_id: int) -> str:
@@ -55,13 +56,8 @@ def pair_key(clip_a_id: int, clip_b_id: int) -> str:
 def arena_clips(pool: str):
     """Clips that may appear in battles: finished, from models shown in the arena, not hidden
     by a moderator, of a prompt the policy or a moderator allowed."""
-    return Clip.objects.filter(
-        job__state=JobState.SUCCEEDED,
-        job__prompt__pool=pool,
-        job__model__in_arena=True,
-        job__model__enabled=True,
-        hidden=False,
-        job__prompt__moderation=ModerationState.ALLOWED,
+    return Clip.objects.public().filter(
+        job__state=JobState.SUCCEEDED, job__prompt__pool=pool, job__model__in_arena=True, job__model__enabled=True
     )
 
 

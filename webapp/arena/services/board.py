@@ -1,18 +1,18 @@
-"""Leaderboards: the database aggregates counted votes (GROUP BY), arena/ratings.py does the
+"""Leaderboards: the database aggregates counted votes (GROUP BY), workers/ratings/ does the
 math, and the result is stored as a RatingSnapshot so no page ever computes ratings inline."""
 
 from __future__ import annotations
 
 import logging
 import time
-from statistics import median
 
 from django.conf import settings
 
 from webapp.catalog.models import VideoModel
-from webapp.studio.models import Clip, JobState, Prompt
+from webapp.studio.models import Prompt
+from webapp.studio.services import measured
+from workers import ratings
 
-from .. import ratings
 from ..models import RatingSnapshot, Vote
 from . import live_elo, tallies
 
@@ -22,9 +22,7 @@ ALL_CATEGORIES = ""
 
 
 def counted_votes(pool: str, category: str = ALL_CATEGORIES):
-    votes = Vote.objects.filter(
-        pool=pool, excluded_reason="", anony=True, model_a__in_arena=True, model_b__in_arena=True
-    )
+    votes = Vote.objects.counted().filter(pool=pool, model_a__in_arena=True, model_b__in_arena=True)
     return votes.filter(category=category) if category else votes
 
 
@@ -32,27 +30,6 @@ def aggregate(pool: str, category: str = ALL_CATEGORIES) -> ratings.PairCounts:
     """The counted votes as BT input, summed from the trigger-kept tallies (a few hundred
     rows whatever the number of votes; services/tallies.py checks them against the votes)."""
     return ratings.from_rows(tallies.counted_rows(pool, category))
-
-
-def measured_facts(slugs: list[str]) -> dict[str, dict]:
-    """What Screentest observed of each model's clips, shown beside its rating."""
-    facts = {}
-    clips = Clip.objects.filter(job__model__slug__in=slugs, job__state=JobState.SUCCEEDED).values_list(
-        "job__model__slug", "width", "height", "fps", "duration_s", "job__queued_at", "job__finished_at"
-    )
-    per_model: dict[str, list] = {}
-    for row in clips:
-        per_model.setdefault(row[0], []).append(row[1:])
-    for slug, rows in per_model.items():
-        latencies = [(done - queued).total_seconds() for *_, queued, done in rows if queued and done]
-        facts[slug] = {
-            "clips": len(rows),
-            "resolution": f"{int(median(r[0] for r in rows))}×{int(median(r[1] for r in rows))}",
-            "fps": round(median(r[2] for r in rows), 2),
-            "median_duration_s": round(median(r[3] for r in rows), 2),
-            "median_latency_s": round(median(latencies), 1) if latencies else None,
-        }
-    return facts
 
 
 def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None = None) -> RatingSnapshot:
@@ -69,7 +46,7 @@ def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None =
     elo_by_id, elo_state = live_elo.compute(counted_votes(pool, category), previous.elo_state if previous else None)
     models = {m.slug: m for m in VideoModel.objects.filter(slug__in=[r.model for r in board])}
     elo = {slug: elo_by_id[m.pk] for slug, m in models.items() if m.pk in elo_by_id}
-    facts = measured_facts(list(models))
+    facts = {m.model.slug: m.summary() for m in measured.measure_all(models.values()).values() if m.clips}
     rows = []
     for r in board:
         model = models[r.model]

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from .. import ratings
+from workers import ratings
 
 
 def _through(state: dict) -> Q | None:

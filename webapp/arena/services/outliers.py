@@ -28,22 +28,23 @@ from django.db.models.functions import RowNumber
 
 from webapp.studio.models import Prompt
 
-from ..models import RatingSnapshot, Vote, VoteTally
+from ..models import ExcludedReason, RatingSnapshot, Vote, VoteTally, Winner
 
 log = logging.getLogger(__name__)
 
-OUTLIER_VOTER = "outlier_voter"
+OUTLIER_VOTER = ExcludedReason.OUTLIER_VOTER
+DECISIVE = (Winner.MODEL_A, Winner.MODEL_B)  # ties and both-bad say nothing about who is better
 
 
 def _pair_history(pool: str) -> dict[tuple[int, int], tuple[int, int]]:
     """(lower id, higher id) -> (decisive votes won by the lower id model, decisive votes)."""
     history: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    rows = VoteTally.objects.filter(pool=pool, votes__gt=0, winner__in=("model_a", "model_b")).values_list(
+    rows = VoteTally.objects.filter(pool=pool, votes__gt=0, winner__in=DECISIVE).values_list(
         "model_a_id", "model_b_id", "winner", "votes"
     )
     for model_a, model_b, winner, n in rows:
         pair = (min(model_a, model_b), max(model_a, model_b))
-        winner_id = model_a if winner == "model_a" else model_b
+        winner_id = model_a if winner == Winner.MODEL_A else model_b
         history[pair][0] += n if winner_id == pair[0] else 0
         history[pair][1] += n
     return {pair: (won, total) for pair, (won, total) in history.items()}
@@ -63,7 +64,7 @@ def is_outlier(
     for model_a, model_b, winner in votes:
         if judged >= max_votes:
             break
-        if winner not in ("model_a", "model_b"):
+        if winner not in DECISIVE:
             continue
         pair = (min(model_a, model_b), max(model_a, model_b))
         won, total = history.get(pair, (0, 0))
@@ -71,7 +72,7 @@ def is_outlier(
             continue
         judged += 1
         share = won / total
-        picked_lower = (model_a if winner == "model_a" else model_b) == pair[0]
+        picked_lower = (model_a if winner == Winner.MODEL_A else model_b) == pair[0]
         p_upper, p_lower = (1.0, share) if picked_lower else (1.0 - share, 1.0)
         m_upper *= 0.5 / p_upper if p_upper > 0 else float("inf")
         m_lower *= 0.5 / p_lower if p_lower > 0 else float("inf")
@@ -86,7 +87,7 @@ def exclude_outlier_voters(pool: str, *, since: datetime | None = None) -> list[
     alpha = settings.OUTLIER_ALPHA
     if not alpha > 0:
         return []
-    judged = Vote.objects.filter(pool=pool, anony=True, excluded_reason__in=("", OUTLIER_VOTER))
+    judged = Vote.objects.filter(pool=pool, anony=True, excluded_reason__in=(ExcludedReason.COUNTED, OUTLIER_VOTER))
     recent = judged.filter(created_at__gte=since) if since else judged
     voters = list(
         judged.filter(voter_key__in=recent.values("voter_key"))
@@ -122,7 +123,7 @@ def exclude_outlier_voters(pool: str, *, since: datetime | None = None) -> list[
         )
     ]
     if flagged:
-        excluded = Vote.objects.filter(pool=pool, voter_key__in=flagged, excluded_reason="").update(
+        excluded = Vote.objects.filter(pool=pool, voter_key__in=flagged, excluded_reason=ExcludedReason.COUNTED).update(
             excluded_reason=OUTLIER_VOTER
         )
         log.warning("%s: %d voters flagged as outliers, %d of their votes excluded", pool, len(flagged), excluded)
@@ -130,7 +131,7 @@ def exclude_outlier_voters(pool: str, *, since: datetime | None = None) -> list[
     cleared = set(by_voter) - set(flagged)
     if cleared:
         recounted = Vote.objects.filter(pool=pool, voter_key__in=cleared, excluded_reason=OUTLIER_VOTER).update(
-            excluded_reason=""
+            excluded_reason=ExcludedReason.COUNTED
         )
         if recounted:
             log.warning("%s: %d votes of voters no longer flagged counted again", pool, recounted)

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.db import transaction
 
 from webapp.catalog.models import VideoModel
+from webapp.core.errors import ScreentestError
 from webapp.studio.models import GenerationJob, Prompt
 from webapp.studio.services import queue
 from webapp.studio.services.submission import PromptInput, SubmissionError, submit_prompt, validate
@@ -24,8 +25,11 @@ SUITE_PATH = Path(__file__).resolve().parents[1] / "data" / "prompt_suite.json"
 DEMO_BACKEND = "demo"
 
 
-class SuiteError(Exception):
-    pass
+class SuiteError(ScreentestError):
+    """A suite file or a run that cannot go ahead; nothing of it is submitted."""
+
+    def __init__(self, message: str):
+        super().__init__("invalid_suite", message)
 
 
 def load_suite(path: Path = SUITE_PATH) -> tuple[dict, list[dict]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
+from .. import sql
 from ..models import Vote, VoteTally
 
 KEY = ("pool", "category", "model_a_id", "model_b_id", "winner")
@@ -50,7 +51,7 @@ def categories(pool: str) -> list[str]:
 
 
 def _from_votes() -> dict[tuple, int]:
-    grouped = Vote.objects.filter(excluded_reason="", anony=True).values_list(*KEY).annotate(n=Count("id")).order_by()
+    grouped = Vote.objects.counted().values_list(*KEY).annotate(n=Count("id")).order_by()
     return {tuple(row[:-1]): row[-1] for row in grouped}
 
 
@@ -59,8 +60,7 @@ def drift() -> dict[tuple, tuple[int, int]]:
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and outermost:  # one snapshot for both reads
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            sql.repeatable_read()
         tallied = {tuple(row[:-1]): row[-1] for row in VoteTally.objects.exclude(votes=0).values_list(*KEY, "votes")}
         counted = _from_votes()
     return {
@@ -75,8 +75,7 @@ def rebuild() -> int:
     wait for it (PostgreSQL: a SHARE lock on arena_vote), readers do not."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE arena_vote IN SHARE MODE")
+            sql.block_vote_writers()
         VoteTally.objects.all().delete()
         VoteTally.objects.bulk_create(VoteTally(**dict(zip(KEY, key)), votes=n) for key, n in _from_votes().items())
         return VoteTally.objects.count()

@@ -6,17 +6,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from webapp.core.errors import ScreentestError
 from webapp.studio.models import GenerationJob, JobState, Prompt
 
 MIN_CLIPS = 2
 MAX_CLIPS = 4
 
 
-class SelectionError(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class SelectionError(ScreentestError):
+    """A comparison link that cannot be honoured (unknown or unfinished models, too few or many)."""
 
 
 @dataclass

@@ -8,29 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from webapp.core import leases
+from webapp.core.media_tools import media_tools
+from webapp.core.storage import delete_stored, local_copy, scratch_dir, store
+from webapp.core.tasks import TaskRoute, send_on_commit
 from webapp.studio.models import GenerationJob, Prompt
-from webapp.studio.services.pipeline import delete_stored, media_tools, opaque_name
 from workers import media
-from workers.celery import app
 
 from ..models import ExportState, SideBySideExport
 
 log = logging.getLogger(__name__)
 
-RENDER_TASK = "workers.tasks.render_side_by_side"
+RENDER = TaskRoute("gallery.render_side_by_side", queue="media")
 PROGRESS_EVERY_S = 0.5
 
 
@@ -56,10 +54,6 @@ def layout_for(prompt: Prompt) -> media.SideBySideLayout:
     )
 
 
-def _send(export_id: int) -> None:
-    app.send_task(RENDER_TASK, args=[export_id])
-
-
 def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySideExport, bool]:
     """The export of these clips, created and queued if new. A failed export, or one whose
     worker died (lease expired), is queued again; a finished one is returned as it is."""
@@ -70,7 +64,7 @@ def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySid
         try:
             with transaction.atomic():
                 export = SideBySideExport.objects.create(selection_key=key, prompt=prompt, clips=clip_ids)
-                transaction.on_commit(lambda: _send(export.pk), robust=True)
+                send_on_commit(RENDER, export.pk)
             return export, True
         except IntegrityError:  # someone asked for the same selection at the same moment
             existing = SideBySideExport.objects.get(selection_key=key)
@@ -89,7 +83,7 @@ def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySid
             lease_owner="",
             lease_expires_at=None,
         ):
-            transaction.on_commit(lambda: _send(existing.pk), robust=True)
+            send_on_commit(RENDER, existing.pk)
     existing.refresh_from_db()
     return existing, False
 
@@ -97,14 +91,10 @@ def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySid
 def claim(export_id: int, owner: str) -> SideBySideExport | None:
     now = timezone.now()
     claimable = Q(state=ExportState.QUEUED) | Q(state=ExportState.RUNNING, lease_expires_at__lt=now)
-    updated = SideBySideExport.objects.filter(claimable, pk=export_id, attempts__lt=settings.JOB_MAX_ATTEMPTS).update(
-        state=ExportState.RUNNING,
-        lease_owner=owner,
-        progress=0,
-        attempts=F("attempts") + 1,
-        lease_expires_at=now + timedelta(seconds=settings.JOB_LEASE_S),
-    )
-    if updated != 1:
+    rows = SideBySideExport.objects.filter(pk=export_id)
+    if not leases.claim(
+        rows, claimable=claimable, owner=owner, counter="attempts", state=ExportState.RUNNING, progress=0
+    ):
         return None
     return SideBySideExport.objects.select_related("prompt").get(pk=export_id)
 
@@ -146,16 +136,7 @@ def _clip_sources(export: SideBySideExport, workdir: Path) -> tuple[list[Path], 
     missing = [cid for cid in export.clips if cid not in jobs]
     if missing:
         raise LookupError(f"{len(missing)} of the chosen clips no longer exist")
-    paths = []
-    for i, cid in enumerate(export.clips):
-        name = jobs[cid].clip.web.name
-        try:
-            paths.append(Path(default_storage.path(name)))
-        except NotImplementedError:  # remote storage: download first
-            target = workdir / f"in{i}.mp4"
-            with default_storage.open(name, "rb") as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1024 * 1024)
-            paths.append(target)
+    paths = [local_copy(jobs[cid].clip.web.name, workdir, stem=f"in{i}") for i, cid in enumerate(export.clips)]
     return paths, [jobs[cid].model.label for cid in export.clips]
 
 
@@ -164,45 +145,41 @@ def render_step(export_id: int, *, owner: str) -> None:
     if export is None:
         log.info("export %s: not claimable (finished, held elsewhere or out of attempts)", export_id)
         return
-    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f"export{export.pk}-", dir=settings.WORK_DIR))
     stored = ""
-    try:
-        sources, labels = _clip_sources(export, workdir)
-        out = workdir / "side-by-side.mp4"
-        info = media.make_side_by_side(
-            sources,
-            labels,
-            export.prompt.text,
-            out,
-            layout=layout_for(export.prompt),
-            tools=media_tools(),
-            on_progress=_progress_reporter(export),
-        )
-        with open(out, "rb") as fh:
-            stored = default_storage.save(opaque_name("exports", ".mp4"), File(fh))
-        done = _held(export).update(
-            state=ExportState.SUCCEEDED,
-            progress=1.0,
-            file=stored,
-            width=info.width,
-            height=info.height,
-            bytes=info.bytes,
-            lease_owner="",
-            lease_expires_at=None,
-            finished_at=timezone.now(),
-        )
-        if not done:
-            log.warning("export %s: lost the lease; discarding our file", export.pk)
+    with scratch_dir(f"export{export.pk}-") as workdir:
+        try:
+            sources, labels = _clip_sources(export, workdir)
+            out = workdir / "side-by-side.mp4"
+            info = media.make_side_by_side(
+                sources,
+                labels,
+                export.prompt.text,
+                out,
+                layout=layout_for(export.prompt),
+                tools=media_tools(),
+                on_progress=_progress_reporter(export),
+            )
+            stored = store(out, "exports", ".mp4")
+            done = _held(export).update(
+                state=ExportState.SUCCEEDED,
+                progress=1.0,
+                file=stored,
+                width=info.width,
+                height=info.height,
+                bytes=info.bytes,
+                lease_owner="",
+                lease_expires_at=None,
+                finished_at=timezone.now(),
+            )
+            if not done:
+                log.warning("export %s: lost the lease; discarding our file", export.pk)
+                delete_stored(stored)
+        except LookupError as exc:
+            _fail(export, "clip_missing", str(exc))
+        except media.MediaError as exc:
             delete_stored(stored)
-    except LookupError as exc:
-        _fail(export, "clip_missing", str(exc))
-    except media.MediaError as exc:
-        delete_stored(stored)
-        _fail(export, exc.code, str(exc))
-    except Exception as exc:
-        log.exception("export %s failed", export.pk)
-        delete_stored(stored)
-        _fail(export, "internal_error", f"{type(exc).__name__}: {exc}")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+            _fail(export, exc.code, str(exc))
+        except Exception as exc:
+            log.exception("export %s failed", export.pk)
+            delete_stored(stored)
+            _fail(export, "internal_error", f"{type(exc).__name__}: {exc}")

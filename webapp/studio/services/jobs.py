@@ -16,16 +16,14 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..models import LEASED_STATES, GenerationJob, JobState
+from webapp.core import leases
+
+from ..models import LEASED_STATES, GenerationJob, JobState, Prompt
 from . import queue
 
 log = logging.getLogger(__name__)
 
 STAGE_TASK = {JobState.RUNNING: queue.GENERATE, JobState.PROCESSING: queue.PROCESS_CLIP}
-
-
-def _lease_until():
-    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_S)
 
 
 def claim(job_id: int, *, stage: str, owner: str) -> GenerationJob | None:
@@ -36,25 +34,18 @@ def claim(job_id: int, *, stage: str, owner: str) -> GenerationJob | None:
     its attempts are used up.
     """
     now = timezone.now()
-    expired = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
     if stage == JobState.RUNNING:
-        claimable = Q(state=JobState.QUEUED) | (Q(state=JobState.RUNNING) & expired)
+        claimable = Q(state=JobState.QUEUED) | (Q(state=JobState.RUNNING) & leases.expired(now))
         counter = "attempts"
     elif stage == JobState.PROCESSING:
-        claimable = Q(state=JobState.PROCESSING) & expired
+        claimable = Q(state=JobState.PROCESSING) & leases.expired(now)
         counter = "media_attempts"
     else:
         raise ValueError(f"not a leased stage: {stage}")
-    updated = GenerationJob.objects.filter(
-        claimable, pk=job_id, **{f"{counter}__lt": settings.JOB_MAX_ATTEMPTS}
-    ).update(
-        state=stage,
-        lease_owner=owner,
-        lease_expires_at=_lease_until(),
-        started_at=Coalesce(F("started_at"), now),
-        **{counter: F(counter) + 1},
-    )
-    if updated != 1:
+    rows = GenerationJob.objects.filter(pk=job_id)
+    if not leases.claim(
+        rows, claimable=claimable, owner=owner, counter=counter, state=stage, started_at=Coalesce(F("started_at"), now)
+    ):
         return None
     return GenerationJob.objects.select_related("prompt", "model").get(pk=job_id)
 
@@ -181,6 +172,22 @@ def release_leases_of_node(node_name: str) -> int:
         log.warning("worker %s restarted: recovering %d orphaned job(s)", node_name, released)
         reap_stale_jobs()
     return released
+
+
+def release_held(prompt: Prompt) -> list[int]:
+    """A moderator approved the prompt: its held jobs are queued and sent after commit."""
+    held = list(GenerationJob.objects.filter(prompt=prompt, state=JobState.HELD).values_list("pk", flat=True))
+    GenerationJob.objects.filter(pk__in=held, state=JobState.HELD).update(state=JobState.QUEUED)
+    queue.enqueue_many(queue.GENERATE, held)
+    return held
+
+
+def cancel_unstarted(prompt: Prompt, *, code: str, message: str) -> int:
+    """Nothing more is generated for this prompt: held and queued jobs are cancelled (started
+    ones finish, and the media step discards what a rejected prompt's vendor returns)."""
+    return GenerationJob.objects.filter(prompt=prompt, state__in=(JobState.HELD, JobState.QUEUED)).update(
+        state=JobState.CANCELLED, finished_at=timezone.now(), error_code=code, error_message=message
+    )
 
 
 def cancel_queued(job_ids, reason: str) -> int:

@@ -11,19 +11,15 @@ so there is never a second clip, a half-written row or an orphaned file.
 from __future__ import annotations
 
 import logging
-import secrets
-import shutil
-import tempfile
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 
+from webapp.core.media_tools import media_limits, media_tools
+from webapp.core.storage import delete_stored, local_copy, scratch_dir, store
 from workers import media, provenance_c2pa
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
@@ -36,52 +32,11 @@ from .requests import build_request
 log = logging.getLogger(__name__)
 
 
-def media_tools() -> media.Tools:
-    return media.Tools(ffmpeg=settings.FFMPEG_BINARY, ffprobe=settings.FFPROBE_BINARY)
-
-
-def media_limits() -> media.MediaLimits:
-    return media.MediaLimits(
-        max_bytes=settings.MEDIA_MAX_BYTES,
-        max_duration_s=settings.MEDIA_MAX_DURATION_S,
-        max_width=settings.MEDIA_MAX_SIDE,
-        max_height=settings.MEDIA_MAX_SIDE,
-    )
-
-
 def retry_delay(job: GenerationJob, hint: float | None = None) -> float:
     """Exponential backoff (10, 20, 40 s ...), at least what the vendor asked for, capped
     far below the broker's visibility timeout."""
     backoff = 10 * 2 ** max(job.stage_attempts - 1, 0)
     return float(min(max(backoff, hint or 0), 600))
-
-
-@contextmanager
-def scratch_dir(job: GenerationJob):
-    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=f"job{job.pk}-", dir=settings.WORK_DIR))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def opaque_name(folder: str, suffix: str) -> str:
-    return f"{folder}/{secrets.token_urlsafe(18)}{suffix}"
-
-
-def store(local_path: Path, folder: str, suffix: str) -> str:
-    with open(local_path, "rb") as fh:
-        return default_storage.save(opaque_name(folder, suffix), File(fh))
-
-
-def delete_stored(*names: str) -> None:
-    for name in names:
-        if name:
-            try:
-                default_storage.delete(name)
-            except OSError:
-                log.exception("could not delete %s", name)
 
 
 # --- stage 1: the backend ------------------------------------------------------------------
@@ -99,7 +54,7 @@ def generate_step(job_id: int, *, owner: str) -> None:
             if not slot.granted:  # over the backend's cap or rate: back to the queue, no attempt used
                 jobs.defer(job, delay_s=slot.retry_after, reason=f"backend {slot.reason} limit reached")
                 return
-            with scratch_dir(job) as workdir:
+            with scratch_dir(f"job{job.pk}-") as workdir:
                 result = backend.generate(
                     request,
                     workdir=workdir,
@@ -183,17 +138,6 @@ def _fail_and_discard_original(job: GenerationJob, code: str, message: str) -> N
             transaction.on_commit(lambda: delete_stored(original))
 
 
-def _local_copy(name: str, workdir: Path) -> Path:
-    """A path ffmpeg can read: the file itself on disk storage, a download otherwise."""
-    try:
-        return Path(default_storage.path(name))
-    except NotImplementedError:
-        target = workdir / ("original" + Path(name).suffix)
-        with default_storage.open(name, "rb") as src, open(target, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-        return target
-
-
 def _make_clip(job: GenerationJob) -> None:
     if Clip.objects.filter(job=job).exists():  # a previous holder got as far as the Clip row
         jobs.finish(job, JobState.SUCCEEDED)
@@ -212,8 +156,8 @@ def _make_clip(job: GenerationJob) -> None:
                 transaction.on_commit(lambda: delete_stored(original))
         return
     tools = media_tools()
-    with scratch_dir(job) as workdir:
-        source = _local_copy(job.original.name, workdir)
+    with scratch_dir(f"job{job.pk}-") as workdir:
+        source = local_copy(job.original.name, workdir)
         original = media.validate(source, media_limits(), tools)
         c2pa_present, c2pa_summary = read_c2pa(job, source, original)
         web_path, poster_path = workdir / "web.mp4", workdir / "poster.jpg"

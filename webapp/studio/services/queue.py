@@ -1,33 +1,32 @@
-"""Sending work to Celery. Always after the surrounding transaction commits, so a worker never
-looks for a row that is not there yet; a broker outage is logged, not raised, because the job
-row is already safe and the reaper will send it again."""
+"""The studio's Celery tasks by name and queue, and sending a job's next step after commit.
 
-import logging
-from functools import partial
+The tasks themselves are in webapp/studio/tasks.py; senders need only these constants.
+"""
 
-from django.db import transaction
-from django.db.models import QuerySet
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 from django.utils import timezone
 
-from workers.celery import app
+from webapp.core.tasks import TaskRoute, send_on_commit
 
-log = logging.getLogger(__name__)
+from ..models import GenerationJob
 
-GENERATE = "workers.tasks.generate"
-PROCESS_CLIP = "workers.tasks.process_clip"
-
-
-def _send(task_name: str, job_id: int, countdown: float | None) -> None:
-    from ..models import GenerationJob
-
-    app.send_task(task_name, args=[job_id], countdown=countdown)
-    GenerationJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
+GENERATE = TaskRoute("studio.generate", queue="generate")
+PROCESS_CLIP = TaskRoute("studio.process_clip", queue="media")
+REAP_STALE_JOBS = TaskRoute("studio.reap_stale_jobs")
 
 
-def enqueue(task_name: str, job_id: int, *, countdown: float | None = None) -> None:
-    transaction.on_commit(partial(_send, task_name, job_id, countdown), robust=True)
+def enqueue(task: TaskRoute, job_id: int, *, countdown: float | None = None) -> None:
+    """Send `task(job_id)` after commit and note when, so the reaper waits before resending."""
+
+    def sent() -> None:
+        GenerationJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
+
+    send_on_commit(task, job_id, countdown=countdown, then=sent)
 
 
-def enqueue_many(task_name: str, job_ids: QuerySet | list[int]) -> None:
+def enqueue_many(task: TaskRoute, job_ids: Iterable[int]) -> None:
     for job_id in job_ids:
-        enqueue(task_name, job_id)
+        enqueue(task, job_id)

@@ -2,7 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.arena.services import interop
+from webapp.arena.management.output import output_stream
+from webapp.arena.services import battle_export
 
 
 class Command(BaseCommand):
@@ -12,9 +13,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=interop.FORMATS, default="json")
+        parser.add_argument("--format", choices=battle_export.FORMATS, default="json")
         parser.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
-        parser.add_argument("--pool", choices=interop.POOL_CHOICES, default=interop.ALL_POOLS)
+        parser.add_argument("--pool", choices=battle_export.POOL_CHOICES, default=battle_export.ALL_POOLS)
         parser.add_argument(
             "--include-excluded",
             action="store_true",
@@ -23,10 +24,10 @@ class Command(BaseCommand):
 
     def handle(self, format, output, pool, include_excluded, **options):
         started = time.perf_counter()
-        records = interop.battle_records(interop.export_queryset(pool, include_excluded=include_excluded))
-        writer = interop.write_json if format == "json" else interop.write_csv
+        records = battle_export.battle_records(battle_export.export_queryset(pool, include_excluded=include_excluded))
+        writer = battle_export.write_json if format == "json" else battle_export.write_csv
         try:
-            with interop.output_stream(output, self.stdout) as fh:
+            with output_stream(output, self.stdout) as fh:
                 count = writer(records, fh)
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc}") from exc

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.arena.services import board, interop
+from webapp.arena.management.output import output_stream
+from webapp.arena.services import battle_export, board, leaderboard_export
 from webapp.studio.models import Prompt
 
 
@@ -8,7 +9,7 @@ class Command(BaseCommand):
     help = "Write the latest leaderboard (JSON or CSV); --recompute computes a fresh one first."
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=interop.FORMATS, default="json")
+        parser.add_argument("--format", choices=battle_export.FORMATS, default="json")
         parser.add_argument("--pool", choices=Prompt.Pool.values, default=Prompt.Pool.OFFICIAL)
         parser.add_argument("--category", default=board.ALL_CATEGORIES, help='one category (default "": all)')
         parser.add_argument("--recompute", action="store_true", help="compute a new snapshot first")
@@ -24,9 +25,9 @@ class Command(BaseCommand):
                 f"computed a leaderboard for {pool}/{category or 'all'}: {snapshot.votes_counted} votes, "
                 f"{len(snapshot.rows)} models, {snapshot.compute_seconds:.2f} s"
             )
-        writer = interop.write_leaderboard_json if format == "json" else interop.write_leaderboard_csv
+        writer = leaderboard_export.write_json if format == "json" else leaderboard_export.write_csv_file
         try:
-            with interop.output_stream(output, self.stdout) as fh:
+            with output_stream(output, self.stdout) as fh:
                 writer(snapshot, fh)
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc}") from exc

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from webapp.arena.services import interop
+from webapp.arena.services import battle_import
 from webapp.studio.models import Prompt
 
 SHOW_ERRORS = 50
@@ -28,10 +28,10 @@ class Command(BaseCommand):
     def handle(self, file, pool, category, include_named, strict, **options):
         source = (getattr(sys.stdin, "buffer", sys.stdin)) if file == "-" else file
         try:
-            report = interop.import_battles(
+            report = battle_import.import_battles(
                 source, pool=pool, default_category=category, include_named=include_named, strict=strict
             )
-        except interop.ImportFormatError as exc:
+        except battle_import.ImportFormatError as exc:
             raise CommandError(f"{file}: {exc}") from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from webapp.arena.models import RatingSnapshot
-from webapp.arena.services import board, tallies
+from webapp.arena.services import board, refresh, tallies
 from webapp.studio.models import Prompt
 
 
@@ -27,9 +27,7 @@ class Command(BaseCommand):
             raise CommandError("--rounds must be positive")
         started_at, started = timezone.now(), time.perf_counter()
         if pool is None and rounds is None:
-            from workers.tasks import recompute_ratings  # the beat task's body, run here
-
-            recompute_ratings()
+            refresh.refresh_boards()  # what the periodic task does
             snapshots = list(RatingSnapshot.objects.filter(created_at__gte=started_at).order_by("id"))
         else:
             pools = [pool] if pool else Prompt.Pool.values

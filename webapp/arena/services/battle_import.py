@@ -1,239 +1,59 @@
-"""FastChat's clean-battle schema, in and out, and leaderboard exports.
+"""The battle import: a JSON array or JSON Lines of FastChat clean-battle records (only
+``model_a``, ``model_b`` and ``winner`` are required).
 
-Export: one FastChat clean-battle record per vote (``question_id, model_a, model_b, winner,
-judge, turn, anony, language, tstamp``, no conversations: FastChat's ``--mode simple``) plus
-our own columns (``vote_id, battle_id, prompt, pool, category, excluded_reason, source``).
-Records are streamed from a server-side cursor, so a million votes never sit in memory.
-
-Import: a JSON array or JSON Lines of clean-battle records (only ``model_a``, ``model_b`` and
-``winner`` are required). Every record is validated first; then, in one transaction, missing
-models are created (disabled, known only from votes) and the votes are bulk-inserted.
-``Vote.anony`` keeps the record's ``anony`` (named records, ``anony: false``, are imported only
-with ``include_named``; they are exported again with ``anony: false`` and never count).
-
-Privacy: a judge is never exported as given. Arena votes export ``arena_user_`` + the first
-16 hex digits of the voter key (an HMAC of the session under the site secret); imported votes
-store an HMAC of the file's judge (FastChat judges may be raw IPs) and export it the same way.
+Every record is validated first; then, in one transaction, missing models are created
+(disabled, known only from votes) and the votes are inserted. ``Vote.anony`` keeps the
+record's ``anony`` (named records, ``anony: false``, are imported only with ``include_named``;
+they are exported again with ``anony: false`` and never count). The file's judge is stored as
+an HMAC under the site secret (FastChat judges may be raw IPs).
 
 Deduplication: ``Vote.external_id`` is the record's ``question_id`` (or ``id``); a record
-without one gets ``sha256:<digest of model_a, model_b, winner, judge, tstamp>``, which is never
-exported (with a known judge format the digest could be brute-forced back to an IP). A unique
+without one gets ``sha256:<digest of model_a, model_b, winner, judge, tstamp>``. A unique
 constraint (``one_import_per_external_id_and_pool``) stores each external_id at most once per
 pool. Records already in the pool are looked up first and reported as skipped duplicates; the
-insert itself skips any that a concurrent writer committed in the meantime (PostgreSQL: COPY into
-a temporary table, then ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``), so importing a file
-twice, even at the same time, adds nothing. Imports into PostgreSQL still run one at a time (a
-transaction advisory lock), only so that two files sharing records cannot deadlock.
+insert itself skips any that a concurrent writer committed in the meantime (PostgreSQL: COPY
+into a temporary table, then ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, arena/sql.py),
+so importing a file twice, even at the same time, adds nothing. Imports into PostgreSQL still
+run one at a time (a transaction advisory lock), only so that two files sharing records cannot
+deadlock.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import hmac
-import io
 import json
 import math
-import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from webapp.catalog.models import VideoModel
+from webapp.core.clients import keyed_digest
+from webapp.core.errors import ScreentestError
 from webapp.studio.models import Prompt
 
-from ..models import RatingSnapshot, Vote, Winner
+from .. import sql
+from ..models import ExcludedReason, Vote, Winner
 
-# --------------------------------------------------------------------------------------------
-# Battle export
-# --------------------------------------------------------------------------------------------
-
-BATTLE_FIELDS = (
-    "question_id",
-    "model_a",
-    "model_b",
-    "winner",
-    "judge",
-    "turn",
-    "anony",
-    "language",
-    "tstamp",
-    "vote_id",
-    "battle_id",
-    "prompt",
-    "pool",
-    "category",
-    "excluded_reason",
-    "source",
-)
-ALL_POOLS = "all"
-POOL_CHOICES = (*Prompt.Pool.values, ALL_POOLS)
-FORMATS = ("json", "csv")
 CHUNK_SIZE = 5000
-
 HASH_PREFIX = "sha256:"
 MAX_EXTERNAL_ID = 100  # of Vote.external_id's 128 characters
-
-
-def judge_of(voter_key: str) -> str:
-    return "arena_user_" + (voter_key or "")[:16]
-
-
-def export_queryset(pool: str = ALL_POOLS, *, include_excluded: bool = False) -> QuerySet:
-    """Votes to export: counted ones (no ``excluded_reason``) of one pool or all, oldest first."""
-    if pool not in POOL_CHOICES:
-        raise ValueError(f"pool must be one of {', '.join(POOL_CHOICES)}")
-    votes = Vote.objects.all()
-    if pool != ALL_POOLS:
-        votes = votes.filter(pool=pool)
-    if not include_excluded:
-        votes = votes.filter(excluded_reason="")
-    return votes.order_by("id")
-
-
-def battle_records(votes: QuerySet) -> Iterator[dict]:
-    """One clean-battle dict per vote, streamed (``.iterator()``, server-side cursor)."""
-    slugs = dict(VideoModel.objects.values_list("pk", "slug"))
-    rows = (
-        votes.order_by("id")
-        .values_list(
-            "id",
-            "model_a_id",
-            "model_b_id",
-            "winner",
-            "voter_key",
-            "created_at",
-            "battle__public_id",
-            "battle__prompt__text",
-            "pool",
-            "category",
-            "excluded_reason",
-            "source",
-            "external_id",
-            "anony",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
-    for (
-        vote_id,
-        model_a,
-        model_b,
-        winner,
-        voter_key,
-        created_at,
-        battle_id,
-        prompt,
-        pool,
-        category,
-        excluded_reason,
-        source,
-        external_id,
-        anony,
-    ) in rows:
-        question_id = None
-        if source == Vote.Source.IMPORT:
-            if external_id and not external_id.startswith(HASH_PREFIX):
-                question_id = external_id
-        else:
-            question_id = battle_id or f"vote-{vote_id}"
-        if model_a not in slugs or model_b not in slugs:  # a model created after the lookup
-            slugs = dict(VideoModel.objects.values_list("pk", "slug"))
-        yield {
-            "question_id": question_id,
-            "model_a": slugs[model_a],
-            "model_b": slugs[model_b],
-            "winner": winner,
-            "judge": judge_of(voter_key),
-            "turn": 1,
-            "anony": anony,
-            "language": "",
-            "tstamp": created_at.timestamp(),
-            "vote_id": vote_id,
-            "battle_id": battle_id,
-            "prompt": prompt,
-            "pool": pool,
-            "category": category,
-            "excluded_reason": excluded_reason,
-            "source": source,
-        }
-
-
-def iter_json(records: Iterable[dict]) -> Iterator[str]:
-    """A JSON array, one record per line, produced piece by piece."""
-    first = True
-    for record in records:
-        yield ("[\n" if first else ",\n") + json.dumps(record, ensure_ascii=False)
-        first = False
-    yield "[]\n" if first else "\n]\n"
-
-
-class _Line:
-    """A file-like object whose write() returns what was written, for csv.writer."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def iter_csv(records: Iterable[dict], fields: tuple[str, ...] = BATTLE_FIELDS) -> Iterator[str]:
-    writer = csv.DictWriter(_Line(), fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
-    yield writer.writeheader()
-    for record in records:
-        yield writer.writerow({key: _csv_value(record.get(key)) for key in fields})
-
-
-def _csv_value(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def write_json(records: Iterable[dict], fh: IO[str]) -> int:
-    """Write a JSON array of records; returns how many were written."""
-    count = 0
-
-    def counted():
-        nonlocal count
-        for record in records:
-            count += 1
-            yield record
-
-    for chunk in iter_json(counted()):
-        fh.write(chunk)
-    return count
-
-
-def write_csv(records: Iterable[dict], fh: IO[str], fields: tuple[str, ...] = BATTLE_FIELDS) -> int:
-    """Write a header row and one row per record; returns how many records were written."""
-    count = -1
-    for chunk in iter_csv(records, fields):
-        fh.write(chunk)
-        count += 1
-    return count
-
-
-# --------------------------------------------------------------------------------------------
-# Battle import
-# --------------------------------------------------------------------------------------------
 
 IMPORT_VENDOR = "imported"
 WINNER_LABELS = frozenset(Winner.values)
 SKIP_NAMED = "named battle (anony is not true)"
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(ScreentestError):
     """The file is not JSON or JSON Lines at all (or not a list of records)."""
+
+    def __init__(self, message: str):
+        super().__init__("invalid_import_file", message)
 
 
 @dataclass(frozen=True)
@@ -341,9 +161,7 @@ def _judge_key(judge, cache: dict) -> str:
     text = judge if isinstance(judge, str) else json.dumps(judge)
     key = cache.get(text)
     if key is None:
-        key = cache[text] = hmac.new(
-            settings.SECRET_KEY.encode(), f"judge:{text}".encode(), hashlib.sha256
-        ).hexdigest()[:40]
+        key = cache[text] = keyed_digest("judge", text)
     return key
 
 
@@ -399,8 +217,8 @@ def _validate(record, *, default_category: str, slug_cache: dict, judge_cache: d
     if not isinstance(category, str) or len(category) > 48:
         return "category must be a string of at most 48 characters"
     excluded = record.get("excluded_reason") or ""
-    if not isinstance(excluded, str) or len(excluded) > 48:
-        return "excluded_reason must be a string of at most 48 characters"
+    if excluded not in ExcludedReason.values:
+        return f"excluded_reason must be one of {', '.join(repr(v) for v in ExcludedReason.values if v)} or empty"
     source_id = record.get("question_id")
     if source_id in (None, ""):
         source_id = record.get("id")
@@ -429,18 +247,9 @@ def _validate(record, *, default_category: str, slug_cache: dict, judge_cache: d
 
 def _existing_external_ids(pool: str, candidates: list[str]) -> set[str]:
     """The candidates already stored in the pool (any source: the unique constraint's scope)."""
+    if connection.vendor == "postgresql":
+        return sql.external_ids_in_pool(pool, candidates)
     found = set()
-    if connection.vendor == "postgresql":  # one array parameter per chunk instead of 5,000
-        table = connection.ops.quote_name(Vote._meta.db_table)
-        with connection.cursor() as cursor:
-            for start in range(0, len(candidates), 50_000):
-                # "external_id <> ''" lets the planner use the constraint's partial index.
-                cursor.execute(
-                    f"SELECT external_id FROM {table} WHERE pool = %s AND external_id <> '' AND external_id = ANY(%s)",
-                    [pool, candidates[start : start + 50_000]],
-                )
-                found.update(r[0] for r in cursor.fetchall())
-        return found
     for start in range(0, len(candidates), CHUNK_SIZE):
         chunk = candidates[start : start + CHUNK_SIZE]
         found.update(
@@ -482,60 +291,40 @@ def _insert_votes(rows: list[_Row], ids: dict[str, int], pool: str) -> int:
                 ignore_conflicts=True,
             )
         return Vote.objects.filter(pool=pool).count() - before
-    fields = [f for f in Vote._meta.concrete_fields if not f.primary_key]
-    known = (
-        "model_a_id",
-        "model_b_id",
-        "winner",
-        "pool",
-        "category",
-        "voter_key",
-        "excluded_reason",
-        "source",
-        "external_id",
-        "anony",
-        "created_at",
+    return sql.copy_new_votes(
+        IMPORT_COLUMNS,
+        (
+            (
+                ids[row.slug_a],
+                ids[row.slug_b],
+                row.winner,
+                pool,
+                row.category,
+                row.voter_key,
+                row.excluded_reason,
+                Vote.Source.IMPORT,
+                row.external_id,
+                row.anony,
+                row.created_at or now,
+            )
+            for row in rows
+        ),
     )
-    # Columns this import does not set get their model default (a field added later included).
-    extra = [f for f in fields if f.attname not in known]
-    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
-    by_attname = {f.attname: f for f in fields}
-    quote = connection.ops.quote_name
-    table, staging = quote(Vote._meta.db_table), quote("screentest_import_votes")
-    columns = ", ".join(quote(f.column) for f in [by_attname[k] for k in known] + extra)
-    with connection.cursor() as cursor:
-        # Inside an outer transaction (tests) a previous import's table may still exist.
-        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
-            f"SELECT 0::integer AS position, {columns} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY {staging} (position, {columns}) FROM STDIN") as copy:
-            for position, row in enumerate(rows):
-                copy.write_row(
-                    (
-                        position,
-                        ids[row.slug_a],
-                        ids[row.slug_b],
-                        row.winner,
-                        pool,
-                        row.category,
-                        row.voter_key,
-                        row.excluded_reason,
-                        Vote.Source.IMPORT,
-                        row.external_id,
-                        row.anony,
-                        row.created_at or now,
-                    )
-                    + defaults
-                )
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ORDER BY position "
-            f"ON CONFLICT (pool, external_id) WHERE external_id <> '' DO NOTHING"
-        )
-        inserted = cursor.rowcount
-        cursor.execute(f"DROP TABLE {staging}")
-    return inserted
+
+
+IMPORT_COLUMNS = (
+    "model_a_id",
+    "model_b_id",
+    "winner",
+    "pool",
+    "category",
+    "voter_key",
+    "excluded_reason",
+    "source",
+    "external_id",
+    "anony",
+    "created_at",
+)
 
 
 def _models_for(rows: list[_Row], report: ImportReport) -> dict[str, int]:
@@ -622,10 +411,7 @@ def import_battles(
 
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # Not for uniqueness (the constraint sees to that): two imports sharing records in a
-            # different order would each wait on the other's rows (a deadlock); one at a time.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('screentest.import_battles'))")
+            sql.lock_imports()
         existing = _existing_external_ids(pool, [row.external_id for row in rows])
         fresh = [row for row in rows if row.external_id not in existing]
         if fresh:
@@ -634,87 +420,3 @@ def import_battles(
         report.skipped_duplicates += len(rows) - report.created
     report.seconds = (timezone.now() - started).total_seconds()
     return report
-
-
-# --------------------------------------------------------------------------------------------
-# Leaderboard export
-# --------------------------------------------------------------------------------------------
-
-LEADERBOARD_FIELDS = (
-    "rank_ub",
-    "model",
-    "name",
-    "vendor",
-    "score",
-    "lower",
-    "upper",
-    "votes",
-    "wins",
-    "losses",
-    "ties",
-    "win_rate",
-    "preliminary",
-    "elo_live",
-)
-
-
-def leaderboard_records(snapshot: RatingSnapshot) -> list[dict]:
-    return [{key: row.get(key) for key in LEADERBOARD_FIELDS} for row in snapshot.rows]
-
-
-def leaderboard_document(snapshot: RatingSnapshot) -> dict:
-    return {
-        "pool": snapshot.pool,
-        "category": snapshot.category,
-        "computed_at": snapshot.created_at.isoformat(),
-        "votes_counted": snapshot.votes_counted,
-        "bootstrap_rounds": snapshot.bootstrap_rounds,
-        "models": leaderboard_records(snapshot),
-    }
-
-
-def write_leaderboard_json(snapshot: RatingSnapshot, fh: IO[str]) -> None:
-    json.dump(leaderboard_document(snapshot), fh, ensure_ascii=False, indent=2)
-    fh.write("\n")
-
-
-def write_leaderboard_csv(snapshot: RatingSnapshot, fh: IO[str]) -> None:
-    write_csv(leaderboard_records(snapshot), fh, LEADERBOARD_FIELDS)
-
-
-def leaderboard_csv(snapshot: RatingSnapshot) -> str:
-    buffer = io.StringIO()
-    write_leaderboard_csv(snapshot, buffer)
-    return buffer.getvalue()
-
-
-# --------------------------------------------------------------------------------------------
-# Command output
-# --------------------------------------------------------------------------------------------
-
-
-class _Unterminated:
-    """Django's OutputWrapper adds a newline to every write; exports write raw chunks."""
-
-    def __init__(self, wrapper):
-        self.wrapper = wrapper
-
-    def write(self, text: str) -> None:
-        self.wrapper.write(text, ending="")
-
-
-@contextmanager
-def output_stream(path: str | None, stdout) -> Iterator[IO[str]]:
-    """``stdout`` (a command's OutputWrapper) when path is empty or "-", else the file, written
-    under a temporary name and renamed at the end so a failed export leaves no half file."""
-    if not path or path == "-":
-        yield _Unterminated(stdout)
-        return
-    target = Path(path)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as fh:
-            yield fh
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)

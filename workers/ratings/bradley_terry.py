@@ -1,9 +1,9 @@
 """Leaderboard maths: Bradley-Terry ratings with bootstrap intervals, as in Chatbot Arena.
 
 Pure numpy, no Django: the caller aggregates votes in the database (``GROUP BY model_a,
-model_b, winner``) and passes the counts to :func:`from_rows`.
+model_b, winner``) and passes the counts to :func:`workers.ratings.counts.from_rows`.
 
-Method (FastChat's ``rating_systems.py`` since PR #3523, see docs in ``shared/reference``):
+Method (FastChat's ``fastchat/serve/monitor/rating_systems.py`` in lm-sys/FastChat, since PR #3523):
 
 * every vote is ``(model_a, model_b, winner)`` with FastChat's clean-battle labels; a win for
   A scores 1, a win for B scores 0, ``tie`` and ``tie (bothbad)`` score 1/2 ("half a win and
@@ -64,30 +64,12 @@ Differences from FastChat, all deliberate:
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = [
-    "WINNERS",
-    "OUTCOME",
-    "PRIOR_TIES",
-    "ELO_SCALE",
-    "ANCHOR",
-    "PairCounts",
-    "Rating",
-    "from_rows",
-    "fit_bt",
-    "bootstrap_bt",
-    "leaderboard",
-    "pairwise_matrices",
-    "online_elo",
-]
+from .counts import PairCounts
 
-WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
-OUTCOME = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 PRIOR_TIES = 0.1
 ELO_SCALE = 400.0 / math.log(10.0)  # points per unit of natural-log strength
 ANCHOR = 1000.0
@@ -96,83 +78,6 @@ _NEWTON_MAX_ITER = 100
 _NEWTON_TOL = 1e-10  # on the Newton decrement g.H^-1.g / 2, per round
 _CHORD_MAX_ITER = 20  # then Newton for the rounds still not converged
 _CHUNK_BUDGET = 4_000_000  # rounds per chunk * max(models**2, rows, pairs): ~32 MB per array
-
-
-# --------------------------------------------------------------------------------------------
-# Input
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class PairCounts:
-    """Unique ``(model_a, model_b, outcome)`` rows with their counts; build with :func:`from_rows`.
-
-    ``models`` are sorted keys; ``a``/``b`` index into them; ``outcome`` is A's score (1.0,
-    0.5 or 0.0); ``count`` is a float array of positive counts. Rows are sorted by
-    ``(a, b, outcome)`` -- the order ``np.unique(axis=0)`` gives in FastChat -- and the two
-    tie labels share one row. ``(a, b)`` and ``(b, a)`` rows are kept apart, as in FastChat
-    and as the votes were cast; the fit and the bootstrap pool them.
-    """
-
-    models: tuple[str, ...]
-    a: np.ndarray
-    b: np.ndarray
-    outcome: np.ndarray
-    count: np.ndarray
-
-    @property
-    def total(self) -> int:
-        """Number of votes."""
-        return int(round(float(self.count.sum())))
-
-    def __len__(self) -> int:
-        return int(self.count.shape[0])
-
-
-def from_rows(rows: Iterable[tuple[str, str, str, int]]) -> PairCounts:
-    """Build :class:`PairCounts` from ``(model_a, model_b, winner, n)`` rows.
-
-    Duplicate keys are summed (``tie`` and ``tie (bothbad)`` merge into one outcome 0.5 row);
-    rows with ``n == 0`` are dropped, and a model that only appears in such rows is not in
-    ``models``. Raises ``ValueError`` for an unknown winner label, a model against itself, or
-    a negative / non-integer / non-numeric count.
-    """
-    merged: dict[tuple[str, str, float], int] = {}
-    for row in rows:
-        try:
-            model_a, model_b, winner, n = row
-        except (TypeError, ValueError):
-            raise ValueError(f"expected (model_a, model_b, winner, n), got {row!r}") from None
-        if winner not in OUTCOME:
-            raise ValueError(f"unknown winner label {winner!r}; expected one of {WINNERS}")
-        if model_a == model_b:
-            raise ValueError(f"model {model_a!r} compared with itself")
-        if isinstance(n, bool) or not isinstance(n, numbers.Real) or not math.isfinite(n) or n != int(n):
-            raise ValueError(f"count must be a whole number, got {n!r}")
-        n = int(n)
-        if n < 0:
-            raise ValueError(f"negative count {n} for {(model_a, model_b, winner)!r}")
-        if n == 0:
-            continue
-        key = (str(model_a), str(model_b), OUTCOME[winner])
-        merged[key] = merged.get(key, 0) + n
-
-    models = tuple(sorted({m for k in merged for m in k[:2]}))
-    index = {m: i for i, m in enumerate(models)}
-    keys = sorted((index[ma], index[mb], out, n) for (ma, mb, out), n in merged.items())
-    arr = np.array([k[:3] for k in keys], dtype=np.float64).reshape(-1, 3)
-    return PairCounts(
-        models=models,
-        a=arr[:, 0].astype(np.intp),
-        b=arr[:, 1].astype(np.intp),
-        outcome=arr[:, 2].copy(),
-        count=np.array([k[3] for k in keys], dtype=np.float64),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Fitting
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -348,7 +253,7 @@ def _pooled(counts: PairCounts) -> PairCounts:
     )
 
 
-def _fit_point_and_bootstrap(counts: PairCounts, rounds: int, seed, prior: float) -> tuple[np.ndarray, np.ndarray]:
+def fit_point_and_bootstrap(counts: PairCounts, rounds: int, seed, prior: float) -> tuple[np.ndarray, np.ndarray]:
     """Natural-scale point estimate (M,) and bootstrap fits (rounds, M), warm-started."""
     pooled = _pooled(counts)
     point = _fit_theta(pooled, pooled.count[None, :], prior)[0]
@@ -356,7 +261,7 @@ def _fit_point_and_bootstrap(counts: PairCounts, rounds: int, seed, prior: float
     return point, boot
 
 
-def _to_scores(theta: np.ndarray, anchor_mask: np.ndarray | None = None) -> np.ndarray:
+def to_scores(theta: np.ndarray, anchor_mask: np.ndarray | None = None) -> np.ndarray:
     """Elo-like points, each row shifted so the mean over ``anchor_mask`` models is 1000."""
     points = ELO_SCALE * theta
     if points.shape[-1] == 0:
@@ -381,195 +286,11 @@ def fit_bt(counts: PairCounts, *, prior: float = PRIOR_TIES) -> np.ndarray:
     """
     pooled = _pooled(counts)
     theta = _fit_theta(pooled, pooled.count[None, :], prior)[0]
-    return _to_scores(theta)
+    return to_scores(theta)
 
 
 def bootstrap_bt(counts: PairCounts, rounds: int = 1000, seed=0, *, prior: float = PRIOR_TIES) -> np.ndarray:
     """``(rounds, len(counts.models))`` scores, one fit per multinomial re-weighting of the
     votes (``n`` = total votes, drawn over the pooled rows of :func:`_pooled`), each round
     anchored to mean 1000. Deterministic per seed."""
-    return _to_scores(_fit_point_and_bootstrap(counts, rounds, seed, prior)[1])
-
-
-# --------------------------------------------------------------------------------------------
-# Leaderboard
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rating:
-    """One leaderboard row. Plain Python types only, so ``dataclasses.asdict`` is JSON-ready.
-
-    ``wins``/``losses``/``ties`` count votes (both tie labels are ties); ``win_rate`` is
-    ``(wins + ties / 2) / votes``; ``connected`` is False for a model outside the main
-    connected component of the comparison graph (its interval then spans the whole board).
-    """
-
-    model: str
-    score: float
-    lower: float
-    upper: float
-    rank_ub: int
-    votes: int
-    wins: int
-    losses: int
-    ties: int
-    win_rate: float
-    preliminary: bool
-    connected: bool = True
-
-
-def _tallies(counts: PairCounts) -> dict[str, np.ndarray]:
-    m = len(counts.models)
-    c, o = counts.count, counts.outcome
-
-    def per_model(a_weights, b_weights):
-        return np.bincount(counts.a, a_weights, m) + np.bincount(counts.b, b_weights, m)
-
-    return {
-        "votes": per_model(c, c),
-        "wins": per_model(c * (o == 1.0), c * (o == 0.0)),
-        "losses": per_model(c * (o == 0.0), c * (o == 1.0)),
-        "ties": per_model(c * (o == 0.5), c * (o == 0.5)),
-    }
-
-
-def _main_component(counts: PairCounts, votes: np.ndarray) -> np.ndarray:
-    """Boolean mask of the connected component (of the comparison graph) with most votes."""
-    m = len(counts.models)
-    parent = list(range(m))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in zip(counts.a.tolist(), counts.b.tolist()):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(x) for x in range(m)], dtype=np.intp)
-    if m == 0:
-        return np.zeros(0, bool)
-    comp_votes = np.bincount(roots, votes, m)
-    return roots == int(np.argmax(comp_votes))  # argmax: first (lowest root) on a tie
-
-
-def leaderboard(
-    counts: PairCounts,
-    *,
-    rounds: int = 1000,
-    seed=0,
-    min_votes: int = 1,
-    preliminary_below: int = 0,
-    prior: float = PRIOR_TIES,
-) -> list[Rating]:
-    """Ratings of every model with at least ``min_votes`` votes, best score first.
-
-    All models are fitted (an unlisted model's votes still inform the others); the scores
-    are anchored so that the mean over listed models of the main component is 1000, in the
-    point estimate and in every bootstrap round. ``lower``/``upper`` are the 2.5/97.5
-    percentiles over ``rounds`` bootstrap rounds (``rounds=0``: both equal the score).
-    ``rank_ub`` counts only listed models. ``preliminary`` if ``votes < preliminary_below``
-    or the model is not connected to the main group. No votes: ``[]``.
-    """
-    m = len(counts.models)
-    if m == 0:
-        return []
-    tallies = _tallies(counts)
-    votes = tallies["votes"]
-    listed = votes >= min_votes
-    if not listed.any():
-        return []
-    main = _main_component(counts, votes)
-    anchor = listed & main
-
-    theta, boot_theta = _fit_point_and_bootstrap(counts, rounds, seed, prior)
-    point, boot = _to_scores(theta, anchor), _to_scores(boot_theta, anchor)
-    if rounds:
-        lower, upper = np.percentile(boot, [2.5, 97.5], axis=0)
-    else:
-        lower, upper = point.copy(), point.copy()
-    if (listed & ~main).any():
-        lo_all, hi_all = lower[listed].min(), upper[listed].max()
-        lower = np.where(main, lower, lo_all)
-        upper = np.where(main, upper, hi_all)
-
-    idx = np.flatnonzero(listed)
-    rank_ub = 1 + (lower[idx][None, :] > upper[idx][:, None]).sum(axis=1)
-    rows = []
-    for k, i in enumerate(idx):
-        v = int(round(votes[i]))
-        wins, losses, ties = (int(round(tallies[key][i])) for key in ("wins", "losses", "ties"))
-        rows.append(
-            Rating(
-                model=counts.models[i],
-                score=float(point[i]),
-                lower=float(lower[i]),
-                upper=float(upper[i]),
-                rank_ub=int(rank_ub[k]),
-                votes=v,
-                wins=wins,
-                losses=losses,
-                ties=ties,
-                win_rate=(wins + 0.5 * ties) / v if v else 0.0,
-                preliminary=bool(v < preliminary_below or not main[i]),
-                connected=bool(main[i]),
-            )
-        )
-    rows.sort(key=lambda r: (-r.score, r.model))
-    return rows
-
-
-def pairwise_matrices(counts: PairCounts) -> dict:
-    """Heat-map data, JSON-serialisable.
-
-    ``{"models": [...], "win_rate": [[...]], "battles": [[...]]}``: ``win_rate[r][c]`` is
-    the share of row model's score against column model (ties as half), ``None`` where they
-    never met (and on the diagonal); ``battles[r][c]`` is the number of votes between them
-    (symmetric, 0 on the diagonal).
-    """
-    m = len(counts.models)
-    battles = np.zeros((m, m))
-    won = np.zeros((m, m))
-    np.add.at(battles, (counts.a, counts.b), counts.count)
-    np.add.at(battles, (counts.b, counts.a), counts.count)
-    np.add.at(won, (counts.a, counts.b), counts.count * counts.outcome)
-    np.add.at(won, (counts.b, counts.a), counts.count * (1.0 - counts.outcome))
-    rate = [[float(won[r, c] / battles[r, c]) if battles[r, c] > 0 else None for c in range(m)] for r in range(m)]
-    return {
-        "models": list(counts.models),
-        "win_rate": rate,
-        "battles": [[int(round(x)) for x in row] for row in battles.tolist()],
-    }
-
-
-def online_elo(
-    sequence: Iterable[tuple[Hashable, Hashable, str]],
-    k: float = 4.0,
-    *,
-    base: float = 10.0,
-    scale: float = 400.0,
-    init: float = 1000.0,
-    start: Mapping[Hashable, float] | None = None,
-) -> dict[Hashable, float]:
-    """FastChat's online Elo (``compute_elo``) over votes in the order given.
-
-    A cheap "live" number only: it depends on vote order and has no interval. A model starts
-    at ``init`` when first seen, or where ``start`` (an earlier result) left it; models are any
-    hashable keys (slugs, ids). Raises ``ValueError`` on an unknown winner label.
-    """
-    ratings: dict[Hashable, float] = dict(start or {})
-    for model_a, model_b, winner in sequence:
-        if winner not in OUTCOME:
-            raise ValueError(f"unknown winner label {winner!r}; expected one of {WINNERS}")
-        if model_a == model_b:
-            raise ValueError(f"model {model_a!r} compared with itself")
-        ra = ratings.setdefault(model_a, init)
-        rb = ratings.setdefault(model_b, init)
-        expected_a = 1.0 / (1.0 + base ** ((rb - ra) / scale))
-        update = k * (OUTCOME[winner] - expected_a)
-        ratings[model_a] = ra + update
-        ratings[model_b] = ratings[model_b] - update
-    return ratings
+    return to_scores(fit_point_and_bootstrap(counts, rounds, seed, prior)[1])

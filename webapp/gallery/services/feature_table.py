@@ -1,18 +1,19 @@
-"""The feature table: what the articles claim about each system, beside what Screentest
-measured from its own jobs and clips, with the claims a measurement contradicts marked."""
+"""The feature table: what the articles claim about each system (catalog), beside what
+Screentest measured from its own jobs and clips (studio) and its arena rating (arena), with
+the claims a measurement contradicts marked."""
 
 from __future__ import annotations
 
 import re
-import statistics
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 
 from django.conf import settings
 
-from webapp.studio.models import Clip, GenerationJob, JobState
-
-from .models import ClaimedSystem, ClaimSource, FeatureClaim, VideoModel
+from webapp.arena.services import board
+from webapp.catalog.models import ClaimedSystem, ClaimSource, FeatureClaim, VideoModel
+from webapp.studio.models import Prompt
+from webapp.studio.services.measured import Measured, measure, measure_all
 
 FEATURE_LABELS = {
     "max_duration": "Max duration",
@@ -29,23 +30,21 @@ FEATURE_LABELS = {
     "control": "Control",
     "flexibility": "Flexibility",
 }
-TERMINAL = (JobState.SUCCEEDED, JobState.FAILED, JobState.REJECTED_BY_VENDOR)
 
 
 @dataclass
-class Measured:
-    model: VideoModel
-    jobs_finished: int = 0
-    clips: int = 0
-    longest_clip_s: float | None = None
-    resolution: str = ""
-    fps: float | None = None
-    latency_p50_s: float | None = None
-    latency_p95_s: float | None = None
-    failure_rate: float | None = None
-    rejection_rate: float | None = None
-    cost_per_video_second_usd: float | None = None
+class ModelFacts(Measured):
+    """What Screentest measured of a model (webapp/studio/services/measured.py), and its latest
+    official rating (a row of the arena's board), as shown beside the articles' claims."""
+
     rating: dict | None = None
+
+
+def _with_ratings(measured: Iterable[Measured], ratings: dict[str, dict]) -> list[ModelFacts]:
+    return [
+        ModelFacts(**{f.name: getattr(m, f.name) for f in fields(Measured)}, rating=ratings.get(m.model.slug))
+        for m in measured
+    ]
 
 
 @dataclass
@@ -58,15 +57,6 @@ class ClaimView:
         return FEATURE_LABELS.get(self.claim.feature, self.claim.feature)
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = (len(ordered) - 1) * q
-    low, high = int(index), min(int(index) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
-
-
 def claimed_seconds(text: str) -> float | None:
     """The longest duration a claim states: "Up to 2 minutes" -> 120, "Typically 4-16 seconds" -> 16."""
     numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
@@ -77,47 +67,11 @@ def claimed_seconds(text: str) -> float | None:
 
 
 def ratings_by_model() -> dict[str, dict]:
-    from webapp.arena.services import board
-    from webapp.studio.models import Prompt
-
     snapshot = board.latest(Prompt.Pool.OFFICIAL)
     return {row["model"]: row for row in (snapshot.rows if snapshot else [])}
 
 
-def measure(model: VideoModel, ratings: dict[str, dict]) -> Measured:
-    m = Measured(model=model, rating=ratings.get(model.slug))
-    jobs = list(
-        GenerationJob.objects.filter(model=model, state__in=TERMINAL).values(
-            "state", "queued_at", "finished_at", "cost_usd", "clip__duration_s"
-        )
-    )
-    m.jobs_finished = len(jobs)
-    if jobs:
-        m.failure_rate = sum(j["state"] == JobState.FAILED for j in jobs) / len(jobs)
-        m.rejection_rate = sum(j["state"] == JobState.REJECTED_BY_VENDOR for j in jobs) / len(jobs)
-    latencies = [
-        (j["finished_at"] - j["queued_at"]).total_seconds()
-        for j in jobs
-        if j["state"] == JobState.SUCCEEDED and j["finished_at"] and j["queued_at"]
-    ]
-    m.latency_p50_s, m.latency_p95_s = percentile(latencies, 0.5), percentile(latencies, 0.95)
-    paid = [
-        (float(j["cost_usd"]), j["clip__duration_s"])
-        for j in jobs
-        if j["cost_usd"] is not None and j["clip__duration_s"]
-    ]
-    if paid:
-        m.cost_per_video_second_usd = sum(c for c, _ in paid) / sum(d for _, d in paid)
-    clips = list(Clip.objects.filter(job__model=model).values("duration_s", "width", "height", "fps"))
-    m.clips = len(clips)
-    if clips:
-        m.longest_clip_s = max(c["duration_s"] for c in clips)
-        m.resolution = Counter(f"{c['width']}x{c['height']}" for c in clips).most_common(1)[0][0]
-        m.fps = statistics.median(c["fps"] for c in clips)
-    return m
-
-
-def contradictions(claim: FeatureClaim, measured: list[Measured]) -> list[str]:
+def contradictions(claim: FeatureClaim, measured: list[ModelFacts]) -> list[str]:
     """What our own data says against a claim (only where the comparison is meaningful)."""
     notes = []
     if claim.feature == "max_duration":
@@ -137,16 +91,19 @@ def contradictions(claim: FeatureClaim, measured: list[Measured]) -> list[str]:
 @dataclass
 class SystemColumn:
     system: ClaimedSystem
-    measured: list[Measured]
+    measured: list[ModelFacts]
     claims: dict[str, list[ClaimView]]
 
 
 def feature_table() -> dict:
     ratings = ratings_by_model()
-    models = {m.slug: m for m in VideoModel.objects.all()}
+    systems = list(ClaimedSystem.objects.prefetch_related("claims"))
+    wanted = {slug for system in systems for slug in system.model_slugs}
+    models = {m.slug: m for m in VideoModel.objects.filter(slug__in=wanted)}
+    facts = {m.model.slug: m for m in _with_ratings(measure_all(models.values()).values(), ratings)}
     columns = []
-    for system in ClaimedSystem.objects.prefetch_related("claims"):
-        measured = [measure(models[slug], ratings) for slug in system.model_slugs if slug in models]
+    for system in systems:
+        measured = [facts[slug] for slug in system.model_slugs if slug in facts]
         by_feature: dict[str, list[ClaimView]] = {}
         for claim in system.claims.all():
             by_feature.setdefault(claim.feature, []).append(ClaimView(claim, contradictions(claim, measured)))
@@ -165,7 +122,7 @@ def feature_table() -> dict:
 
 
 def model_facts(model: VideoModel) -> dict:
-    measured = measure(model, ratings_by_model())
+    measured = _with_ratings([measure(model)], ratings_by_model())[0]
     systems = [s for s in ClaimedSystem.objects.prefetch_related("claims") if model.slug in s.model_slugs]
     claims = [ClaimView(c, contradictions(c, [measured])) for s in systems for c in s.claims.all()]
     return {

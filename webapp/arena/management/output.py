@@ -1,0 +1,36 @@
+"""Where an export command writes: stdout, or a file that appears only once complete."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+
+class _Unterminated:
+    """Django's OutputWrapper adds a newline to every write; exports write raw chunks."""
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, ending="")
+
+
+@contextmanager
+def output_stream(path: str | None, stdout) -> Iterator[IO[str]]:
+    """``stdout`` (a command's OutputWrapper) when path is empty or "-", else the file, written
+    under a temporary name and renamed at the end so a failed export leaves no half file."""
+    if not path or path == "-":
+        yield _Unterminated(stdout)
+        return
+    target = Path(path)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -1,0 +1,188 @@
+"""The battle export: one FastChat clean-battle record per vote (``question_id, model_a,
+model_b, winner, judge, turn, anony, language, tstamp``, no conversations: FastChat's
+``--mode simple``) plus our own columns (``vote_id, battle_id, prompt, pool, category,
+excluded_reason, source``), as JSON or CSV. Records are streamed from a server-side cursor, so
+a million votes never sit in memory.
+
+Privacy: a judge is never exported as given. Arena votes export ``arena_user_`` + the first
+16 hex digits of the voter key (an HMAC of the session under the site secret); imported votes
+store an HMAC of the file's judge (FastChat judges may be raw IPs) and export it the same way.
+An imported record's digest id (``sha256:...``) is never exported: with a known judge format
+it could be brute-forced back to an IP.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import IO
+
+from django.db.models import QuerySet
+
+from webapp.catalog.models import VideoModel
+from webapp.studio.models import Prompt
+
+from ..models import ExcludedReason, Vote
+from .battle_import import HASH_PREFIX
+
+BATTLE_FIELDS = (
+    "question_id",
+    "model_a",
+    "model_b",
+    "winner",
+    "judge",
+    "turn",
+    "anony",
+    "language",
+    "tstamp",
+    "vote_id",
+    "battle_id",
+    "prompt",
+    "pool",
+    "category",
+    "excluded_reason",
+    "source",
+)
+ALL_POOLS = "all"
+POOL_CHOICES = (*Prompt.Pool.values, ALL_POOLS)
+CHUNK_SIZE = 5000
+FORMATS = ("json", "csv")
+
+
+def judge_of(voter_key: str) -> str:
+    return "arena_user_" + (voter_key or "")[:16]
+
+
+def export_queryset(pool: str = ALL_POOLS, *, include_excluded: bool = False) -> QuerySet:
+    """Votes to export: counted ones (no ``excluded_reason``) of one pool or all, oldest first."""
+    if pool not in POOL_CHOICES:
+        raise ValueError(f"pool must be one of {', '.join(POOL_CHOICES)}")
+    votes = Vote.objects.all()
+    if pool != ALL_POOLS:
+        votes = votes.filter(pool=pool)
+    if not include_excluded:
+        votes = votes.filter(excluded_reason=ExcludedReason.COUNTED)
+    return votes.order_by("id")
+
+
+def battle_records(votes: QuerySet) -> Iterator[dict]:
+    """One clean-battle dict per vote, streamed (``.iterator()``, server-side cursor)."""
+    slugs = dict(VideoModel.objects.values_list("pk", "slug"))
+    rows = (
+        votes.order_by("id")
+        .values_list(
+            "id",
+            "model_a_id",
+            "model_b_id",
+            "winner",
+            "voter_key",
+            "created_at",
+            "battle__public_id",
+            "battle__prompt__text",
+            "pool",
+            "category",
+            "excluded_reason",
+            "source",
+            "external_id",
+            "anony",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    for (
+        vote_id,
+        model_a,
+        model_b,
+        winner,
+        voter_key,
+        created_at,
+        battle_id,
+        prompt,
+        pool,
+        category,
+        excluded_reason,
+        source,
+        external_id,
+        anony,
+    ) in rows:
+        question_id = None
+        if source == Vote.Source.IMPORT:
+            if external_id and not external_id.startswith(HASH_PREFIX):
+                question_id = external_id
+        else:
+            question_id = battle_id or f"vote-{vote_id}"
+        if model_a not in slugs or model_b not in slugs:  # a model created after the lookup
+            slugs = dict(VideoModel.objects.values_list("pk", "slug"))
+        yield {
+            "question_id": question_id,
+            "model_a": slugs[model_a],
+            "model_b": slugs[model_b],
+            "winner": winner,
+            "judge": judge_of(voter_key),
+            "turn": 1,
+            "anony": anony,
+            "language": "",
+            "tstamp": created_at.timestamp(),
+            "vote_id": vote_id,
+            "battle_id": battle_id,
+            "prompt": prompt,
+            "pool": pool,
+            "category": category,
+            "excluded_reason": excluded_reason,
+            "source": source,
+        }
+
+
+def iter_json(records: Iterable[dict]) -> Iterator[str]:
+    """A JSON array, one record per line, produced piece by piece."""
+    first = True
+    for record in records:
+        yield ("[\n" if first else ",\n") + json.dumps(record, ensure_ascii=False)
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+class _Line:
+    """A file-like object whose write() returns what was written, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def iter_csv(records: Iterable[dict], fields: tuple[str, ...] = BATTLE_FIELDS) -> Iterator[str]:
+    writer = csv.DictWriter(_Line(), fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
+    yield writer.writeheader()
+    for record in records:
+        yield writer.writerow({key: _csv_value(record.get(key)) for key in fields})
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def write_json(records: Iterable[dict], fh: IO[str]) -> int:
+    """Write a JSON array of records; returns how many were written."""
+    count = 0
+
+    def counted():
+        nonlocal count
+        for record in records:
+            count += 1
+            yield record
+
+    for chunk in iter_json(counted()):
+        fh.write(chunk)
+    return count
+
+
+def write_csv(records: Iterable[dict], fh: IO[str], fields: tuple[str, ...] = BATTLE_FIELDS) -> int:
+    """Write a header row and one row per record; returns how many records were written."""
+    count = -1
+    for chunk in iter_csv(records, fields):
+        fh.write(chunk)
+        count += 1
+    return count

@@ -1,0 +1,103 @@
+"""What Screentest measured of a model from its own jobs and clips: the one definition that
+the model page, the feature table and the leaderboard all show, so they cannot disagree."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from webapp.catalog.models import VideoModel
+
+from ..models import Clip, GenerationJob, JobState
+
+FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.REJECTED_BY_VENDOR)
+
+
+@dataclass
+class Measured:
+    model: VideoModel
+    jobs_finished: int = 0
+    clips: int = 0
+    longest_clip_s: float | None = None
+    median_duration_s: float | None = None
+    resolution: str = ""  # the most common "WxH" of its clips
+    fps: float | None = None  # median over its clips
+    latency_p50_s: float | None = None  # queued to finished, succeeded jobs
+    latency_p95_s: float | None = None
+    failure_rate: float | None = None
+    rejection_rate: float | None = None
+    cost_per_video_second_usd: float | None = None
+
+    def summary(self) -> dict:
+        """The short form a leaderboard row carries (stored in its snapshot)."""
+        return {
+            "clips": self.clips,
+            "resolution": self.resolution,
+            "fps": None if self.fps is None else round(self.fps, 2),
+            "median_duration_s": None if self.median_duration_s is None else round(self.median_duration_s, 2),
+            "median_latency_s": None if self.latency_p50_s is None else round(self.latency_p50_s, 1),
+        }
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between the closest ranks (numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = (len(ordered) - 1) * q
+    low, high = int(index), min(int(index) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
+
+
+def measure_all(models: Iterable[VideoModel]) -> dict[int, Measured]:
+    """Measured facts per model id, in two queries whatever the number of models."""
+    measured = {model.pk: Measured(model=model) for model in models}
+    jobs: dict[int, list[dict]] = {pk: [] for pk in measured}
+    for job in GenerationJob.objects.filter(model_id__in=list(measured), state__in=FINISHED).values(
+        "model_id", "state", "queued_at", "finished_at", "cost_usd", "clip__duration_s"
+    ):
+        jobs[job["model_id"]].append(job)
+    clips: dict[int, list[dict]] = {pk: [] for pk in measured}
+    for clip in Clip.objects.filter(job__model_id__in=list(measured)).values(
+        "job__model_id", "duration_s", "width", "height", "fps"
+    ):
+        clips[clip["job__model_id"]].append(clip)
+    for pk, m in measured.items():
+        _from_jobs(m, jobs[pk])
+        _from_clips(m, clips[pk])
+    return measured
+
+
+def measure(model: VideoModel) -> Measured:
+    return measure_all([model])[model.pk]
+
+
+def _from_jobs(m: Measured, jobs: list[dict]) -> None:
+    m.jobs_finished = len(jobs)
+    if jobs:
+        m.failure_rate = sum(j["state"] == JobState.FAILED for j in jobs) / len(jobs)
+        m.rejection_rate = sum(j["state"] == JobState.REJECTED_BY_VENDOR for j in jobs) / len(jobs)
+    latencies = [
+        (j["finished_at"] - j["queued_at"]).total_seconds()
+        for j in jobs
+        if j["state"] == JobState.SUCCEEDED and j["finished_at"] and j["queued_at"]
+    ]
+    m.latency_p50_s, m.latency_p95_s = percentile(latencies, 0.5), percentile(latencies, 0.95)
+    paid = [
+        (float(j["cost_usd"]), j["clip__duration_s"])
+        for j in jobs
+        if j["cost_usd"] is not None and j["clip__duration_s"]
+    ]
+    if paid:
+        m.cost_per_video_second_usd = sum(c for c, _ in paid) / sum(d for _, d in paid)
+
+
+def _from_clips(m: Measured, clips: list[dict]) -> None:
+    m.clips = len(clips)
+    if clips:
+        m.longest_clip_s = max(c["duration_s"] for c in clips)
+        m.median_duration_s = statistics.median(c["duration_s"] for c in clips)
+        m.resolution = Counter(f"{c['width']}x{c['height']}" for c in clips).most_common(1)[0][0]
+        m.fps = statistics.median(c["fps"] for c in clips)

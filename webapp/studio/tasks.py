@@ -1,0 +1,35 @@
+"""Thin Celery tasks of the studio: each takes a job id and hands it to a service that claims
+the job in the database first, so a duplicated or redelivered message is a no-op."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from webapp.core.tasks import worker_identity
+
+from .services import jobs, pipeline
+from .services.queue import GENERATE, PROCESS_CLIP, REAP_STALE_JOBS
+
+
+@shared_task(bind=True, name=GENERATE.name)
+def generate(self, job_id: int) -> None:
+    pipeline.generate_step(job_id, owner=worker_identity(self))
+
+
+@shared_task(bind=True, name=PROCESS_CLIP.name)
+def process_clip(self, job_id: int) -> None:
+    pipeline.media_step(job_id, owner=worker_identity(self))
+
+
+@shared_task(name=REAP_STALE_JOBS.name)
+def reap_stale_jobs() -> dict:
+    return jobs.reap_stale_jobs()
+
+
+@worker_ready.connect
+def recover_own_orphans(sender=None, **kwargs) -> None:
+    """A worker that starts under a node name can hold no live job yet, so any lease still
+    recorded for that name belongs to a previous incarnation that died: free it now rather
+    than waiting for the lease to run out."""
+    jobs.release_leases_of_node(sender.hostname)
