@@ -176,8 +176,8 @@ def counted_filter() -> dict:
 def ours():
     """The production path: board.aggregate (sums the trigger-kept tallies) -> leaderboard(1000
     rounds). Returns (total s, sql s, result)."""
-    from workers import ratings
     from webapp.arena.services import board
+    from workers import ratings
 
     started = time.perf_counter()
     counts = board.aggregate("official")
@@ -191,9 +191,9 @@ def ours_from_votes():
     replace) -> from_rows -> leaderboard. Returns (total s, sql s, number of grouped rows)."""
     from django.db.models import Count
 
-    from workers import ratings
     from webapp.arena.models import Vote
     from webapp.catalog.models import VideoModel
+    from workers import ratings
 
     started = time.perf_counter()
     grouped = list(

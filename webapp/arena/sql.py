@@ -28,8 +28,15 @@ def _table(model: type[models.Model]) -> str:
     return _quote(model._meta.db_table)
 
 
-def _column(model: type[models.Model], field: str) -> str:
-    return _quote(model._meta.get_field(field).column)
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} is a relation, not a column"
+    return _field_column(field)
+
+
+def _field_column(field) -> str:
+    assert field.column, f"{field} has no column"
+    return _quote(field.column)
 
 
 # --- the vote path ----------------------------------------------------------------------------
@@ -106,9 +113,9 @@ _VOTE_FIELDS = [f for f in Vote._meta.concrete_fields if not f.primary_key]
 
 @functools.cache
 def _insert_vote_sql() -> str:
-    columns = ", ".join(_quote(f.column) for f in _VOTE_FIELDS)
+    columns = ", ".join(_field_column(f) for f in _VOTE_FIELDS)
     values = ", ".join(["%s"] * len(_VOTE_FIELDS))
-    return f"INSERT INTO {_table(Vote)} ({columns}) VALUES ({values}) RETURNING {_quote(Vote._meta.pk.column)}"
+    return f"INSERT INTO {_table(Vote)} ({columns}) VALUES ({values}) RETURNING {_field_column(Vote._meta.pk)}"
 
 
 def insert_vote(vote: Vote) -> None:
@@ -152,7 +159,7 @@ def copy_new_votes(attnames: Sequence[str], rows: Iterable[tuple]) -> int:
     extra = [f for f in _VOTE_FIELDS if f.attname not in attnames]
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in extra)
     table, staging = _table(Vote), _quote("screentest_import_votes")
-    columns = ", ".join(_quote(f.column) for f in [fields[name] for name in attnames] + extra)
+    columns = ", ".join(_field_column(f) for f in [fields[name] for name in attnames] + extra)
     external_id, pool = _column(Vote, "external_id"), _column(Vote, "pool")
     with connection.cursor() as cursor:
         # Inside an outer transaction (tests) a previous import's table may still exist.

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from webapp.core.errors import ScreentestError
 from webapp.core.file_responses import serve_stored_file
+from webapp.core.storage import name_of
 from webapp.studio.models import Prompt
 
 from .models import Battle, RatingSnapshot
@@ -51,7 +52,7 @@ def battle_media(request, public_id: str, side: str):
     if battle.left.hidden or battle.right.hidden:  # a moderator hid one: the battle is withdrawn
         raise Http404()
     return serve_stored_file(
-        request, clip.web.name, cache_control="private, max-age=3600", blind_as=f"{battle.public_id}:{side}"
+        request, name_of(clip.web), cache_control="private, max-age=3600", blind_as=f"{battle.public_id}:{side}"
     )
 
 
@@ -80,7 +81,7 @@ def vote(request):
         "replay": not outcome.created,
         "left_model": vote.model_a,
         "right_model": vote.model_b,
-        "pool": battle.pool,
+        "pool": vote.pool,
     }
     template = "arena/_reveal.html" if request.htmx else "arena/reveal_page.html"
     return render(request, template, context)

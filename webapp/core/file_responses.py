@@ -112,12 +112,12 @@ def serve_stored_file(
             return _cached(response, etag, mtime, cache_control)
         if header:
             first, last = span
-            response = StreamingHttpResponse(
+            partial = StreamingHttpResponse(
                 _file_range(open(local, "rb"), first, last), status=206, content_type=_content_type(path)
             )
-            response["Content-Range"] = f"bytes {first}-{last}/{size}"
-            response["Content-Length"] = str(last - first + 1)
-            return _cached(response, etag, mtime, cache_control)
-    response = FileResponse(open(local, "rb"), content_type=_content_type(path))
-    response["Content-Length"] = str(size)
-    return _cached(response, etag, mtime, cache_control)
+            partial["Content-Range"] = f"bytes {first}-{last}/{size}"
+            partial["Content-Length"] = str(last - first + 1)
+            return _cached(partial, etag, mtime, cache_control)
+    whole = FileResponse(open(local, "rb"), content_type=_content_type(path))
+    whole["Content-Length"] = str(size)
+    return _cached(whole, etag, mtime, cache_control)

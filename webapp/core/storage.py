@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,14 @@ def store(local_path: Path, folder: str, suffix: str) -> str:
         return default_storage.save(opaque_name(folder, suffix), File(fh))
 
 
-def delete_stored(*names: str) -> None:
+def name_of(file: FieldFile) -> str:
+    """The stored name of a file field that must hold one (a row that says a file exists)."""
+    if not file.name:
+        raise ValueError(f"{file.field.name} of {file.instance!r} names no stored file")
+    return file.name
+
+
+def delete_stored(*names: str | None) -> None:
     """Delete stored files, logging (not raising) what cannot be deleted: callers use it to
     clean up after a failure, which must not be hidden by a second one."""
     for name in names:

@@ -5,6 +5,14 @@ from webapp.catalog.models import VideoModel
 from .services.search import SORTS, STATUSES, GalleryQuery, categories
 
 
+def _model_choices() -> list[tuple[str, str]]:
+    return [("", "Any model"), *VideoModel.objects.values_list("slug", "display_name")]
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    return [("", "Any category"), *((c, c) for c in categories())]
+
+
 class GalleryFilterForm(forms.Form):
     q = forms.CharField(
         label="Search prompts",
@@ -23,11 +31,14 @@ class GalleryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("", "Any model"), *VideoModel.objects.values_list("slug", "display_name")]
-        self.fields["category"].choices = [("", "Any category"), *((c, c) for c in categories())]
+        # Read once per form (a callable would be read again at every iteration of the choices).
+        for name, choices in (("model", _model_choices()), ("category", _category_choices())):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = choices
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError("“From” must be on or before “To”.", code="date_order")
         return data

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.catalog.models import VideoModel
 from webapp.core.file_responses import serve_stored_file
+from webapp.core.storage import name_of
 from webapp.policy.states import ModerationState
-from webapp.studio.models import Clip, JobState, Prompt
+from webapp.studio.models import Clip, Prompt
 from webapp.studio.signals import named_results_viewed
 
 from .forms import GalleryFilterForm
@@ -36,10 +37,6 @@ def gallery(request):
     else:
         query = form.query() if form.is_bound else search.GalleryQuery()
     page = Paginator(search.with_results(search.prompts(query)), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
-    for prompt in page:
-        prompt.finished_clips = sum(
-            1 for job in prompt.jobs.all() if job.state == JobState.SUCCEEDED and not job.clip.hidden
-        )
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(
@@ -133,7 +130,7 @@ def export_download(request, public_id: str):
     export = _export_or_404(public_id)
     if export.state != ExportState.SUCCEEDED or not export.file:
         raise Http404("this export is not ready")
-    response = serve_stored_file(request, export.file.name)
+    response = serve_stored_file(request, name_of(export.file))
     if response.status_code in (200, 206):
         response["Content-Disposition"] = f'attachment; filename="screentest-{export.public_id}.mp4"'
     return response

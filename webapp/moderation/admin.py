@@ -45,7 +45,7 @@ class ReasonActionForm(ActionForm):
     )
 
 
-class ModerationActions:
+class ModerationActions(admin.ModelAdmin):
     """Mixed into the studio's Prompt and Clip admins: the review queue's decisions as admin
     actions, with the reason typed next to the action menu."""
 

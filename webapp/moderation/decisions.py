@@ -127,7 +127,7 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
         jobs.cancel_unstarted(prompt, code="prompt_rejected", message="The prompt was rejected by a moderator.")
         Prompt.objects.filter(pk=prompt.pk).update(moderation=ModerationState.REJECTED)
         prompt.moderation = ModerationState.REJECTED
-        files: list[str] = []
+        files: list[str | None] = []
         clips = list(Clip.objects.select_for_update().filter(job__prompt=prompt))
         for clip in clips:
             if not clip.hidden:

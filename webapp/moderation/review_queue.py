@@ -94,14 +94,14 @@ def items(limit: int = QUEUE_LIMIT) -> list[QueueItem]:
         .prefetch_related("jobs__model")
     )
     for prompt in prompts.order_by("created_at")[:limit]:
-        row = prompt_rows.get(prompt.pk)
+        prompt_row = prompt_rows.get(prompt.pk)
         held = prompt.moderation == ModerationState.HELD
         queue.append(
             QueueItem(
                 "prompt",
                 prompt.public_id,
-                prompt.created_at if held or not row else row["first"],
-                row["n"] if row else 0,
+                prompt.created_at if held or not prompt_row else prompt_row["first"],
+                prompt_row["n"] if prompt_row else 0,
                 _reason_list(prompt_reasons.get(prompt.pk, {})),
                 prompt_notes.get(prompt.pk, []),
                 held=held,

@@ -160,6 +160,7 @@ class RulesClassifier:
 
     def _public_figures(self, forms: list[str]) -> list[Finding]:
         fig = self.figures
+        assert fig is not None  # classify() calls this only when figures are configured
         name = _first_match([fig["names"]], forms[:1])
         if name is None:
             # "a news broadcast of <anyone>" is checked only when a listed name appears, so the

@@ -38,5 +38,7 @@ class PromptForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         enabled = list(VideoModel.objects.filter(enabled=True))
-        self.fields["models"].choices = [(m.slug, m.label) for m in enabled]
-        self.fields["models"].initial = [m.slug for m in enabled]
+        models = self.fields["models"]
+        assert isinstance(models, forms.MultipleChoiceField)
+        models.choices = [(m.slug, m.label) for m in enabled]
+        models.initial = [m.slug for m in enabled]

@@ -59,6 +59,10 @@ class Prompt(models.Model):
     def is_public(self) -> bool:
         return self.moderation == ModerationState.ALLOWED
 
+    def visible_clip_count(self) -> int:
+        """Finished clips a moderator has not hidden (uses the jobs the caller prefetched)."""
+        return sum(1 for job in self.jobs.all() if job.state == JobState.SUCCEEDED and not job.clip.hidden)
+
 
 class JobState(models.TextChoices):
     QUEUED = "queued", "Queued"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from webapp.core.storage import name_of
 from webapp.policy.states import ModerationState
 
 from .models import Clip, GenerationJob, JobState, Prompt
 
-MODERATION_MESSAGES = {
+MODERATION_MESSAGES: dict[str, str] = {
     ModerationState.ALLOWED: "",
     ModerationState.HELD: "This prompt awaits review by a moderator; nothing is generated before it is approved.",
     ModerationState.REJECTED: "A moderator rejected this prompt; its videos were removed.",
@@ -22,8 +23,8 @@ def media_url(name: str) -> str:
 def clip_dict(clip: Clip) -> dict:
     return {
         "id": clip.public_id,
-        "url": media_url(clip.web.name),
-        "poster_url": media_url(clip.poster.name),
+        "url": media_url(name_of(clip.web)),
+        "poster_url": media_url(name_of(clip.poster)),
         "duration_s": round(clip.duration_s, 3),
         "width": clip.width,
         "height": clip.height,

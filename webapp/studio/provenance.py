@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 
 from webapp.core.media_tools import media_tools
-from webapp.core.storage import local_copy, scratch_dir
+from webapp.core.storage import local_copy, name_of, scratch_dir
 from workers import media
 
 from .models import Clip
@@ -71,7 +71,7 @@ def record(clip: Clip) -> dict:
 
 
 def download_name(clip: Clip) -> str:
-    suffix = Path(clip.original.name).suffix.lower() or ".mp4"
+    suffix = Path(name_of(clip.original)).suffix.lower() or ".mp4"
     return f"screentest-{clip.job.model.slug}-{clip.public_id}{suffix}"
 
 
@@ -81,7 +81,7 @@ def original_for_download(clip: Clip):
     Credentials (and break their hash binding), and the record is on the clip page anyway.
     Any other original gets our record as its `comment` tag (`tagged_original`)."""
     if clip.c2pa_present:
-        return default_storage.open(clip.original.name, "rb")
+        return default_storage.open(name_of(clip.original), "rb")
     return tagged_original(clip)
 
 
@@ -90,8 +90,8 @@ def tagged_original(clip: Clip):
     tag. The copy is unlinked at once (the open handle keeps it readable), so nothing is left
     on disk whatever happens to the response."""
     with scratch_dir("provenance-") as workdir:
-        source = local_copy(clip.original.name, workdir)
-        dest = workdir / ("tagged" + (Path(clip.original.name).suffix.lower() or ".mp4"))
+        source = local_copy(name_of(clip.original), workdir)
+        dest = workdir / ("tagged" + (Path(name_of(clip.original)).suffix.lower() or ".mp4"))
         comment = json.dumps(record(clip), sort_keys=True, separators=(",", ":"))
         media.make_tagged_copy(source, dest, comment=comment, tools=media_tools())
         handle = open(dest, "rb")

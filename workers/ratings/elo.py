@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
+from typing import TypeVar
 
 from .counts import OUTCOME, WINNERS
 
+Model = TypeVar("Model", bound=Hashable)
+
 
 def online_elo(
-    sequence: Iterable[tuple[Hashable, Hashable, str]],
+    sequence: Iterable[tuple[Model, Model, str]],
     k: float = 4.0,
     *,
     base: float = 10.0,
     scale: float = 400.0,
     init: float = 1000.0,
-    start: Mapping[Hashable, float] | None = None,
-) -> dict[Hashable, float]:
+    start: Mapping[Model, float] | None = None,
+) -> dict[Model, float]:
     """FastChat's online Elo (``compute_elo``) over votes in the order given.
 
     A cheap "live" number only: it depends on vote order and has no interval. A model starts
     at ``init`` when first seen, or where ``start`` (an earlier result) left it; models are any
     hashable keys (slugs, ids). Raises ``ValueError`` on an unknown winner label.
     """
-    ratings: dict[Hashable, float] = dict(start or {})
+    ratings: dict[Model, float] = dict(start or {})
     for model_a, model_b, winner in sequence:
         if winner not in OUTCOME:
             raise ValueError(f"unknown winner label {winner!r}; expected one of {WINNERS}")

@@ -125,18 +125,25 @@ class ModelState:
 
     @property
     def rated(self) -> bool:
-        values = (self.score, self.lower, self.upper)
-        return all(v is not None and math.isfinite(v) for v in values) and self.upper >= self.lower
+        return self.interval is not None
+
+    @property
+    def interval(self) -> tuple[float, float, float] | None:
+        """(score, lower, upper) when all three are finite and lower <= upper, else None."""
+        score, lower, upper = self.score, self.lower, self.upper
+        if score is None or lower is None or upper is None:
+            return None
+        if not all(math.isfinite(v) for v in (score, lower, upper)) or upper < lower:
+            return None
+        return score, lower, upper
 
 
 def _uncertainty(models: Sequence[ModelState], unrated_sigma: float, min_sigma: float):
     """(mu, sigma) arrays on the Elo scale, unrated models filled in as documented."""
-    rated = np.array([m.rated for m in models], dtype=bool)
-    mu = np.array([m.score if r else np.nan for m, r in zip(models, rated)], dtype=float)
-    sigma = np.array(
-        [(m.upper - m.lower) / (2.0 * Z95) if r else np.nan for m, r in zip(models, rated)],
-        dtype=float,
-    )
+    intervals = [m.interval for m in models]
+    rated = np.array([i is not None for i in intervals], dtype=bool)
+    mu = np.array([np.nan if i is None else i[0] for i in intervals], dtype=np.float64)
+    sigma = np.array([np.nan if i is None else (i[2] - i[1]) / (2.0 * Z95) for i in intervals], dtype=np.float64)
     sigma = np.where(rated, np.maximum(sigma, min_sigma), np.nan)
     if rated.any():
         fill_mu = float(mu[rated].mean())

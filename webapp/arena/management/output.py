@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from webapp.arena.services.battle_export import TextSink
+
 
 class _Unterminated:
     """Django's OutputWrapper adds a newline to every write; exports write raw chunks."""
@@ -20,7 +22,7 @@ class _Unterminated:
 
 
 @contextmanager
-def output_stream(path: str | None, stdout) -> Iterator[IO[str]]:
+def output_stream(path: str | None, stdout) -> Iterator[IO[str] | TextSink]:
     """``stdout`` (a command's OutputWrapper) when path is empty or "-", else the file, written
     under a temporary name and renamed at the end so a failed export leaves no half file."""
     if not path or path == "-":

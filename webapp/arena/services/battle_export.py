@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from typing import IO
+from typing import Protocol
 
 from django.db.models import QuerySet
 
@@ -47,6 +47,14 @@ BATTLE_FIELDS = (
 ALL_POOLS = "all"
 POOL_CHOICES = (*Prompt.Pool.values, ALL_POOLS)
 CHUNK_SIZE = 5000
+
+
+class TextSink(Protocol):
+    """Where an export is written: a text file, or a command's stdout."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 FORMATS = ("json", "csv")
 
 
@@ -164,7 +172,7 @@ def _csv_value(value):
     return value
 
 
-def write_json(records: Iterable[dict], fh: IO[str]) -> int:
+def write_json(records: Iterable[dict], fh: TextSink) -> int:
     """Write a JSON array of records; returns how many were written."""
     count = 0
 
@@ -179,7 +187,7 @@ def write_json(records: Iterable[dict], fh: IO[str]) -> int:
     return count
 
 
-def write_csv(records: Iterable[dict], fh: IO[str], fields: tuple[str, ...] = BATTLE_FIELDS) -> int:
+def write_csv(records: Iterable[dict], fh: TextSink, fields: tuple[str, ...] = BATTLE_FIELDS) -> int:
     """Write a header row and one row per record; returns how many records were written."""
     count = -1
     for chunk in iter_csv(records, fields):

@@ -133,11 +133,14 @@ def _read(source) -> tuple[list[tuple[int | None, object]], list[ImportIssue], s
         whole = None
     else:
         if isinstance(whole, list):
-            return [(None, record) for record in whole], [], "json"
+            parsed: list[tuple[int | None, object]] = [(None, record) for record in whole]
+            return parsed, [], "json"
         if isinstance(whole, dict):  # one record (a one-line JSON Lines file)
             return [(1, whole)], [], "jsonl"
         raise ImportFormatError("expected a JSON array of battle records or JSON Lines")
-    records, issues, objects = [], [], 0
+    records: list[tuple[int | None, object]] = []
+    issues: list[ImportIssue] = []
+    objects = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -249,7 +252,7 @@ def _existing_external_ids(pool: str, candidates: list[str]) -> set[str]:
     """The candidates already stored in the pool (any source: the unique constraint's scope)."""
     if connection.vendor == "postgresql":
         return sql.external_ids_in_pool(pool, candidates)
-    found = set()
+    found: set[str] = set()
     for start in range(0, len(candidates), CHUNK_SIZE):
         chunk = candidates[start : start + CHUNK_SIZE]
         found.update(
@@ -328,7 +331,7 @@ IMPORT_COLUMNS = (
 
 
 def _models_for(rows: list[_Row], report: ImportReport) -> dict[str, int]:
-    names = {}
+    names: dict[str, str] = {}
     for row in rows:
         names.setdefault(row.slug_a, row.name_a)
         names.setdefault(row.slug_b, row.name_b)

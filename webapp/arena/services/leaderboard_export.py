@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import io
 import json
-from typing import IO
 
 from ..models import RatingSnapshot
-from .battle_export import write_csv
+from .battle_export import TextSink, write_csv
 
 LEADERBOARD_FIELDS = (
     "rank_ub",
@@ -43,12 +42,12 @@ def document(snapshot: RatingSnapshot) -> dict:
     }
 
 
-def write_json(snapshot: RatingSnapshot, fh: IO[str]) -> None:
+def write_json(snapshot: RatingSnapshot, fh: TextSink) -> None:
     json.dump(document(snapshot), fh, ensure_ascii=False, indent=2)
     fh.write("\n")
 
 
-def write_csv_file(snapshot: RatingSnapshot, fh: IO[str]) -> None:
+def write_csv_file(snapshot: RatingSnapshot, fh: TextSink) -> None:
     write_csv(records(snapshot), fh, LEADERBOARD_FIELDS)
 
 

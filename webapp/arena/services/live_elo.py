@@ -30,10 +30,11 @@ def _through(state: dict) -> Q | None:
 def compute(votes: QuerySet, previous: dict | None) -> tuple[dict[int, float], dict]:
     """``({model id: Elo}, state to store)`` for the counted ``votes``, continuing ``previous``
     (a stored state, or None / {} to replay from the start)."""
+    previous = previous or {}
     start: dict[int, float] = {}
     seen, id_sum = 0, 0
     pending = votes
-    upto = _through(previous or {})
+    upto = _through(previous)
     if upto is not None:
         check = votes.filter(upto).aggregate(n=Count("id"), s=Sum("id"))
         counted, summed = check["n"], int(check["s"] or 0)  # PostgreSQL sums bigints as numeric
@@ -41,13 +42,14 @@ def compute(votes: QuerySet, previous: dict | None) -> tuple[dict[int, float], d
             start = {int(k): float(v) for k, v in previous["ratings"].items()}
             seen, id_sum = counted, summed
             pending = votes.exclude(upto)
-    counters = {"n": seen, "s": id_sum, "last": None}
+    counted_votes, counted_sum, last_id = seen, id_sum, None
 
     def sequence(rows) -> Iterator[tuple[int, int, str]]:
+        nonlocal counted_votes, counted_sum, last_id
         for vote_id, model_a, model_b, winner in rows:
-            counters["n"] += 1
-            counters["s"] += vote_id
-            counters["last"] = vote_id
+            counted_votes += 1
+            counted_sum += vote_id
+            last_id = vote_id
             yield model_a, model_b, winner
 
     # Only the last vote's created_at is needed: converting a million timestamps costs seconds.
@@ -57,17 +59,18 @@ def compute(votes: QuerySet, previous: dict | None) -> tuple[dict[int, float], d
         .iterator(chunk_size=20_000)
     )
     elo = ratings.online_elo(sequence(rows), start=start)
-    if counters["last"] is not None:
-        at = votes.model.objects.filter(pk=counters["last"]).values_list("created_at", flat=True).get()
-        through = [at.isoformat(), counters["last"]]
+    through: list | None
+    if last_id is not None:
+        at = votes.model.objects.filter(pk=last_id).values_list("created_at", flat=True).get()
+        through = [at.isoformat(), last_id]
     else:
         through = list(previous["through"]) if start else None
     state = (
         {
             "ratings": {str(k): v for k, v in elo.items()},
             "through": through,
-            "votes": counters["n"],
-            "id_sum": counters["s"],
+            "votes": counted_votes,
+            "id_sum": counted_sum,
         }
         if through
         else {}

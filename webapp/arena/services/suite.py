@@ -121,14 +121,14 @@ def plan(settings: dict, entries: list[dict], models: list[VideoModel]) -> list[
         ran.setdefault(text, set()).add(model_id)
     items, problems = [], []
     for entry, text in zip(entries, texts):
-        prompt = existing.get(text)
-        if prompt:  # a model new to the suite gets exactly the request the others got
-            duration, aspect, seed = prompt.duration_s, prompt.aspect_ratio, prompt.seed
+        earlier = existing.get(text)
+        if earlier:  # a model new to the suite gets exactly the request the others got
+            duration, aspect, seed = earlier.duration_s, earlier.aspect_ratio, earlier.seed
         else:
             duration = entry.get("duration_s", settings.get("duration_s", 4))
             aspect = entry.get("aspect_ratio", settings.get("aspect_ratio", "16:9"))
             seed = entry["seed"]
-        item = Item(entry, text, duration_s=duration, aspect_ratio=aspect, seed=seed, existing=prompt)
+        item = Item(entry, text, duration_s=duration, aspect_ratio=aspect, seed=seed, existing=earlier)
         done = ran.get(text, set())
         item.needed = [m for m in models if m.pk not in done]
         if item.needed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -80,7 +81,10 @@ def _exclusion(row: dict, watched_left: float | None, watched_right: float | Non
     return ExcludedReason.COUNTED
 
 
-def cast_vote(voter: Voter, *, token: str, choice: str, watched_left_s=None, watched_right_s=None) -> VoteOutcome:
+def cast_vote(
+    voter: Voter, *, token: Any, choice: Any, watched_left_s: Any = None, watched_right_s: Any = None
+) -> VoteOutcome:
+    """Take one vote as received (token, choice and watch times are untrusted values)."""
     if not isinstance(token, str) or not token:
         raise VoteError("invalid_battle", "A battle token is required.")
     claims = battles.unsign(token)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from webapp.core import leases
 from webapp.core.media_tools import media_tools
-from webapp.core.storage import delete_stored, local_copy, scratch_dir, store
+from webapp.core.storage import delete_stored, local_copy, name_of, scratch_dir, store
 from webapp.core.tasks import TaskRoute, send_on_commit
 from webapp.studio.models import GenerationJob, Prompt
 from workers import media
@@ -136,7 +136,7 @@ def _clip_sources(export: SideBySideExport, workdir: Path) -> tuple[list[Path], 
     missing = [cid for cid in export.clips if cid not in jobs]
     if missing:
         raise LookupError(f"{len(missing)} of the chosen clips no longer exist")
-    paths = [local_copy(jobs[cid].clip.web.name, workdir, stem=f"in{i}") for i, cid in enumerate(export.clips)]
+    paths = [local_copy(name_of(jobs[cid].clip.web), workdir, stem=f"in{i}") for i, cid in enumerate(export.clips)]
     return paths, [jobs[cid].model.label for cid in export.clips]
 
 

@@ -73,7 +73,7 @@ def ratings_by_model() -> dict[str, dict]:
 
 def contradictions(claim: FeatureClaim, measured: list[ModelFacts]) -> list[str]:
     """What our own data says against a claim (only where the comparison is meaningful)."""
-    notes = []
+    notes: list[str] = []
     if claim.feature == "max_duration":
         claimed = claimed_seconds(claim.value)
         if claimed is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
 from django.conf import settings
 
@@ -15,7 +16,7 @@ from ..models import GenerationJob
 
 @cache
 def _limiter(redis_url: str, prefix: str, directory: str):
-    return RedisLimiter(redis_url, prefix) if redis_url else FileLimiter(directory)
+    return RedisLimiter(redis_url, prefix) if redis_url else FileLimiter(Path(directory))
 
 
 def limiter():

@@ -17,13 +17,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from webapp.core import leases
+from webapp.core.tasks import TaskRoute
 
 from ..models import LEASED_STATES, GenerationJob, JobState, Prompt
 from . import queue
 
 log = logging.getLogger(__name__)
 
-STAGE_TASK = {JobState.RUNNING: queue.GENERATE, JobState.PROCESSING: queue.PROCESS_CLIP}
+STAGE_TASK: dict[str, TaskRoute] = {JobState.RUNNING: queue.GENERATE, JobState.PROCESSING: queue.PROCESS_CLIP}
 
 
 def claim(job_id: int, *, stage: str, owner: str) -> GenerationJob | None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from webapp.catalog.models import VideoModel
 
 from ..models import Clip, GenerationJob, JobState
 
 FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.REJECTED_BY_VENDOR)
+Row = Mapping[str, Any]
 
 
 @dataclass
@@ -54,12 +56,12 @@ def percentile(values: list[float], q: float) -> float | None:
 def measure_all(models: Iterable[VideoModel]) -> dict[int, Measured]:
     """Measured facts per model id, in two queries whatever the number of models."""
     measured = {model.pk: Measured(model=model) for model in models}
-    jobs: dict[int, list[dict]] = {pk: [] for pk in measured}
+    jobs: dict[int, list[Row]] = {pk: [] for pk in measured}
     for job in GenerationJob.objects.filter(model_id__in=list(measured), state__in=FINISHED).values(
         "model_id", "state", "queued_at", "finished_at", "cost_usd", "clip__duration_s"
     ):
         jobs[job["model_id"]].append(job)
-    clips: dict[int, list[dict]] = {pk: [] for pk in measured}
+    clips: dict[int, list[Row]] = {pk: [] for pk in measured}
     for clip in Clip.objects.filter(job__model_id__in=list(measured)).values(
         "job__model_id", "duration_s", "width", "height", "fps"
     ):
@@ -74,7 +76,7 @@ def measure(model: VideoModel) -> Measured:
     return measure_all([model])[model.pk]
 
 
-def _from_jobs(m: Measured, jobs: list[dict]) -> None:
+def _from_jobs(m: Measured, jobs: list[Row]) -> None:
     m.jobs_finished = len(jobs)
     if jobs:
         m.failure_rate = sum(j["state"] == JobState.FAILED for j in jobs) / len(jobs)
@@ -94,7 +96,7 @@ def _from_jobs(m: Measured, jobs: list[dict]) -> None:
         m.cost_per_video_second_usd = sum(c for c, _ in paid) / sum(d for _, d in paid)
 
 
-def _from_clips(m: Measured, clips: list[dict]) -> None:
+def _from_clips(m: Measured, clips: list[Row]) -> None:
     m.clips = len(clips)
     if clips:
         m.longest_clip_s = max(c["duration_s"] for c in clips)

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.core.media_tools import media_limits, media_tools
-from webapp.core.storage import delete_stored, local_copy, scratch_dir, store
+from webapp.core.storage import delete_stored, local_copy, name_of, scratch_dir, store
 from workers import media, provenance_c2pa
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
@@ -157,9 +157,9 @@ def _make_clip(job: GenerationJob) -> None:
         return
     tools = media_tools()
     with scratch_dir(f"job{job.pk}-") as workdir:
-        source = local_copy(job.original.name, workdir)
-        original = media.validate(source, media_limits(), tools)
-        c2pa_present, c2pa_summary = read_c2pa(job, source, original)
+        source = local_copy(name_of(job.original), workdir)
+        original_info = media.validate(source, media_limits(), tools)
+        c2pa_present, c2pa_summary = read_c2pa(job, source, original_info)
         web_path, poster_path = workdir / "web.mp4", workdir / "poster.jpg"
         web = media.make_web_rendition(source, web_path, tools=tools, max_height=settings.RENDITION_MAX_HEIGHT)
         media.make_poster(web_path, poster_path, at_s=min(1.0, web.duration_s / 2), tools=tools)
@@ -190,8 +190,8 @@ def _make_clip(job: GenerationJob) -> None:
                     fps=web.fps,
                     codec=web.codec,
                     bytes=web_bytes,
-                    original_bytes=original.bytes,
-                    original_codec=original.codec,
+                    original_bytes=original_info.bytes,
+                    original_codec=original_info.codec,
                     c2pa_present=c2pa_present,
                     c2pa_summary=c2pa_summary,
                 )

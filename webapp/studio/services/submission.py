@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -32,12 +33,14 @@ class SubmissionError(ScreentestError):
 
 @dataclass(frozen=True)
 class PromptInput:
-    text: str
-    models: list[str] | None = None  # slugs; None means every enabled model
-    duration_s: float | None = None
-    aspect_ratio: str = "16:9"
-    seed: int | None = None
-    negative_prompt: str = ""
+    """The submission as received (JSON values or form strings): validate() checks every type."""
+
+    text: Any
+    models: Any = None  # a list of slugs; None means every enabled model
+    duration_s: Any = None
+    aspect_ratio: Any = "16:9"
+    seed: Any = None
+    negative_prompt: Any = ""
 
 
 def _clean_text(value, field: str, *, required: bool) -> str:

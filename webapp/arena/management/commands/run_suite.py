@@ -25,7 +25,8 @@ class ProgressBar:
     def __init__(self, stream, total: int, label: str, width: int = 30):
         self.stream, self.total, self.label, self.width = stream, max(total, 0), label, width
         self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.step = self.printed = None
+        self.step: tuple[int, int] | None = None
+        self.printed: str | None = None
 
     def show(self, done: int, failed: int = 0, *, final: bool = False) -> None:
         filled = self.width if not self.total else int(self.width * done / self.total)
