@@ -74,6 +74,17 @@ def export_queryset(pool: str = ALL_POOLS, *, include_excluded: bool = False) ->
     return votes.order_by("id")
 
 
+def page(pool: str, *, after: int, limit: int) -> tuple[list[dict], int | None]:
+    """One page of the export: the counted votes with an id above `after`, at most `limit` of
+    them, oldest first, and the cursor of the next page (None on the last). Reads at most
+    limit + 1 ids along the primary key, never the whole table."""
+    ids = list(export_queryset(pool).filter(id__gt=after).values_list("id", flat=True)[: limit + 1])
+    more = len(ids) > limit
+    ids = ids[:limit]
+    records = list(battle_records(Vote.objects.filter(id__in=ids))) if ids else []
+    return records, (ids[-1] if more else None)
+
+
 def battle_records(votes: QuerySet) -> Iterator[dict]:
     """One clean-battle dict per vote, streamed (``.iterator()``, server-side cursor)."""
     slugs = dict(VideoModel.objects.values_list("pk", "slug"))
