@@ -8,6 +8,35 @@ def backend_choices():
     return [(key, key) for key in sorted(BACKENDS)]
 
 
+# Catalog data says which model to ask a vendor for, never where requests go, which secret is
+# sent or which program runs: whoever may edit a model must not be able to send a server secret
+# (SECRET_KEY, another vendor's key) to a host of their choosing, or run a binary (issue 12).
+# Endpoints and key variables are the adapter's own, or the operator's environment's
+# (SCREENTEST_<BACKEND>_BASE_URL, SCREENTEST_<BACKEND>_DOWNLOAD_HOSTS; docs/backends.md).
+FORBIDDEN_PARAMS = ("base_url", "api_key_env", "secret_key_env", "download_hosts", "ffmpeg_binary")
+FORBIDDEN_SUFFIXES = ("_url", "_urls", "_env", "_host", "_hosts", "_binary")
+
+
+def forbidden_params(params) -> list[str]:
+    """The keys of `params` that catalog data may not set."""
+    if not isinstance(params, dict):
+        return []
+    return sorted(
+        key
+        for key in params
+        if not isinstance(key, str) or key in FORBIDDEN_PARAMS or key.lower().endswith(FORBIDDEN_SUFFIXES)
+    )
+
+
+def forbidden_params_message(names: list[str]) -> str:
+    return (
+        f"backend_params may not set {', '.join(names)}: endpoints, key variables and programs are "
+        "not catalog data. An operator points a backend elsewhere in the environment "
+        "(SCREENTEST_<BACKEND>_BASE_URL, SCREENTEST_<BACKEND>_DOWNLOAD_HOSTS); each adapter reads "
+        "its own fixed key variables."
+    )
+
+
 class VideoModel(models.Model):
     """One text-to-video model as the arena knows it. Everything vendor-specific that an
     adapter needs (vendor model id, fps, limits) lives in `backend_params`, so adding a model
@@ -40,6 +69,9 @@ class VideoModel(models.Model):
     def clean(self):
         if not isinstance(self.backend_params, dict):
             raise ValidationError({"backend_params": "must be a JSON object"})
+        refused = forbidden_params(self.backend_params)
+        if refused:
+            raise ValidationError({"backend_params": forbidden_params_message(refused)})
         if self.max_duration_s <= 0:
             raise ValidationError({"max_duration_s": "must be positive"})
 
