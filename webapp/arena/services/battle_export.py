@@ -21,6 +21,7 @@ from typing import Protocol
 from django.db.models import QuerySet
 
 from webapp.catalog.models import VideoModel
+from webapp.core.csv_cells import neutralise
 from webapp.studio.models import Prompt
 
 from ..models import ExcludedReason, Vote
@@ -180,7 +181,7 @@ def _csv_value(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return neutralise(value)  # a prompt or a slug must not run as a spreadsheet formula
 
 
 def write_json(records: Iterable[dict], fh: TextSink) -> int:
