@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "webapp.core.middleware.ApiJsonOnlyMiddleware",
     "webapp.core.middleware.ControlCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "webapp.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -289,7 +290,39 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# HTTPS only, for sites served over TLS (docs/deployment.md lists the production values):
+# redirect http to https, and tell browsers to do so themselves for SECURE_HSTS_SECONDS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container healthchecks ask over plain http
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 CSRF_FAILURE_VIEW = "webapp.core.api.csrf_failure"  # JSON under /api/
+
+
+def _content_security_policy() -> str:
+    """Scripts, styles and everything else from this site only: no inline script, handler or
+    style attribute anywhere. CSP_MEDIA_ORIGINS adds the origins media is served from when it
+    is not this site (S3 presigned URLs)."""
+    media = " ".join(["'self'", *env_list("CSP_MEDIA_ORIGINS", "")])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {media} data:",
+            f"media-src {media}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = env("CONTENT_SECURITY_POLICY") or _content_security_policy()
 
 LOGGING = {
     "version": 1,

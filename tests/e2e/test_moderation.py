@@ -6,6 +6,7 @@ leaderboard, which the real worker recomputes after each hide and restore."""
 import pytest
 from django.contrib.auth.models import Group, User
 
+from tests.e2e.waiting import wait_until
 from webapp.arena.models import RatingSnapshot, Vote
 from webapp.arena.services import battles
 from webapp.arena.services.voters import Voter
@@ -113,7 +114,7 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     items = mod.locator("[data-item]")
     assert items.count() == 2
     assert items.nth(0).get_attribute("data-id") == reported.public_id  # reported beats held (most reports)
-    mod.wait_for_function("document.querySelector('[data-item] video').readyState >= 1")
+    wait_until(mod, "document.querySelector('[data-item] video').readyState >= 1")
     screenshot(mod, "moderation-queue")
 
     # Approve the held prompt (reason, then the row's button; no page reload).
@@ -138,7 +139,7 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     mod.locator("h1").click()
     mod.keyboard.press("k")  # the first item: the reported clip
     mod.keyboard.press("h")
-    mod.wait_for_function("document.querySelector('[data-decision-done]')?.innerText.includes('1 clip hidden.')")
+    wait_until(mod, "document.querySelector('[data-decision-done]')?.innerText.includes('1 clip hidden.')")
     assert mod.evaluate("window.__noReload") is True
     assert Clip.objects.get(pk=reported.pk).hidden
     votes = Vote.objects.filter(battle__right=reported) | Vote.objects.filter(battle__left=reported)
@@ -158,7 +159,7 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     previous = after_hide.pk
     mod.get_by_label("Reason").fill("Report was mistaken: a lookalike")
     mod.locator(f"[data-item][data-id='{reported.public_id}'] [data-act=restore]").click()
-    mod.wait_for_function("document.querySelector('[data-decision-done]')?.innerText.includes('1 clip restored.')")
+    wait_until(mod, "document.querySelector('[data-decision-done]')?.innerText.includes('1 clip restored.')")
     assert set(votes.values_list("excluded_reason", flat=True)) == {""}
     after_restore = latest_snapshot_after(previous, logs)
     assert after_restore.votes_counted == total
