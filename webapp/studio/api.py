@@ -17,6 +17,7 @@ from .models import Prompt
 from .presenters import jobs_of, prompt_dict
 from .services.submission import PromptInput, submit_prompt
 from .signals import named_results_viewed
+from .visibility import may_read_text, remember_submission
 
 PROMPT_FIELDS = {
     "prompt": Field(TEXT),
@@ -49,8 +50,10 @@ def prompts(request):
     named_results_viewed.send(sender=prompts, request=request, prompts=[prompt])
     # 202: accepted but held for a moderator; nothing is generated before approval.
     status = 202 if prompt.moderation == ModerationState.HELD else 201
-    response = JsonResponse(prompt_dict(prompt, jobs_of(prompt)), status=status)
+    # The submitter's own text, held or not (it is what they sent).
+    response = JsonResponse(prompt_dict(prompt, jobs_of(prompt), show_text=True), status=status)
     response["Location"] = request.build_absolute_uri(f"/api/v1/prompts/{prompt.public_id}")
+    remember_submission(request, response, prompt)
     return response
 
 
@@ -77,7 +80,7 @@ def prompt_detail(request, public_id: str):
     if prompt is None:
         raise ScreentestError("not_found", "No prompt has that id.", status=404)
     named_results_viewed.send(sender=prompt_detail, request=request, prompts=[prompt])
-    return JsonResponse(prompt_dict(prompt, jobs_of(prompt)))
+    return JsonResponse(prompt_dict(prompt, jobs_of(prompt), show_text=may_read_text(request, prompt)))
 
 
 @api_view("GET")

@@ -5,6 +5,8 @@ from django.db import models
 from webapp.core.querysets import PublicIdQuerySet
 from webapp.policy.states import ModerationState
 
+from .public_errors import public_message
+
 
 def new_public_id() -> str:
     """Opaque, unguessable, carries nothing about the model or the time."""
@@ -121,6 +123,11 @@ class GenerationJob(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    @property
+    def public_error(self) -> str:
+        """What anyone may read about this job's error (public_errors.py); "" when it has none."""
+        return public_message(self.error_code, final=self.is_terminal) if self.error_code else ""
 
     @property
     def latency_s(self) -> float | None:

@@ -16,6 +16,7 @@ from .models import Clip, GenerationJob, Prompt
 from .presenters import jobs_of
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
+from .visibility import may_read_text, remember_submission
 
 # htmx stops polling an element when the response status is 286.
 HTMX_STOP_POLLING = 286
@@ -42,7 +43,9 @@ def new_prompt(request):
                 exc.field if exc.field in form.fields else ("text" if exc.field == "prompt" else None), exc.message
             )
         else:
-            return redirect("studio:prompt", public_id=prompt.public_id)
+            response = redirect("studio:prompt", public_id=prompt.public_id)
+            remember_submission(request, response, prompt)
+            return response
     status = 400 if request.method == "POST" else 200
     return render(request, "studio/new_prompt.html", {"form": form}, status=status)
 
@@ -51,7 +54,8 @@ def new_prompt(request):
 def prompt_page(request, public_id: str):
     prompt = Prompt.objects.get_or_404(public_id)
     named_results_viewed.send(sender=prompt_page, request=request, prompts=[prompt])
-    return render(request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt)})
+    context = {"prompt": prompt, "jobs": jobs_of(prompt), "show_text": may_read_text(request, prompt)}
+    return render(request, "studio/prompt.html", context)
 
 
 @require_GET
