@@ -337,8 +337,10 @@ LOGGING = {
 # Prompt classifiers, run in order at submission; the strictest outcome wins. Dotted paths to
 # classes with a classify(text, negative_prompt) method (webapp/policy/screening.py).
 MODERATION_CLASSIFIERS = env_list("MODERATION_CLASSIFIERS", "webapp.policy.screening.RulesClassifier")
-# Failed logins allowed per username and per IP within the window before logins are refused.
+# Login attempts allowed per (username, IP address) and per IP address within one fixed window
+# before logins are refused until the window ends (webapp/moderation/login_throttle.py).
 LOGIN_FAILURES_LIMIT = env_number("LOGIN_FAILURES_LIMIT", 5)
+LOGIN_FAILURES_PER_IP_LIMIT = env_number("LOGIN_FAILURES_PER_IP_LIMIT", 30)
 LOGIN_FAILURES_WINDOW_S = env_number("LOGIN_FAILURES_WINDOW_S", 900)
 AUTHENTICATION_BACKENDS = ["webapp.moderation.login_throttle.ThrottledModelBackend"]
 LOGIN_URL = "login"
