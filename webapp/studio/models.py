@@ -165,6 +165,10 @@ class Clip(models.Model):
     # A hidden clip leaves the gallery, the API and the battle pool (moderation/decisions.py).
     hidden = models.BooleanField(default=False, db_index=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
+    # The named download: a copy of the original carrying the provenance record, made once on
+    # the media queue when first asked for (services/originals.py); blank until then, and never
+    # made for an original with a C2PA manifest (that one is downloaded as received).
+    tagged_original = models.FileField(upload_to="originals/", max_length=300, blank=True)
     # C2PA manifest in the original as received: None = not checked (reader unavailable).
     c2pa_present = models.BooleanField(null=True, blank=True)
     c2pa_summary = models.JSONField(default=dict, blank=True)
