@@ -148,6 +148,16 @@ def test_a_control_character_in_an_api_path_is_a_json_404(client):
     assert error_of(client.get("/api/v1/prompts/abc%00def"), 404)["code"] == "not_found"
 
 
+def test_a_nul_in_a_form_field_is_refused_before_it_reaches_the_database(client, make_clips):
+    """The report form passed a NUL straight to PostgreSQL, which answered with an error (500)."""
+    prompt = make_clips(prompts=1)[0]
+    for fields in (
+        {"kind": "prompt", "id": "a\x00b", "reason": "other"},
+        {"kind": "prompt", "id": prompt.public_id, "reason": "other", "note": "x\x00y"},
+    ):
+        assert client.post("/report", fields).status_code == 400
+
+
 def test_a_control_character_in_a_query_is_a_json_400(client):
     assert error_of(client.get("/api/v1/leaderboard?category=a%00b"), 400)["code"] == "invalid_characters"
 

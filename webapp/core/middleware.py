@@ -58,9 +58,10 @@ def _has_control(text: str) -> bool:
 
 
 class ControlCharactersMiddleware:
-    """No URL of this site has a control character (a NUL, a line break) in its path or query:
-    such a request is answered 404 (path) or 400 (query) before any view could pass the text
-    to the database, which refuses NUL with an error."""
+    """No URL of this site has a control character (a NUL, a line break) in its path or query,
+    and no form field a NUL: such a request is answered 404 (path) or 400 (query, form) before
+    any view could pass the text to the database, which refuses NUL with an error. (JSON
+    bodies are checked field by field, core/validation.py.)"""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -70,6 +71,10 @@ class ControlCharactersMiddleware:
             return self._refuse(request, 404, "not_found", "Nothing here.")
         if any(_has_control(key) or any(map(_has_control, values)) for key, values in request.GET.lists()):
             return self._refuse(request, 400, "invalid_characters", "The query string holds control characters.")
+        if request.method == "POST" and any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.POST.lists()
+        ):
+            return self._refuse(request, 400, "invalid_characters", "A form field holds a NUL character.")
         return self.get_response(request)
 
     @staticmethod
