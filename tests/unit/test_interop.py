@@ -546,6 +546,7 @@ def test_the_export_api_is_paged_with_a_cap_and_a_next_link(arena, client, djang
     too_many = client.get("/api/v1/battles/export?limit=5001")
     assert too_many.status_code == 400 and too_many.json()["error"]["code"] == "invalid_limit"
     assert client.get("/api/v1/battles/export?after=-1").json()["error"]["code"] == "invalid_after"
+    assert client.get(f"/api/v1/battles/export?after={2**63 - 1}").json() == []  # the largest cursor is taken
 
 
 def test_wired_urls_leaderboard(arena, small_boards, client):

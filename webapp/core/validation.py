@@ -272,7 +272,7 @@ def int_param(request: HttpRequest, name: str, default: int, *, minimum: int = 1
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not minimum <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)) or not minimum <= int(raw) <= maximum:
         raise ScreentestError(
             f"invalid_{name}", f"{name} must be a whole number from {minimum} to {maximum}.", field=name
         )
