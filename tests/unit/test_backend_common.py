@@ -14,6 +14,7 @@ from tests.fakes.vendor_server import fake_mp4
 from workers.backends.base import GenerationTimeout, PermanentError, RetryableError, VendorPolicyRejection
 from workers.backends.download import looks_like_video
 from workers.backends.netpolicy import UnsafeURL
+from workers.backends.registry import get_backend
 
 ALL = sorted(VENDORS)
 
@@ -118,8 +119,6 @@ def test_a_5xx_while_polling_is_retryable_and_the_retry_resumes(vendor, tmp_path
     key, fake = vendor
     fake.fail_next(503, {"error": "overloaded"}, method="GET")
     submitted: list[str] = []
-    from workers.backends.registry import get_backend
-
     with pytest.raises(RetryableError):
         get_backend(key).generate(
             make_request(key), workdir=tmp_path, resume_vendor_job_id=None, on_submitted=submitted.append
