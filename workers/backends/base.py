@@ -62,6 +62,14 @@ class RetryableError(BackendError):
         self.retry_after = retry_after
 
 
+class VendorJobDiscarded(RetryableError):
+    """The vendor job ended in a failure that only a *new* job can cure (Runway's
+    INTERNAL.BAD_OUTPUT): polling it again changes nothing. The adapter that resumes such a
+    job creates a new one instead, so every retry is a real new attempt."""
+
+    code = "vendor_job_discarded"
+
+
 class VendorPolicyRejection(BackendError):
     code = "rejected_by_vendor"
 
@@ -81,9 +89,14 @@ SubmittedCallback = Callable[[str], None]
 
 @runtime_checkable
 class VideoBackend(Protocol):
-    """What the registry hands out. One instance per call; adapters keep no global state."""
+    """What the registry hands out. One instance per call; adapters keep no global state.
+
+    `key_env_names` is the fixed list of environment variables the adapter reads its keys
+    from (each may also be given as `<NAME>_FILE`): callers ask it, catalog data never sets it.
+    """
 
     key: str
+    key_env_names: tuple[str, ...]
 
     def generate(
         self,
