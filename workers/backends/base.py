@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # capabilities.py imports the registry, which imports this module
+    from .capabilities import Capabilities
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,11 @@ class VideoBackend(Protocol):
 
     key: str
     key_env_names: tuple[str, ...]
+
+    @classmethod
+    def capabilities(cls, params: Mapping[str, Any]) -> Capabilities:
+        """What the model a catalog entry names can do (durations, sizes, audio, seed, ...)."""
+        ...
 
     def generate(
         self,

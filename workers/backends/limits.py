@@ -125,7 +125,7 @@ class RedisLimiter:
 
     def holders(self, group: str) -> list[str]:
         self.redis.zremrangebyscore(self._keys(group)[0], "-inf", time.time())
-        return [h.decode() for h in self.redis.zrange(self._keys(group)[0], 0, -1)]
+        return [h.decode() if isinstance(h, bytes) else str(h) for h in self.redis.zrange(self._keys(group)[0], 0, -1)]
 
 
 class FileLimiter:

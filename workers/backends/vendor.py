@@ -140,7 +140,7 @@ class PollingBackend:
     @classmethod
     def capabilities(cls, params: Mapping[str, Any]) -> Capabilities:
         model = params.get("vendor_model")
-        if model not in cls.MODELS:
+        if not isinstance(model, str) or model not in cls.MODELS:
             raise UnsupportedModel(
                 f"{cls.vendor} has no model {model!r} this adapter knows (known: {', '.join(sorted(cls.MODELS))})"
             )
