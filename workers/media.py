@@ -32,7 +32,6 @@ import json
 import math
 import os
 import re
-import secrets
 import stat
 import subprocess
 from dataclasses import dataclass
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import Any, Union
 
 import ffmpeg  # ffmpeg-python: builds argv only, we run it ourselves
+
+from workers.files import atomic_output
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -590,21 +591,6 @@ def _ffmpeg_failure(src: PathLike, what: str, proc: subprocess.CompletedProcess[
     return FFmpegFailed(f"{what} failed (exit status {proc.returncode}):\n{tail}", detail=tail)
 
 
-def _temp_beside(dest: PathLike) -> Path:
-    """An unused hidden name in dest's directory (same filesystem, so os.replace is atomic)."""
-    d = Path(_abs(dest))
-    if not d.parent.is_dir():
-        raise FileNotFoundError(f"destination directory does not exist: {d.parent}")
-    return d.with_name(f".{d.name}.{secrets.token_hex(8)}.tmp")
-
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
 def make_web_rendition(
     src: PathLike,
     dest: PathLike,
@@ -626,8 +612,7 @@ def make_web_rendition(
     end), FFmpegFailed, FFmpegUnavailable.
     """
     src_info = source if source is not None else probe(src, tools)
-    tmp = _temp_beside(dest)
-    try:
+    with atomic_output(dest) as tmp:
         argv = web_rendition_argv(
             src,
             tmp,
@@ -655,10 +640,6 @@ def make_web_rendition(
                 code="decode_failed",
                 detail=_stderr_tail(proc.stderr),
             )
-        os.replace(tmp, _abs(dest))
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
     return out
 
 
@@ -702,15 +683,8 @@ def make_poster(
     poster = frame.resize(size, Image.Resampling.LANCZOS)
     poster.info = {}  # carry nothing over (icc profile, comments): just pixels
 
-    tmp = _temp_beside(dest)
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as f:
-            poster.save(f, format="JPEG", quality=85)
-        os.replace(tmp, _abs(dest))
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
+    with atomic_output(dest) as tmp, open(tmp, "xb") as f:
+        poster.save(f, format="JPEG", quality=85)
     return size
 
 
@@ -781,17 +755,12 @@ def make_tagged_copy(src: PathLike, dest: PathLike, *, comment: str, tools: Tool
     carrying `comment` (a provenance record) in its container metadata. The muxer follows
     `src`'s suffix. Raises FFmpegFailed, FFmpegUnavailable."""
     muxer = _MUXER_BY_SUFFIX.get(Path(_abs(src)).suffix.lower(), "mp4")
-    tmp = _temp_beside(dest)
-    try:
+    with atomic_output(dest) as tmp:
         _run(
             tagged_copy_argv(src, tmp, comment=comment, muxer=muxer, tools=tools),
             tools.transcode_timeout_s,
             "ffmpeg (provenance copy)",
         )
-        os.replace(tmp, _abs(dest))
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
     return Path(_abs(dest))
 
 
@@ -977,34 +946,36 @@ def make_side_by_side(
             "fonts-dejavu-core) or set EXPORT_FONT_FILE"
         )
     infos = [probe(src, tools) for src in sources]
-    tmp = _temp_beside(dest)
-    text_files = [tmp.with_name(f"{tmp.name}.label{i}.txt") for i in range(len(labels))]
-    caption_file = tmp.with_name(f"{tmp.name}.caption.txt")
     cols, _ = layout.grid(len(sources))
     label_chars = max(8, int(layout.tile_width / (layout.label_size * 0.62)) - 2)
     caption_chars = max(16, int(cols * layout.tile_width / (layout.caption_size * 0.6)) - 4)
     caption_lines = max(1, (layout.caption_height - 20) // (layout.caption_size + 8))
-    try:
-        for path, label in zip(text_files, labels):
-            path.write_text(wrap_caption(label, width=label_chars, lines=1), encoding="utf-8")
-        caption_file.write_text(wrap_caption(caption, width=caption_chars, lines=caption_lines), encoding="utf-8")
-        argv = side_by_side_argv(
-            sources, text_files, caption_file, tmp, durations=[i.duration_s for i in infos], layout=layout, tools=tools
-        )
-        _run_with_progress(
-            argv,
-            tools.transcode_timeout_s,
-            "ffmpeg (side-by-side export)",
-            max(i.duration_s for i in infos),
-            on_progress,
-        )
-        out = probe(tmp, tools)
-        os.replace(tmp, _abs(dest))
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-    finally:
-        for path in (*text_files, caption_file):
-            _unlink_quietly(path)
+    with atomic_output(dest) as tmp:
+        text_files = [tmp.with_name(f"{tmp.name}.label{i}.txt") for i in range(len(labels))]
+        caption_file = tmp.with_name(f"{tmp.name}.caption.txt")
+        try:
+            for path, label in zip(text_files, labels):
+                path.write_text(wrap_caption(label, width=label_chars, lines=1), encoding="utf-8")
+            caption_file.write_text(wrap_caption(caption, width=caption_chars, lines=caption_lines), encoding="utf-8")
+            argv = side_by_side_argv(
+                sources,
+                text_files,
+                caption_file,
+                tmp,
+                durations=[i.duration_s for i in infos],
+                layout=layout,
+                tools=tools,
+            )
+            _run_with_progress(
+                argv,
+                tools.transcode_timeout_s,
+                "ffmpeg (side-by-side export)",
+                max(i.duration_s for i in infos),
+                on_progress,
+            )
+            out = probe(tmp, tools)
+        finally:
+            for path in (*text_files, caption_file):
+                path.unlink(missing_ok=True)
     on_progress(1.0)
     return out

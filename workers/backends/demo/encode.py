@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from workers.files import atomic_output
+
 from ..base import GenerationTimeout, PermanentError
 
 X264_THREADS = 2
@@ -108,13 +110,9 @@ def encode_frames(
 ) -> None:
     """Pipe rgb24 frames into ffmpeg; write to a temp file in dest's folder, then rename."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=".part.mp4", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    argv = ffmpeg_argv(ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp)
     timed_out = threading.Event()
-    stderr = tempfile.TemporaryFile()
-    try:
+    with atomic_output(dest) as tmp, tempfile.TemporaryFile() as stderr:
+        argv = ffmpeg_argv(ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp)
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
         except (FileNotFoundError, PermissionError) as exc:
@@ -159,7 +157,3 @@ def encode_frames(
                 f"demo backend: ffmpeg exited with status {proc.returncode}: {tail or '(no output)'}",
                 code=code,
             )
-        os.replace(tmp, dest)
-    finally:
-        stderr.close()
-        tmp.unlink(missing_ok=True)
