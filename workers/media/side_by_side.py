@@ -1,0 +1,230 @@
+"""The side-by-side export: 2-4 clips scaled to one tile size and frame rate, stacked, labelled,
+with the prompt as a caption below."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from dataclasses import dataclass
+
+import ffmpeg  # ffmpeg-python: builds argv only, we run it ourselves
+
+from workers.files import atomic_output
+
+from .errors import FFmpegFailed, FFmpegUnavailable
+from .probing import VideoInfo, probe
+from .process import INSTALL_HINT, stderr_tail
+from .tools import DEFAULT_TOOLS, INPUT_OPTS, PathLike, Tools, absolute, compile_argv, file_url
+
+
+@dataclass(frozen=True)
+class SideBySideLayout:
+    """How the tiles of a side-by-side video are sized and labelled."""
+
+    tile_width: int = 640
+    tile_height: int = 360
+    fps: float = 24.0
+    caption_height: int = 96
+    font_file: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    label_size: int = 22
+    caption_size: int = 20
+
+    def grid(self, count: int) -> tuple[int, int]:
+        """(columns, rows): 2 side by side; 3 and 4 in a 2x2 grid."""
+        if count == 2:
+            return 2, 1
+        if count in (3, 4):
+            return 2, 2
+        raise ValueError("a side-by-side video needs 2 to 4 clips")
+
+    def output_size(self, count: int) -> tuple[int, int]:
+        cols, rows = self.grid(count)
+        return cols * self.tile_width, rows * self.tile_height + self.caption_height
+
+
+def _drawtext(stream, textfile: PathLike, layout: SideBySideLayout, **placement):
+    # textfile= keeps untrusted text out of the filter graph's syntax entirely, and
+    # expansion=none stops drawtext from interpreting "%{...}" sequences in it.
+    return stream.filter(
+        "drawtext",
+        fontfile=layout.font_file,
+        textfile=absolute(textfile),
+        expansion="none",
+        fontcolor="white",
+        box=1,
+        boxcolor="black@0.6",
+        boxborderw=6,
+        **placement,
+    )
+
+
+def side_by_side_argv(
+    sources: list[PathLike],
+    label_files: list[PathLike],
+    caption_file: PathLike,
+    dest: PathLike,
+    *,
+    durations: list[float],
+    layout: SideBySideLayout = SideBySideLayout(),
+    tools: Tools = DEFAULT_TOOLS,
+) -> list[str]:
+    """The ffmpeg command that stacks 2-4 clips (hstack for 2, xstack for 3-4), each scaled
+    and padded to one tile size at one frame rate, held on its last frame until the longest
+    ends, labelled with the text of its label file, with the caption file's text below.
+    Progress goes to stdout (`-progress pipe:1`)."""
+    count = len(sources)
+    cols, rows = layout.grid(count)
+    if not (len(label_files) == len(durations) == count):
+        raise ValueError("one label file and one duration per source")
+    total = max(durations)
+    w, h = layout.tile_width, layout.tile_height
+    tiles = []
+    for src, label, duration in zip(sources, label_files, durations):
+        v = ffmpeg.input(file_url(src), **INPUT_OPTS)["v:0"]
+        v = v.filter("scale", w=w, h=h, force_original_aspect_ratio="decrease")
+        v = v.filter("pad", w=w, h=h, x="(ow-iw)/2", y="(oh-ih)/2", color="black")
+        v = v.filter("setsar", 1).filter("fps", fps=layout.fps)
+        if total - duration > 0.01:
+            v = v.filter("tpad", stop_mode="clone", stop_duration=f"{total - duration:.3f}")
+        tiles.append(_drawtext(v, label, layout, x=12, y=12, fontsize=layout.label_size))
+    if count == 2:
+        grid = ffmpeg.filter(tiles, "hstack", inputs=2)
+    else:
+        positions = [f"{(i % cols) * w}_{(i // cols) * h}" for i in range(count)]
+        grid = ffmpeg.filter(tiles, "xstack", inputs=count, layout="|".join(positions), fill="black")
+    out_w, out_h = layout.output_size(count)
+    grid = grid.filter("pad", w=out_w, h=out_h, x=0, y=0, color="black")
+    grid = _drawtext(grid, caption_file, layout, x=16, y=rows * h + 14, fontsize=layout.caption_size, line_spacing=6)
+    out = ffmpeg.output(
+        grid, file_url(dest), an=None, sn=None, dn=None, vcodec="libx264", preset="veryfast", crf=23,
+        pix_fmt="yuv420p", r=layout.fps, t=f"{total:.3f}", movflags="+faststart", map_metadata=-1, f="mp4",
+        progress="pipe:1", nostats=None,
+    )  # fmt: skip
+    return compile_argv(out, tools)
+
+
+def wrap_caption(text: str, *, width: int, lines: int) -> str:
+    """The prompt as at most `lines` lines of `width` characters (ellipsis when cut)."""
+    flat = " ".join(text.split())
+    wrapped = textwrap.wrap(flat, width=width) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: max(0, width - 1)].rstrip() + "…"
+    return "\n".join(wrapped)
+
+
+def _run_with_progress(argv: list[str], timeout: float, what: str, total_s: float, on_progress) -> None:
+    """Run an ffmpeg that writes `-progress` key=value lines to stdout; report fractions."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
+        except FileNotFoundError as exc:
+            raise FFmpegUnavailable(
+                f"{argv[0]!r} was not found (needed for {what}). {INSTALL_HINT}", detail=str(exc)
+            ) from exc
+        deadline = time.monotonic() + timeout
+        import selectors
+
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        buffer = b""
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise subprocess.TimeoutExpired(argv, timeout)
+                if not sel.select(timeout=min(remaining, 1.0)):
+                    continue
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                buffer += chunk
+                *done, buffer = buffer.split(b"\n")
+                for line in done:
+                    key, _, value = line.decode("ascii", "replace").partition("=")
+                    if key == "out_time_us" and value.strip().isdigit() and total_s > 0:
+                        on_progress(min(1.0, int(value) / 1e6 / total_s))
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            proc.wait()
+            err.seek(0)
+            raise FFmpegFailed(
+                f"{what} timed out after {timeout:g} s and was stopped.",
+                code="ffmpeg_timeout",
+                detail=stderr_tail(err.read()),
+            ) from exc
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            sel.close()
+            proc.stdout.close()
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = stderr_tail(err.read())
+            raise FFmpegFailed(f"{what} failed (exit status {proc.returncode}):\n{tail}", detail=tail)
+
+
+def make_side_by_side(
+    sources: list[PathLike],
+    labels: list[str],
+    caption: str,
+    dest: PathLike,
+    *,
+    layout: SideBySideLayout = SideBySideLayout(),
+    tools: Tools = DEFAULT_TOOLS,
+    on_progress=lambda fraction: None,
+) -> VideoInfo:
+    """Render 2-4 clips side by side into `dest` (H.264 MP4) and return its VideoInfo.
+
+    `labels` (one per clip) and `caption` are untrusted text: they reach ffmpeg only through
+    files next to `dest` (drawtext `textfile=`, no expansion), never inside the filter graph.
+    Written to a temporary name, then os.replace()d; nothing is left behind on failure.
+    `on_progress(fraction)` is called as ffmpeg advances."""
+    if not 2 <= len(sources) <= 4 or len(labels) != len(sources):
+        raise ValueError("a side-by-side video needs 2 to 4 clips, each with a label")
+    if not os.path.isfile(layout.font_file):
+        raise FFmpegUnavailable(
+            f"the font {layout.font_file!r} is missing (Debian: apt-get install "
+            "fonts-dejavu-core) or set EXPORT_FONT_FILE"
+        )
+    infos = [probe(src, tools) for src in sources]
+    cols, _ = layout.grid(len(sources))
+    label_chars = max(8, int(layout.tile_width / (layout.label_size * 0.62)) - 2)
+    caption_chars = max(16, int(cols * layout.tile_width / (layout.caption_size * 0.6)) - 4)
+    caption_lines = max(1, (layout.caption_height - 20) // (layout.caption_size + 8))
+    with atomic_output(dest) as tmp:
+        text_files = [tmp.with_name(f"{tmp.name}.label{i}.txt") for i in range(len(labels))]
+        caption_file = tmp.with_name(f"{tmp.name}.caption.txt")
+        try:
+            for path, label in zip(text_files, labels):
+                path.write_text(wrap_caption(label, width=label_chars, lines=1), encoding="utf-8")
+            caption_file.write_text(wrap_caption(caption, width=caption_chars, lines=caption_lines), encoding="utf-8")
+            argv = side_by_side_argv(
+                sources,
+                text_files,
+                caption_file,
+                tmp,
+                durations=[i.duration_s for i in infos],
+                layout=layout,
+                tools=tools,
+            )
+            _run_with_progress(
+                argv,
+                tools.transcode_timeout_s,
+                "ffmpeg (side-by-side export)",
+                max(i.duration_s for i in infos),
+                on_progress,
+            )
+            out = probe(tmp, tools)
+        finally:
+            for path in (*text_files, caption_file):
+                path.unlink(missing_ok=True)
+    on_progress(1.0)
+    return out
