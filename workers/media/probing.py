@@ -219,7 +219,7 @@ def _info_from_probe(data: Any, size: int) -> VideoInfo:
 def probe(path: PathLike, tools: Tools = DEFAULT_TOOLS) -> VideoInfo:
     """Describe a video file. Raises InvalidVideo / FFmpegUnavailable / FFmpegFailed (timeout)."""
     size = regular_file_size(path)
-    proc = run(probe_argv(path, tools), tools.probe_timeout_s, "ffprobe", check=False)
+    proc = run(probe_argv(path, tools), timeout=tools.probe_timeout_s, what="ffprobe", check=False)
     if proc.returncode != 0:
         raise probe_failure(path, proc.stderr)
     try:

@@ -8,7 +8,6 @@ import hashlib
 import io
 import math
 import re
-import subprocess
 from pathlib import Path
 
 import ffmpeg  # ffmpeg-python: builds argv only, we run it ourselves
@@ -18,7 +17,7 @@ from workers.files import atomic_output
 
 from .errors import FFmpegFailed, InvalidVideo, MediaError
 from .probing import VideoInfo, probe, probe_failure
-from .process import run, stderr_tail
+from .process import Finished, run, stderr_tail
 from .tools import (
     ACCEPTED_DEMUXERS,
     DEFAULT_TOOLS,
@@ -111,7 +110,7 @@ def poster_argv(src: PathLike, *, at_s: float, stream_index: int = 0, tools: Too
     return compile_argv(out, tools)
 
 
-def ffmpeg_failure(src: PathLike, what: str, proc: subprocess.CompletedProcess[bytes]) -> MediaError:
+def ffmpeg_failure(src: PathLike, what: str, proc: Finished) -> MediaError:
     """Non-zero exit of a processing step: the input's fault (InvalidVideo) when ffmpeg says
     so in a way we recognise, FFmpegFailed with the stderr tail otherwise."""
     text = proc.stderr.decode("utf-8", errors="replace")
@@ -154,7 +153,7 @@ def make_web_rendition(
             tools=tools,
         )
         what = "ffmpeg (web rendition)"
-        proc = run(argv, tools.transcode_timeout_s, what, check=False)
+        proc = run(argv, timeout=tools.transcode_timeout_s, what=what, check=False)
         if proc.returncode != 0:
             raise ffmpeg_failure(src, what, proc)
         try:
@@ -193,7 +192,7 @@ def make_poster(
     t = max(0.0, min(float(t), info.duration_s / 2))
     argv = poster_argv(src, at_s=t, stream_index=info.stream_index, tools=tools)
     what = "ffmpeg (poster frame)"
-    proc = run(argv, tools.transcode_timeout_s, what, check=False)
+    proc = run(argv, timeout=tools.transcode_timeout_s, what=what, check=False)
     if proc.returncode != 0:
         raise ffmpeg_failure(src, what, proc)
     if not proc.stdout:
@@ -267,7 +266,7 @@ def make_tagged_copy(src: PathLike, dest: PathLike, *, comment: str, tools: Tool
     with atomic_output(dest) as tmp:
         run(
             tagged_copy_argv(src, tmp, comment=comment, muxer=muxer, tools=tools),
-            tools.transcode_timeout_s,
-            "ffmpeg (provenance copy)",
+            timeout=tools.transcode_timeout_s,
+            what="ffmpeg (provenance copy)",
         )
     return Path(absolute(dest))

@@ -4,17 +4,17 @@ with the prompt as a caption below."""
 from __future__ import annotations
 
 import os
-import subprocess
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ffmpeg  # ffmpeg-python: builds argv only, we run it ourselves
 
 from workers.files import atomic_output
 
-from .errors import FFmpegFailed, FFmpegUnavailable
+from .errors import FFmpegUnavailable
 from .probing import VideoInfo, probe
-from .process import INSTALL_HINT, stderr_tail
+from .process import run
 from .tools import DEFAULT_TOOLS, INPUT_OPTS, PathLike, Tools, absolute, compile_argv, file_url
 
 
@@ -114,61 +114,15 @@ def wrap_caption(text: str, *, width: int, lines: int) -> str:
     return "\n".join(wrapped)
 
 
-def _run_with_progress(argv: list[str], timeout: float, what: str, total_s: float, on_progress) -> None:
-    """Run an ffmpeg that writes `-progress` key=value lines to stdout; report fractions."""
-    import tempfile
-    import time
+def _progress_reader(total_s: float, on_progress: Callable[[float], None]) -> Callable[[bytes], None]:
+    """Turns ffmpeg's `-progress` key=value lines into fractions of `total_s`."""
 
-    with tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
-        except FileNotFoundError as exc:
-            raise FFmpegUnavailable(
-                f"{argv[0]!r} was not found (needed for {what}). {INSTALL_HINT}", detail=str(exc)
-            ) from exc
-        deadline = time.monotonic() + timeout
-        import selectors
+    def on_line(line: bytes) -> None:
+        key, _, value = line.decode("ascii", "replace").partition("=")
+        if key == "out_time_us" and value.strip().isdigit() and total_s > 0:
+            on_progress(min(1.0, int(value) / 1e6 / total_s))
 
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        buffer = b""
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise subprocess.TimeoutExpired(argv, timeout)
-                if not sel.select(timeout=min(remaining, 1.0)):
-                    continue
-                chunk = os.read(proc.stdout.fileno(), 65536)
-                if not chunk:
-                    break
-                buffer += chunk
-                *done, buffer = buffer.split(b"\n")
-                for line in done:
-                    key, _, value = line.decode("ascii", "replace").partition("=")
-                    if key == "out_time_us" and value.strip().isdigit() and total_s > 0:
-                        on_progress(min(1.0, int(value) / 1e6 / total_s))
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired as exc:
-            proc.kill()
-            proc.wait()
-            err.seek(0)
-            raise FFmpegFailed(
-                f"{what} timed out after {timeout:g} s and was stopped.",
-                code="ffmpeg_timeout",
-                detail=stderr_tail(err.read()),
-            ) from exc
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            sel.close()
-            proc.stdout.close()
-        if proc.returncode != 0:
-            err.seek(0)
-            tail = stderr_tail(err.read())
-            raise FFmpegFailed(f"{what} failed (exit status {proc.returncode}):\n{tail}", detail=tail)
+    return on_line
 
 
 def make_side_by_side(
@@ -215,12 +169,11 @@ def make_side_by_side(
                 layout=layout,
                 tools=tools,
             )
-            _run_with_progress(
+            run(
                 argv,
-                tools.transcode_timeout_s,
-                "ffmpeg (side-by-side export)",
-                max(i.duration_s for i in infos),
-                on_progress,
+                timeout=tools.transcode_timeout_s,
+                what="ffmpeg (side-by-side export)",
+                on_line=_progress_reader(max(i.duration_s for i in infos), on_progress),
             )
             out = probe(tmp, tools)
         finally:

@@ -71,13 +71,13 @@ def check_tools(tools: Tools = DEFAULT_TOOLS) -> None:
     """Raise FFmpegUnavailable unless both binaries run and ffmpeg has libx264."""
     timeout = tools.probe_timeout_s
     for binary in (tools.ffmpeg, tools.ffprobe):
-        proc = run([binary, "-hide_banner", "-version"], timeout, f"{binary} -version", check=False)
+        proc = run([binary, "-hide_banner", "-version"], timeout=timeout, what=f"{binary} -version", check=False)
         if proc.returncode != 0 or not proc.stdout:
             raise FFmpegUnavailable(
                 f"{binary!r} does not run properly (exit status {proc.returncode}). {INSTALL_HINT}",
                 detail=stderr_tail(proc.stderr),
             )
-    proc = run([tools.ffmpeg, "-hide_banner", "-encoders"], timeout, "ffmpeg -encoders", check=False)
+    proc = run([tools.ffmpeg, "-hide_banner", "-encoders"], timeout=timeout, what="ffmpeg -encoders", check=False)
     if not re.search(rb"\slibx264\s", proc.stdout or b""):
         raise FFmpegUnavailable(
             f"{tools.ffmpeg!r} was built without the libx264 encoder. "
