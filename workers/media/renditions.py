@@ -10,25 +10,15 @@ import math
 import re
 from pathlib import Path
 
-import ffmpeg  # ffmpeg-python: builds argv only, we run it ourselves
 from PIL import Image
 
 from workers.files import atomic_output
 
 from .errors import FFmpegFailed, InvalidVideo, MediaError
+from .filtergraph import chain, filter_spec
 from .probing import VideoInfo, probe, probe_failure
 from .process import Finished, run, stderr_tail
-from .tools import (
-    ACCEPTED_DEMUXERS,
-    DEFAULT_TOOLS,
-    GLOBAL_ARGS,
-    INPUT_OPTS,
-    PathLike,
-    Tools,
-    absolute,
-    compile_argv,
-    file_url,
-)
+from .tools import DEFAULT_TOOLS, GLOBAL_ARGS, PathLike, Tools, absolute, file_url, input_args
 
 # A rendition shorter than this fraction of its source means the source could not be decoded
 # to the end (truncated / corrupt). ffmpeg conceals such damage and exits 0, so this is the
@@ -67,47 +57,29 @@ def web_rendition_argv(
     """
     if max_height < 2:
         raise ValueError("max_height must be >= 2")
-    inp = ffmpeg.input(file_url(src), **INPUT_OPTS)
-    v = inp[str(int(stream_index))]
-    v = v.filter("scale", w=_even_expr("w", max_height), h=_even_expr("h", max_height))
-    v = v.filter("setsar", 1)
-    if fps > 30.0 + 1e-3:
-        v = v.filter("fps", fps=30)
-    out = ffmpeg.output(
-        v,
-        file_url(dest),
-        an=None,
-        sn=None,
-        dn=None,
-        vcodec="libx264",
-        preset="veryfast",
-        crf=23,
-        pix_fmt="yuv420p",
-        movflags="+faststart",
-        map_metadata=-1,
-        map_chapters=-1,
-        fflags="+bitexact",
-        f="mp4",
-        **{
-            "flags:v": "+bitexact",
-            "bsf:v": _STRIP_SEI_BSF,
-            "metadata:s:v:0": f"encoder={_COMPRESSOR_NAME}",
-        },
-    )
-    return compile_argv(out, tools)
+    scale = filter_spec("scale", w=_even_expr("w", max_height), h=_even_expr("h", max_height))
+    cap_fps = [filter_spec("fps", fps=30)] if fps > 30.0 + 1e-3 else []
+    graph = f"[0:{int(stream_index)}]{chain(scale, filter_spec('setsar', 1), *cap_fps)}[v]"
+    return [
+        tools.ffmpeg, *GLOBAL_ARGS, *input_args(src),
+        "-filter_complex", graph, "-map", "[v]", "-an", "-sn", "-dn",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+        "-bsf:v", _STRIP_SEI_BSF,
+        "-map_metadata", "-1", "-map_chapters", "-1", "-metadata:s:v:0", f"encoder={_COMPRESSOR_NAME}",
+        "-flags:v", "+bitexact", "-fflags", "+bitexact", "-movflags", "+faststart",
+        "-f", "mp4", file_url(dest),
+    ]  # fmt: skip
 
 
 def poster_argv(src: PathLike, *, at_s: float, stream_index: int = 0, tools: Tools = DEFAULT_TOOLS) -> list[str]:
     """The ffmpeg command that writes one RGB PNG frame at `at_s` to stdout."""
-    inp = ffmpeg.input(file_url(src), ss=f"{max(0.0, at_s):.6f}", **INPUT_OPTS)
-    v = inp[str(int(stream_index))]
     # Square pixels, so the poster keeps the display aspect.
-    v = v.filter("scale", w="max(1,round(iw*sar))", h="ih").filter("setsar", 1)
-    out = ffmpeg.output(
-        v, "pipe:1", f="image2pipe", vcodec="png", pix_fmt="rgb24", an=None, sn=None,
-        **{"frames:v": 1},
-    )  # fmt: skip
-    return compile_argv(out, tools)
+    square = chain(filter_spec("scale", w="max(1,round(iw*sar))", h="ih"), filter_spec("setsar", 1))
+    return [
+        tools.ffmpeg, *GLOBAL_ARGS, *input_args(src, seek_s=max(0.0, at_s)),
+        "-filter_complex", f"[0:{int(stream_index)}]{square}[v]", "-map", "[v]", "-an", "-sn",
+        "-frames:v", "1", "-c:v", "png", "-pix_fmt", "rgb24", "-f", "image2pipe", "pipe:1",
+    ]  # fmt: skip
 
 
 def ffmpeg_failure(src: PathLike, what: str, proc: Finished) -> MediaError:
@@ -233,29 +205,11 @@ def tagged_copy_argv(
 ) -> list[str]:
     """Stream copy (no re-encode) of `src` with its own metadata kept and `comment` set."""
     return [
-        tools.ffmpeg,
-        *GLOBAL_ARGS,
-        "-format_whitelist",
-        ACCEPTED_DEMUXERS,
-        "-protocol_whitelist",
-        "file",
-        "-i",
-        file_url(src),
-        "-map",
-        "0:v",
-        "-map",
-        "0:a?",
-        "-c",
-        "copy",
-        "-map_metadata",
-        "0",
-        "-metadata",
-        f"comment={comment}",
-        "-f",
-        muxer,
-        "-y",
-        file_url(dest),
-    ]
+        tools.ffmpeg, *GLOBAL_ARGS, *input_args(src),
+        "-map", "0:v", "-map", "0:a?", "-c", "copy",
+        "-map_metadata", "0", "-metadata", f"comment={comment}",
+        "-f", muxer, file_url(dest),
+    ]  # fmt: skip
 
 
 def make_tagged_copy(src: PathLike, dest: PathLike, *, comment: str, tools: Tools = DEFAULT_TOOLS) -> Path:

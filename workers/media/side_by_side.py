@@ -8,14 +8,13 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import ffmpeg  # ffmpeg-python: builds argv only, we run it ourselves
-
 from workers.files import atomic_output
 
 from .errors import FFmpegUnavailable
+from .filtergraph import chain, filter_spec
 from .probing import VideoInfo, probe
 from .process import run
-from .tools import DEFAULT_TOOLS, INPUT_OPTS, PathLike, Tools, absolute, compile_argv, file_url
+from .tools import DEFAULT_TOOLS, GLOBAL_ARGS, PathLike, Tools, absolute, file_url, input_args
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,10 @@ class SideBySideLayout:
         return cols * self.tile_width, rows * self.tile_height + self.caption_height
 
 
-def _drawtext(stream, textfile: PathLike, layout: SideBySideLayout, **placement):
+def _drawtext(textfile: PathLike, layout: SideBySideLayout, **placement: object) -> str:
     # textfile= keeps untrusted text out of the filter graph's syntax entirely, and
     # expansion=none stops drawtext from interpreting "%{...}" sequences in it.
-    return stream.filter(
+    return filter_spec(
         "drawtext",
         fontfile=layout.font_file,
         textfile=absolute(textfile),
@@ -79,29 +78,35 @@ def side_by_side_argv(
         raise ValueError("one label file and one duration per source")
     total = max(durations)
     w, h = layout.tile_width, layout.tile_height
-    tiles = []
-    for src, label, duration in zip(sources, label_files, durations):
-        v = ffmpeg.input(file_url(src), **INPUT_OPTS)["v:0"]
-        v = v.filter("scale", w=w, h=h, force_original_aspect_ratio="decrease")
-        v = v.filter("pad", w=w, h=h, x="(ow-iw)/2", y="(oh-ih)/2", color="black")
-        v = v.filter("setsar", 1).filter("fps", fps=layout.fps)
-        if total - duration > 0.01:
-            v = v.filter("tpad", stop_mode="clone", stop_duration=f"{total - duration:.3f}")
-        tiles.append(_drawtext(v, label, layout, x=12, y=12, fontsize=layout.label_size))
+    chains, tiles = [], ""
+    for i, (label, duration) in enumerate(zip(label_files, durations)):
+        hold = [filter_spec("tpad", stop_mode="clone", stop_duration=f"{total - duration:.3f}")]
+        tile = chain(
+            filter_spec("scale", w=w, h=h, force_original_aspect_ratio="decrease"),
+            filter_spec("pad", w=w, h=h, x="(ow-iw)/2", y="(oh-ih)/2", color="black"),
+            filter_spec("setsar", 1),
+            filter_spec("fps", fps=layout.fps),
+            *(hold if total - duration > 0.01 else []),
+            _drawtext(label, layout, x=12, y=12, fontsize=layout.label_size),
+        )
+        chains.append(f"[{i}:v:0]{tile}[t{i}]")
+        tiles += f"[t{i}]"
     if count == 2:
-        grid = ffmpeg.filter(tiles, "hstack", inputs=2)
+        stack = filter_spec("hstack", inputs=2)
     else:
-        positions = [f"{(i % cols) * w}_{(i // cols) * h}" for i in range(count)]
-        grid = ffmpeg.filter(tiles, "xstack", inputs=count, layout="|".join(positions), fill="black")
+        positions = "|".join(f"{(i % cols) * w}_{(i // cols) * h}" for i in range(count))
+        stack = filter_spec("xstack", inputs=count, layout=positions, fill="black")
     out_w, out_h = layout.output_size(count)
-    grid = grid.filter("pad", w=out_w, h=out_h, x=0, y=0, color="black")
-    grid = _drawtext(grid, caption_file, layout, x=16, y=rows * h + 14, fontsize=layout.caption_size, line_spacing=6)
-    out = ffmpeg.output(
-        grid, file_url(dest), an=None, sn=None, dn=None, vcodec="libx264", preset="veryfast", crf=23,
-        pix_fmt="yuv420p", r=layout.fps, t=f"{total:.3f}", movflags="+faststart", map_metadata=-1, f="mp4",
-        progress="pipe:1", nostats=None,
-    )  # fmt: skip
-    return compile_argv(out, tools)
+    caption = _drawtext(caption_file, layout, x=16, y=rows * h + 14, fontsize=layout.caption_size, line_spacing=6)
+    chains.append(f"{tiles}{chain(stack, filter_spec('pad', w=out_w, h=out_h, x=0, y=0, color='black'), caption)}[out]")
+    return [
+        tools.ffmpeg, *GLOBAL_ARGS, "-progress", "pipe:1", "-nostats",
+        *(arg for src in sources for arg in input_args(src)),
+        "-filter_complex", ";".join(chains), "-map", "[out]", "-an", "-sn", "-dn",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+        "-r", str(layout.fps), "-t", f"{total:.3f}", "-map_metadata", "-1", "-movflags", "+faststart",
+        "-f", "mp4", file_url(dest),
+    ]  # fmt: skip
 
 
 def wrap_caption(text: str, *, width: int, lines: int) -> str:

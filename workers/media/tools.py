@@ -8,7 +8,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Union
 
 from .errors import FFmpegUnavailable, InvalidVideo
 from .process import INSTALL_HINT, run, stderr_tail
@@ -34,9 +34,8 @@ DEFAULT_TOOLS = Tools()
 # matches any comma-separated element, so this admits exactly the "mov,mp4,m4a,3gp,3g2,mj2" and
 # "matroska,webm" demuxers and refuses everything else (hls, concat, image2, png_pipe, avi, ...).
 ACCEPTED_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
-
-INPUT_OPTS = {"format_whitelist": ACCEPTED_DEMUXERS, "protocol_whitelist": "file"}
-GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-loglevel", "error")
+# Global options of every ffmpeg command (ffprobe's are in probe_argv).
+GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-loglevel", "error", "-y")
 
 
 def absolute(path: PathLike) -> str:
@@ -52,9 +51,11 @@ def file_url(path: PathLike) -> str:
     return "file:" + absolute(path)
 
 
-def compile_argv(out: Any, tools: Tools) -> list[str]:
-    argv = out.compile(cmd=tools.ffmpeg, overwrite_output=True)
-    return [argv[0], *GLOBAL_ARGS, *argv[1:]]  # global options first, for readability
+def input_args(path: PathLike, *, seek_s: float | None = None) -> list[str]:
+    """``-i`` for an untrusted file: only the demuxers and the protocol we accept, and a
+    ``file:`` URL. `seek_s` seeks the input (before decoding) to that time."""
+    seek = ["-ss", f"{seek_s:.6f}"] if seek_s is not None else []
+    return ["-format_whitelist", ACCEPTED_DEMUXERS, "-protocol_whitelist", "file", *seek, "-i", file_url(path)]
 
 
 def regular_file_size(path: PathLike) -> int:
