@@ -13,7 +13,6 @@ import os
 import pickle
 import shutil
 import stat
-import struct
 import subprocess
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from workers.media import (
     MediaLimits,
     Tools,
     VideoInfo,
+    mp4,
     probing,
 )
 
@@ -60,19 +60,7 @@ def ffprobe_json(path: Path, *args: str) -> dict:
 
 
 def top_level_atoms(path: Path) -> list[str]:
-    data = path.read_bytes()
-    atoms, i = [], 0
-    while i + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[i : i + 8])
-        if size == 1:
-            size = struct.unpack(">Q", data[i + 8 : i + 16])[0]
-        elif size == 0:
-            size = len(data) - i
-        atoms.append(kind.decode("latin-1"))
-        if size < 8:
-            break
-        i += size
-    return atoms
+    return [box.type.decode("latin-1") for box in mp4.top_level_boxes(path)]
 
 
 def leftovers(directory: Path) -> list[str]:

@@ -20,7 +20,10 @@ Modules, by concern:
     probing       probe / validate -> VideoInfo
     renditions    web rendition, poster, tagged provenance copy, sha256
     side_by_side  the side-by-side export
-    mp4           MP4 boxes
+    filtergraph   filter graphs as text, option values escaped
+    mp4           MP4 boxes: reading headers, the padding `free` box
+    provenance_c2pa  the C2PA manifest of an original (imported on its own: it loads
+                  c2pa-python's native library)
 
 The ``*_argv()`` builders return the exact commands the functions run, so the benchmark can
 run the same commands directly. Callers use this package's names: ``media.probe(...)``.

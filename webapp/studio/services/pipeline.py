@@ -24,9 +24,10 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from workers import media, provenance_c2pa
+from workers import media
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
+from workers.media import provenance_c2pa
 
 from ..models import Clip, GenerationJob, JobState, ModerationState, Prompt
 from . import jobs, queue
