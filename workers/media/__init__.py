@@ -1,10 +1,11 @@
-"""Every ffmpeg / ffprobe call of the project lives in this package.
+"""Every ffmpeg / ffprobe call of the project lives in this package or runs through its
+supervisor (`process.run`; the demo backend's encoder builds its own argv).
 
 No Django: callers pass configuration as `Tools` (which binaries, which timeouts) and
 `MediaLimits` (what we accept). All inputs are treated as untrusted:
 
 * every subprocess gets an argument list (never a shell string), a timeout (the child is
-  killed when it expires) and no stdin;
+  killed when it expires) and no stdin unless frames are fed to it;
 * input paths are made absolute and prefixed with ``file:`` so a crafted name can never be
   read as another protocol or as an option;
 * demuxers are restricted with AVFormat's ``format_whitelist`` to the containers we accept
