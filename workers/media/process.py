@@ -124,6 +124,8 @@ def _pump(
     on_line: Callable[[bytes], None] | None,
 ) -> None:
     """Read stdout and stderr until both close; TimeoutExpired at the deadline."""
+    assert proc.stdout is not None and proc.stderr is not None  # started with both piped
+    pipes = {id(stdout): proc.stdout, id(stderr): proc.stderr}
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stdout, selectors.EVENT_READ, stdout)
         selector.register(proc.stderr, selectors.EVENT_READ, stderr)
@@ -135,7 +137,7 @@ def _pump(
                 chunk = os.read(key.fd, _READ_SIZE)
                 if not chunk:
                     selector.unregister(key.fileobj)
-                    key.fileobj.close()
+                    pipes[id(key.data)].close()
                     continue
                 key.data.extend(chunk)
                 if key.data is stderr and len(stderr) > 2 * _STDERR_KEPT_BYTES:
@@ -164,7 +166,8 @@ def _stop(proc: subprocess.Popen[bytes], feeder: _Feeder | None) -> None:
     _kill(proc)
     proc.wait()
     for pipe in (proc.stdout, proc.stderr):
-        pipe.close()
+        if pipe is not None:
+            pipe.close()
     if feeder is not None:
         feeder.join()
 
@@ -184,6 +187,7 @@ class _Feeder:
 
     def _feed(self) -> None:
         stdin = self.proc.stdin
+        assert stdin is not None  # started with stdin piped
         try:
             for chunk in self.chunks:
                 if self.stop.is_set():

@@ -132,18 +132,26 @@ def _actions(assertions: list, bound: _Bounded) -> tuple[list, list]:
     return bound.items(actions), bound.items(source_types)
 
 
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def summarise(store: dict) -> dict:
     """The bounded summary of a manifest store as c2pa's `Reader.json()` reports it."""
     bound = _Bounded()
-    manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}
+    manifests = _dict(store.get("manifests"))
     label = store.get("active_manifest")
     active = manifests.get(label) if isinstance(label, str) else None
-    active = active if isinstance(active, dict) else {}
-    assertions = active.get("assertions") if isinstance(active.get("assertions"), list) else []
+    active = _dict(active)
+    assertions = _list(active.get("assertions"))
     actions, source_types = _actions(assertions, bound)
-    signature = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
-    statuses = store.get("validation_status") if isinstance(store.get("validation_status"), list) else []
-    ingredients = active.get("ingredients") if isinstance(active.get("ingredients"), list) else []
+    signature = _dict(active.get("signature_info"))
+    statuses = _list(store.get("validation_status"))
+    ingredients = _list(active.get("ingredients"))
     summary = {
         "active_manifest": bound.text(label),
         "manifests": len(manifests),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from workers.files import atomic_output
@@ -59,8 +59,8 @@ def _drawtext(textfile: PathLike, layout: SideBySideLayout, **placement: object)
 
 
 def side_by_side_argv(
-    sources: list[PathLike],
-    label_files: list[PathLike],
+    sources: Sequence[PathLike],
+    label_files: Sequence[PathLike],
     caption_file: PathLike,
     dest: PathLike,
     *,
@@ -131,7 +131,7 @@ def _progress_reader(total_s: float, on_progress: Callable[[float], None]) -> Ca
 
 
 def make_side_by_side(
-    sources: list[PathLike],
+    sources: Sequence[PathLike],
     labels: list[str],
     caption: str,
     dest: PathLike,

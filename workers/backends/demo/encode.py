@@ -117,7 +117,7 @@ def encode_frames(
                 timeout=timeout_s,
                 what="ffmpeg (demo encode)",
                 check=False,
-                feed=(memoryview(frame).cast("B") for frame in frames),
+                feed=(frame.data.cast("B") for frame in frames),
             )
         except FFmpegUnavailable as exc:
             raise PermanentError(
