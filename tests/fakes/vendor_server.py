@@ -155,6 +155,9 @@ class FakeVendor:
     api_host = "127.0.0.1"  # the vendor's API hostname, answered by this fake in tests
     media_host = ""  # where the vendor serves output files ("" = the API host)
     queued_polls = 1  # polls answered "queued" before "running"
+    # The output file every job gets (None: the shared small sample): the blindness tests give
+    # each vendor a video of its own resolution, frame rate, duration, sound and encoder.
+    output_video: bytes | None = None
     running_polls = 1  # polls answered "running" before the terminal state
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1"):
@@ -277,7 +280,7 @@ class FakeVendor:
     def media_reply(self, job: FakeJob | None) -> Reply:
         if job is None:
             return Reply(404, {"error": "not found"})
-        data = fake_mp4()
+        data = self.output_video if self.output_video is not None else fake_mp4()
         if "expired" in job.flags:
             return Reply(
                 403,

@@ -37,28 +37,35 @@ def _cache():
 def hit(*limits: Limit) -> int | None:
     """Count one hit against every active limit. Returns None when all are within their limit,
     else the seconds until the window of the first one over it ends."""
-    active = [limit for limit in limits if limit.limit > 0]
+    return next((wait for wait in hit_each(*limits) if wait is not None), None)
+
+
+def hit_each(*limits: Limit) -> list[int | None]:
+    """Count one hit against every limit (in one round trip on Redis); for each, None when it is
+    within its limit (or off), else the seconds until its window ends."""
+    waits: list[int | None] = [None] * len(limits)
+    active = [i for i, limit in enumerate(limits) if limit.limit > 0]
     if not active:
-        return None
+        return waits
     now = time.time()
-    windows = [_window(limit, now) for limit in active]
+    windows = [_window(limits[i], now) for i in active]
+    timeouts = [limits[i].window_s * 2 for i in active]  # a counter outlives its window
     cache = _cache()
-    timeout = max(limit.window_s for limit in active) * 2
     if isinstance(cache, RedisCache):
-        counts = cache.incr_all([key for key, _ in windows], timeout)
+        counts = cache.incr_all([(key, timeout) for (key, _), timeout in zip(windows, timeouts)])
     else:
         counts = []
-        for key, _ in windows:
+        for (key, _), timeout in zip(windows, timeouts):
             cache.add(key, 0, timeout=timeout)
             try:
                 counts.append(cache.incr(key))
             except ValueError:  # expired between add and incr
                 cache.set(key, 1, timeout=timeout)
                 counts.append(1)
-    for limit, (_, left), count in zip(active, windows, counts):
-        if count > limit.limit:
-            return left
-    return None
+    for i, (_, left), count in zip(active, windows, counts):
+        if count > limits[i].limit:
+            waits[i] = left
+    return waits
 
 
 def reached(*limits: Limit) -> int | None:

@@ -21,6 +21,7 @@ Modules, by concern:
     probing       probe / validate -> VideoInfo
     renditions    web rendition, poster, tagged provenance copy, sha256
     side_by_side  the side-by-side export
+    arena         battle renditions: every clip of a battle in one shape, sizes that say nothing
     filtergraph   filter graphs as text, option values escaped
     mp4           MP4 boxes: reading headers, the padding `free` box
     provenance_c2pa  the C2PA manifest of an original (imported on its own: it loads
@@ -30,6 +31,7 @@ The ``*_argv()`` builders return the exact commands the functions run, so the be
 run the same commands directly. Callers use this package's names: ``media.probe(...)``.
 """
 
+from .arena import ArenaShape, arena_rendition_argv, make_arena_rendition
 from .errors import FFmpegFailed, FFmpegUnavailable, InvalidVideo, MediaError
 from .mp4 import pad_mp4_to_multiple
 from .probing import MediaLimits, VideoInfo, probe, probe_argv, validate
@@ -70,4 +72,7 @@ __all__ = [
     "make_side_by_side",
     "wrap_caption",
     "ACCEPTED_DEMUXERS",
+    "ArenaShape",
+    "arena_rendition_argv",
+    "make_arena_rendition",
 ]

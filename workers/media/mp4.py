@@ -89,6 +89,22 @@ def children(stream: BinaryIO, box: Box) -> Iterator[Box]:
     return iter_boxes(stream, box.payload_offset + _CHILDREN_START[box.type], box.end)
 
 
+def box_layout(data: bytes) -> list[tuple[int, str, int]]:
+    """(depth, type, size) of every box, containers opened: a file's structure as any client
+    can read it (the blindness test and the leak benchmark compare battle files by it)."""
+    stream = io.BytesIO(data)
+    layout: list[tuple[int, str, int]] = []
+
+    def walk(boxes: Iterator[Box], depth: int) -> None:
+        for box in boxes:
+            layout.append((depth, box.type.decode("latin-1"), box.size))
+            if box.type in _CHILDREN_START:
+                walk(children(stream, box), depth + 1)
+
+    walk(iter_boxes(stream), 0)
+    return layout
+
+
 def box_header(kind: bytes, size: int) -> bytes:
     """The 8-byte header of a box of `size` bytes (header included)."""
     return struct.pack(">I4s", size, kind)
