@@ -367,3 +367,42 @@ def test_a_held_prompt_matches_and_a_rejected_one_does_not(client, demo_models, 
     assert again.status_code == 200 and again.json()["id"] == held.json()["id"] and again.json()["duplicate"]
     Prompt.objects.update(moderation=ModerationState.REJECTED)  # a moderator said no
     assert api_post(client, body).status_code == 202 and Prompt.objects.count() == 2
+
+
+# --- the operators' page ---------------------------------------------------------------------------
+
+
+def test_the_ops_page_is_for_staff_only(client, db):
+    assert client.get("/ops/").status_code == 403
+    user = User.objects.create_user("ursula", password="pw-pw-pw-pw")
+    client.force_login(user)
+    assert client.get("/ops/").status_code == 403
+    assert moderator_client().get("/ops/").status_code == 403
+    assert client.post("/ops/").status_code in (403, 405)
+    assert staff_client().get("/ops/").status_code == 200
+
+
+def test_the_ops_page_shows_spend_and_queue_against_their_caps(priced, limits, sent):
+    limits.DAILY_SPEND_CAP_USD = 20.0
+    limits.MAX_QUEUED_JOBS = 200
+    submit("a comet", models=["openai-sora-2"], duration_s=4)  # $0.40
+    submit("a meteor", models=["openai-sora-2", "demo-aurora"], duration_s=4)  # $0.40 + $0
+    submit("an eclipse", models=["pika-2-2"], duration_s=2)  # billed 5 s: $0.20
+    submit("a nebula", models=["luma-ray-2"], duration_s=5)  # no price: 5 s at $0.50
+    GenerationJob.objects.filter(model__slug="pika-2-2").update(state=JobState.SUCCEEDED, cost_usd="0.2000")
+    report = budget.report()
+    assert report.spent_usd == pytest.approx(3.5) and report.cap_usd == 20.0
+    assert (report.queued_jobs, report.queue_cap) == (4, 200)
+    assert [(r.model.slug, r.jobs) for r in report.by_model] == [
+        ("luma-ray-2", 1),
+        ("openai-sora-2", 2),
+        ("pika-2-2", 1),
+        ("demo-aurora", 1),
+    ]
+    page = staff_client().get("/ops/").content.decode()
+    assert "$3.50 of $20.00 cap" in page and "4 of 200 cap" in page
+    assert 'data-model="openai-sora-2"><td>Sora 2</td><td>2</td><td>8</td>' in page
+    assert "no catalog price: counted at $0.50/s" in page
+    pika_row = "".join(page[page.index('data-model="pika-2-2"') :].split("</tr>")[0].split())
+    assert "$0.20</td><td>$0.20</td>" in pika_row
+    assert '<a href="/ops/">Ops</a>' in page
