@@ -258,6 +258,21 @@ RENDITION_MAX_HEIGHT = env_number("RENDITION_MAX_HEIGHT", 1080)
 # betray its model (0 turns padding off).
 BLIND_SIZE_BUCKET_BYTES = env_number("BLIND_SIZE_BUCKET_BYTES", 512 * 1024)
 
+# --- Spend budget (webapp/studio/services/budget.py; staff and moderators are exempt) ---------
+# Prompts an IP address and a browser session may submit per hour (429 past it; 0 turns it off).
+SUBMIT_RATE_PER_IP_PER_HOUR = env_number("SUBMIT_RATE_PER_IP_PER_HOUR", 30)
+SUBMIT_RATE_PER_SESSION_PER_HOUR = env_number("SUBMIT_RATE_PER_SESSION_PER_HOUR", 10)
+# Estimated USD the site may spend per day (TIME_ZONE's day): a prompt that would go over it is
+# refused. 0 allows only free models (the demo ones); a negative value removes the cap.
+DAILY_SPEND_CAP_USD = env_number("DAILY_SPEND_CAP_USD", 20.0, float)
+# A model without a catalog price counts at this many USD a second; 0 or less refuses such
+# models while a cap is set, so the cap cannot be bypassed through them.
+SPEND_UNPRICED_PER_SECOND_USD = env_number("SPEND_UNPRICED_PER_SECOND_USD", 0.50, float)
+# Jobs waiting or working across the site (queued, held, running, processing); 0 turns it off.
+MAX_QUEUED_JOBS = env_number("MAX_QUEUED_JOBS", 200)
+# The same prompt again within this many seconds returns the earlier one (0 turns it off).
+DUPLICATE_PROMPT_WINDOW_S = env_number("DUPLICATE_PROMPT_WINDOW_S", 600)
+
 # --- Arena -----------------------------------------------------------------------------------
 # Votes a voter (session) and an IP may cast per minute before getting a 429.
 VOTE_RATE_PER_MINUTE = env_number("VOTE_RATE_PER_MINUTE", 20)

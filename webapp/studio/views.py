@@ -14,6 +14,7 @@ from . import provenance
 from .forms import PromptForm
 from .models import Clip, GenerationJob, Prompt
 from .presenters import jobs_of
+from .services.budget import BudgetError, Submitter
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
 
@@ -24,6 +25,7 @@ HTMX_STOP_POLLING = 286
 @require_http_methods(["GET", "POST"])
 def new_prompt(request):
     form = PromptForm(request.POST or None)
+    refusal: BudgetError | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -36,15 +38,20 @@ def new_prompt(request):
                     seed=data["seed"],
                 ),
                 source=Prompt.Source.WEB,
+                submitter=Submitter.of(request),
             )
-        except SubmissionError as exc:
+        except (SubmissionError, BudgetError) as exc:
             form.add_error(
                 exc.field if exc.field in form.fields else ("text" if exc.field == "prompt" else None), exc.message
             )
-        else:
+            refusal = exc if isinstance(exc, BudgetError) else None
+        else:  # a new prompt, or the same one submitted moments ago
             return redirect("studio:prompt", public_id=prompt.public_id)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "studio/new_prompt.html", {"form": form}, status=status)
+    status = refusal.status if refusal else 400 if request.method == "POST" else 200
+    response = render(request, "studio/new_prompt.html", {"form": form}, status=status)
+    if refusal and refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @require_GET
