@@ -359,7 +359,7 @@ def make_env(args, dbname: str, prefix: str, tmpdir: Path) -> dict[str, str]:
         "SECRET_KEY": "votebench-fixed-secret-key-4b1d9e0c7a5f43e2a8d6c1b0e9f7a3d5",
         "VOTE_RATE_PER_MINUTE": "1000000",
         "VOTE_RATE_PER_IP_PER_MINUTE": "0",
-        "TRUST_X_FORWARDED_FOR": "false",
+        "TRUSTED_PROXIES": "",
         "DEBUG": "false",
         "DATA_DIR": str(tmpdir),
         "STATIC_ROOT": str(tmpdir / "static"),

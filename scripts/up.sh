@@ -46,7 +46,7 @@ PY
 python manage.py seed_demo
 
 say "starting the Celery worker (queues generate, media; beat embedded) -> $DATA_DIR/logs/worker.log"
-celery -A workers.celery worker -B -Q generate,media,default -c 2 -n "screentest@%h" \
+celery -A workers.celery worker -B -Q generate,media,arena,default -c 2 -n "screentest@%h" \
     --loglevel INFO --schedule "$DATA_DIR/celerybeat-schedule" >>"$DATA_DIR/logs/worker.log" 2>&1 &
 WORKER_PID=$!
 gunicorn webapp.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \

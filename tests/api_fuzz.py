@@ -5,9 +5,10 @@ ones that break the document (negative), and every answer is held to the documen
 schema. Bounded in requests and in time. Used by tests/integration/test_api_fuzz.py (small,
 in CI) and benchmarks/api_fuzz.py (>= 10,000 requests).
 
-Votes need a battle token, which no schema can generate: half of the positive vote cases get a
-fresh token from /api/v1/battles/next of the same voter session, so real votes, replays and
-the rate limit are fuzzed too.
+Votes need a voter and a battle token, which no schema can generate: one session becomes a
+voter first (the proof-of-work check, solved here), and half of the positive vote cases get a
+fresh token from /api/v1/battles/next of that session, so real votes, replays and the rate
+limit are fuzzed too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from tests.openapi_check import violations
+from webapp.arena.services import proof_of_work
 from webapp.core.openapi import document
 
 
@@ -67,6 +69,11 @@ def run(
     operations = [result.ok() for result in schema.get_all_operations()]
     report = FuzzReport()
     browser, voter = requests.Session(), requests.Session()
+    challenge = voter.get(f"{base_url}/api/v1/voters/challenge", timeout=30).json()
+    solution = proof_of_work.solve(challenge["nonce"], challenge["bits"])
+    voter.post(
+        f"{base_url}/api/v1/voters", json={"challenge": challenge["challenge"], "solution": solution}, timeout=30
+    )
     rng = random.Random(seed)
     started = time.monotonic()
     deadline = started + time_limit_s
@@ -74,7 +81,7 @@ def run(
     def send(case) -> None:
         if time.monotonic() > deadline:
             return
-        session = voter if case.operation.path in ("/api/v1/votes", "/api/v1/battles/next") else browser
+        session = voter if case.operation.path.startswith(("/api/v1/votes", "/api/v1/battles/")) else browser
         if case.operation.path == "/api/v1/votes" and isinstance(case.body, dict) and rng.random() < 0.5:
             fresh = voter.get(f"{base_url}/api/v1/battles/next", timeout=30)
             report.requests += 1

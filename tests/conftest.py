@@ -147,3 +147,12 @@ def record_sent(monkeypatch, record):
     monkeypatch.setattr(
         core_tasks, "send", lambda task, *args, countdown=None: record(task.name, list(args) or None, countdown)
     )
+
+
+@pytest.fixture(autouse=True)
+def small_arena(settings):
+    """Battle renditions in a small shape and an entry check of a few bits, so tests that
+    render and vote stay fast (the shape's rules are the same at any size)."""
+    settings.ARENA_CANVAS_SHORT_SIDE = 72
+    settings.ARENA_FPS = 12
+    settings.ARENA_POW_BITS = 6

@@ -18,8 +18,9 @@ def operation(path_template: str, method: str) -> dict:
 
 
 def template_of(path: str) -> str | None:
-    """The document's path template a concrete path belongs to."""
-    for template in document()["paths"]:
+    """The document's path template a concrete path belongs to (a literal path before a
+    template that would also match it: /battles/export before /battles/{public_id})."""
+    for template in sorted(document()["paths"], key=lambda t: "{" in t):
         pattern = "^" + re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template)) + "$"
         if re.match(pattern, path):
             return template

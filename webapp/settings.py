@@ -241,6 +241,7 @@ RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "studio.reap_stale_jobs", "schedule": REAPER_INTERVAL_S},
     "refresh-boards": {"task": "arena.refresh_boards", "schedule": RATINGS_INTERVAL_S},
+    "tidy-battles": {"task": "arena.tidy_battles", "schedule": REAPER_INTERVAL_S},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Tests and one-process demos can run tasks inline; production never should.
@@ -261,12 +262,49 @@ RENDITION_MAX_HEIGHT = env_number("RENDITION_MAX_HEIGHT", 1080)
 # betray its model (0 turns padding off).
 BLIND_SIZE_BUCKET_BYTES = env_number("BLIND_SIZE_BUCKET_BYTES", 512 * 1024)
 
+# --- Spend budget (webapp/studio/services/budget.py; staff and moderators are exempt) ---------
+# Prompts an IP address and a browser session may submit per hour (429 past it; 0 turns it off).
+SUBMIT_RATE_PER_IP_PER_HOUR = env_number("SUBMIT_RATE_PER_IP_PER_HOUR", 30)
+SUBMIT_RATE_PER_SESSION_PER_HOUR = env_number("SUBMIT_RATE_PER_SESSION_PER_HOUR", 10)
+# Estimated USD the site may spend per day (TIME_ZONE's day): a prompt that would go over it is
+# refused. 0 allows only free models (the demo ones); a negative value removes the cap.
+DAILY_SPEND_CAP_USD = env_number("DAILY_SPEND_CAP_USD", 20.0, float)
+# A model without a catalog price counts at this many USD a second; 0 or less refuses such
+# models while a cap is set, so the cap cannot be bypassed through them.
+SPEND_UNPRICED_PER_SECOND_USD = env_number("SPEND_UNPRICED_PER_SECOND_USD", 0.50, float)
+# Jobs waiting or working across the site (queued, held, running, processing); 0 turns it off.
+MAX_QUEUED_JOBS = env_number("MAX_QUEUED_JOBS", 200)
+# The same prompt again within this many seconds returns the earlier one (0 turns it off).
+DUPLICATE_PROMPT_WINDOW_S = env_number("DUPLICATE_PROMPT_WINDOW_S", 600)
+
 # --- Arena -----------------------------------------------------------------------------------
 # Votes a voter (session) and an IP may cast per minute before getting a 429.
 VOTE_RATE_PER_MINUTE = env_number("VOTE_RATE_PER_MINUTE", 20)
 VOTE_RATE_PER_IP_PER_MINUTE = env_number("VOTE_RATE_PER_IP_PER_MINUTE", 120)
 # How long a served battle can still be voted on.
 BATTLE_MAX_AGE_S = env_number("BATTLE_MAX_AGE_S", 6 * 3600)
+# Who may vote, and how much one address can weigh (docs/arena.md, "Votes that count"):
+# a new voter pays about a second of browser CPU (proof of work, this many leading zero bits of
+# SHA-256); an address mints at most so many voters and battles an hour, and at most so many
+# of its votes an hour count. ARENA_REQUIRE_LOGIN counts only logged-in voters on the
+# official board.
+ARENA_POW_BITS = env_number("ARENA_POW_BITS", 20)
+ARENA_POW_TTL_S = env_number("ARENA_POW_TTL_S", 600)
+ARENA_NEW_VOTERS_PER_IP_PER_HOUR = env_number("ARENA_NEW_VOTERS_PER_IP_PER_HOUR", 10)
+ARENA_BATTLES_PER_IP_PER_HOUR = env_number("ARENA_BATTLES_PER_IP_PER_HOUR", 240)
+ARENA_COUNTED_VOTES_PER_IP_PER_HOUR = env_number("ARENA_COUNTED_VOTES_PER_IP_PER_HOUR", 120)
+ARENA_REQUIRE_LOGIN = env_bool("ARENA_REQUIRE_LOGIN", False)
+# A vote counts once its clips could have been watched through: the time from the later of the
+# two first media fetches to the vote must reach the clips' duration, less this tolerance.
+ARENA_WATCH_TOLERANCE_S = env_number("ARENA_WATCH_TOLERANCE_S", 0.5, float)
+# The battle renditions' shape (webapp/arena/services/renditions.py): canvas short side, frame
+# rate, video bits per pixel per frame (constant rate), audio bitrate and loudness (EBU R128).
+ARENA_CANVAS_SHORT_SIDE = env_number("ARENA_CANVAS_SHORT_SIDE", 540)
+ARENA_FPS = env_number("ARENA_FPS", 30)
+ARENA_BITS_PER_PIXEL = env_number("ARENA_BITS_PER_PIXEL", 0.26, float)
+ARENA_AUDIO_BITRATE = env_number("ARENA_AUDIO_BITRATE", 96000)
+ARENA_LOUDNESS_LUFS = env_number("ARENA_LOUDNESS_LUFS", -23.0, float)
+ARENA_TRUE_PEAK_DBTP = env_number("ARENA_TRUE_PEAK_DBTP", -1.0, float)
 # A model is listed once it has this many counted votes, marked preliminary below the second.
 LEADERBOARD_MIN_VOTES = env_number("LEADERBOARD_MIN_VOTES", 10)
 LEADERBOARD_PRELIMINARY_BELOW = env_number("LEADERBOARD_PRELIMINARY_BELOW", 100)
@@ -278,8 +316,9 @@ OUTLIER_ALPHA = env_number("OUTLIER_ALPHA", 0.05, float)
 OUTLIER_MIN_VOTES = env_number("OUTLIER_MIN_VOTES", 5)
 OUTLIER_MAX_VOTES = 100  # as FastChat: a voter is judged on their first 100 decisive votes
 OUTLIER_MIN_PAIR_HISTORY = 20  # decisive votes a pair needs before a vote on it is judged
-# Behind a proxy that sets X-Forwarded-For (nginx in docker-compose), take the client from it.
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# Proxies (addresses or networks) whose X-Forwarded-For is believed: the client is the rightmost
+# entry that is not one of them. Empty: the client is REMOTE_ADDR (no proxy in front).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 # --- Misc -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,8 +1,10 @@
 // The blind vote page: one synchronized transport for both clips, voting unlocked only after
-// each clip has played through once, keyboard shortcuts, watch times sent with the vote.
+// each clip has played through once, keyboard shortcuts, watch times sent with the vote (as
+// extra data: the server counts a vote only if the clips were fetched at least their duration
+// before it, less ARENA_WATCH_TOLERANCE_S = 0.5 s, so the buttons unlock a little later than that).
 import { attachAll } from "./sync-player.js";
 
-const WATCHED_SHARE = 0.9; // must match arena/services/votes.py
+const UNLOCK_BEFORE_END_S = 0.25;
 
 function setUp(root) {
   const [player] = attachAll(root);
@@ -16,14 +18,14 @@ function setUp(root) {
     const { watched, durations } = event.detail;
     form.elements.watched_left_s.value = watched[0].toFixed(2);
     form.elements.watched_right_s.value = watched[1].toFixed(2);
-    const done = watched.every((w, i) => Number.isFinite(durations[i]) && w >= WATCHED_SHARE * durations[i]);
+    const done = watched.every((w, i) => Number.isFinite(durations[i]) && w >= durations[i] - UNLOCK_BEFORE_END_S);
     if (done && !unlocked) {
       unlocked = true;
       for (const b of buttons) b.disabled = false;
       hint.textContent = "Your vote: use the buttons or keys 1, 2, 3, 4.";
     } else if (!done) {
       const left = Math.min(...watched.map((w, i) => (durations[i] ? w / durations[i] : 0)));
-      hint.textContent = `Voting unlocks once both clips have played through once (${Math.round(Math.min(left / WATCHED_SHARE, 1) * 100)}%).`;
+      hint.textContent = `Voting unlocks once both clips have played through once (${Math.round(Math.min(left, 1) * 100)}%).`;
     }
   });
 
@@ -51,6 +53,14 @@ function init() {
   }
   const root = document.querySelector("[data-battle]");
   if (root) setUp(root);
+  for (const select of document.querySelectorAll("[data-submit-on-change]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
+  // A battle whose clips were still being prepared is swapped in by htmx when ready.
+  document.body.addEventListener("htmx:load", (event) => {
+    const battle = event.detail.elt;
+    if (battle.matches && battle.matches("[data-battle]")) setUp(battle);
+  });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

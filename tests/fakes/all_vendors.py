@@ -1,8 +1,15 @@
 """Every fake vendor together: which fake serves which backend, the keys the fakes accept,
-and catalog entries that point the real adapters at the fakes. Used by the contract tests,
-the integration test and `python -m tests.fakes.serve`."""
+the worker environment that points the real adapters at the fakes (operator-style
+SCREENTEST_<KEY>_BASE_URL plus the test-only SCREENTEST_TEST_RESOLVE that answers the
+vendors' real hostnames with 127.0.0.1), and catalog entries for them. Used by the contract
+tests, the integration test and `python -m tests.fakes.serve`."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+from workers.backends.netpolicy import TEST_RESOLVE_ENV
+from workers.backends.vendor import env_key
 
 from . import fake_fal, fake_kling, fake_luma, fake_replicate, fake_runway, fake_sora, fake_veo
 from .vendor_server import FakeVendor
@@ -52,6 +59,7 @@ VENDORS = {
             "input_fields": ["prompt", "negative_prompt", "duration", "aspect_ratio", "seed"],
             "extra_input": {"resolution": "720p"},
             "output_path": "video.url",
+            "audio": "none",
             "price_per_second_usd": 0.04,
         },
     ),
@@ -72,11 +80,12 @@ VENDORS = {
         fake_replicate.FakeReplicate,
         "",
         {
-            "replicate_model": "wan-video/wan-2.5-t2v",
-            "durations": [5, 10],
-            "sizes": LANDSCAPE,
-            "input_fields": ["prompt", "negative_prompt", "duration", "aspect_ratio", "seed"],
-            "price_per_second_usd": 0.05,
+            "replicate_model": "minimax/video-01",
+            "durations": [6],
+            "sizes": {"16:9": [1280, 720]},
+            "input_fields": ["prompt"],
+            "audio": "none",
+            "price_per_second_usd": 0.05,  # test data: the fake's price, not Replicate's
         },
     ),
 }
@@ -93,21 +102,24 @@ KEYS = {
 }
 
 
-def worker_env() -> dict[str, str]:
-    """What a worker needs to talk to the fakes: their keys and the loopback test allow-list."""
-    return {**KEYS, "SCREENTEST_INSECURE_HOSTS": "127.0.0.1"}
+def worker_env(fakes: Mapping[str, FakeVendor]) -> dict[str, str]:
+    """What a worker needs to talk to these fakes: their keys, each backend's base URL under
+    the vendor's real API hostname, and the test-only map of those hostnames (and the
+    vendors' documented media hosts) to 127.0.0.1."""
+    env = dict(KEYS)
+    names = set()
+    for key, fake in fakes.items():
+        env[env_key(key, "BASE_URL")] = fake.vendor_url + VENDORS[key][2]
+        names |= {fake.api_host, fake.media_host or fake.api_host}
+    env[TEST_RESOLVE_ENV] = ",".join(f"{name}=127.0.0.1" for name in sorted(names))
+    return env
 
 
-def params_for(key: str, fake: FakeVendor, **overrides) -> dict:
-    _slug, _cls, prefix, params = VENDORS[key]
-    return {
-        **params,
-        "base_url": fake.url + prefix,
-        "download_hosts": ["127.0.0.1"],
-        "poll_interval_s": 0.02,
-        "poll_deadline_s": 20,
-        **overrides,
-    }
+def params_for(key: str, fake: FakeVendor | None = None, **overrides) -> dict:
+    """Catalog params for the fake's backend (no endpoint: that comes from worker_env)."""
+    _slug, _cls, _prefix, params = VENDORS[key]
+    merged = {**params, "poll_interval_s": 0.02, "poll_deadline_s": 20, **overrides}
+    return {name: value for name, value in merged.items() if value is not None}
 
 
 def catalog_entry(key: str, fake: FakeVendor) -> dict:
@@ -119,7 +131,7 @@ def catalog_entry(key: str, fake: FakeVendor) -> dict:
         "backend_key": key,
         "enabled": True,
         "max_duration_s": 10,
-        "supported_aspect_ratios": ["16:9", "9:16"],
+        "supported_aspect_ratios": sorted(VENDORS[key][3]["sizes"]),
         "description": f"The {key} adapter against the local fake server at {fake.url}.",
         "backend_params": params_for(key, fake),
     }

@@ -7,6 +7,7 @@ import hashlib
 import subprocess
 from pathlib import Path
 
+from tests.fakes.c2pa_samples import insert_garbage_c2pa_box, sign_mp4
 from workers.backends.base import (
     GenerationRequest,
     GenerationResult,
@@ -98,8 +99,6 @@ class C2paSigned(_Fake):
     """A vendor that signs its output with C2PA Content Credentials (a real manifest)."""
 
     def produce(self, request, workdir, vendor_id):
-        from tests.fakes.c2pa_samples import sign_mp4
-
         plain = render_testsrc(workdir / "plain.mp4", request)
         return GenerationResult(_returned(sign_mp4(plain, workdir / "out.mp4")), vendor_id)
 
@@ -108,8 +107,6 @@ class C2paGarbageBox(_Fake):
     """A playable MP4 carrying a C2PA box whose manifest is junk."""
 
     def produce(self, request, workdir, vendor_id):
-        from tests.fakes.c2pa_samples import insert_garbage_c2pa_box
-
         plain = render_testsrc(workdir / "plain.mp4", request)
         return GenerationResult(_returned(insert_garbage_c2pa_box(plain, workdir / "out.mp4")), vendor_id)
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from workers.provenance_c2pa import C2PA_BMFF_UUID
+from workers.media.provenance_c2pa import C2PA_BMFF_UUID
 
 SIGNER_NAME = "Fake Vendor C2PA signer"
 ISSUER_ORG = "Screentest test CA"

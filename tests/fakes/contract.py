@@ -1,4 +1,9 @@
-"""Running a real adapter against its fake server in-process (contract tests)."""
+"""Running a real adapter against its fake server in-process (contract tests).
+
+def test_x(vendor_env, tmp_path):
+    fake = vendor_env.start("runway")   # started, env pointed at it, stopped after the test
+    result, submitted = generate("runway", make_request("runway"), tmp_path)
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,34 @@ from workers.backends.base import GenerationRequest
 from workers.backends.registry import get_backend
 
 
+class VendorEnv:
+    def __init__(self, monkeypatch):
+        self.monkeypatch = monkeypatch
+        self.fakes = {}
+
+    def start(self, key: str):
+        fake = VENDORS[key][1]().start()
+        self.fakes[key] = fake
+        for name, value in worker_env(self.fakes).items():
+            self.monkeypatch.setenv(name, value)
+        return fake
+
+    def stop(self) -> None:
+        for fake in self.fakes.values():
+            fake.stop()
+
+
 @pytest.fixture
 def vendor_env(monkeypatch):
-    for name, value in worker_env().items():
-        monkeypatch.setenv(name, value)
-    for name in ("SCREENTEST_INSECURE_DOWNLOAD_HOSTS",):
+    for name in ("SCREENTEST_INSECURE_HOSTS", "SCREENTEST_DOWNLOAD_PORTS"):
         monkeypatch.delenv(name, raising=False)
-
-
-def start_fake(key: str):
-    return VENDORS[key][1]().start()
+    env = VendorEnv(monkeypatch)
+    yield env
+    env.stop()
 
 
 def make_request(
     key: str,
-    fake,
     prompt: str = "a red fox running through snow",
     *,
     duration_s: float = 5,
@@ -31,7 +49,7 @@ def make_request(
     negative_prompt: str = "",
     **param_overrides,
 ) -> GenerationRequest:
-    params = params_for(key, fake, **param_overrides)
+    params = params_for(key, **param_overrides)
     width, height = params["sizes"][aspect_ratio]
     return GenerationRequest(
         prompt=prompt,

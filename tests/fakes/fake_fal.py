@@ -1,13 +1,46 @@
-"""Fake fal.ai queue API (also Pika, which is only sold through fal), per
-shared/reference/vendor-apis.md sections 5 and 8. Status and result answer on both the short
-`{owner}/{alias}/requests/{id}` form and the full app-path form."""
+"""Fake fal.ai queue API (also Pika, which is only sold through fal).
+
+Sources: fal-ai/fal projects/fal_client/src/fal_client/client.py (submit to
+queue.fal.run/{app_id}; status and result under [namespace/]owner/alias/requests/{id}, the
+namespace being one of APP_NAMESPACES "workflows", "comfy"; `Authorization: Key ...`), and
+each app's input schema as its fal model page publishes it (APPS below, one source each).
+Status and result also answer on the full app-path form fal's OpenAPI lists.
+A body outside the app's schema gets 422 {"detail": [{"loc", "msg", "type"}]}; an app the
+fake does not know gets 404, as an unknown fal app does.
+"""
 
 from __future__ import annotations
 
+from .schema import Field, check
 from .vendor_server import FakeVendor, Reply
 
 API_KEY = "fal-test-key-0123456789:secret"
-PIKA_ENUMS = {"aspect_ratio": {"16:9", "9:16", "1:1", "4:5", "5:4", "3:2", "2:3"}, "resolution": {"720p", "1080p"}}
+APPS = {
+    # Pika 2.2 text-to-video, fal model page / OpenAPI for fal-ai/pika/v2.2/text-to-video.
+    "fal-ai/pika/v2.2/text-to-video": {
+        "prompt": Field(str, required=True),
+        "negative_prompt": Field(str),
+        "aspect_ratio": Field(str, enum=("16:9", "9:16", "1:1", "4:5", "5:4", "3:2", "2:3")),
+        "resolution": Field(str, enum=("720p", "1080p")),
+        "duration": Field(int, enum=(5, 10)),
+        "seed": Field(int),
+    },
+    # LTX-2 Fast, https://fal.ai/models/fal-ai/ltx-2/text-to-video/fast/llms.txt
+    "fal-ai/ltx-2/text-to-video/fast": {
+        "prompt": Field(str, required=True),
+        "duration": Field(int, enum=(6, 8, 10, 12, 14, 16, 18, 20)),
+        "resolution": Field(str, enum=("1080p", "1440p", "2160p")),
+        "fps": Field(int, enum=(25, 50)),
+    },
+    # Test fixture, not a real app: a user's own workflow (fal documents no fixed schema for
+    # workflows), to exercise the `workflows/` namespace.
+    "workflows/screentest/text-to-video": {"prompt": Field(str, required=True), "duration": Field(int)},
+}
+
+
+def queue_root(app: str) -> str:
+    parts = app.split("/")
+    return "/".join(parts[:3] if parts[0] in ("workflows", "comfy") else parts[:2])
 
 
 def _policy_detail(where: str = "prompt") -> dict:
@@ -24,9 +57,11 @@ def _policy_detail(where: str = "prompt") -> dict:
 
 class FakeFal(FakeVendor):
     name = "fal"
+    api_host = "queue.fal.run"
+    media_host = "v3.fal.media"
 
     def routes(self):
-        app = r"/(?P<app>[\w.-]+/[\w.-]+(?:/[\w.-]+)*?)"
+        app = r"/(?P<app>(?:(?:workflows|comfy)/)?[\w.-]+/[\w.-]+(?:/[\w.-]+)*?)"
         return [
             ("GET", app + r"/requests/(?P<rid>[\w-]+)/status", self.status),
             ("GET", app + r"/requests/(?P<rid>[\w-]+)", self.result),
@@ -43,29 +78,16 @@ class FakeFal(FakeVendor):
         body = req.json
         if not isinstance(body, dict):
             return Reply(422, {"detail": [{"loc": ["body"], "msg": "must be a JSON object", "type": "type_error"}]})
-        errors = []
-        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
-            errors.append({"loc": ["body", "prompt"], "msg": "field required", "type": "value_error.missing"})
-        if "pika" in app:
-            for name, allowed in PIKA_ENUMS.items():
-                if name in body and body[name] not in allowed:
-                    errors.append(
-                        {
-                            "loc": ["body", name],
-                            "msg": f"unexpected value; permitted: {sorted(allowed)}",
-                            "type": "value_error.const",
-                        }
-                    )
-            if "duration" in body and body["duration"] not in (5, 10):
-                errors.append({"loc": ["body", "duration"], "msg": "permitted: 5, 10", "type": "value_error.const"})
+        if app not in APPS:
+            return Reply(404, {"detail": f"Application '{app}' not found"})
+        errors = [{"loc": ["body", p.field], "msg": p.message, "type": p.code} for p in check(body, APPS[app])]
         if errors:
             return Reply(422, {"detail": errors}, {"X-Fal-Retryable": "false"})
         if "[[policy]]" in body["prompt"]:
             return Reply(422, _policy_detail(), {"X-Fal-Error-Type": "content_policy_violation"})
-        job = self.new_job(body["prompt"], body)
+        job = self.new_job(body["prompt"], body, model=app)
         job.extra["app"] = app
-        root = "/".join(app.split("/")[:2])
-        base = f"{self.url}/{root}/requests/{job.id}"
+        base = f"{self.vendor_url}/{queue_root(app)}/requests/{job.id}"
         return Reply(
             200,
             {
@@ -79,7 +101,8 @@ class FakeFal(FakeVendor):
 
     def _job(self, app, rid):
         job = self.jobs.get(rid)
-        if job is None or not job.extra["app"].startswith(app):
+        # fal answers on [namespace/]owner/alias (what its client builds) or the full app path.
+        if job is None or app not in (queue_root(job.extra["app"]), job.extra["app"]):
             return None
         return job
 

@@ -1,5 +1,16 @@
-"""Fake Kling API, per shared/reference/vendor-apis.md section 4. The JWT is verified with
-PyJWT (independently of the adapter's own HS256 code)."""
+"""Fake Kling API (text2video).
+
+Source: Kling's API reference (Kling AI developer docs): "General Info" (JWT auth with
+HS256 {iss, exp, nbf}; the error-code table: 1000-1004 auth, 1200/1201 invalid request /
+parameters, 1203 resource not found, 1301 content security policy, 1302/1303 rate and
+concurrency, 1304 IP whitelisting) and "Video Generation > Text to Video" (model_name,
+prompt, negative_prompt, cfg_scale, mode std|pro, camera_control, aspect_ratio 16:9|9:16|1:1,
+duration as a string, sound on|off from kling-v2-6 on, multi_shot / shot_type /
+multi_prompt, watermark_info, callback_url, external_task_id; task_status submitted |
+processing | succeed | failed). Media are served from *.klingai.com.
+Kling documents external_task_id as unique per account but no answer for a reused one: the
+fake answers it with the documented generic 1201 (invalid parameters), nothing more specific.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +19,38 @@ import time
 
 import jwt
 
+from .schema import Field, check
 from .vendor_server import FakeVendor, Reply
 
 ACCESS_KEY = "ak-test-kling-0123456789"
 SECRET_KEY = "sk-test-kling-secret-0123456789abcdef"
-MODELS = {"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6"}
+CLASSIC = ("5", "10")
+DURATIONS = {
+    "kling-v1": CLASSIC,
+    "kling-v1-6": CLASSIC,
+    "kling-v2-master": CLASSIC,
+    "kling-v2-1-master": CLASSIC,
+    "kling-v2-5-turbo": CLASSIC,
+    "kling-v2-6": CLASSIC,
+    "kling-v3": tuple(str(s) for s in range(3, 16)),
+}
+WITH_SOUND = {"kling-v2-6", "kling-v3"}
+COMMON_FIELDS = {
+    "model_name": Field(str, enum=tuple(DURATIONS)),
+    "prompt": Field(str, required=True, max_length=2500),
+    "negative_prompt": Field(str, max_length=2500),
+    "cfg_scale": Field(float, minimum=0, maximum=1),
+    "mode": Field(str, enum=("std", "pro")),
+    "camera_control": Field(dict),
+    "aspect_ratio": Field(str, enum=("16:9", "9:16", "1:1")),
+    "callback_url": Field(str),
+    "external_task_id": Field(str),
+    "sound": Field(str, enum=("on", "off")),
+    "multi_shot": Field(bool),
+    "shot_type": Field(str, enum=("customize", "intelligence")),
+    "multi_prompt": Field(list),
+    "watermark_info": Field(dict),
+}
 _ids = itertools.count(867283741759111202)
 
 
@@ -25,6 +63,8 @@ def envelope(code: int, message: str, data=None) -> dict:
 
 class FakeKling(FakeVendor):
     name = "kling"
+    api_host = "api-singapore.klingai.com"
+    media_host = "p2-kling.klingai.com"  # a media host in Kling's own docs
 
     def routes(self):
         return [
@@ -53,25 +93,23 @@ class FakeKling(FakeVendor):
     def create(self, req):
         body = req.json if isinstance(req.json, dict) else {}
         model = body.get("model_name", "kling-v1")
-        prompt = body.get("prompt")
-        if model not in MODELS:
+        fields = {**COMMON_FIELDS, "duration": Field(str, enum=DURATIONS.get(model, CLASSIC))}
+        problems = check(body, fields)
+        if model not in DURATIONS:
             return Reply(404, envelope(1203, f"model {model} not found"))
-        if not isinstance(prompt, str) or not prompt or len(prompt) > 2500:
-            return Reply(400, envelope(1201, "prompt is required"))
-        if body.get("duration", "5") not in ("5", "10"):
-            return Reply(400, envelope(1201, "duration must be the string '5' or '10'"))
-        if body.get("aspect_ratio", "16:9") not in ("16:9", "9:16", "1:1"):
-            return Reply(400, envelope(1201, "aspect_ratio invalid"))
-        if body.get("mode", "std") not in ("std", "pro"):
-            return Reply(400, envelope(1201, "mode invalid"))
-        if "cfg_scale" in body and model.startswith("kling-v2"):
-            return Reply(400, envelope(1201, "cfg_scale is not supported by this model"))
+        if "cfg_scale" in body and not model.startswith("kling-v1"):
+            problems.append("cfg_scale is not supported by kling-v2.x models")
+        if "sound" in body and model not in WITH_SOUND:
+            problems.append("sound is supported by kling-v2-6 and later models only")
         external = body.get("external_task_id")
         if external and any(j.extra.get("external") == external for j in self.jobs.values()):
-            return Reply(400, envelope(1201, "external_task_id already exists"))
-        if "[[policy]]" in prompt:
+            problems.append("external_task_id")
+        if problems:
+            first = problems[0]
+            return Reply(400, envelope(1201, f"Invalid parameters: {getattr(first, 'message', first)}"))
+        if "[[policy]]" in body["prompt"]:
             return Reply(400, envelope(1301, "Trigger the content security policy"))
-        job = self.new_job(prompt, body, job_id=str(next(_ids)))
+        job = self.new_job(body["prompt"], body, job_id=str(next(_ids)), model=model)
         job.extra.update(external=external, created=int(time.time() * 1000))
         return Reply(200, envelope(0, "SUCCEED", self.task(job, "submitted")))
 

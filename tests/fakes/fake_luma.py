@@ -1,17 +1,41 @@
-"""Fake Luma Dream Machine (legacy generations API), per shared/reference/vendor-apis.md 3a."""
+"""Fake Luma Dream Machine (the `dream-machine/v1` generations API).
+
+Source: lumalabs/lumaai-python, generated from Luma's OpenAPI document:
+src/lumaai/types/generations/video_create_params.py (model required: ray-1-6 | ray-2 |
+ray-flash-2; aspect_ratio, duration "5s" | "9s", resolution 540p | 720p | 1080p | 4k, loop,
+keyframes, concepts, callback_url, generation_type "video", prompt) and
+src/lumaai/types/generation.py (state queued | dreaming | completed | failed, assets.video).
+Output files are served from storage.cdn-luma.com (https://docs.lumalabs.ai/docs/video-generation).
+A body outside the schema gets 422 with a FastAPI-style {"detail": [{"loc", "msg", "type"}]}.
+"""
 
 from __future__ import annotations
 
+from .schema import Field, check
 from .vendor_server import FakeVendor, Reply
 
 API_KEY = "luma-test-0123456789"
-MODELS = {"ray-2", "ray-flash-2", "ray-1-6"}
-RATIOS = {"1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"}
+MODELS = ("ray-2", "ray-flash-2", "ray-1-6")
+RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21")
 PREFIX = "/dream-machine/v1"
+CREATE_FIELDS = {
+    "model": Field(str, required=True, enum=MODELS),
+    "prompt": Field(str),
+    "aspect_ratio": Field(str, enum=RATIOS),
+    "duration": Field(str, enum=("5s", "9s")),
+    "resolution": Field(str, enum=("540p", "720p", "1080p", "4k")),
+    "loop": Field(bool),
+    "keyframes": Field(dict),
+    "concepts": Field(list),
+    "callback_url": Field(str),
+    "generation_type": Field(str, enum=("video",)),
+}
 
 
 class FakeLuma(FakeVendor):
     name = "luma"
+    api_host = "api.lumalabs.ai"
+    media_host = "storage.cdn-luma.com"
 
     def routes(self):
         return [
@@ -40,22 +64,15 @@ class FakeLuma(FakeVendor):
 
     def create(self, req):
         body = req.json if isinstance(req.json, dict) else {}
-        problems = []
-        if body.get("model") not in MODELS:
-            problems.append("model")
-        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
-            problems.append("prompt")
-        if body.get("aspect_ratio", "16:9") not in RATIOS:
-            problems.append("aspect_ratio")
-        if body.get("duration", "5s") not in ("5s", "9s"):
-            problems.append("duration")
-        if body.get("resolution", "720p") not in ("540p", "720p", "1080p", "4k"):
-            problems.append("resolution")
+        problems = check(body, CREATE_FIELDS)
         if problems:
-            return Reply(422, {"detail": [{"loc": ["body", p], "msg": "invalid value"} for p in problems]})
+            return Reply(
+                422, {"detail": [{"loc": ["body", p.field], "msg": p.message, "type": p.code} for p in problems]}
+            )
+        body.setdefault("prompt", "")
         if "[[policy]]" in body["prompt"]:
             return Reply(400, {"detail": "Prompt not allowed because it violates our content moderation policy"})
-        job = self.new_job(body["prompt"], body)
+        job = self.new_job(body["prompt"], body, model=body["model"])
         return Reply(201, self.generation(job, "queued"))
 
     def retrieve(self, req, gid):
@@ -75,7 +92,7 @@ class FakeLuma(FakeVendor):
                     "completed",
                     assets={
                         "video": self.media_url(job),
-                        "image": f"{self.url}/__media__/{job.id}.jpg",
+                        "image": f"{self.media_origin}/__media__/{job.id}.jpg",
                         "progress_video": None,
                     },
                 ),

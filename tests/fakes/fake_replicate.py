@@ -1,12 +1,33 @@
-"""Fake Replicate predictions API, per shared/reference/vendor-apis.md section 7."""
+"""Fake Replicate predictions API.
+
+Sources: replicate/replicate-python (replicate/prediction.py: the Prediction object, statuses
+starting | processing | succeeded | failed | canceled; replicate/exceptions.py: RFC 7807
+problem bodies), Replicate's HTTP API docs (POST /v1/models/{owner}/{name}/predictions,
+POST /v1/predictions with a version, output files on replicate.delivery), and each model's
+input schema from its page on replicate.com (MODELS below, one source each).
+Inputs outside the model's schema get 422 "Input validation failed" with `invalid_fields`
+(Replicate validates inputs against the model's OpenAPI schema); an unknown model gets 404.
+"""
 
 from __future__ import annotations
 
 import uuid
 
+from .schema import Field, check
 from .vendor_server import FakeVendor, Reply
 
 API_TOKEN = "r8_test_replicate_0123456789"
+MODELS = {
+    # https://replicate.com/minimax/video-01/api: no aspect ratio, no duration (6 s, 720p).
+    "minimax/video-01": {
+        "prompt": Field(str, required=True),
+        "prompt_optimizer": Field(bool),
+        "first_frame_image": Field(str),
+        "subject_reference": Field(str),
+    },
+}
+# Version ids the fake knows, and the model each belongs to (test fixtures, not real ids).
+VERSIONS = {"fakeversion0minimax": "minimax/video-01"}
 E005 = "The input or output was flagged as sensitive. Please try again with different inputs. (E005)"
 
 
@@ -20,6 +41,8 @@ def problem(status: int, title: str, detail: str) -> Reply:
 
 class FakeReplicate(FakeVendor):
     name = "replicate"
+    api_host = "api.replicate.com"
+    media_host = "replicate.delivery"
 
     def routes(self):
         return [
@@ -48,21 +71,33 @@ class FakeReplicate(FakeVendor):
             "created_at": "2026-11-21T12:00:00Z",
             "data_removed": False,
             "urls": {
-                "get": f"{self.url}/v1/predictions/{job.id}",
-                "cancel": f"{self.url}/v1/predictions/{job.id}/cancel",
+                "get": f"{self.vendor_url}/v1/predictions/{job.id}",
+                "cancel": f"{self.vendor_url}/v1/predictions/{job.id}/cancel",
             },
             **extra,
         }
 
     def create(self, req, owner=None, model=None):
         body = req.json if isinstance(req.json, dict) else {}
+        version = body.get("version")
+        name = f"{owner}/{model}" if owner else VERSIONS.get(str(version or ""))
+        if name is None:
+            return problem(422, "Invalid version or not permitted", "The specified version does not exist")
+        if name not in MODELS:
+            return problem(404, "Not found", f"Model {name} not found")
         data = body.get("input")
-        if not isinstance(data, dict) or not isinstance(data.get("prompt"), str) or not data["prompt"]:
-            return problem(422, "Input validation failed", "input.prompt is required")
-        if owner is None and not body.get("version"):
-            return problem(422, "Invalid version or not permitted", "version is required")
-        job = self.new_job(data["prompt"], data, job_id=uuid.uuid4().hex[:20])
-        job.extra.update(model=f"{owner}/{model}" if owner else "unknown/unknown", version=body.get("version"))
+        if not isinstance(data, dict):
+            return problem(422, "Input validation failed", "input is required")
+        invalid = [
+            {"type": p.code, "field": f"input.{p.field}", "description": p.message} for p in check(data, MODELS[name])
+        ]
+        if invalid:
+            detail = "\n".join(f"- {item['field']}: {item['description']}" for item in invalid)
+            reply = problem(422, "Input validation failed", detail)
+            reply.body["invalid_fields"] = invalid
+            return reply
+        job = self.new_job(data["prompt"], data, job_id=uuid.uuid4().hex[:20], model=str(version or name))
+        job.extra.update(model=name, version=version)
         if "policy" in job.flags:  # Replicate reports policy refusals as a failed prediction
             job.flags.add("policy-async")
         return Reply(201, self.prediction(job, "starting"))

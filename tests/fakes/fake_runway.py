@@ -1,19 +1,57 @@
-"""Fake Runway API, per shared/reference/vendor-apis.md section 2."""
+"""Fake Runway API (text_to_video + tasks).
+
+Source: runwayml/sdk-python, generated from Runway's OpenAPI document:
+src/runwayml/types/text_to_video_create_params.py (a union by `model`: each model's own fields,
+camelCase on the wire), src/runwayml/types/task_retrieve_response.py (task states),
+https://docs.dev.runwayml.com/errors/task-failures/ (failureCode values) and
+https://docs.dev.runwayml.com/assets/outputs (output URLs on dnznrvs05pmza.cloudfront.net).
+A request outside the model's schema gets 400 {"error", "issues": [...], "docUrl"}.
+"""
 
 from __future__ import annotations
 
+from .schema import Field, check
 from .vendor_server import FakeVendor, Reply
 
 API_KEY = "key_test_runway_0123456789"
 VERSION = "2024-11-06"
+PROMPT_1000 = Field(str, required=True, max_length=1000, utf16=True)
+VEO_RATIOS = ("1280:720", "720:1280", "1080:1920", "1920:1080")
 MODELS = {
-    "gen4.5": {"ratios": {"1280:720", "720:1280"}, "durations": range(2, 11)},
-    "veo3.1": {"ratios": {"1280:720", "720:1280", "1080:1920", "1920:1080"}, "durations": {4, 6, 8}},
+    "gen4.5": {
+        "promptText": PROMPT_1000,
+        "ratio": Field(str, required=True, enum=("1280:720", "720:1280")),
+        "duration": Field(int, required=True, minimum=2, maximum=10),
+        "seed": Field(int, minimum=0, maximum=4294967295),
+        "contentModeration": Field(dict),
+    },
+    "veo3.1": {
+        "promptText": PROMPT_1000,
+        "ratio": Field(str, required=True, enum=VEO_RATIOS),
+        "duration": Field(int, enum=(4, 6, 8)),
+        "audio": Field(bool),
+        "negativePrompt": Field(str),
+    },
+    "veo3": {
+        "promptText": PROMPT_1000,
+        "ratio": Field(str, required=True, enum=VEO_RATIOS),
+        "duration": Field(int, required=True, enum=(8,)),
+        "negativePrompt": Field(str),
+    },
+    "gemini_omni_flash": {
+        "promptText": Field(str, required=True),
+        "ratio": Field(str, enum=("1280:720", "720:1280")),
+        "duration": Field(int, minimum=3, maximum=10),
+    },
 }
+MODELS["veo3.1_fast"] = MODELS["veo3.1"]
+ISSUE_CODES = {"unknown": "unrecognized_keys", "missing": "invalid_type", "type": "invalid_type"}
 
 
 class FakeRunway(FakeVendor):
     name = "runway"
+    api_host = "api.dev.runwayml.com"
+    media_host = "dnznrvs05pmza.cloudfront.net"
     queued_polls = 2  # PENDING, then THROTTLED (as an over-concurrency task is), then RUNNING
 
     def routes(self):
@@ -34,23 +72,15 @@ class FakeRunway(FakeVendor):
         body = req.json
         if not isinstance(body, dict):
             return Reply(400, {"error": "Body must be JSON"})
-        model = MODELS.get(body.get("model"))
-        issues = []
-        if model is None:
-            issues.append({"code": "invalid_enum_value", "path": ["model"], "message": "Invalid model"})
-        text = body.get("promptText")
-        if not isinstance(text, str) or not text or len(text.encode("utf-16-le")) // 2 > 1000:
-            issues.append({"code": "invalid_string", "path": ["promptText"], "message": "promptText is required"})
-        if model and body.get("ratio") not in model["ratios"]:
-            issues.append({"code": "invalid_enum_value", "path": ["ratio"], "message": "Invalid ratio"})
-        duration = body.get("duration")
-        if model and (
-            not isinstance(duration, int) or isinstance(duration, bool) or duration not in model["durations"]
-        ):
-            issues.append({"code": "invalid_type", "path": ["duration"], "message": "Invalid duration"})
-        for snake in ("prompt_text", "negative_prompt"):
-            if snake in body:
-                issues.append({"code": "unrecognized_keys", "path": [snake], "message": "Unrecognized key"})
+        fields = MODELS.get(body.get("model"))
+        if fields is None:
+            issues = [{"code": "invalid_union_discriminator", "path": ["model"], "message": "Invalid model"}]
+        else:
+            rest = {k: v for k, v in body.items() if k != "model"}
+            issues = [
+                {"code": ISSUE_CODES.get(p.code, "invalid_enum_value"), "path": [p.field], "message": p.message}
+                for p in check(rest, fields)
+            ]
         if issues:
             return Reply(
                 400,
@@ -60,7 +90,7 @@ class FakeRunway(FakeVendor):
                     "docUrl": "https://docs.dev.runwayml.com/errors/errors",
                 },
             )
-        job = self.new_job(text, body)
+        job = self.new_job(body["promptText"], body, model=body["model"])
         if "policy" in job.flags:  # Runway moderates asynchronously: the task fails with SAFETY.*
             job.flags.add("policy-async")
         return Reply(200, {"id": job.id})
@@ -89,6 +119,16 @@ class FakeRunway(FakeVendor):
             )
         if state == "cancelled":
             return Reply(200, {**base, "status": "CANCELLED"})
+        if state == "bad-output":
+            return Reply(
+                200,
+                {
+                    **base,
+                    "status": "FAILED",
+                    "failure": "The output did not pass our quality checks.",
+                    "failureCode": "INTERNAL.BAD_OUTPUT.CODE01",
+                },
+            )
         return Reply(
             200, {**base, "status": "FAILED", "failure": "An unexpected error occurred.", "failureCode": "INTERNAL"}
         )

@@ -1,4 +1,13 @@
-"""Fake OpenAI Videos API (Sora), per shared/reference/vendor-apis.md section 1."""
+"""Fake OpenAI Videos API (Sora), as it was until OpenAI shut it down on 2026-09-24.
+
+Source: openai/openai-python, generated from OpenAI's OpenAPI document:
+src/openai/types/video_create_params.py (fields: prompt required, input_reference, model,
+seconds, size), video_seconds.py ("4" | "8" | "12", strings), video_size.py (720x1280,
+1280x720, 1024x1792, 1792x1024), video_model.py (sora-2, sora-2-pro and their snapshots),
+video.py (the Video object). sora-2 renders the two 720p sizes only (OpenAI's video guide).
+Errors use OpenAI's envelope {"error": {"message", "type", "param", "code"}}; an unknown body
+field is refused as "Unrecognized request argument supplied".
+"""
 
 from __future__ import annotations
 
@@ -6,13 +15,25 @@ import email.parser
 import email.policy
 import uuid
 
+from .schema import Field, check
 from .vendor_server import FakeVendor, Recorded, Reply, now_s
 
 API_KEY = "sk-test-sora-0123456789"
-SECONDS = {"4", "8", "12", "16", "20"}
+SECONDS = ("4", "8", "12")
+ALL_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 SIZES = {
     "sora-2": {"720x1280", "1280x720"},
-    "sora-2-pro": {"720x1280", "1280x720", "1024x1792", "1792x1024", "1920x1080", "1080x1920"},
+    "sora-2-2025-10-06": {"720x1280", "1280x720"},
+    "sora-2-2025-12-08": {"720x1280", "1280x720"},
+    "sora-2-pro": set(ALL_SIZES),
+    "sora-2-pro-2025-10-06": set(ALL_SIZES),
+}
+CREATE_FIELDS = {
+    "prompt": Field(str, required=True),
+    "input_reference": Field((dict, bytes, str)),
+    "model": Field(str, enum=tuple(SIZES)),
+    "seconds": Field(str, enum=SECONDS),
+    "size": Field(str, enum=ALL_SIZES),
 }
 
 
@@ -42,6 +63,7 @@ def form_fields(req: Recorded) -> dict | None:
 
 class FakeSora(FakeVendor):
     name = "sora"
+    api_host = "api.openai.com"
 
     def routes(self):
         return [
@@ -79,28 +101,27 @@ class FakeSora(FakeVendor):
         body = form_fields(req)
         if body is None:
             return _error(400, "Unsupported content type", None)
-        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
-            return _error(400, "Missing required parameter: 'prompt'.", "missing_required_parameter", "prompt")
+        for problem in check(body, CREATE_FIELDS):
+            return self._refusal(problem, body)
         model = body.get("model", "sora-2")
-        if model not in SIZES:
-            return _error(400, f"Invalid value for 'model': {model!r}.", "invalid_value", "model")
-        seconds = body.get("seconds", "4")
-        if not isinstance(seconds, str):
-            return _error(
-                400,
-                "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an "
-                f"{'integer' if isinstance(seconds, int) else type(seconds).__name__} instead.",
-                "invalid_type",
-                "seconds",
-            )
-        if seconds not in SECONDS:
-            return _error(400, f"Invalid value for 'seconds': {seconds!r}.", "invalid_value", "seconds")
         if body.get("size", "720x1280") not in SIZES[model]:
             return _error(400, f"Invalid value for 'size' with {model}.", "invalid_value", "size")
         if "[[policy]]" in body["prompt"]:
             return _error(400, "Your request was rejected by the safety system.", "moderation_blocked")
         job = self.new_job(body["prompt"], body, job_id="video_" + uuid.uuid4().hex)
         return Reply(200, self.video(job))
+
+    def _refusal(self, problem, body) -> Reply:
+        name = problem.field
+        if problem.code == "unknown":
+            return _error(400, f"Unrecognized request argument supplied: {name}", None)
+        if problem.code == "missing":
+            return _error(400, f"Missing required parameter: '{name}'.", "missing_required_parameter", name)
+        if name == "seconds" and problem.code == "type":
+            kind = "integer" if isinstance(body[name], int) else type(body[name]).__name__
+            message = f"Invalid type for 'seconds': expected one of '4', '8', or '12', but got an {kind} instead."
+            return _error(400, message, "invalid_type", name)
+        return _error(400, f"Invalid value for '{name}': {body[name]!r}.", "invalid_value", name)
 
     def retrieve(self, req, vid):
         job = self.jobs.get(vid)

@@ -2,7 +2,7 @@
 
     python -m tests.fakes.serve --catalog var/fake-vendors.json
     python manage.py load_catalog var/fake-vendors.json
-    # start workers with the environment this prints (keys + SCREENTEST_INSECURE_HOSTS)
+    # start workers with the environment this prints (keys, base URLs, SCREENTEST_TEST_RESOLVE)
 
 Ports are fixed (--first-port, default 8701) so the catalog file stays valid across restarts.
 Faults can be injected while running: POST http://127.0.0.1:<port>/__fake__/next_error
@@ -37,7 +37,7 @@ def main(argv=None) -> None:
         args.catalog.write_text(json.dumps({"models": [catalog_entry(k, f) for k, f in fakes.items()]}, indent=2))
         print(f"catalog written to {args.catalog}")
     print("worker environment:")
-    for name, value in worker_env().items():
+    for name, value in worker_env(fakes).items():
         print(f"export {name}={shlex.quote(value)}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -2,6 +2,11 @@
 recording, job bookkeeping with a poll-driven state progression, injectable faults, and a
 real small MP4 (made with ffmpeg) served from URLs that point back at the fake.
 
+Each fake answers under its vendor's real hostnames: `api_host` for the API and `media_host`
+for output files (the hosts the vendor documents, docs/backends.md). Workers reach them
+because SCREENTEST_TEST_RESOLVE maps those names to 127.0.0.1 (test-only, loopback-only), so
+the adapters run with their real default download hosts.
+
 Fault injection, three ways:
 - magic words in the prompt: [[policy]] (refused at create), [[policy-async]] (job fails on
   policy), [[fail]] (job fails otherwise), [[truncated]], [[not-video]], [[expired]],
@@ -29,7 +34,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-MAGIC = ("policy-async", "policy", "fail", "truncated", "not-video", "expired", "redirect-internal", "redirect")
+MAGIC = (
+    "policy-async",
+    "policy",
+    "fail",
+    "bad-output",
+    "truncated",
+    "not-video",
+    "expired",
+    "redirect-internal",
+    "redirect",
+)
 _MP4_LOCK = threading.Lock()
 _MP4: bytes | None = None
 
@@ -137,7 +152,12 @@ class FakeVendor:
     """Subclasses register routes in `routes()` and decide state in `state_of(job)`."""
 
     name = "vendor"
+    api_host = "127.0.0.1"  # the vendor's API hostname, answered by this fake in tests
+    media_host = ""  # where the vendor serves output files ("" = the API host)
     queued_polls = 1  # polls answered "queued" before "running"
+    # The output file every job gets (None: the shared small sample): the blindness tests give
+    # each vendor a video of its own resolution, frame rate, duration, sound and encoder.
+    output_video: bytes | None = None
     running_polls = 1  # polls answered "running" before the terminal state
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1"):
@@ -147,6 +167,7 @@ class FakeVendor:
         self.faults: list[Fault] = []
         self.next_job_flags: list[str] = []
         self.always_flags: set[str] = set()  # applied to every job this fake creates
+        self.flags_for: dict[str, set[str]] = {}  # per model (or version) id, where the fake knows it
         self.internal_redirect_target = "http://169.254.169.254/latest/meta-data/"
         self.lock = threading.RLock()
         self.server: ThreadingHTTPServer | None = None
@@ -188,6 +209,15 @@ class FakeVendor:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def vendor_url(self) -> str:
+        """The fake under the vendor's own API hostname (what workers are pointed at)."""
+        return f"http://{self.api_host}:{self.port}"
+
+    @property
+    def media_origin(self) -> str:
+        return f"http://{self.media_host or self.api_host}:{self.port}"
+
     # --- test controls ---------------------------------------------------------------------
     def fail_next(
         self,
@@ -218,9 +248,9 @@ class FakeVendor:
         return None
 
     # --- shared helpers --------------------------------------------------------------------
-    def new_job(self, prompt: str, request: Any, job_id: str | None = None) -> FakeJob:
+    def new_job(self, prompt: str, request: Any, job_id: str | None = None, *, model: str = "") -> FakeJob:
         with self.lock:
-            flags = flags_in(prompt) | set(self.next_job_flags) | self.always_flags
+            flags = flags_in(prompt) | set(self.next_job_flags) | self.always_flags | self.flags_for.get(model, set())
             self.next_job_flags.clear()
             job = FakeJob(id=job_id or str(uuid.uuid4()), prompt=prompt, flags=flags, request=request)
             self.jobs[job.id] = job
@@ -238,17 +268,19 @@ class FakeVendor:
                 return "running"
             if "policy-async" in job.flags:
                 return "policy"
+            if "bad-output" in job.flags:
+                return "bad-output"
             if "fail" in job.flags:
                 return "failed"
             return "done"
 
     def media_url(self, job: FakeJob) -> str:
-        return f"{self.url}/__media__/{job.id}.mp4"
+        return f"{self.media_origin}/__media__/{job.id}.mp4"
 
     def media_reply(self, job: FakeJob | None) -> Reply:
         if job is None:
             return Reply(404, {"error": "not found"})
-        data = fake_mp4()
+        data = self.output_video if self.output_video is not None else fake_mp4()
         if "expired" in job.flags:
             return Reply(
                 403,

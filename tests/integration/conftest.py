@@ -110,7 +110,7 @@ def celery_procs(transactional_db, tmp_path_factory, settings):
     started: list[ServiceProcess] = []
 
     class Factory:
-        def worker(self, name, *, queues="generate,media,default", concurrency=2, env=None) -> ServiceProcess:
+        def worker(self, name, *, queues="generate,media,arena,default", concurrency=2, env=None) -> ServiceProcess:
             proc = ServiceProcess(
                 log_dir,
                 name,

@@ -52,7 +52,11 @@ def test_fuzzing_the_api_finds_no_server_error_and_no_undocumented_answer(
     celery_procs, collected_static, make_clips, settings
 ):
     arena_with_a_board(make_clips, settings)
-    base = celery_procs.web(collected_static)
+    # A worker prepares battles' renditions (queue arena), so votes meet ready battles too.
+    celery_procs.worker("fuzz-arena@localhost", queues="arena,default", concurrency=1)
+    # No cap on queued jobs: generated prompts pile up (nothing generates them), and the cap's
+    # 503 is a capacity answer, not what this run looks for.
+    base = celery_procs.web(collected_static, env={"MAX_QUEUED_JOBS": "0"})
     report = api_fuzz.run(
         base,
         examples_per_operation=int(os.environ.get("API_FUZZ_EXAMPLES", "30")),

@@ -2,8 +2,9 @@
 PostgreSQL, Redis, a real Celery worker process, the real adapters over HTTP, real ffmpeg.
 
 One fake refuses on policy (as a failed job), one rate-limits the first create (429 with
-Retry-After), one hands out a redirect to another loopback service standing in for an
-internal address: a clip for each of the others, and the internal service never contacted."""
+Retry-After), one model (a second Replicate entry) gets a redirect to another loopback service
+standing in for an internal address: a clip for each of the others, and the internal service
+never contacted. Every fake answers under its vendor's real hostnames (SCREENTEST_TEST_RESOLVE)."""
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.fakes.all_vendors import VENDORS, catalog_entry, params_for, start_all, stop_all, worker_env
-from tests.fakes.fake_replicate import FakeReplicate
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, GenerationJob, JobState
 from webapp.studio.services.submission import PromptInput, submit_prompt
@@ -38,18 +38,16 @@ class InternalService(BaseHTTPRequestHandler):
 @pytest.fixture
 def fakes():
     started = start_all()
-    sneaky = FakeReplicate().start()
     internal = ThreadingHTTPServer(("127.0.0.2", 0), InternalService)
     threading.Thread(target=internal.serve_forever, daemon=True).start()
-    yield started, sneaky, internal
+    yield started, internal
     internal.shutdown()
     internal.server_close()
-    sneaky.stop()
     stop_all(started)
 
 
 def test_one_prompt_against_every_fake_vendor(fakes, celery_procs, django_capture_on_commit_callbacks):
-    started, sneaky, internal = fakes
+    started, internal = fakes
     for key, fake in started.items():
         entry = catalog_entry(key, fake)
         VideoModel.objects.create(**{k: v for k, v in entry.items()})
@@ -59,15 +57,16 @@ def test_one_prompt_against_every_fake_vendor(fakes, celery_procs, django_captur
         vendor="fake",
         backend_key="replicate",
         max_duration_s=10,
-        backend_params=params_for("replicate", sneaky),
+        backend_params=params_for("replicate", replicate_model=None, version="fakeversion0minimax"),
     )
     InternalService.hits.clear()
-    sneaky.internal_redirect_target = f"http://127.0.0.2:{internal.server_address[1]}/latest/meta-data/"
-    sneaky.always_flags = {"redirect-internal"}
+    replicate = started["replicate"]
+    replicate.internal_redirect_target = f"http://127.0.0.2:{internal.server_address[1]}/latest/meta-data/"
+    replicate.flags_for["fakeversion0minimax"] = {"redirect-internal"}
     started["luma"].flag_next_job("policy-async")
     started["runway"].fail_next(429, {"error": "Too many requests"}, headers={"Retry-After": "1"}, method="POST")
 
-    celery_procs.worker("vendors@localhost", env=worker_env())
+    celery_procs.worker("vendors@localhost", env=worker_env(started))
     slugs = [VENDORS[key][0] for key in started] + ["fake-sneaky"]
     with django_capture_on_commit_callbacks(execute=True):
         prompt = submit_prompt(

@@ -6,8 +6,11 @@ import json
 import pytest
 from django.test import Client
 
+from tests.arena_support import mark_watched, render
 from tests.conftest import record_sent
-from webapp.arena.models import Vote
+from tests.unit.test_votes import api_voter
+from webapp.arena.models import Battle, Vote
+from webapp.arena.services import battles
 from webapp.studio.models import Prompt
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +42,12 @@ def error_of(response, status):
 
 
 def battle_token(client) -> str:
-    return client.get("/api/v1/battles/next").json()["battle"]["token"]
+    """A token of a ready battle, its clips watched through, served to `client` as a voter."""
+    if client.get("/api/v1/battles/next").status_code == 403:
+        api_voter(client)
+    token = client.get("/api/v1/battles/next").json()["battle"]["token"]
+    mark_watched(render(Battle.objects.get(public_id=battles.unsign(token)["b"])))
+    return token
 
 
 # --- numbers -------------------------------------------------------------------------------------

@@ -9,25 +9,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.fakes.all_vendors import KEYS, VENDORS
-from tests.fakes.contract import generate, make_request, start_fake, vendor_env  # noqa: F401
+from tests.fakes.contract import generate, make_request, vendor_env  # noqa: F401
 from tests.fakes.vendor_server import fake_mp4
 from workers.backends.base import GenerationTimeout, PermanentError, RetryableError, VendorPolicyRejection
 from workers.backends.download import looks_like_video
 from workers.backends.netpolicy import UnsafeURL
+from workers.backends.registry import get_backend
 
 ALL = sorted(VENDORS)
 
 
 @pytest.fixture(params=ALL)
 def vendor(request, vendor_env):
-    fake = start_fake(request.param)
-    yield request.param, fake
-    fake.stop()
+    return request.param, vendor_env.start(request.param)
 
 
 def test_a_prompt_becomes_a_downloaded_video_and_the_id_is_reported_before_polling(vendor, tmp_path):
     key, fake = vendor
-    result, submitted = generate(key, make_request(key, fake), tmp_path)
+    result, submitted = generate(key, make_request(key), tmp_path)
     assert looks_like_video(result.video_path.read_bytes()[:16])
     assert result.video_path.read_bytes() == fake_mp4()
     assert submitted == [result.vendor_job_id] and result.vendor_job_id
@@ -39,9 +38,9 @@ def test_a_prompt_becomes_a_downloaded_video_and_the_id_is_reported_before_polli
 def test_a_resumed_job_is_polled_not_created_again(vendor, tmp_path):
     key, fake = vendor
     (tmp_path / "first").mkdir()
-    first, _ = generate(key, make_request(key, fake), tmp_path / "first")
+    first, _ = generate(key, make_request(key), tmp_path / "first")
     creates_before = len([r for r in fake.recorded if r.method == "POST"])
-    second, submitted = generate(key, make_request(key, fake), tmp_path, resume=first.vendor_job_id)
+    second, submitted = generate(key, make_request(key), tmp_path, resume=first.vendor_job_id)
     assert submitted == [] and second.vendor_job_id == first.vendor_job_id
     assert len([r for r in fake.recorded if r.method == "POST"]) == creates_before
 
@@ -49,14 +48,14 @@ def test_a_resumed_job_is_polled_not_created_again(vendor, tmp_path):
 def test_policy_refusal_at_create_time_is_a_vendor_rejection(vendor, tmp_path):
     key, fake = vendor
     with pytest.raises(VendorPolicyRejection):
-        generate(key, make_request(key, fake, "a scene [[policy]]"), tmp_path)
+        generate(key, make_request(key, "a scene [[policy]]"), tmp_path)
 
 
 def test_policy_failure_of_a_running_job_is_a_vendor_rejection(vendor, tmp_path):
     key, fake = vendor
     fake.flag_next_job("policy-async")
     with pytest.raises(VendorPolicyRejection):
-        generate(key, make_request(key, fake), tmp_path)
+        generate(key, make_request(key), tmp_path)
     assert len(fake.jobs) == 1
 
 
@@ -64,16 +63,16 @@ def test_an_ordinary_job_failure_is_permanent_not_policy(vendor, tmp_path):
     key, fake = vendor
     fake.flag_next_job("fail")
     with pytest.raises(PermanentError) as caught:
-        generate(key, make_request(key, fake), tmp_path)
+        generate(key, make_request(key), tmp_path)
     assert not isinstance(caught.value, VendorPolicyRejection)
 
 
 def test_a_bad_key_is_a_permanent_auth_failure(vendor, tmp_path, monkeypatch):
     key, fake = vendor
     for name in KEYS:
-        monkeypatch.setenv(name, "wrong-key-abcdef123456")
+        monkeypatch.setenv(name, "wrong-key-abcdef123456-long-enough-for-hs256")
     with pytest.raises(PermanentError) as caught:
-        generate(key, make_request(key, fake), tmp_path)
+        generate(key, make_request(key), tmp_path)
     assert caught.value.code == "auth_failed"
     assert len(fake.jobs) == 0
 
@@ -83,7 +82,7 @@ def test_keys_are_redacted_from_error_texts(vendor, tmp_path):
     echoed = " ".join(KEYS.values())
     fake.fail_next(400, {"error": {"message": f"bad request from {echoed}"}, "detail": f"from {echoed}"}, method="POST")
     with pytest.raises(PermanentError) as caught:
-        generate(key, make_request(key, fake), tmp_path)
+        generate(key, make_request(key), tmp_path)
     text = str(caught.value)
     assert "[redacted]" in text
     assert not any(value in text for value in _keys_of(key)), text
@@ -106,13 +105,13 @@ def test_429_is_retryable_with_the_vendor_retry_after(vendor, tmp_path):
     key, fake = vendor
     fake.fail_next(429, {"error": "rate limited", "detail": "throttled"}, headers={"Retry-After": "7"}, method="POST")
     with pytest.raises(RetryableError) as caught:
-        generate(key, make_request(key, fake), tmp_path)
+        generate(key, make_request(key), tmp_path)
     assert caught.value.retry_after == 7 and caught.value.code == "rate_limited"
     fake.fail_next(429, {"error": "slow down"}, headers={"retry-after-ms": "1500"}, method="POST")
     with pytest.raises(RetryableError) as caught:
-        generate(key, make_request(key, fake), tmp_path)
+        generate(key, make_request(key), tmp_path)
     assert caught.value.retry_after == 1.5
-    result, _ = generate(key, make_request(key, fake), tmp_path)  # and then it works
+    result, _ = generate(key, make_request(key), tmp_path)  # and then it works
     assert result.video_path.exists()
 
 
@@ -120,13 +119,11 @@ def test_a_5xx_while_polling_is_retryable_and_the_retry_resumes(vendor, tmp_path
     key, fake = vendor
     fake.fail_next(503, {"error": "overloaded"}, method="GET")
     submitted: list[str] = []
-    from workers.backends.registry import get_backend
-
     with pytest.raises(RetryableError):
         get_backend(key).generate(
-            make_request(key, fake), workdir=tmp_path, resume_vendor_job_id=None, on_submitted=submitted.append
+            make_request(key), workdir=tmp_path, resume_vendor_job_id=None, on_submitted=submitted.append
         )
-    result, _ = generate(key, make_request(key, fake), tmp_path, resume=submitted[0])
+    result, _ = generate(key, make_request(key), tmp_path, resume=submitted[0])
     assert result.video_path.exists() and len(fake.jobs) == 1
 
 
@@ -143,7 +140,7 @@ def test_bad_downloads_never_leave_a_file(vendor, tmp_path, flag, error, code):
     key, fake = vendor
     fake.flag_next_job(flag)
     with pytest.raises(error) as caught:
-        generate(key, make_request(key, fake), tmp_path)
+        generate(key, make_request(key), tmp_path)
     assert caught.value.code == code
     assert list(tmp_path.iterdir()) == []
 
@@ -152,7 +149,7 @@ def test_polling_has_a_deadline(vendor, tmp_path):
     key, fake = vendor
     fake.queued_polls = 10_000
     with pytest.raises(GenerationTimeout):
-        generate(key, make_request(key, fake, poll_deadline_s=0.3), tmp_path)
+        generate(key, make_request(key, poll_deadline_s=0.3), tmp_path)
 
 
 class _Canary(BaseHTTPRequestHandler):
@@ -178,7 +175,7 @@ def test_a_redirect_to_another_loopback_service_is_never_followed(vendor, tmp_pa
         fake.internal_redirect_target = f"http://127.0.0.2:{canary.server_address[1]}/latest/meta-data/"
         fake.flag_next_job("redirect-internal")
         with pytest.raises(UnsafeURL):
-            generate(key, make_request(key, fake), tmp_path)
+            generate(key, make_request(key), tmp_path)
         assert _Canary.hits == []
     finally:
         canary.shutdown()

@@ -2,20 +2,19 @@
 
 import pytest
 
-from tests.fakes.contract import generate, make_request, start_fake, vendor_env  # noqa: F401
+from tests.fakes.contract import generate, make_request, vendor_env  # noqa: F401
 from tests.fakes.fake_fal import API_KEY
 from workers.backends.base import PermanentError
+from workers.backends.fal import app_root
 
 
 @pytest.fixture
 def fake(vendor_env):
-    fake = start_fake("fal")
-    yield fake
-    fake.stop()
+    return vendor_env.start("fal")
 
 
 def test_pika_text_to_video_input_and_queue_urls(fake, tmp_path):
-    result, _ = generate("fal", make_request("fal", fake, duration_s=3, negative_prompt="blurry"), tmp_path)
+    result, _ = generate("fal", make_request("fal", duration_s=3, negative_prompt="blurry"), tmp_path)
     submit = fake.requests_to(r"^/fal-ai/pika/v2.2/text-to-video$", "POST")[0]
     assert submit.header("authorization") == f"Key {API_KEY}"
     assert submit.json == {
@@ -37,21 +36,45 @@ def test_another_fal_model_is_catalog_data_only(fake, tmp_path):
         "fal",
         make_request(
             "fal",
-            fake,
-            app_id="fal-ai/kling-video/v2.1/master/text-to-video",
-            durations=[5, 10],
-            input_fields={"prompt": "prompt", "duration": "duration", "aspect_ratio": "aspect_ratio"},
-            duration_format="str",
-            extra_input={},
+            duration_s=7,
+            app_id="fal-ai/ltx-2/text-to-video/fast",
+            durations=[6, 8, 10],
+            input_fields={"prompt": "prompt", "duration": "duration"},
+            sizes={"16:9": [1920, 1080]},
+            extra_input={"resolution": "1080p"},
         ),
         tmp_path,
     )
-    body = fake.requests_to(r"^/fal-ai/kling-video/v2.1/master/text-to-video$", "POST")[0].json
-    assert body == {"prompt": "a red fox running through snow", "duration": "5", "aspect_ratio": "16:9"}
+    body = fake.requests_to(r"^/fal-ai/ltx-2/text-to-video/fast$", "POST")[0].json
+    assert body == {"prompt": "a red fox running through snow", "duration": 8, "resolution": "1080p"}
+    assert fake.requests_to(rf"^/fal-ai/ltx-2/requests/{result.vendor_job_id}/status$", "GET")
     assert result.video_path.exists()
+
+
+@pytest.mark.parametrize("namespace", ["workflows", "comfy"])
+def test_namespaced_app_ids_keep_their_namespace_in_queue_urls(namespace):
+    """fal's client (AppId.from_endpoint_id) reads "workflows/owner/alias/..." as a namespace."""
+    assert app_root(f"{namespace}/screentest/text-to-video/extra") == f"{namespace}/screentest/text-to-video"
+    assert app_root("fal-ai/pika/v2.2/text-to-video") == "fal-ai/pika"
+
+
+def test_a_workflow_app_is_polled_under_its_namespace(fake, tmp_path):
+    app = "workflows/screentest/text-to-video"
+    request = make_request("fal", app_id=app, input_fields=["prompt", "duration"], extra_input={})
+    result, _ = generate("fal", request, tmp_path)
+    rid = result.vendor_job_id
+    assert fake.requests_to(rf"^/workflows/screentest/text-to-video/requests/{rid}/status$", "GET")
+    assert fake.requests_to(rf"^/workflows/screentest/text-to-video/requests/{rid}$", "GET")
+
+
+def test_an_input_the_app_does_not_take_is_refused_by_the_fake(fake, tmp_path):
+    request = make_request("fal", app_id="fal-ai/ltx-2/text-to-video/fast", durations=[6], extra_input={})
+    with pytest.raises(PermanentError) as caught:  # aspect_ratio, negative_prompt, seed: not LTX-2 inputs
+        generate("fal", request, tmp_path)
+    assert caught.value.code == "invalid_request" and "unrecognized" in str(caught.value)
 
 
 def test_pika_input_outside_its_enums_is_a_permanent_error(fake, tmp_path):
     with pytest.raises(PermanentError) as caught:
-        generate("fal", make_request("fal", fake, extra_input={"resolution": "4k"}), tmp_path)
+        generate("fal", make_request("fal", extra_input={"resolution": "4k"}), tmp_path)
     assert caught.value.code == "invalid_request" and "resolution" in str(caught.value)

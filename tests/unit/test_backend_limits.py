@@ -2,6 +2,7 @@
 on one machine (file lock), and the generate_step hook that defers instead of busy-waiting."""
 
 import multiprocessing
+import time
 import uuid
 
 import pytest
@@ -51,7 +52,6 @@ def test_an_expired_lease_frees_its_slot(two_workers):
     limits = Limits(group="vendor-y", max_concurrency=1, lease_s=0.2)
     assert a.acquire(limits, "crashed-job").granted
     assert not b.acquire(limits, "job-2").granted
-    import time
 
     time.sleep(0.3)
     assert b.acquire(limits, "job-2").granted

@@ -2,20 +2,18 @@
 
 import pytest
 
-from tests.fakes.contract import generate, make_request, start_fake, vendor_env  # noqa: F401
+from tests.fakes.contract import generate, make_request, vendor_env  # noqa: F401
 from tests.fakes.fake_luma import API_KEY
 
 
 @pytest.fixture
 def fake(vendor_env):
-    fake = start_fake("luma")
-    yield fake
-    fake.stop()
+    return vendor_env.start("luma")
 
 
 def test_create_then_queued_dreaming_completed_then_assets_video(fake, tmp_path):
     fake.running_polls = 2
-    result, _ = generate("luma", make_request("luma", fake, duration_s=8, aspect_ratio="9:16"), tmp_path)
+    result, _ = generate("luma", make_request("luma", duration_s=8, aspect_ratio="9:16"), tmp_path)
     create = fake.requests_to(r"/generations/video$", "POST")[0]
     assert create.json == {
         "model": "ray-2",

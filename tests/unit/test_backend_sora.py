@@ -1,10 +1,12 @@
 """Sora adapter vs the fake Videos API: the request matches OpenAI's published spec."""
 
+import httpx
 import pytest
 
-from tests.fakes.contract import generate, make_request, start_fake, vendor_env  # noqa: F401
+from tests.fakes.contract import generate, make_request, vendor_env  # noqa: F401
 from tests.fakes.fake_sora import API_KEY
 from workers.backends.base import PermanentError
+from workers.backends.registry import get_backend
 
 # From OpenAI's spec (VideoCreateParams): only these body fields exist.
 SPEC_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
@@ -12,13 +14,11 @@ SPEC_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
 
 @pytest.fixture
 def fake(vendor_env):
-    fake = start_fake("openai-sora")
-    yield fake
-    fake.stop()
+    return vendor_env.start("openai-sora")
 
 
 def test_create_sends_seconds_as_a_string_and_size_as_wxh(fake, tmp_path):
-    result, _ = generate("openai-sora", make_request("openai-sora", fake, duration_s=6, aspect_ratio="9:16"), tmp_path)
+    result, _ = generate("openai-sora", make_request("openai-sora", duration_s=6, aspect_ratio="9:16"), tmp_path)
     create = fake.requests_to(r"^/v1/videos$", "POST")[0]
     body = create.json
     assert set(body) <= SPEC_FIELDS
@@ -34,15 +34,13 @@ def test_create_sends_seconds_as_a_string_and_size_as_wxh(fake, tmp_path):
 
 def test_polling_follows_openai_poll_after_ms(fake, tmp_path):
     fake.queued_polls, fake.running_polls = 3, 3
-    generate("openai-sora", make_request("openai-sora", fake, poll_interval_s=30, poll_deadline_s=5), tmp_path)
+    generate("openai-sora", make_request("openai-sora", poll_interval_s=30, poll_deadline_s=5), tmp_path)
     # a 30 s catalog interval would blow the 5 s deadline: the header's 10 ms was used instead
     assert len(fake.requests_to(r"^/v1/videos/video_\w+$", "GET")) == 7
 
 
 def test_an_integer_seconds_is_what_the_fake_refuses(fake):
     """The fake really checks the type, so the test above could fail."""
-    import httpx
-
     reply = httpx.post(
         f"{fake.url}/v1/videos", json={"prompt": "x", "seconds": 8}, headers={"Authorization": f"Bearer {API_KEY}"}
     )
@@ -50,8 +48,6 @@ def test_an_integer_seconds_is_what_the_fake_refuses(fake):
 
 
 def test_multipart_create_is_accepted_by_the_fake(fake):
-    import httpx
-
     reply = httpx.post(
         f"{fake.url}/v1/videos",
         data={"prompt": "x", "seconds": "4", "model": "sora-2"},
@@ -62,7 +58,31 @@ def test_multipart_create_is_accepted_by_the_fake(fake):
 
 
 def test_a_size_the_model_lacks_is_a_permanent_error(fake, tmp_path):
-    request = make_request("openai-sora", fake, sizes={"16:9": [1920, 1080]})
+    request = make_request("openai-sora", sizes={"16:9": [1920, 1080]})
     with pytest.raises(PermanentError) as caught:
         generate("openai-sora", request, tmp_path)
     assert caught.value.code == "invalid_request" and "size" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("seconds", "16"), ("seconds", "20"), ("size", "1920x1080"), ("size", "1080x1920"), ("seed", 3)],
+)
+def test_the_fake_refuses_what_the_openapi_enums_do_not_list(fake, field, value):
+    body = {"prompt": "x", "model": "sora-2-pro", "seconds": "8", "size": "1280x720", field: value}
+    reply = httpx.post(f"{fake.url}/v1/videos", json=body, headers={"Authorization": f"Bearer {API_KEY}"})
+    assert reply.status_code == 400, reply.text
+    assert field in reply.json()["error"]["message"]
+
+
+def test_the_retired_api_is_not_called_at_openais_own_endpoint(monkeypatch, tmp_path):
+    """Shut down on 2026-09-24 (openai-python resources/videos.py): no key is read, no request
+    leaves; only an operator-set endpoint (a compatible host, or this fake) is still tried."""
+    monkeypatch.delenv("SCREENTEST_OPENAI_SORA_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(PermanentError) as caught:
+        get_backend("openai-sora").generate(
+            make_request("openai-sora"), workdir=tmp_path, resume_vendor_job_id=None, on_submitted=print
+        )
+    assert caught.value.code == "vendor_retired" and "2026-09-24" in str(caught.value)
+    assert get_backend("openai-sora").retired.since == "2026-09-24"

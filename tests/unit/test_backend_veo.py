@@ -2,20 +2,18 @@
 
 import pytest
 
-from tests.fakes.contract import generate, make_request, start_fake, vendor_env  # noqa: F401
+from tests.fakes.contract import generate, make_request, vendor_env  # noqa: F401
 from tests.fakes.fake_veo import API_KEY
 from workers.backends.base import RetryableError
 
 
 @pytest.fixture
 def fake(vendor_env):
-    fake = start_fake("google-veo")
-    yield fake
-    fake.stop()
+    return vendor_env.start("google-veo")
 
 
 def test_create_poll_and_download_through_the_redirect(fake, tmp_path):
-    result, _ = generate("google-veo", make_request("google-veo", fake, duration_s=5, negative_prompt="text"), tmp_path)
+    result, _ = generate("google-veo", make_request("google-veo", duration_s=5, negative_prompt="text"), tmp_path)
     create = fake.requests_to(r":predictLongRunning$", "POST")[0]
     assert create.header("x-goog-api-key") == API_KEY and create.header("authorization") is None
     assert create.json == {
@@ -50,5 +48,5 @@ def test_resource_exhausted_honours_retry_info(fake, tmp_path):
         method="POST",
     )
     with pytest.raises(RetryableError) as caught:
-        generate("google-veo", make_request("google-veo", fake), tmp_path)
+        generate("google-veo", make_request("google-veo"), tmp_path)
     assert caught.value.retry_after == 31

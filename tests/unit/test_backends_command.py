@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 
 from tests.fakes.all_vendors import VENDORS, catalog_entry, start_all, stop_all, worker_env
-from webapp.catalog.models import VideoModel, forbidden_params
-from webapp.catalog.services import CatalogError, load_catalog
+from webapp.catalog.models import VideoModel
+from webapp.catalog.services import load_catalog
 from workers.backends.registry import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def test_the_shipped_vendor_models_are_disabled_until_an_operator_enables_them()
 def test_check_runs_a_live_generation_against_the_configured_endpoint(monkeypatch):
     fakes = start_all()
     try:
-        for name, value in worker_env().items():
+        for name, value in worker_env(fakes).items():
             monkeypatch.setenv(name, value)
         VideoModel.objects.create(**catalog_entry("kling", fakes["kling"]))
         text = run_backends("--check", "fake-kling")
@@ -77,18 +77,12 @@ def test_the_standalone_fake_process_serves_every_vendor_and_writes_a_loadable_c
         while not catalog.exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
         assert catalog.exists(), "the fake process did not write its catalog"
-        entries = json.loads(catalog.read_text())["models"]
-        if any(forbidden_params(entry["backend_params"]) for entry in entries):
-            # Endpoints are not catalog data (issue 12.1a): a catalog naming them is refused.
-            # The fakes move theirs to the environment on the vendors branch; once merged, only
-            # the else branch runs and this one can go.
-            with pytest.raises(CatalogError):
-                load_catalog(catalog)
-        else:
-            created, _ = load_catalog(catalog)
-            assert created == len(VENDORS)
+        created, _ = load_catalog(catalog)
+        assert created == len(VENDORS)
         reply = httpx.get(f"http://127.0.0.1:{first_port}/v1/videos/nope", timeout=5)
         assert reply.status_code == 401 and reply.json()["error"]["code"] == "invalid_api_key"
+        entries = json.loads(catalog.read_text())["models"]
+        assert not any("base_url" in entry["backend_params"] for entry in entries)  # endpoints: environment only
     finally:
         proc.terminate()
         proc.wait(timeout=10)

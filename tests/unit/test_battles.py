@@ -61,11 +61,17 @@ def test_disabled_and_hidden_models_and_other_pools_are_skipped(make_clips, demo
     assert battles.next_battle(ALICE, pool="community").pool == "community"
 
 
-def test_prompts_seen_with_names_are_not_served(make_clips):
+def test_prompts_seen_with_names_come_last_and_say_so(make_clips):
+    """Seeing named results must not empty a voter's arena: unseen prompts first, then the seen
+    ones, marked (their votes are kept but not counted)."""
     first, second = make_clips(prompts=2)
     NamedView.objects.create(voter_key=ALICE.key, prompt=first)
     for _ in range(3):
-        assert battles.next_battle(ALICE).prompt_id == second.pk
+        battle = battles.next_battle(ALICE)
+        assert battle.prompt_id == second.pk and not battle.named
+    for _ in range(3):
+        battle = battles.next_battle(ALICE)
+        assert battle.prompt_id == first.pk and battle.named
     assert battles.next_battle(ALICE) is None
 
 

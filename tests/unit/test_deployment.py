@@ -34,8 +34,8 @@ DOCKERFILE = ROOT / "Dockerfile"
 NGINX_CONF = ROOT / "docker" / "nginx.conf"
 ENV_EXAMPLE = ROOT / ".env.example"
 
-APP_SERVICES = ("web", "worker-generate", "worker-media", "beat")
-WORKER_SERVICES = ("worker-generate", "worker-media")
+APP_SERVICES = ("web", "worker-generate", "worker-media", "worker-arena", "beat")
+WORKER_SERVICES = ("worker-generate", "worker-media", "worker-arena")
 REQUIRED_SERVICES = {"postgres", "redis", *APP_SERVICES, "nginx"}
 # Read by a tool in the image rather than by our code.
 READ_BY_TOOLS = {"WEB_CONCURRENCY"}  # gunicorn's worker count

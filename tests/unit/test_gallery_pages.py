@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.arena_support import start_voting
 from webapp.arena.models import NamedView, RatingSnapshot
 from webapp.gallery.models import ExportState, SideBySideExport
 from webapp.studio.models import GenerationJob, JobState, Prompt
@@ -68,6 +69,7 @@ def compare_url(prompt, *slugs, t=None):
 def test_compare_page_shows_the_chosen_clips_in_link_order(client, make_clips, demo_models):
     prompt = make_clips(prompts=1)[0]
     slugs = [m.slug for m in demo_models]
+    start_voting(client)  # a voter: the named view is recorded (a mere visitor leaves no row)
     response = client.get(compare_url(prompt, slugs[2], slugs[0], t=1.25))
     html = response.content.decode()
     assert response.status_code == 200

@@ -643,7 +643,7 @@ def test_over_budget_without_yes_and_no_tty_refuses(demo_models):
         display_name="Pricey",
         vendor="V",
         backend_key="demo",
-        backend_params={"cost_per_second_usd": 0.5},
+        backend_params={"price_per_second_usd": 0.5},
     )
     with pytest.raises(CommandError, match="over the budget .* no terminal"):
         run("run_suite", "--models", "pricey,demo-aurora", "--no-wait", stdin=io.StringIO("y\n"))
@@ -657,7 +657,7 @@ def test_unknown_price_counts_as_unknown_and_needs_confirmation(demo_models):
     with pytest.raises(CommandError, match="cost of some jobs is unknown"):
         run("run_suite", "--models", "mystery,demo-aurora", "--limit", "3", stdin=io.StringIO(""))
     out, _ = run("run_suite", "--models", "mystery,demo-aurora", "--limit", "3", "--dry-run")
-    assert "mystery" in out and "unknown (no cost_per_second_usd)" in out
+    assert "mystery" in out and "unknown (no price_per_second_usd)" in out
     assert "estimated cost: $0.00 for 3 jobs + unknown for 3 jobs on models without a price (mystery)" in out
 
 
@@ -668,7 +668,11 @@ class Terminal(io.StringIO):
 
 def test_confirmation_on_a_terminal(demo_models):
     VideoModel.objects.create(
-        slug="pricey", display_name="Pricey", vendor="V", backend_key="demo", backend_params={"cost_per_second_usd": 10}
+        slug="pricey",
+        display_name="Pricey",
+        vendor="V",
+        backend_key="demo",
+        backend_params={"price_per_second_usd": 10},
     )
     out, err = run("run_suite", "--models", "pricey", "--limit", "1", "--no-wait", stdin=Terminal("n\n"))
     assert "Proceed? [y/N]" in err and "cancelled" in out and not Prompt.objects.exists()

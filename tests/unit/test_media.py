@@ -1,4 +1,4 @@
-"""Tests for workers/media.py: pure (no Django, no database), real ffmpeg/ffprobe.
+"""Tests for workers/media/: pure (no Django, no database), real ffmpeg/ffprobe.
 
 Fixture videos are generated once per session with lavfi's testsrc2; nothing binary is
 committed. Run with: .venv/bin/python -m pytest tests/unit/test_media.py -q
@@ -13,7 +13,6 @@ import os
 import pickle
 import shutil
 import stat
-import struct
 import subprocess
 from pathlib import Path
 
@@ -29,6 +28,8 @@ from workers.media import (
     MediaLimits,
     Tools,
     VideoInfo,
+    mp4,
+    probing,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -59,19 +60,7 @@ def ffprobe_json(path: Path, *args: str) -> dict:
 
 
 def top_level_atoms(path: Path) -> list[str]:
-    data = path.read_bytes()
-    atoms, i = [], 0
-    while i + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[i : i + 8])
-        if size == 1:
-            size = struct.unpack(">Q", data[i + 8 : i + 16])[0]
-        elif size == 0:
-            size = len(data) - i
-        atoms.append(kind.decode("latin-1"))
-        if size < 8:
-            break
-        i += size
-    return atoms
+    return [box.type.decode("latin-1") for box in mp4.top_level_boxes(path)]
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -218,13 +207,13 @@ def test_probe_json_garbage_is_rejected():
         "duration": "1.0", "nb_frames": "24", "disposition": {"attached_pic": 0},
     }  # fmt: skip
     fmt = {"format_name": "mov,mp4,m4a,3gp,3g2,mj2", "duration": "1.0"}
-    assert media._info_from_probe({"format": fmt, "streams": [good_stream]}, 10).fps == 24.0
+    assert probing._info_from_probe({"format": fmt, "streams": [good_stream]}, 10).fps == 24.0
 
     def rejected(stream_changes=None, fmt_changes=None, data=None):
         s = {**good_stream, **(stream_changes or {})}
         f = {**fmt, **(fmt_changes or {})}
         with pytest.raises(InvalidVideo) as exc:
-            media._info_from_probe(data if data is not None else {"format": f, "streams": [s]}, 10)
+            probing._info_from_probe(data if data is not None else {"format": f, "streams": [s]}, 10)
         return exc.value.code
 
     assert rejected(data=[]) == "decode_failed"
@@ -244,11 +233,11 @@ def test_probe_json_garbage_is_rejected():
 
 
 def test_parse_rate():
-    assert media._parse_rate("24/1") == 24.0
-    assert media._parse_rate("30000/1001") == pytest.approx(29.97, abs=0.01)
-    assert media._parse_rate("25") == 25.0
+    assert probing._parse_rate("24/1") == 24.0
+    assert probing._parse_rate("30000/1001") == pytest.approx(29.97, abs=0.01)
+    assert probing._parse_rate("25") == 25.0
     for bad in ("0/0", "0/1", "1/0", "N/A", "", "abc", None, 24, "-24/1", "1e9/1", "inf"):
-        assert media._parse_rate(bad) is None
+        assert probing._parse_rate(bad) is None
 
 
 def test_fps_falls_back_to_r_frame_rate_then_frame_count():
@@ -258,9 +247,9 @@ def test_fps_falls_back_to_r_frame_rate_then_frame_count():
         "nb_frames": "20",
     }  # fmt: skip
     fmt = {"format_name": "matroska,webm", "duration": "2"}
-    assert media._info_from_probe({"format": fmt, "streams": [stream]}, 1).fps == 30.0
+    assert probing._info_from_probe({"format": fmt, "streams": [stream]}, 1).fps == 30.0
     stream["r_frame_rate"] = "0/0"
-    assert media._info_from_probe({"format": fmt, "streams": [stream]}, 1).fps == 10.0
+    assert probing._info_from_probe({"format": fmt, "streams": [stream]}, 1).fps == 10.0
 
 
 # --------------------------------------------------------------------------- limits

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from tests.arena_support import ready_battle, served_battle
 from tests.conftest import clear_test_cache, record_sent
 from webapp.arena.models import Vote
 from webapp.arena.services import battles, exclusions, refresh
@@ -186,15 +187,23 @@ def test_rejecting_a_prompt_cancels_jobs_hides_clips_and_deletes_files(
 
 def voted_battle(voter_key: str) -> Vote:
     voter = Voter(voter_key, "ip-" + voter_key)
-    battle = battles.next_battle(voter)
+    battle = ready_battle(voter)
     return cast_vote(voter, token=battles.sign(battle), choice="left", **WATCHED).vote
+
+
+def voted_in_browser(client) -> Vote:
+    """A vote cast through the pages, so `client` is the battle's voter (its media is theirs)."""
+    battle, token = served_battle(client)
+    client.post("/arena/vote", {"token": token, "choice": "left", **WATCHED})
+    return Vote.objects.get(battle=battle)
 
 
 def test_hiding_a_clip_takes_it_out_everywhere_and_restore_brings_it_back(
     make_clips, demo_models, moderator, sent, django_capture_on_commit_callbacks
 ):
     make_clips(prompts=1, models=demo_models[:2])  # one pair only, so both voters get it
-    vote = voted_battle("v1")
+    voter_browser = Client()
+    vote = voted_in_browser(voter_browser)
     other = voted_battle("v2")  # the same pair, another voter
     clip = vote.battle.left
     already_excluded = Vote.objects.create(
@@ -210,13 +219,14 @@ def test_hiding_a_clip_takes_it_out_everywhere_and_restore_brings_it_back(
     public = Client()
     battle_url = f"/arena/b/{vote.battle.public_id}/left.mp4"
     media_url = f"/media/{clip.web.name}"
-    assert public.get(battle_url).status_code == 200 and public.get(media_url).status_code == 200
+    assert voter_browser.get(battle_url).status_code == 200 and public.get(media_url).status_code == 200
+    assert public.get(battle_url).status_code == 404  # a battle's media is its voter's only
 
     with django_capture_on_commit_callbacks(execute=True):
         decisions.hide_clip(clip.public_id, actor=moderator, reason="Depicts a real person")
     assert ("arena.refresh_boards", None) in sent  # the board is recomputed
-    assert public.get(battle_url).status_code == 404
-    assert public.get(f"/arena/b/{vote.battle.public_id}/right.mp4").status_code == 404
+    assert voter_browser.get(battle_url).status_code == 404
+    assert voter_browser.get(f"/arena/b/{vote.battle.public_id}/right.mp4").status_code == 404
     assert public.get(media_url).status_code == 404
     assert public.get(f"/c/{clip.public_id}").status_code == 404
     assert not battles.arena_clips("official").filter(pk=clip.pk).exists()
@@ -235,7 +245,7 @@ def test_hiding_a_clip_takes_it_out_everywhere_and_restore_brings_it_back(
     assert set(Vote.objects.filter(pk__in=[vote.pk, other.pk]).values_list("excluded_reason", flat=True)) == {""}
     already_excluded.refresh_from_db()
     assert already_excluded.excluded_reason == "not_watched"  # only its own exclusions are undone
-    assert public.get(battle_url).status_code == 200 and public.get(media_url).status_code == 200
+    assert voter_browser.get(battle_url).status_code == 200 and public.get(media_url).status_code == 200
     assert battles.arena_clips("official").filter(pk=clip.pk).exists()
     hide, restore = AuditEntry.objects.filter(action__in=["hide", "restore"]).order_by("id")
     assert hide.before == {"hidden": False, "counted_votes": 2, "votes_excluded_hidden_clip": 0}
@@ -256,7 +266,7 @@ def test_restoring_one_clip_keeps_votes_whose_other_clip_is_still_hidden(make_cl
 def test_a_vote_on_a_battle_served_before_the_hide_does_not_count(make_clips, moderator, sent):
     make_clips(prompts=1)
     voter = Voter("v1", "ip1")
-    battle = battles.next_battle(voter)
+    battle = ready_battle(voter)
     decisions.hide_clip(battle.right.public_id, actor=moderator, reason="gore")
     vote = cast_vote(voter, token=battles.sign(battle), choice="left", **WATCHED).vote
     assert vote.excluded_reason == "hidden_clip"

@@ -10,9 +10,11 @@ import schemathesis
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.arena_support import mark_watched, render
 from tests.conftest import record_sent
 from tests.openapi_check import violations
-from webapp.arena.services import board
+from webapp.arena.models import Battle
+from webapp.arena.services import battles, board, proof_of_work
 from webapp.core.openapi import document
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +45,7 @@ def test_the_document_lists_exactly_the_api_routes_and_their_methods():
 def test_it_loads_as_openapi_3_1_with_every_operation():
     schema = schemathesis.openapi.from_dict(document())
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert document()["openapi"].startswith("3.1") and len(operations) == 9
+    assert document()["openapi"].startswith("3.1") and len(operations) == 12
 
 
 def test_it_is_served(client):
@@ -88,15 +90,24 @@ def test_real_responses_of_every_endpoint_match_the_document(client, arena):
     post(client, "/api/v1/prompts", '{"prompt": ' + "[" * 50 + "]" * 50 + "}")
     check(client.post("/api/v1/prompts", data="prompt=x", content_type="application/x-www-form-urlencoded"), "POST")
     voter = Client()  # has seen no named results, so battles are served to it
+    check(voter.get("/api/v1/battles/next"))  # 403 voter_required
+    challenge = check(voter.get("/api/v1/voters/challenge")).json()
+    post(voter, "/api/v1/voters", {"challenge": challenge["challenge"], "solution": "12x"})  # wrong
+    solution = proof_of_work.solve(challenge["nonce"], challenge["bits"])
+    assert post(voter, "/api/v1/voters", {"challenge": challenge["challenge"], "solution": solution}).status_code == 201
     battle = check(voter.get("/api/v1/battles/next")).json()["battle"]
-    check(voter.get("/api/v1/battles/next?pool=nope"))
-    check(voter.get("/api/v1/battles/next?pool=community"))  # 404 no_battle
+    check(voter.get(battle["status_url"]))  # preparing
+    mark_watched(render(Battle.objects.get(public_id=battles.unsign(battle["token"])["b"])))
+    check(voter.get(battle["status_url"]))  # ready
+    check(voter.get("/api/v1/battles/nope"))
     vote = {"token": battle["token"], "choice": "left", "watched_left_s": 2, "watched_right_s": 2}
     assert post(voter, "/api/v1/votes", vote).status_code == 201
     assert post(voter, "/api/v1/votes", vote).status_code == 200
     post(voter, "/api/v1/votes", {"token": "forged", "choice": "left"})
     post(voter, "/api/v1/votes", {"token": battle["token"], "choice": 1})
     assert Client().post("/api/v1/votes", data=json.dumps(vote), content_type="application/json").status_code == 403
+    check(voter.get("/api/v1/battles/next?pool=nope"))
+    check(voter.get("/api/v1/battles/next?pool=community"))  # 404 no_battle
     check(client.get("/api/v1/battles/export"))
     check(client.get("/api/v1/battles/export?format=csv&pool=official&limit=1"))
     check(client.get("/api/v1/battles/export?limit=0"))

@@ -81,7 +81,7 @@ INLINE_CODE = [
     (re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.I), "an inline <script>"),
     (re.compile(r"\sstyle\s*=", re.I), "a style attribute"),
     (re.compile(r"<style", re.I), "a <style> element"),
-    (re.compile(r"javascript:", re.I), "a javascript: URL"),
+    (re.compile(r"""(?:href|src|action|formaction)\s*=\s*["']?\s*javascript:""", re.I), "a javascript: URL"),
 ]
 
 

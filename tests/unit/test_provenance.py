@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.test import Client
 
+from tests.arena_support import start_voting
 from tests.conftest import record_sent
 from webapp.arena.models import NamedView
 from webapp.moderation.decisions import reject_prompt
@@ -52,6 +53,7 @@ def clip(demo_models, media_root, sent, django_capture_on_commit_callbacks):
 
 def test_clip_page_shows_the_label_and_the_record(clip):
     client = Client()
+    start_voting(client)  # a voter: the named view is recorded (a mere visitor leaves no row)
     page = client.get(f"/c/{clip.public_id}").content.decode()
     assert "AI-generated" in page and "data-ai-label" in page
     for value in (

@@ -26,9 +26,9 @@ from webapp.studio import provenance
 from webapp.studio.models import Clip, JobState
 from webapp.studio.services import pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
-from workers import provenance_c2pa
 from workers.backends import registry
-from workers.provenance_c2pa import MAX_ITEMS, MAX_STRING, read_manifest
+from workers.media import provenance_c2pa
+from workers.media.provenance_c2pa import MAX_ITEMS, MAX_STRING, read_manifest
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,10 @@
 """The side-by-side export: the ffmpeg function with real ffmpeg (output probed), and the
 service's claim / render / cache rules."""
 
+import dataclasses
 import json
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -99,6 +101,27 @@ def test_untrusted_text_is_drawn_literally_not_parsed(tmp_path):
     hostile = "it's: a [test] %{localtime} \\ ; ,drawtext=text=x:fontfile=/etc/passwd '\" \n%{eif:1/0:d}"
     media.make_side_by_side(sources, [hostile, "%{pts}"], hostile * 3, tmp_path / "out.mp4", layout=LAYOUT)
     assert ffprobe(tmp_path / "out.mp4")["width"] == 640
+
+
+def test_paths_with_filter_graph_syntax_work(tmp_path):
+    # The drawtext textfile= paths live beside the output and fontfile= is the operator's: both
+    # sit inside the filter graph, so every character the graph or option parser treats
+    # specially must be escaped.
+    weird = tmp_path / "it's: a [weird], dir; ok "
+    weird.mkdir()
+    font = weird / "font: 'x' [1], ;.ttf"
+    shutil.copy(LAYOUT.font_file, font)
+    sources = [clip(weird / f"in {i}; [x].mp4", "160x90", 24, 1) for i in range(2)]
+    progress = []
+    layout = dataclasses.replace(LAYOUT, font_file=str(font))
+    info = media.make_side_by_side(
+        sources, ["a", "b"], "c", weird / "out, 'final'.mp4", layout=layout, on_progress=progress.append
+    )
+    assert (info.width, info.height) == LAYOUT.output_size(2) and progress[-1] == 1.0
+    assert ffprobe(weird / "out, 'final'.mp4")["width"] == 640
+    assert sorted(p.name for p in weird.iterdir()) == sorted(
+        [font.name, "out, 'final'.mp4", *(s.name for s in sources)]
+    )
 
 
 def test_argv_keeps_text_out_of_the_filter_graph(tmp_path):

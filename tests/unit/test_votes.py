@@ -2,17 +2,20 @@ import json
 import threading
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
+from django.utils import timezone
 
+from tests.arena_support import mark_watched, ready_battle, render, served_battle
 from webapp.arena.models import Battle, Vote
-from webapp.arena.services import battles
-from webapp.arena.services.voters import Voter, voter_for
+from webapp.arena.services import battles, proof_of_work
+from webapp.arena.services.voters import Voter, current_voter
 from webapp.arena.services.votes import VoteError, cast_vote
 
 pytestmark = pytest.mark.django_db
 
-WATCHED = {"watched_left_s": 2.0, "watched_right_s": 2.0}
+WATCHED = {"watched_left_s": 2.0, "watched_right_s": 2.0}  # what the page reports (kept as extra data)
 
 
 @pytest.fixture(autouse=True)
@@ -22,20 +25,21 @@ def clean_cache(fresh_cache):
 
 def voter_of(client) -> Voter:
     """The voter identity the site derives for this test client's (existing) session."""
-    request = type("R", (), {"session": client.session, "META": {"REMOTE_ADDR": "127.0.0.1"}})()
-    return voter_for(request)
+    request = RequestFactory().get("/")
+    request.session, request.user = client.session, AnonymousUser()
+    voter = current_voter(request)
+    assert voter is not None
+    return voter
 
 
 def serve(client, pool="official") -> tuple[Battle, str]:
-    page = client.get(f"/arena?pool={pool}").content.decode()
-    token = page.split('name="token" value="')[1].split('"')[0]
-    return Battle.objects.get(public_id=battles.unsign(token)["b"]), token
+    return served_battle(client, pool)
 
 
 def test_vote_counts_once_and_replays_answer_the_same(make_clips):
     make_clips(prompts=1)
     voter = Voter("v1", "ip1")
-    battle = battles.next_battle(voter)
+    battle = ready_battle(voter)
     token = battles.sign(battle)
     first = cast_vote(voter, token=token, choice="left", **WATCHED)
     assert first.created and first.vote.winner == "model_a" and first.vote.excluded_reason == ""
@@ -51,14 +55,14 @@ def test_vote_counts_once_and_replays_answer_the_same(make_clips):
 def test_four_choices_map_to_fastchat_labels(make_clips, choice, winner):
     make_clips(prompts=1)
     voter = Voter("v1", "ip1")
-    outcome = cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice=choice, **WATCHED)
+    outcome = cast_vote(voter, token=battles.sign(ready_battle(voter)), choice=choice, **WATCHED)
     assert outcome.vote.winner == winner
 
 
 def test_someone_elses_battle_bad_choice_and_bad_watch_times(make_clips):
     make_clips(prompts=1)
     alice, mallory = Voter("alice", "ip"), Voter("mallory", "ip")
-    token = battles.sign(battles.next_battle(alice))
+    token = battles.sign(ready_battle(alice))
     for voter, kwargs, code in [
         (mallory, {"choice": "left"}, "not_your_battle"),
         (alice, {"choice": "best"}, "invalid_choice"),
@@ -75,13 +79,20 @@ def test_someone_elses_battle_bad_choice_and_bad_watch_times(make_clips):
     assert Vote.objects.count() == 0
 
 
-def test_unwatched_votes_are_kept_but_excluded(make_clips):
-    make_clips(prompts=1)
+def test_unwatched_votes_are_kept_but_excluded(make_clips, settings):
+    """The server's clock decides: the clips' duration (less the tolerance) must have passed
+    since the later of the two first fetches. What the page reports is stored, not believed."""
+    make_clips(prompts=3)
     voter = Voter("v1", "ip1")
-    vote = cast_vote(
-        voter, token=battles.sign(battles.next_battle(voter)), choice="tie", watched_left_s=2.0, watched_right_s=0.5
-    ).vote
-    assert vote.excluded_reason == "not_watched" and vote.watched_right_s == 0.5
+    too_soon = mark_watched(ready_battle(voter, watched=False), seconds_ago=0.5)
+    vote = cast_vote(voter, token=battles.sign(too_soon), choice="tie", **WATCHED).vote
+    assert vote.excluded_reason == "not_watched" and vote.watched_right_s == 2.0
+    one_side = ready_battle(voter, watched=False)
+    Battle.objects.filter(pk=one_side.pk).update(left_fetched_at=timezone.now() - timezone.timedelta(seconds=60))
+    assert cast_vote(voter, token=battles.sign(one_side), choice="tie").vote.excluded_reason == "not_watched"
+    just_in_time = ready_battle(voter, watched=False)
+    mark_watched(just_in_time, seconds_ago=just_in_time.duration_s - settings.ARENA_WATCH_TOLERANCE_S + 0.05)
+    assert cast_vote(voter, token=battles.sign(just_in_time), choice="tie").vote.excluded_reason == ""
 
 
 def test_rate_limit_per_voter_and_per_ip(make_clips, settings):
@@ -89,17 +100,17 @@ def test_rate_limit_per_voter_and_per_ip(make_clips, settings):
     settings.VOTE_RATE_PER_MINUTE = 2
     voter = Voter("v1", "ip1")
     for _ in range(2):
-        cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice="left", **WATCHED)
+        cast_vote(voter, token=battles.sign(ready_battle(voter)), choice="left", **WATCHED)
     with pytest.raises(VoteError) as info:
-        cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice="left", **WATCHED)
+        cast_vote(voter, token=battles.sign(ready_battle(voter)), choice="left", **WATCHED)
     assert info.value.code == "rate_limited" and info.value.status == 429 and "Try again in" in info.value.message
     assert 0 < info.value.retry_after <= 60
     settings.VOTE_RATE_PER_MINUTE = 100
     settings.VOTE_RATE_PER_IP_PER_MINUTE = 4  # every attempt counts: v1 made 3 from this address
     other = Voter("v2", "ip1")  # same address, new session
-    cast_vote(other, token=battles.sign(battles.next_battle(other)), choice="left", **WATCHED)
+    cast_vote(other, token=battles.sign(ready_battle(other)), choice="left", **WATCHED)
     with pytest.raises(VoteError):
-        cast_vote(other, token=battles.sign(battles.next_battle(other)), choice="left", **WATCHED)
+        cast_vote(other, token=battles.sign(ready_battle(other)), choice="left", **WATCHED)
     assert Vote.objects.count() == 3
 
 
@@ -112,7 +123,7 @@ def test_rate_counters_live_in_the_shared_redis_and_expire(make_clips):
 
     make_clips(prompts=1)
     voter = Voter("v-redis", "ip-redis")
-    cast_vote(voter, token=battles.sign(battles.next_battle(voter)), choice="left", **WATCHED)
+    cast_vote(voter, token=battles.sign(ready_battle(voter)), choice="left", **WATCHED)
     cache = caches["default"]
     client = cache._cache.get_client(write=True)
     window = int(time.time() // 60)
@@ -142,7 +153,9 @@ def test_the_web_flow_reveals_after_the_vote_and_excludes_voters_who_saw_names(c
         pair_key="forced",
         voter_key=voter_of(client).key,
         pool="official",
+        served_at=timezone.now(),
     )
+    mark_watched(render(forced))
     client.post("/arena/vote", {"token": battles.sign(forced), "choice": "left", **WATCHED})
     assert Vote.objects.get(battle=forced).excluded_reason == "saw_named_results"
 
@@ -162,10 +175,28 @@ def test_vote_errors_on_the_page_keep_the_form(client, make_clips):
     assert "not valid" in response.content.decode()
 
 
+def api_voter(client):
+    """A client that became a voter through the API's check."""
+    challenge = client.get("/api/v1/voters/challenge").json()
+    solution = proof_of_work.solve(challenge["nonce"], challenge["bits"])
+    body = json.dumps({"challenge": challenge["challenge"], "solution": solution})
+    assert client.post("/api/v1/voters", data=body, content_type="application/json").status_code == 201
+    return client
+
+
 def test_json_api_battle_and_vote(client, make_clips):
     make_clips(prompts=1)
+    assert client.get("/api/v1/battles/next").json()["error"]["code"] == "voter_required"
+    api_voter(client)
     battle = client.get("/api/v1/battles/next").json()["battle"]
-    assert set(battle) == {"token", "prompt", "pool", "left", "right", "vote_url", "choices"}
+    assert set(battle) == {
+        "token", "state", "prompt", "pool", "status_url", "left", "right", "vote_url", "choices", "counts",
+    }  # fmt: skip
+    assert battle["state"] == "preparing" and battle["left"]["video_url"] is None
+    prepared = Battle.objects.get(public_id=battles.unsign(battle["token"])["b"])
+    mark_watched(render(prepared))
+    battle = client.get(battle["status_url"]).json()["battle"]
+    assert battle["state"] == "ready" and battle["left"]["video_url"].endswith("/left.mp4")
 
     def post(body):
         return client.post("/api/v1/votes", data=json.dumps(body), content_type="application/json")
@@ -195,7 +226,7 @@ def test_json_api_battle_and_vote(client, make_clips):
         == 415
     )
     assert client.get("/api/v1/battles/next?pool=nope").json()["error"]["code"] == "invalid_pool"
-    assert Client().get("/api/v1/battles/next?pool=community").json()["error"]["code"] == "no_battle"
+    assert api_voter(Client()).get("/api/v1/battles/next?pool=community").json()["error"]["code"] == "no_battle"
 
 
 def test_no_raw_ip_is_stored(client, make_clips):
@@ -213,7 +244,7 @@ def test_simultaneous_double_submission_counts_once(make_clips):
         pytest.fail("run through scripts/test.sh: this race needs PostgreSQL")
     make_clips(prompts=1)
     voter = Voter("racer", "ip")
-    token = battles.sign(battles.next_battle(voter))
+    token = battles.sign(ready_battle(voter))
     barrier, results = threading.Barrier(6), []
 
     def click():

@@ -18,13 +18,14 @@ from webapp.core.errors import ScreentestError
 from webapp.core.validation import NUMBER, STRING, Field, int_param
 from webapp.studio.models import Prompt
 
-from .models import ExcludedReason, RatingSnapshot
-from .services import battle_export, battles, board, leaderboard_export
-from .services.voters import voter_for
+from .models import BattleState, ExcludedReason, RatingSnapshot
+from .services import battle_export, battles, board, leaderboard_export, proof_of_work
+from .services.voters import Voter, current_voter, start_voting
 from .services.votes import CHOICES, cast_vote
 
 CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
 FORMATS = battle_export.FORMATS
+VOTER_FIELDS = {"challenge": Field(STRING, max_length=4096), "solution": Field(STRING, max_length=64)}
 VOTE_FIELDS = {
     "token": Field(STRING, max_length=1024),
     "choice": Field(STRING, max_length=16),
@@ -47,38 +48,80 @@ def _choice(request, name: str, choices, default: str) -> str:
 # --- voting -----------------------------------------------------------------------------------
 
 
+def _voter(request) -> Voter:
+    voter = current_voter(request)
+    if voter is None:
+        raise ScreentestError(
+            "voter_required",
+            "Start voting first: solve GET /api/v1/voters/challenge and POST it to /api/v1/voters.",
+            status=403,
+        )
+    return voter
+
+
+def _battle_json(battle) -> dict:
+    ready = battle.state in (BattleState.READY, BattleState.VOTED)
+    return {
+        "token": battles.sign(battle),
+        "state": battle.state,
+        "prompt": battle.prompt.text,
+        "pool": battle.pool,
+        "status_url": reverse("arena:api_battle", args=[battle.public_id]),
+        "left": {"video_url": reverse("arena:media", args=[battle.public_id, "left"]) if ready else None},
+        "right": {"video_url": reverse("arena:media", args=[battle.public_id, "right"]) if ready else None},
+        "vote_url": reverse("arena:api_votes"),
+        "choices": ["left", "right", "tie", "bothbad"],
+        "counts": not battle.named,
+    }
+
+
+@api_view("GET")
+def voter_challenge(request):
+    """A proof-of-work challenge: find a decimal `solution` so that sha256(f"{nonce}:{solution}")
+    starts with `bits` zero bits, then POST {"challenge", "solution"} to /api/v1/voters."""
+    challenge = proof_of_work.issue()
+    return JsonResponse({"challenge": challenge.token, "nonce": challenge.nonce, "bits": challenge.bits})
+
+
+@api_view("POST")
+def voters(request):
+    """Become a voter (a session cookie) with a solved challenge."""
+    data = read_json_object(request, VOTER_FIELDS)
+    start_voting(request, data.get("challenge"), data.get("solution"))
+    return JsonResponse({"voter": {"verified": True}}, status=201)
+
+
 @api_view("GET", query={"pool"})
 def next_battle(request):
+    """The voter's next battle; the one they held is skipped. Its clips may still be preparing:
+    poll its status_url until "state" is "ready"."""
     pool = _choice(request, "pool", Prompt.Pool.values, Prompt.Pool.OFFICIAL)
-    battle = battles.next_battle(voter_for(request), pool=pool)
+    battle = battles.next_battle(_voter(request), pool=pool)
     if battle is None:
         raise ScreentestError("no_battle", "No battle is waiting for you in this pool.", status=404)
-    return JsonResponse(
-        {
-            "battle": {
-                "token": battles.sign(battle),
-                "prompt": battle.prompt.text,
-                "pool": battle.pool,
-                "left": {"video_url": reverse("arena:media", args=[battle.public_id, "left"])},
-                "right": {"video_url": reverse("arena:media", args=[battle.public_id, "right"])},
-                "vote_url": reverse("arena:api_votes"),
-                "choices": ["left", "right", "tie", "bothbad"],
-            }
-        }
-    )
+    return JsonResponse({"battle": _battle_json(battle)})
+
+
+@api_view("GET")
+def battle_status(request, public_id: str):
+    battle = battles.owned(public_id, current_voter(request))
+    if battle is None:
+        raise ScreentestError("not_found", "No battle of yours has that id.", status=404)
+    return JsonResponse({"battle": _battle_json(battle)})
 
 
 @api_view("POST")
 def votes(request):
     data = read_json_object(request, VOTE_FIELDS)
     outcome = cast_vote(
-        voter_for(request),
+        _voter(request),
         token=data.get("token"),
         choice=data.get("choice"),
         watched_left_s=data.get("watched_left_s"),
         watched_right_s=data.get("watched_right_s"),
     )
     vote = outcome.vote
+    battles.prepare_next(_voter(request), vote.pool)
     return JsonResponse(
         {
             "vote": {

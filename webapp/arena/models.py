@@ -18,8 +18,10 @@ class ExcludedReason(models.TextChoices):
     COUNTED = "", "Counted"
     HIDDEN_CLIP = "hidden_clip", "A moderator hid one of its clips"
     SAW_NAMED_RESULTS = "saw_named_results", "The voter had seen the prompt's results with names"
-    NOT_WATCHED = "not_watched", "Both clips were not watched to the end"
+    NOT_WATCHED = "not_watched", "Cast sooner after the clips were served than they last"
     OUTLIER_VOTER = "outlier_voter", "The voter's votes disagree with everyone's far beyond chance"
+    LOGIN_REQUIRED = "login_required", "The official board counts only logged-in voters here"
+    ADDRESS_OVER_CAP = "address_over_cap", "Too many counted votes from one address this hour"
 
 
 class VoteQuerySet(models.QuerySet):
@@ -32,9 +34,26 @@ class VoteQuerySet(models.QuerySet):
         return self.filter(models.Q(battle__left_id=clip_id) | models.Q(battle__right_id=clip_id))
 
 
+class BattleState(models.TextChoices):
+    PREPARING = "preparing", "Preparing its clips"
+    READY = "ready", "Ready"
+    VOTED = "voted", "Voted"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Could not be prepared"
+
+
+LIVE_BATTLE_STATES = (BattleState.PREPARING, BattleState.READY)
+
+
 class Battle(models.Model):
     """Two clips of the same prompt from different models, served blind to one voter. Left
-    and right are chosen on the server; the client only ever sees `public_id` (signed)."""
+    and right are chosen on the server; the client only ever sees `public_id` (signed).
+
+    Each battle has its own renditions of its two clips (`left_media`, `right_media`), made by
+    a worker (arena/services/renditions.py) in one shape for the whole prompt and with
+    per-battle noise, so no byte, header or size of a served file says which model made it
+    or repeats in another battle. A voter holds at most one served battle (`served_at` set,
+    not voted): asking for another records a skip."""
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="battles")
@@ -45,9 +64,26 @@ class Battle(models.Model):
     voter_key = models.CharField(max_length=64, db_index=True)
     pool = models.CharField(max_length=16, choices=Prompt.Pool.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=12, choices=BattleState.choices, default=BattleState.PREPARING)
+    # The voter had seen the prompt's results with names: their vote is kept, not counted.
+    named = models.BooleanField(default=False)
+    left_media = models.FileField(upload_to="battles/", max_length=300, blank=True)
+    right_media = models.FileField(upload_to="battles/", max_length=300, blank=True)
+    duration_s = models.FloatField(null=True, blank=True, help_text="of both renditions")
+    render_attempts = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    # When the token went to the voter, and when each side's media was first fetched: a vote
+    # counts only once the clips could have been watched through (arena/services/votes.py).
+    served_at = models.DateTimeField(null=True, blank=True)
+    left_fetched_at = models.DateTimeField(null=True, blank=True)
+    right_fetched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="voted, skipped or failed")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["voter_key", "pair_key"], name="one_battle_per_pair_per_voter")]
+        indexes = [models.Index(fields=["voter_key", "state"], name="battle_voter_state")]
 
     def __str__(self):
         return f"battle {self.public_id}"

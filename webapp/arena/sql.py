@@ -12,7 +12,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, GenerationJob, Prompt
@@ -45,6 +45,11 @@ BATTLE_FOR_VOTE_FIELDS = (
     "id",
     "voter_key",
     "pool",
+    "state",
+    "named_when_served",
+    "duration_s",
+    "left_fetched_at",
+    "right_fetched_at",
     "prompt__category",
     "vote__id",
     "left__duration_s",
@@ -84,6 +89,8 @@ def _battle_for_vote_sql() -> str:
 
     return (
         f"SELECT b.{_column(b, pk)}, b.{_column(b, 'voter_key')}, b.{_column(b, 'pool')}, "
+        f"b.{_column(b, 'state')}, b.{_column(b, 'named')}, b.{_column(b, 'duration_s')}, "
+        f"b.{_column(b, 'left_fetched_at')}, b.{_column(b, 'right_fetched_at')}, "
         f"p.{_column(p, 'category')}, v.{_column(v, pk)}, "
         f"lc.{_column(c, 'duration_s')}, lc.{_column(c, 'hidden')}, "
         f"rc.{_column(c, 'duration_s')}, rc.{_column(c, 'hidden')}, "
@@ -118,14 +125,37 @@ def _insert_vote_sql() -> str:
     return f"INSERT INTO {_table(Vote)} ({columns}) VALUES ({values}) RETURNING {_field_column(Vote._meta.pk)}"
 
 
-def insert_vote(vote: Vote) -> None:
-    """``vote.save()`` for a new vote, without the ORM's per-call SQL compilation (a third of the
-    endpoint's CPU in benchmarks/vote_load.py). Columns and conversions come from the model, so
-    a new field is inserted too. Vote has no save signals to skip."""
+@functools.cache
+def _close_battle_sql() -> str:
+    return (
+        f"UPDATE {_table(Battle)} SET {_column(Battle, 'state')} = %s, {_column(Battle, 'finished_at')} = %s "
+        f"WHERE {_column(Battle, 'id')} = %s"
+    )
+
+
+@functools.cache
+def _insert_vote_and_close_battle_sql() -> str:
+    """PostgreSQL: both writes in one statement (a data-modifying CTE), one round trip."""
+    return f"WITH closed AS ({_close_battle_sql()}) {_insert_vote_sql()}"
+
+
+def insert_vote(vote: Vote, *, battle_state: str) -> None:
+    """``vote.save()`` for a new vote, and its battle set to `battle_state`, atomically and
+    without the ORM's per-call SQL compilation (a third of the endpoint's CPU in
+    benchmarks/vote_load.py). Columns and conversions come from the model, so a new field is
+    inserted too. Vote has no save signals to skip."""
     params = [f.get_db_prep_save(getattr(vote, f.attname), connection) for f in _VOTE_FIELDS]
+    closing = [battle_state, Battle._meta.get_field("finished_at").get_db_prep_save(vote.created_at, connection)]
+    closing.append(vote.battle_id)
     with connection.cursor() as cursor:
-        cursor.execute(_insert_vote_sql(), params)
-        vote.pk = cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            cursor.execute(_insert_vote_and_close_battle_sql(), closing + params)
+            vote.pk = cursor.fetchone()[0]
+        else:
+            with transaction.atomic():
+                cursor.execute(_insert_vote_sql(), params)
+                vote.pk = cursor.fetchone()[0]
+                cursor.execute(_close_battle_sql(), closing)
     vote._state.adding, vote._state.db = False, connection.alias
 
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from webapp.core.errors import ScreentestError
 from webapp.core.file_responses import serve_stored_file
-from webapp.core.storage import name_of
-from webapp.studio.models import Prompt
+from webapp.studio.models import Clip, Prompt
 
-from .models import Battle, RatingSnapshot
-from .services import battles, board
-from .services.voters import voter_for
+from .models import Battle, BattleState, RatingSnapshot
+from .services import battles, board, proof_of_work
+from .services.voters import current_voter, start_voting
 from .services.votes import cast_vote
 
 SIDES = ("left", "right")
+# htmx stops polling an element when the response status is 286.
+HTMX_STOP_POLLING = 286
 
 
 def _pool(request) -> str:
@@ -24,42 +27,90 @@ def _pool(request) -> str:
     return pool if pool in Prompt.Pool.values else Prompt.Pool.OFFICIAL
 
 
+def _page(request, template: str, context: dict, status: int = 200):
+    return render(request, template, {"pools": Prompt.Pool.choices, **context}, status=status)
+
+
 @require_GET
 def battle_page(request):
+    """The voter's next battle (the one they held is skipped). A visitor who has not started
+    voting gets the start page, which runs the browser check; nothing is stored for them."""
     pool = _pool(request)
-    battle = battles.next_battle(voter_for(request), pool=pool)
-    context = {
-        "battle": battle,
-        "token": battles.sign(battle) if battle else "",
-        "pool": pool,
-        "pools": Prompt.Pool.choices,
-    }
+    voter = current_voter(request)
+    if voter is None:
+        return _page(request, "arena/start.html", {"pool": pool, "challenge": proof_of_work.issue()})
+    try:
+        battle = battles.next_battle(voter, pool=pool)
+    except ScreentestError as exc:
+        response = _page(request, "arena/battle.html", {"pool": pool, "refusal": exc.message}, status=exc.status)
+        if exc.retry_after:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    context = {"battle": battle, "token": battles.sign(battle) if battle else "", "pool": pool}
     if request.htmx and battle:
         return render(request, "arena/_battle.html", context)
-    return render(request, "arena/battle.html", context)
+    return _page(request, "arena/battle.html", context)
+
+
+@require_POST
+def start(request):
+    """The start page posts its solved challenge here: this browser becomes a voter."""
+    pool = _pool(request)
+    try:
+        start_voting(request, request.POST.get("challenge"), request.POST.get("solution"))
+    except ScreentestError as exc:
+        return _page(
+            request,
+            "arena/start.html",
+            {"pool": pool, "challenge": proof_of_work.issue(), "refusal": exc.message},
+            status=exc.status,
+        )
+    return redirect(f"{reverse('arena:battle')}?pool={pool}")
+
+
+@require_GET
+def battle_status(request, public_id: str):
+    """Polled while a battle's clips are being prepared: the battle once ready (htmx stops
+    polling), a message if it could not be prepared."""
+    battle = battles.owned(public_id, current_voter(request))
+    if battle is None:
+        raise Http404()
+    context = {"battle": battle, "token": battles.sign(battle), "pool": battle.pool}
+    response = render(request, "arena/_battle.html", context)
+    if battle.state != BattleState.PREPARING and request.htmx:
+        response.status_code = HTMX_STOP_POLLING
+    return response
 
 
 @require_http_methods(["GET", "HEAD"])
 def battle_media(request, public_id: str, side: str):
-    """A battle's clip under the battle's own opaque URL: nothing in it names the model, and
-    it differs from the clip's URL in the named gallery."""
+    """One side of the voter's battle: the battle's own rendition, under the battle's opaque
+    URL, with the same headers whichever model made it (no name, date or size of its own).
+    The first fetch of each side starts the clock a vote is checked against."""
     if side not in SIDES:
         raise Http404()
-    battle = Battle.objects.select_related("left", "right").filter(public_id=public_id).first()
-    if battle is None:
+    battle = battles.owned(public_id, current_voter(request))
+    if battle is None or battle.state not in (BattleState.READY, BattleState.VOTED):
         raise Http404()
-    clip = battle.left if side == "left" else battle.right
-    if battle.left.hidden or battle.right.hidden:  # a moderator hid one: the battle is withdrawn
+    if Clip.objects.filter(pk__in=(battle.left_id, battle.right_id), hidden=True).exists():
+        raise Http404()  # a moderator hid one of its clips: the battle is withdrawn
+    media = battle.left_media if side == "left" else battle.right_media
+    if not media.name:
         raise Http404()
+    Battle.objects.filter(pk=battle.pk, **{f"{side}_fetched_at__isnull": True}).update(
+        **{f"{side}_fetched_at": timezone.now()}
+    )
     return serve_stored_file(
-        request, name_of(clip.web), cache_control="private, max-age=3600", blind_as=f"{battle.public_id}:{side}"
+        request, media.name, cache_control="private, max-age=3600", blind_as=f"{battle.public_id}:{side}"
     )
 
 
 @require_POST
 def vote(request):
-    voter = voter_for(request)
+    voter = current_voter(request)
     try:
+        if voter is None:
+            raise ScreentestError("voter_required", "Start voting first: open the arena page.", status=403)
         outcome = cast_vote(
             voter,
             token=request.POST.get("token", ""),
@@ -74,10 +125,10 @@ def vote(request):
         response["HX-Reswap"] = "innerHTML"
         return response
     vote = outcome.vote
-    battle = vote.battle
+    battles.prepare_next(voter, vote.pool)
     context = {
         "vote": vote,
-        "battle": battle,
+        "battle": vote.battle,
         "replay": not outcome.created,
         "left_model": vote.model_a,
         "right_model": vote.model_b,

@@ -3,7 +3,6 @@ from django.contrib import admin
 from workers.backends.registry import UnknownBackend, backend_class
 from workers.backends.vendor import load_config
 
-from .backend_status import key_env_names
 from .models import VideoModel
 
 
@@ -28,6 +27,6 @@ class VideoModelAdmin(admin.ModelAdmin):
             cls = backend_class(obj.backend_key)
         except (UnknownBackend, ImportError, AttributeError):
             return f"unknown backend {obj.backend_key!r}"
-        keys = ", ".join(key_env_names(cls, {})) or "none"
+        keys = ", ".join(getattr(cls, "key_env_names", ())) or "none"
         base = load_config(cls(), {}).base_url if hasattr(cls, "default_base_url") else "(local, no network)"
         return f"{base}; keys from {keys}"

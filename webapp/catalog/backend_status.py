@@ -27,16 +27,6 @@ class BackendStatus:
     check: str = ""
 
 
-def key_env_names(cls, params: dict) -> list[str]:
-    names = []
-    default = getattr(cls, "default_api_key_env", "")
-    if default or params.get("api_key_env"):
-        names.append(params.get("api_key_env") or default)
-    if cls.__name__ == "KlingBackend":
-        names.append(params.get("secret_key_env", "KLING_SECRET_KEY"))
-    return names
-
-
 def backend_statuses() -> list[BackendStatus]:
     statuses = []
     for key in sorted(BACKENDS):
@@ -47,7 +37,7 @@ def backend_statuses() -> list[BackendStatus]:
             statuses.append(BackendStatus(key, [m.slug for m in models], [], False, f"(cannot import: {exc})"))
             continue
         params = models[0].backend_params if models else {}
-        envs = key_env_names(cls, params)
+        envs = list(cls.key_env_names)
         base = load_config(cls(), params).base_url if hasattr(cls, "default_base_url") else "(local)"
         statuses.append(
             BackendStatus(key, [m.slug for m in models], envs, is_configured(*envs) if envs else True, base)

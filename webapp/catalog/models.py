@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from workers.backends.capabilities import FORBIDDEN_PARAMS as ADAPTER_FORBIDDEN_PARAMS
 from workers.backends.registry import BACKENDS
 
 
@@ -13,7 +14,8 @@ def backend_choices():
 # (SECRET_KEY, another vendor's key) to a host of their choosing, or run a binary (issue 12).
 # Endpoints and key variables are the adapter's own, or the operator's environment's
 # (SCREENTEST_<BACKEND>_BASE_URL, SCREENTEST_<BACKEND>_DOWNLOAD_HOSTS; docs/backends.md).
-FORBIDDEN_PARAMS = ("base_url", "api_key_env", "secret_key_env", "download_hosts", "ffmpeg_binary")
+# The adapters' own list (which they refuse at job time), plus the demo backend's ffmpeg_binary.
+FORBIDDEN_PARAMS = (*ADAPTER_FORBIDDEN_PARAMS, "ffmpeg_binary")
 FORBIDDEN_SUFFIXES = ("_url", "_urls", "_env", "_host", "_hosts", "_binary")
 
 

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def _trusted(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
 
 def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or the first X-Forwarded-For entry when TRUST_X_FORWARDED_FOR is set
-    (behind the compose nginx)."""
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The address of the client. REMOTE_ADDR, unless it is one of TRUSTED_PROXIES: then the
+    rightmost X-Forwarded-For entry that is not a trusted proxy. A client writes whatever it
+    likes at the left of that header; only what our own proxies appended is believed."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    networks = _trusted(tuple(settings.TRUSTED_PROXIES))
+    if not networks or not _is_trusted(remote, networks):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            return hop
+    return hops[0] if hops else remote
 
 
 def keyed_digest(kind: str, value: str, length: int = 40) -> str:

@@ -13,6 +13,7 @@ import re
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -71,8 +72,8 @@ def serve_stored_file(
     """Serve one stored file with Range support. `path` must already be vetted by the caller.
 
     `blind_as` serves the file under another identity (a battle's): the ETag is derived from
-    it and no Last-Modified is sent, so headers cannot link the response to the named clip
-    or hint at when (how fast) the model produced it."""
+    it, no Last-Modified and no Content-Disposition are sent, so headers cannot link the
+    response to a stored name or hint at when (how fast) the file was made."""
     if not default_storage.exists(path):
         raise Http404("no such media")
     try:
@@ -118,6 +119,10 @@ def serve_stored_file(
             partial["Content-Range"] = f"bytes {first}-{last}/{size}"
             partial["Content-Length"] = str(last - first + 1)
             return _cached(partial, etag, mtime, cache_control)
-    whole = FileResponse(open(local, "rb"), content_type=_content_type(path))
+    whole: HttpResponseBase
+    if blind_as:  # FileResponse would name the stored file in a Content-Disposition header
+        whole = StreamingHttpResponse(_file_range(open(local, "rb"), 0, size - 1), content_type=_content_type(path))
+    else:
+        whole = FileResponse(open(local, "rb"), content_type=_content_type(path))
     whole["Content-Length"] = str(size)
     return _cached(whole, etag, mtime, cache_control)

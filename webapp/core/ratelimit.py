@@ -67,10 +67,9 @@ def _counter_lock(cache) -> Iterator[None]:
 def _add(cache, windows: list[tuple[str, int]], delta: int) -> list[int]:
     """Add `delta` to each counter (never below zero), atomically; returns the new counts."""
     if isinstance(cache, RedisCache):
-        keys = [key for key, _ in windows]
-        if delta > 0:
-            return cache.incr_all(keys, max(left for _, left in windows) + 1)
-        return cache.decr_existing(keys)
+        if delta > 0:  # each counter lives until its own window ends (EXPIRE NX on its first hit)
+            return cache.incr_all([(key, left + 1) for key, left in windows])
+        return cache.decr_existing([key for key, _ in windows])
     counts = []
     with _counter_lock(cache):
         for key, left in windows:
@@ -83,16 +82,23 @@ def _add(cache, windows: list[tuple[str, int]], delta: int) -> list[int]:
 def hit(*limits: Limit) -> int | None:
     """Count one hit against every active limit. Returns None when all are within their limit,
     else the seconds until the window of the first one over it ends."""
-    active = [limit for limit in limits if limit.limit > 0]
+    return next((wait for wait in hit_each(*limits) if wait is not None), None)
+
+
+def hit_each(*limits: Limit) -> list[int | None]:
+    """Count one hit against every limit (in one round trip on Redis); for each, None when it is
+    within its limit (or off), else the seconds until its window ends."""
+    waits: list[int | None] = [None] * len(limits)
+    active = [i for i, limit in enumerate(limits) if limit.limit > 0]
     if not active:
-        return None
+        return waits
     now = time.time()
-    windows = [_window(limit, now) for limit in active]
+    windows = [_window(limits[i], now) for i in active]
     counts = _add(_cache(), windows, +1)
-    for limit, (_, left), count in zip(active, windows, counts):
-        if count > limit.limit:
-            return left
-    return None
+    for i, (_, left), count in zip(active, windows, counts):
+        if count > limits[i].limit:
+            waits[i] = left
+    return waits
 
 
 def undo(*limits: Limit) -> None:

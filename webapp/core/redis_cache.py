@@ -46,12 +46,13 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
 
-    def incr_all(self, keys: list[str], timeout: int) -> list[int]:
-        """Add one to each counter in a single round trip (INCR, then EXPIRE NX so a counter's
-        first hit sets its lifetime and later hits do not extend it). Returns the new counts."""
+    def incr_all(self, counters: list[tuple[str, int]]) -> list[int]:
+        """Add one to each (key, lifetime in seconds) counter in a single round trip (INCR, then
+        EXPIRE NX so a counter's first hit sets its lifetime and later hits do not extend it).
+        Returns the new counts."""
         client = self._cache.get_client(write=True)
         pipe = client.pipeline(transaction=False)
-        for key in keys:
+        for key, timeout in counters:
             full_key = self.make_and_validate_key(key)
             pipe.incr(full_key)
             pipe.expire(full_key, timeout, nx=True)

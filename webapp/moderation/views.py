@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from webapp.arena.models import Battle
 from webapp.arena.services import battles
 from webapp.arena.services.battles import BattleTokenError
-from webapp.arena.services.voters import voter_for
+from webapp.arena.services.voters import current_voter, visitor_key
 from webapp.core.file_responses import serve_stored_file
 from webapp.studio.models import Clip, Prompt
 
@@ -168,14 +168,14 @@ def report_view(request):
         return _report_message(request, "Say what you report: a clip or a prompt.", status=400, error=True)
     if clip is None and prompt is None:
         return _report_message(request, "That is no longer here.", status=404, error=True)
-    return _take_report(request, voter_for(request).key, clip=clip, prompt=prompt)
+    return _take_report(request, visitor_key(request), clip=clip, prompt=prompt)
 
 
 @require_POST
 def report_battle_view(request):
     """Report from the vote page: the battle token says which clips; the client only says
     which side (or the prompt), so reporting cannot be used to learn clip ids."""
-    voter = voter_for(request)
+    voter = current_voter(request)
     target = request.POST.get("target", "")
     try:
         claims = battles.unsign(request.POST.get("token", ""))
@@ -185,8 +185,10 @@ def report_battle_view(request):
         Battle.objects.select_related("left__job", "right__job", "prompt")
         .filter(public_id=claims.get("b"), voter_key=voter.key)
         .first()
+        if voter is not None
+        else None
     )
-    if battle is None:
+    if voter is None or battle is None:
         return HttpResponse("This battle was not served to you.", status=403)
     if target not in ("left", "right", "prompt"):
         return HttpResponse("Choose what to report: the left clip, the right clip or the prompt.", status=400)

@@ -15,6 +15,7 @@ from webapp.policy.states import ModerationState
 
 from .models import Prompt
 from .presenters import jobs_of, prompt_dict
+from .services import budget
 from .services.submission import PromptInput, submit_prompt
 from .signals import named_results_viewed
 from .visibility import may_read_text, remember_submission
@@ -46,12 +47,17 @@ def prompts(request):
             negative_prompt=data.get("negative_prompt", ""),
         ),
         source=Prompt.Source.API,
+        submitter=budget.Submitter.of(request),
     )
     named_results_viewed.send(sender=prompts, request=request, prompts=[prompt])
+    # 200: the same prompt was submitted moments ago and this is it ("duplicate": true);
     # 202: accepted but held for a moderator; nothing is generated before approval.
-    status = 202 if prompt.moderation == ModerationState.HELD else 201
-    # The submitter's own text, held or not (it is what they sent).
-    response = JsonResponse(prompt_dict(prompt, jobs_of(prompt), show_text=True), status=status)
+    duplicate = budget.is_duplicate(prompt)
+    status = 200 if duplicate else 202 if prompt.moderation == ModerationState.HELD else 201
+    # The submitter's own text, held or not (it is what they sent, even for a duplicate).
+    response = JsonResponse(
+        {**prompt_dict(prompt, jobs_of(prompt), show_text=True), "duplicate": duplicate}, status=status
+    )
     response["Location"] = request.build_absolute_uri(f"/api/v1/prompts/{prompt.public_id}")
     remember_submission(request, response, prompt)
     return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, media_views, views
+from . import api, media_views, ops_views, views
 
 app_name = "studio"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("c/<str:public_id>/original", views.clip_original, name="clip_original"),
     path("media/<path:path>", media_views.serve_media, name="media"),
     path("healthz", views.healthz, name="healthz"),
+    path("ops/", ops_views.ops_page, name="ops"),
     path("api/v1/prompts", api.prompts, name="api_prompts"),
     path("api/v1/prompts/<str:public_id>", api.prompt_detail, name="api_prompt"),
     path("api/v1/models", api.models, name="api_models"),

@@ -14,6 +14,7 @@ from .forms import PromptForm
 from .models import Clip, GenerationJob, Prompt
 from .presenters import jobs_of
 from .services import originals
+from .services.budget import BudgetError, Submitter
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
 from .visibility import may_read_text, remember_submission
@@ -25,6 +26,7 @@ HTMX_STOP_POLLING = 286
 @require_http_methods(["GET", "POST"])
 def new_prompt(request):
     form = PromptForm(request.POST or None)
+    refusal: BudgetError | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -37,17 +39,22 @@ def new_prompt(request):
                     seed=data["seed"],
                 ),
                 source=Prompt.Source.WEB,
+                submitter=Submitter.of(request),
             )
-        except SubmissionError as exc:
+        except (SubmissionError, BudgetError) as exc:
             form.add_error(
                 exc.field if exc.field in form.fields else ("text" if exc.field == "prompt" else None), exc.message
             )
-        else:
-            response = redirect("studio:prompt", public_id=prompt.public_id)
-            remember_submission(request, response, prompt)
-            return response
-    status = 400 if request.method == "POST" else 200
-    return render(request, "studio/new_prompt.html", {"form": form}, status=status)
+            refusal = exc if isinstance(exc, BudgetError) else None
+        else:  # a new prompt, or the same one submitted moments ago
+            done = redirect("studio:prompt", public_id=prompt.public_id)
+            remember_submission(request, done, prompt)
+            return done
+    status = refusal.status if refusal else 400 if request.method == "POST" else 200
+    response = render(request, "studio/new_prompt.html", {"form": form}, status=status)
+    if refusal and refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @require_GET

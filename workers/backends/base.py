@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # capabilities.py imports the registry, which imports this module
+    from .capabilities import Capabilities
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,14 @@ class RetryableError(BackendError):
         self.retry_after = retry_after
 
 
+class VendorJobDiscarded(RetryableError):
+    """The vendor job ended in a failure that only a *new* job can cure (Runway's
+    INTERNAL.BAD_OUTPUT): polling it again changes nothing. The adapter that resumes such a
+    job creates a new one instead, so every retry is a real new attempt."""
+
+    code = "vendor_job_discarded"
+
+
 class VendorPolicyRejection(BackendError):
     code = "rejected_by_vendor"
 
@@ -81,9 +92,19 @@ SubmittedCallback = Callable[[str], None]
 
 @runtime_checkable
 class VideoBackend(Protocol):
-    """What the registry hands out. One instance per call; adapters keep no global state."""
+    """What the registry hands out. One instance per call; adapters keep no global state.
+
+    `key_env_names` is the fixed list of environment variables the adapter reads its keys
+    from (each may also be given as `<NAME>_FILE`): callers ask it, catalog data never sets it.
+    """
 
     key: str
+    key_env_names: tuple[str, ...]
+
+    @classmethod
+    def capabilities(cls, params: Mapping[str, Any]) -> Capabilities:
+        """What the model a catalog entry names can do (durations, sizes, audio, seed, ...)."""
+        ...
 
     def generate(
         self,

@@ -1,6 +1,7 @@
 """Fetching a vendor's output file: streamed to disk, size-capped, only from the vendor's
 expected hosts, redirects followed by hand and re-checked hop by hop (netpolicy.check_url),
-credentials only ever sent to the origin they belong to.
+each hop connected to the very address that was checked (pinning.py), credentials only ever
+sent to the origin they belong to.
 
 Outcomes: the path of a file that starts like a video container; RetryableError for a
 truncated transfer, an expired/unavailable URL or a network error (the vendor job id is
@@ -16,7 +17,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from .base import PermanentError, RetryableError
-from .netpolicy import check_url
+from .netpolicy import Resolver, check_url, resolve
+from .pinning import pinned_client
 from .secrets import redact
 
 REDIRECTS = {301, 302, 303, 307, 308}
@@ -40,29 +42,32 @@ def download(
     secrets: list[str] | tuple[str, ...] = (),
     timeout_s: float = 120.0,
     vendor: str = "vendor",
+    resolver: Resolver = resolve,
 ) -> Path:
     auth_origin = _origin(url) if auth_headers else None
     dest = Path(dest)
-    with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as http:
-        for _hop in range(MAX_REDIRECTS + 1):
-            check_url(url, allowed_hosts)
-            headers = dict(auth_headers or {}) if _origin(url) == auth_origin else {}
-            try:
-                with http.stream("GET", url, headers=headers) as response:
-                    if response.status_code in REDIRECTS:
-                        location = response.headers.get("location")
-                        if not location:
-                            raise RetryableError(f"{vendor}: redirect without a Location", code="download_failed")
-                        url = urljoin(url, location)
-                        continue
-                    _check_status(response, vendor)
-                    _save(response, dest, max_bytes, vendor)
-                    return dest
-            except httpx.HTTPError as exc:
-                dest.unlink(missing_ok=True)
-                text = redact(f"{vendor}: download failed: {type(exc).__name__}: {exc}", list(secrets))
-                raise RetryableError(text, code="download_failed") from None
-        raise PermanentError(f"{vendor}: more than {MAX_REDIRECTS} redirects", code="download_failed")
+    for _hop in range(MAX_REDIRECTS + 1):
+        checked = check_url(url, allowed_hosts, resolver=resolver)
+        headers = dict(auth_headers or {}) if _origin(url) == auth_origin else {}
+        try:
+            with (
+                pinned_client(checked, timeout_s=timeout_s) as http,
+                http.stream("GET", url, headers=headers) as response,
+            ):
+                if response.status_code in REDIRECTS:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise RetryableError(f"{vendor}: redirect without a Location", code="download_failed")
+                    url = urljoin(url, location)
+                    continue
+                _check_status(response, vendor)
+                _save(response, dest, max_bytes, vendor)
+                return dest
+        except httpx.HTTPError as exc:
+            dest.unlink(missing_ok=True)
+            text = redact(f"{vendor}: download failed: {type(exc).__name__}: {exc}", list(secrets))
+            raise RetryableError(text, code="download_failed") from None
+    raise PermanentError(f"{vendor}: more than {MAX_REDIRECTS} redirects", code="download_failed")
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -1,11 +1,14 @@
 """fal.ai's queue API: any fal-hosted video model from catalog data alone (Pika is one).
 
 catalog params: `app_id` (e.g. "fal-ai/pika/v2.2/text-to-video"), `input_fields`,
-`duration_format`, `extra_input`, `durations`, `output_path` (default "video.url").
+`duration_format`, `extra_input`, `durations`, `sizes`, `audio` (none/optional/always: what
+the model's page says of sound), `output_path` (default "video.url"), and `sources`.
 submit: POST {base}/{app_id} with the model's input JSON -> {"request_id", ...}
-status: GET {base}/{owner}/{alias}/requests/{id}/status: IN_QUEUE / IN_PROGRESS -> COMPLETED
-        (COMPLETED may carry `error` / `error_type`: the run failed)
-result: GET {base}/{owner}/{alias}/requests/{id} -> the model's output JSON
+status: GET {base}/[{namespace}/]{owner}/{alias}/requests/{id}/status: IN_QUEUE / IN_PROGRESS
+        -> COMPLETED (COMPLETED may carry `error` / `error_type`: the run failed)
+result: GET {base}/[{namespace}/]{owner}/{alias}/requests/{id} -> the model's output JSON
+        The namespace is one of fal's APP_NAMESPACES ("workflows", "comfy"): fal-ai/fal
+        projects/fal_client/src/fal_client/client.py (AppId.from_endpoint_id).
 policy: 422 whose detail items have type "content_policy_violation" (at submit or result), or
         a COMPLETED status whose error_type says so.
 The URLs are rebuilt from the app id (as fal's own client does) rather than taken from the
@@ -15,10 +18,12 @@ response, so a resumed job needs only the request id, and the key only goes to t
 from __future__ import annotations
 
 from .base import PermanentError, VendorPolicyRejection
+from .hosted import hosted_capabilities
 from .httpclient import short
-from .vendor import Poll, PollingBackend, dig, model_input, pick_duration, required_param, sounds_like_policy
+from .vendor import Poll, PollingBackend, dig, model_input, required_param, sounds_like_policy
 
 POLICY_TYPES = {"content_policy_violation"}
+APP_NAMESPACES = ("workflows", "comfy")
 
 
 def _policy_in(body) -> bool:
@@ -31,19 +36,29 @@ def _policy_in(body) -> bool:
 
 
 def app_root(app_id: str) -> str:
+    """Where an app's queue requests live: [namespace/]owner/alias, as fal's client builds it."""
     parts = app_id.strip("/").split("/")
-    if len(parts) < 2:
-        raise PermanentError(f"fal app_id {app_id!r} must look like owner/alias[/path]", code="invalid_request")
-    return "/".join(parts[:2])
+    namespace = parts[:1] if parts[0] in APP_NAMESPACES else []
+    owner_alias = parts[len(namespace) : len(namespace) + 2]
+    if len(owner_alias) < 2 or not all(owner_alias):
+        raise PermanentError(
+            f"fal app_id {app_id!r} must look like [namespace/]owner/alias[/path]", code="invalid_request"
+        )
+    return "/".join(namespace + owner_alias)
 
 
 class FalBackend(PollingBackend):
     key = "fal"
     vendor = "fal.ai"
     default_base_url = "https://queue.fal.run"
-    default_download_hosts = (".fal.media", ".fal.run", ".fal.ai")
-    default_api_key_env = "FAL_KEY"
+    # fal's output files (fal docs: e.g. https://v3.fal.media/files/...).
+    default_download_hosts = ("fal.media", ".fal.media")
+    key_env_names = ("FAL_KEY",)
     default_poll_interval_s = 2.0
+
+    @classmethod
+    def capabilities(cls, params):
+        return hosted_capabilities(params, host="fal")
 
     def headers(self, api_key, config):
         return {"Authorization": f"Key {api_key}"}
@@ -52,9 +67,6 @@ class FalBackend(PollingBackend):
         if _policy_in(body) or response.headers.get("x-fal-error-type") in POLICY_TYPES:
             return VendorPolicyRejection(f"refused by content policy: {short(body)}")
         return None
-
-    def seconds_sent(self, request, config):
-        return pick_duration(request.duration_s, config.params.get("durations", [5]))
 
     def create(self, client, request, config):
         app_id = required_param(config.params, "app_id")

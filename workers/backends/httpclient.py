@@ -6,6 +6,8 @@ taxonomy applied to HTTP statuses.
 - 401 / 403 -> PermanentError(code="auth_failed").
 - other 4xx -> PermanentError(code="invalid_request"), unless the adapter's `classify` hook
   recognises a content-policy rejection (VendorPolicyRejection) or another meaning first.
+- The API host is resolved and checked once (netpolicy) and every call connects to that
+  address (pinning.py).
 - Keys are redacted from every message; absolute URLs a vendor hands back (fal's status_url,
   Replicate's urls.get) are only followed when they point at the same origin as the base URL,
   so a response cannot make us send a key elsewhere.
@@ -24,6 +26,7 @@ import httpx
 
 from .base import BackendError, PermanentError, RetryableError
 from .netpolicy import UnsafeURL, check_url
+from .pinning import pinned_client
 from .secrets import redact
 
 RETRYABLE_STATUSES = {408, 409, 429}
@@ -82,11 +85,12 @@ class VendorClient:
         base = urlsplit(base_url)
         self.origin = (base.scheme, base.netloc)
         try:
-            check_url(base_url, [base.hostname or ""])
+            checked = check_url(base_url, [base.hostname or ""])
         except UnsafeURL as exc:
             raise UnsafeURL(f"{vendor}: base URL refused: {exc}") from None
         self.base_url = base_url.rstrip("/") + "/"
-        self.http = httpx.Client(headers=headers, timeout=timeout_s, follow_redirects=False, trust_env=False)
+        # Every API call goes to this one origin (see `url`), so one pinned connection pool serves all.
+        self.http = pinned_client(checked, timeout_s=timeout_s, headers=headers)
 
     def __enter__(self) -> VendorClient:
         return self

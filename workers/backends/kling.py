@@ -1,51 +1,59 @@
 """Kling AI, the official API (access key + secret key).
 
+Source: Kling's API reference (Kling AI developer docs: "General Info" for auth and the
+error-code table, "Video Generation > Text to Video" for the body).
 auth:   every request carries `Authorization: Bearer <JWT>`, HS256, payload
-        {"iss": access_key, "exp": now+1800, "nbf": now-5}, signed with the secret key.
-        Hand-rolled with hmac (RFC 7519 HS256 is ~10 lines) rather than a dependency; the
-        contract tests verify it with PyJWT independently.
+        {"iss": access_key, "exp": now+1800, "nbf": now-5}, signed with the secret key (PyJWT,
+        as Kling's own sample code does).
 create: POST /v1/videos/text2video {"model_name", "prompt", "negative_prompt", "duration": "5",
-        "aspect_ratio", "mode", "external_task_id"}
+        "aspect_ratio", "mode", "sound": "on"|"off" (kling-v2-6 and later), "external_task_id"}
 poll:   GET /v1/videos/text2video/{task_id}: submitted / processing -> succeed | failed
-errors: every body is {"code", "message", "request_id"}; code 0 = ok. 1300/1301 = platform /
-        content-security policy (at create); async policy failures only say so in task_status_msg.
-        1100-1102 (account, arrears, resource pack) are not retried; 1302-1304 and 5000+ are.
+errors: every body is {"code", "message", "request_id"}; code 0 = ok.
+        1301 = content security policy: a refusal. 1300 = "trigger strategy of the platform":
+        not said to be about content, so a plain permanent failure. 1100-1102 (account, arrears,
+        resource pack) and 1103 (no access) and 1304 (IP whitelisting: "contact customer
+        service") are account problems, never retried. 1302/1303 (rate, concurrency) and
+        5000-5002 are retried.
+external_task_id: our job reference, unique per account (documented); Kling documents no
+        answer for a duplicate, so when a create is refused as an invalid request (1201) we ask
+        for the task by that reference (documented query) and adopt it if it exists: a create
+        whose answer was lost is never paid twice.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 
+import jwt
+
 from .base import PermanentError, RetryableError, VendorPolicyRejection
+from .capabilities import AUDIO_NONE, AUDIO_OPTIONAL, Capabilities, seconds_range
 from .httpclient import parse_retry_after
 from .secrets import require_secret
-from .vendor import Poll, PollingBackend, as_number_text, failed_job_error, pick_duration, required_param
+from .vendor import Poll, PollingBackend, as_number_text, failed_job_error, required_param
 
 TOKEN_LIFETIME_S = 1800
-POLICY_CODES = {1300, 1301}
-ACCOUNT_CODES = {1100, 1101, 1102}
-RETRY_CODES = {1302, 1303, 1304, 5000, 5001, 5002}
+POLICY_CODES = {1301}
+ACCOUNT_CODES = {1100, 1101, 1102, 1103, 1304}
+RETRY_CODES = {1302, 1303, 5000, 5001, 5002}
+INVALID_PARAMETERS = 1201
+DOC_SOURCE = "Kling AI API reference, Video Generation > Text to Video"
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+def _kling(durations, *, sound: bool) -> Capabilities:
+    return Capabilities(
+        durations=tuple(float(d) for d in durations),
+        aspect_ratios=("16:9", "9:16", "1:1"),
+        audio=AUDIO_OPTIONAL if sound else AUDIO_NONE,
+        negative_prompt=True,
+        source=DOC_SOURCE,
+    )
 
 
 def make_jwt(access_key: str, secret_key: str, *, now: float | None = None) -> str:
     now = int(time.time() if now is None else now)
-    header = {"alg": "HS256", "typ": "JWT"}
     payload = {"iss": access_key, "exp": now + TOKEN_LIFETIME_S, "nbf": now - 5}
-    signing_input = ".".join(_b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, payload))
-    signature = hmac.new(secret_key.encode(), signing_input.encode("ascii"), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64url(signature)}"
-
-
-class DuplicateExternalTaskId(PermanentError):
-    """Our job already created a Kling task (its create answer was lost): adopt that task."""
+    return jwt.encode(payload, secret_key, algorithm="HS256", headers={"typ": "JWT"})
 
 
 def _code(body) -> int | None:
@@ -54,17 +62,30 @@ def _code(body) -> int | None:
     return None
 
 
+class InvalidParameters(PermanentError):
+    """Kling's 1201: a wrong parameter, or (undocumented) a reused external_task_id."""
+
+
 class KlingBackend(PollingBackend):
     key = "kling"
     vendor = "Kling"
     default_base_url = "https://api-singapore.klingai.com"
-    default_download_hosts = (".klingai.com", ".kechuangai.com")
-    default_api_key_env = "KLING_ACCESS_KEY"
+    # Kling's own docs serve media from *.klingai.com (e.g. p2-kling.klingai.com).
+    default_download_hosts = (".klingai.com",)
+    key_env_names = ("KLING_ACCESS_KEY", "KLING_SECRET_KEY")
     default_poll_interval_s = 5.0
+    MODELS = {
+        "kling-v1": _kling((5, 10), sound=False),
+        "kling-v1-6": _kling((5, 10), sound=False),
+        "kling-v2-master": _kling((5, 10), sound=False),
+        "kling-v2-1-master": _kling((5, 10), sound=False),
+        "kling-v2-5-turbo": _kling((5, 10), sound=False),
+        "kling-v2-6": _kling((5, 10), sound=True),
+        "kling-v3": _kling(seconds_range(3, 15), sound=True),
+    }
 
     def headers(self, access_key, config):
-        secret_env = config.params.get("secret_key_env", "KLING_SECRET_KEY")
-        secret = require_secret(secret_env)
+        secret = require_secret(self.key_env_names[1])
         token = make_jwt(access_key, secret)
         self.extra_secrets += [secret, token]
         return {"Authorization": f"Bearer {token}"}
@@ -76,8 +97,10 @@ class KlingBackend(PollingBackend):
         )
         if code in POLICY_CODES:
             return VendorPolicyRejection(f"create refused: {message}")
-        if code == 1201 and "external_task_id" in message:
-            return DuplicateExternalTaskId(message, code="invalid_request")
+        if code == INVALID_PARAMETERS:
+            return InvalidParameters(message, code="invalid_request")
+        if code == 1300:
+            return PermanentError(f"refused by a platform strategy: {message}", code="vendor_refused")
         if code in ACCOUNT_CODES:
             return PermanentError(message, code="account_problem")
         if code in RETRY_CODES:
@@ -88,10 +111,8 @@ class KlingBackend(PollingBackend):
             )
         return None
 
-    def seconds_sent(self, request, config):
-        return pick_duration(request.duration_s, config.params.get("durations", [5, 10]))
-
     def create(self, client, request, config):
+        spec = self.model_spec(config)
         body = {
             "model_name": required_param(config.params, "vendor_model"),
             "prompt": request.prompt,
@@ -102,15 +123,29 @@ class KlingBackend(PollingBackend):
         }
         if request.negative_prompt:
             body["negative_prompt"] = request.negative_prompt
+        if spec.audio == AUDIO_OPTIONAL and config.params.get("generate_audio") is not None:
+            body["sound"] = "on" if config.params["generate_audio"] else "off"
         body = {k: v for k, v in body.items() if v is not None}
         try:
             envelope = client.json("POST", "v1/videos/text2video", json=body)
-        except DuplicateExternalTaskId:
-            # A previous attempt's create reached Kling but its answer did not reach us: the
-            # external_task_id (our job reference) finds that task, so we never pay twice.
-            envelope = client.json("GET", f"v1/videos/text2video/{body['external_task_id']}")
+        except InvalidParameters:
+            envelope = self._earlier_task(client, body.get("external_task_id"))
+            if envelope is None:
+                raise
         self._check_envelope(envelope)
         return str(envelope["data"]["task_id"])
+
+    def _earlier_task(self, client, external_task_id: str | None):
+        """The task an earlier attempt of this job created, found by our reference, or None."""
+        if not external_task_id:
+            return None
+        try:
+            envelope = client.json("GET", f"v1/videos/text2video/{external_task_id}")
+        except PermanentError:
+            return None
+        data = envelope.get("data") if _code(envelope) == 0 else None
+        info = (data or {}).get("task_info") or {}
+        return envelope if info.get("external_task_id") == external_task_id else None
 
     def _check_envelope(self, envelope) -> None:
         code = _code(envelope)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis
+
 BUSY_RETRY_S = 15.0
 
 
@@ -94,8 +96,6 @@ return {1, '0', ''}
 
 class RedisLimiter:
     def __init__(self, redis_url: str, prefix: str = "screentest"):
-        import redis
-
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=5)
         self.prefix = prefix
         self._acquire = self.redis.register_script(_ACQUIRE)
@@ -125,7 +125,7 @@ class RedisLimiter:
 
     def holders(self, group: str) -> list[str]:
         self.redis.zremrangebyscore(self._keys(group)[0], "-inf", time.time())
-        return [h.decode() for h in self.redis.zrange(self._keys(group)[0], 0, -1)]
+        return [h.decode() if isinstance(h, bytes) else str(h) for h in self.redis.zrange(self._keys(group)[0], 0, -1)]
 
 
 class FileLimiter:

@@ -2,40 +2,44 @@
 Agents API is a different contract and would be a separate file).
 
 create: POST /generations/video {"model", "prompt", "aspect_ratio", "duration": "5s", "resolution"}
+        (lumalabs/lumaai-python src/lumaai/types/generations/video_create_params.py: no seed,
+        no negative prompt, no sound)
 poll:   GET /generations/{id}: queued / dreaming -> completed (assets.video) | failed (failure_reason)
+        (src/lumaai/types/generation.py)
+output: assets.video, served from storage.cdn-luma.com (Luma's API docs,
+        https://docs.lumalabs.ai/docs/video-generation).
 policy: failure_reason text (no codes on this surface), or a 400 at create that says so.
 """
 
 from __future__ import annotations
 
 from .base import PermanentError, VendorPolicyRejection
+from .capabilities import AUDIO_NONE, Capabilities
 from .httpclient import short
-from .vendor import (
-    Poll,
-    PollingBackend,
-    as_number_text,
-    failed_job_error,
-    pick_duration,
-    required_param,
-    sounds_like_policy,
+from .vendor import Poll, PollingBackend, as_number_text, failed_job_error, required_param, sounds_like_policy
+
+RAY = Capabilities(
+    durations=(5.0, 9.0),
+    aspect_ratios=("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"),
+    audio=AUDIO_NONE,
+    source="lumalabs/lumaai-python src/lumaai/types/generations/video_create_params.py",
 )
+RESOLUTIONS = ("540p", "720p", "1080p", "4k")
 
 
 class LumaBackend(PollingBackend):
     key = "luma"
     vendor = "Luma Dream Machine"
     default_base_url = "https://api.lumalabs.ai/dream-machine/v1"
-    default_download_hosts = (".lumalabs.ai", ".cloudfront.net")
-    default_api_key_env = "LUMAAI_API_KEY"
+    default_download_hosts = ("storage.cdn-luma.com",)
+    key_env_names = ("LUMAAI_API_KEY",)
     default_poll_interval_s = 3.0
+    MODELS = {"ray-2": RAY, "ray-flash-2": RAY, "ray-1-6": RAY}
 
     def classify(self, response, body):
         if response.status_code in (400, 422) and sounds_like_policy(short(body)):
             return VendorPolicyRejection(f"create refused: {short(body)}")
         return None
-
-    def seconds_sent(self, request, config):
-        return pick_duration(request.duration_s, config.params.get("durations", [5, 9]))
 
     def create(self, client, request, config):
         body = {
@@ -44,8 +48,11 @@ class LumaBackend(PollingBackend):
             "aspect_ratio": request.aspect_ratio,
             "duration": f"{as_number_text(self.seconds_sent(request, config))}s",
         }
-        if config.params.get("resolution"):
-            body["resolution"] = config.params["resolution"]
+        resolution = config.params.get("resolution")
+        if resolution:
+            if resolution not in RESOLUTIONS:
+                raise PermanentError(f"Luma takes no resolution {resolution!r}", code="invalid_request")
+            body["resolution"] = resolution
         return str(client.json("POST", "generations/video", json=body)["id"])
 
     def check(self, client, job_id, config):

@@ -1,8 +1,8 @@
 """Replicate predictions: any Replicate-hosted video model from catalog data alone.
 
 catalog params: `replicate_model` ("owner/name", official models) or `version` (a version id),
-`input_fields`, `duration_format`, `extra_input`, `durations`, `output_path` (default "output",
-a URL string; "output.0" for a list).
+`input_fields`, `duration_format`, `extra_input`, `durations`, `sizes`, `audio`, `output_path`
+(default "output", a URL string; "output.0" for a list), and `sources` (the model's page).
 create: POST /v1/models/{owner}/{name}/predictions {"input": {...}} (or POST /v1/predictions
         {"version", "input"})
 poll:   GET /v1/predictions/{id}: starting / processing -> succeeded | failed | canceled
@@ -13,19 +13,22 @@ Output files are deleted an hour after the prediction: downloaded right away.
 from __future__ import annotations
 
 from .base import PermanentError, VendorPolicyRejection
-from .vendor import Poll, PollingBackend, dig, model_input, pick_duration, sounds_like_policy
+from .hosted import hosted_capabilities
+from .vendor import Poll, PollingBackend, dig, model_input, sounds_like_policy
 
 
 class ReplicateBackend(PollingBackend):
     key = "replicate"
     vendor = "Replicate"
     default_base_url = "https://api.replicate.com"
+    # Replicate's output files (replicate.com docs: outputs are served from replicate.delivery).
     default_download_hosts = ("replicate.delivery", ".replicate.delivery")
-    default_api_key_env = "REPLICATE_API_TOKEN"
+    key_env_names = ("REPLICATE_API_TOKEN",)
     default_poll_interval_s = 2.0
 
-    def seconds_sent(self, request, config):
-        return pick_duration(request.duration_s, config.params.get("durations", [5]))
+    @classmethod
+    def capabilities(cls, params):
+        return hosted_capabilities(params, host="Replicate")
 
     def create(self, client, request, config):
         body = {"input": model_input(request, config, self.seconds_sent(request, config))}

@@ -8,6 +8,7 @@ raises (`redact`).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from .base import PermanentError
@@ -15,14 +16,14 @@ from .base import PermanentError
 MIN_REDACTED_LENGTH = 6
 
 
-def read_secret(env_name: str, environ: dict[str, str] | None = None) -> str | None:
+def read_secret(env_name: str, environ: Mapping[str, str] | None = None) -> str | None:
     """The value of `env_name`, or the stripped contents of the file `env_name + "_FILE"`
     points at (Docker/Kubernetes secrets). None when neither is set."""
-    environ = os.environ if environ is None else environ
-    value = environ.get(env_name, "").strip()
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    value = env.get(env_name, "").strip()
     if value:
         return value
-    file_path = environ.get(f"{env_name}_FILE", "").strip()
+    file_path = env.get(f"{env_name}_FILE", "").strip()
     if file_path:
         try:
             value = Path(file_path).read_text(encoding="utf-8").strip()

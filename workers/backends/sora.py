@@ -1,12 +1,17 @@
-"""OpenAI Sora through the Videos API.
+"""OpenAI Sora through the Videos API. RETIRED by its vendor on 2026-09-24.
 
-OpenAI announced that the Sora 2 models and the Videos API shut down on September 24, 2026
-(see docs/backends.md): expect 404/410 from the live endpoint after that date; the adapter
-is kept for operators with access and for the contract tests.
+OpenAI's Python SDK marks every `client.videos.*` method "The Sora API is scheduled to
+permanently shut down on September 24, 2026." (openai/openai-python,
+src/openai/resources/videos.py) and OpenAI's OpenAPI document marks `POST /videos`
+deprecated. The adapter therefore refuses to call OpenAI's own endpoint
+(`code="vendor_retired"`, before any key is read); it still runs against an endpoint an
+operator points it at (SCREENTEST_OPENAI_SORA_BASE_URL: a compatible host, or the contract
+fake), so the contract stays tested and history stays reproducible.
 
-create: POST /v1/videos {"model", "prompt", "seconds": "<string>", "size": "WxH"}
+create: POST /v1/videos {"model", "prompt", "seconds": "4"|"8"|"12", "size": "WxH"}
+        (openai-python src/openai/types/video_create_params.py, video_seconds.py, video_size.py)
 poll:   GET /v1/videos/{id}, waiting as long as the `openai-poll-after-ms` header says
-output: GET /v1/videos/{id}/content (bytes, with the API key; no URL is returned)
+output: GET /v1/videos/{id}/content?variant=video (bytes, with the API key; no URL is returned)
 policy: 400 with error.code moderation_blocked (or similar) at create, or status "failed"
         with such an error code.
 """
@@ -16,10 +21,31 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import PermanentError, VendorPolicyRejection
+from .capabilities import AUDIO_ALWAYS, Capabilities, Retirement
 from .download import download
-from .vendor import Poll, PollingBackend, as_number_text, pick_duration, required_param, sounds_like_policy
+from .vendor import Poll, PollingBackend, as_number_text, required_param, sounds_like_policy
 
 POLICY_CODES = {"moderation_blocked", "content_policy_violation", "content_filter", "safety_violation"}
+SDK_SOURCE = "openai/openai-python src/openai/types/video_create_params.py (VideoSeconds, VideoSize)"
+RETIREMENT = Retirement(
+    since="2026-09-24",
+    source="openai/openai-python src/openai/resources/videos.py: 'The Sora API is scheduled to permanently "
+    "shut down on September 24, 2026.'; OpenAI's OpenAPI document marks POST /videos deprecated",
+    note="No host's docs dated after 2026-09-24 were found that still serve Sora 2.",
+)
+LANDSCAPE_PORTRAIT = frozenset({"1280x720", "720x1280"})
+TALL_WIDE = frozenset({"1792x1024", "1024x1792"})
+
+
+def _sora(sizes: frozenset[str]) -> Capabilities:
+    return Capabilities(
+        durations=(4.0, 8.0, 12.0),
+        aspect_ratios=("16:9", "9:16"),
+        sizes=sizes,
+        audio=AUDIO_ALWAYS,
+        retired=RETIREMENT,
+        source=SDK_SOURCE + "; sora-2 renders 720p sizes only (OpenAI video generation guide)",
+    )
 
 
 def _error(body) -> dict:
@@ -31,8 +57,23 @@ class SoraBackend(PollingBackend):
     key = "openai-sora"
     vendor = "OpenAI Sora"
     default_base_url = "https://api.openai.com/v1"
-    default_api_key_env = "OPENAI_API_KEY"
+    key_env_names = ("OPENAI_API_KEY",)
     default_poll_interval_s = 1.0
+    retired = RETIREMENT
+    MODELS = {
+        "sora-2": _sora(LANDSCAPE_PORTRAIT),
+        "sora-2-2025-10-06": _sora(LANDSCAPE_PORTRAIT),
+        "sora-2-2025-12-08": _sora(LANDSCAPE_PORTRAIT),
+        "sora-2-pro": _sora(LANDSCAPE_PORTRAIT | TALL_WIDE),
+        "sora-2-pro-2025-10-06": _sora(LANDSCAPE_PORTRAIT | TALL_WIDE),
+    }
+
+    def before_start(self, config):
+        if not config.base_url_from_operator:
+            raise PermanentError(
+                f"{self.vendor} was shut down by OpenAI on {RETIREMENT.since} ({RETIREMENT.source})",
+                code="vendor_retired",
+            )
 
     def headers(self, api_key, config):
         headers = {"Authorization": f"Bearer {api_key}"}
@@ -46,9 +87,6 @@ class SoraBackend(PollingBackend):
         if error.get("code") in POLICY_CODES:
             return VendorPolicyRejection(f"create refused: {error.get('message', '')}")
         return None
-
-    def seconds_sent(self, request, config):
-        return pick_duration(request.duration_s, config.params.get("durations", [4, 8, 12]))
 
     def create(self, client, request, config):
         body = {

@@ -2,13 +2,16 @@
 deadline -> download -> result with cost. A vendor file subclasses `PollingBackend` and
 fills in `create`, `check` and (when the output is not a plain URL) `fetch`.
 
-Configuration (catalog `backend_params`, environment wins for endpoints so an operator can
-repoint a whole vendor):
-- `base_url`: env `SCREENTEST_<KEY>_BASE_URL`, else params["base_url"], else the vendor default.
-- `download_hosts`: env `SCREENTEST_<KEY>_DOWNLOAD_HOSTS` (comma list), else params, else the
-  vendor default. The API host itself is always allowed.
-- `api_key_env`: which environment variable holds the key (never the key itself).
-- `poll_interval_s`, `poll_deadline_s`, `max_download_bytes`, `price_per_second_usd`.
+Where requests and keys go is never catalog data (whoever may edit a model must not be able to
+send a server secret to a host of their choosing):
+- base URL: env `SCREENTEST_<KEY>_BASE_URL` (set by an operator), else the vendor's own.
+- download hosts: env `SCREENTEST_<KEY>_DOWNLOAD_HOSTS` (comma list), else the hosts the
+  vendor documents (docs/backends.md). The API host itself is always allowed.
+- keys: the adapter's fixed `key_env_names` (each may be `<NAME>_FILE`).
+Catalog params that try (`base_url`, `api_key_env`, `secret_key_env`, `download_hosts`) make
+the job fail before any request.
+From the catalog: `poll_interval_s`, `poll_deadline_s`, `max_download_bytes`,
+`price_per_second_usd`, and the model's own settings.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from .base import (
     GenerationTimeout,
     PermanentError,
     SubmittedCallback,
+    VendorJobDiscarded,
     VendorPolicyRejection,
 )
+from .capabilities import FORBIDDEN_PARAMS, Capabilities, UnsupportedModel
 from .download import DEFAULT_MAX_BYTES, download
 from .httpclient import VendorClient
 from .secrets import require_secret
@@ -50,7 +55,7 @@ class Poll:
 class VendorConfig:
     base_url: str
     download_hosts: tuple[str, ...]
-    api_key_env: str
+    base_url_from_operator: bool
     poll_interval_s: float
     poll_deadline_s: float
     max_download_bytes: int
@@ -62,19 +67,20 @@ def env_key(backend_key: str, suffix: str) -> str:
 
 
 def load_config(backend, params: Mapping[str, Any]) -> VendorConfig:
+    """The adapter's settings; endpoint and hosts from the environment or the adapter only
+    (catalog params naming them are refused in `generate`, ignored here)."""
     key = backend.key
-    base_url = os.environ.get(env_key(key, "BASE_URL")) or params.get("base_url") or backend.default_base_url
+    operator_url = os.environ.get(env_key(key, "BASE_URL"), "").strip()
+    base_url = operator_url or backend.default_base_url
     hosts_env = os.environ.get(env_key(key, "DOWNLOAD_HOSTS"))
     hosts = (
-        [h.strip() for h in hosts_env.split(",") if h.strip()]
-        if hosts_env
-        else list(params.get("download_hosts") or backend.default_download_hosts)
+        [h.strip() for h in hosts_env.split(",") if h.strip()] if hosts_env else list(backend.default_download_hosts)
     )
     hosts.append(urlsplit(base_url).hostname or "")
     return VendorConfig(
         base_url=base_url,
         download_hosts=tuple(h for h in hosts if h),
-        api_key_env=params.get("api_key_env") or backend.default_api_key_env,
+        base_url_from_operator=bool(operator_url),
         poll_interval_s=float(params.get("poll_interval_s", backend.default_poll_interval_s)),
         poll_deadline_s=float(params.get("poll_deadline_s", 600)),
         max_download_bytes=int(params.get("max_download_bytes", DEFAULT_MAX_BYTES)),
@@ -97,6 +103,16 @@ def as_number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+def refuse_forbidden_params(params: Mapping[str, Any], vendor: str) -> None:
+    named = [name for name in FORBIDDEN_PARAMS if name in params]
+    if named:
+        raise PermanentError(
+            f"{vendor}: catalog params may not set {', '.join(named)}; operators set "
+            "SCREENTEST_<BACKEND>_BASE_URL / _DOWNLOAD_HOSTS in the environment",
+            code="forbidden_param",
+        )
+
+
 def required_param(params: Mapping[str, Any], name: str) -> Any:
     if name not in params:
         raise PermanentError(f"catalog params miss {name!r} for this model", code="invalid_request")
@@ -108,8 +124,33 @@ class PollingBackend:
     vendor = "Vendor"
     default_base_url = ""
     default_download_hosts: tuple[str, ...] = ()
-    default_api_key_env = ""
+    # The environment variables the keys come from, fixed per adapter (first: the API key).
+    key_env_names: tuple[str, ...] = ()
     default_poll_interval_s = 5.0
+    # vendor model id -> what it accepts (direct adapters); generic hosts override `capabilities`.
+    MODELS: Mapping[str, Capabilities] = {}
+
+    # The first key's name as a plain string, for callers that still read one name only.
+    default_api_key_env = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.default_api_key_env = cls.key_env_names[0] if cls.key_env_names else ""
+
+    @classmethod
+    def capabilities(cls, params: Mapping[str, Any]) -> Capabilities:
+        model = params.get("vendor_model")
+        if not isinstance(model, str) or model not in cls.MODELS:
+            raise UnsupportedModel(
+                f"{cls.vendor} has no model {model!r} this adapter knows (known: {', '.join(sorted(cls.MODELS))})"
+            )
+        return cls.MODELS[model]
+
+    def model_spec(self, config: VendorConfig) -> Capabilities:
+        try:
+            return self.capabilities(config.params)
+        except UnsupportedModel as exc:
+            raise PermanentError(str(exc), code="invalid_request") from None
 
     # --- what a vendor file implements ---------------------------------------------------
     def headers(self, api_key: str, config: VendorConfig) -> dict[str, str]:
@@ -139,8 +180,20 @@ class PollingBackend:
             vendor=self.vendor,
         )
 
+    def allowed_durations(self, config: VendorConfig) -> tuple[float, ...]:
+        """The catalog's offered durations the model really takes (all it takes by default)."""
+        takes = self.model_spec(config).durations
+        offered = [float(d) for d in config.params.get("durations") or takes]
+        usable = tuple(d for d in offered if d in takes)
+        if not usable:
+            raise PermanentError(
+                f"{self.vendor}: none of the catalog's durations {offered} is one the model takes {list(takes)}",
+                code="invalid_request",
+            )
+        return usable
+
     def seconds_sent(self, request: GenerationRequest, config: VendorConfig) -> float:
-        return float(request.duration_s)
+        return pick_duration(request.duration_s, self.allowed_durations(config))
 
     def cost_usd(self, request: GenerationRequest, payload: Any, config: VendorConfig) -> float | None:
         price = config.params.get("price_per_second_usd")
@@ -151,6 +204,9 @@ class PollingBackend:
     def metadata(self, payload: Any) -> dict[str, Any]:
         return {"vendor": self.vendor}
 
+    def before_start(self, config: VendorConfig) -> None:
+        """A last word before any key is read or request sent (Sora: retired)."""
+
     # --- the shared flow -----------------------------------------------------------------
     def generate(
         self,
@@ -160,8 +216,10 @@ class PollingBackend:
         resume_vendor_job_id: str | None,
         on_submitted: SubmittedCallback,
     ) -> GenerationResult:
+        refuse_forbidden_params(request.params or {}, self.vendor)
         config = load_config(self, request.params or {})
-        api_key = require_secret(config.api_key_env)
+        self.before_start(config)
+        api_key = require_secret(self.key_env_names[0])
         self.extra_secrets: list[str] = []
         headers = self.headers(api_key, config)  # may add to extra_secrets (Kling's secret key, JWT)
         with VendorClient(
@@ -171,12 +229,16 @@ class PollingBackend:
             secrets=[api_key, *self.extra_secrets],
             classify=self.classify,
         ) as client:
-            if resume_vendor_job_id:
-                job_id = resume_vendor_job_id
-            else:
+            job_id, payload = resume_vendor_job_id, None
+            if job_id:
+                try:
+                    payload = self.wait(client, job_id, config)
+                except VendorJobDiscarded:
+                    job_id = None  # the stored job failed in a way only a new job can cure
+            if not job_id:
                 job_id = self.create(client, request, config)
                 on_submitted(job_id)
-            payload = self.wait(client, job_id, config)
+                payload = self.wait(client, job_id, config)
             dest = Path(workdir) / "vendor-output.mp4"
             self.fetch(client, job_id, payload, dest, config, api_key)
         return GenerationResult(
@@ -228,14 +290,15 @@ def failed_job_error(message: str, reason: Any) -> BackendError:
     return PermanentError(message, code="vendor_failed")
 
 
-INPUT_FIELDS = ("prompt", "negative_prompt", "duration", "aspect_ratio", "seed")
+INPUT_FIELDS = ("prompt", "negative_prompt", "duration", "aspect_ratio", "seed", "audio")
 
 
 def model_input(request: GenerationRequest, config: VendorConfig, seconds: float) -> dict[str, Any]:
     """The input object of a model hosted on a generic platform (fal, Replicate), from catalog
     data alone: `input_fields` says which of our fields the model takes (and under which name,
-    as {"ours": "theirs"} or a list of names kept as is), `duration_format` how it wants the
-    duration ("int", "str", "str_s" for "5s"), `extra_input` fixed extras (resolution, ...)."""
+    as {"ours": "theirs"} or a list of names kept as is; "audio" carries the catalog's
+    `generate_audio` switch, e.g. {"audio": "generate_audio"}), `duration_format` how it wants
+    the duration ("int", "str", "str_s" for "5s"), `extra_input` fixed extras (resolution, ...)."""
     params = config.params
     fields = params.get("input_fields", ["prompt", "duration", "aspect_ratio"])
     names = fields if isinstance(fields, dict) else {name: name for name in fields}
@@ -257,6 +320,7 @@ def model_input(request: GenerationRequest, config: VendorConfig, seconds: float
         "duration": duration,
         "aspect_ratio": request.aspect_ratio,
         "seed": int(request.seed),
+        "audio": params.get("generate_audio"),
     }
     body = {theirs: ours[name] for name, theirs in names.items() if ours[name] is not None}
     body.update(params.get("extra_input") or {})

@@ -2,7 +2,10 @@
 
 create: POST /v1beta/models/{model}:predictLongRunning
         {"instances": [{"prompt"}], "parameters": {"aspectRatio", "durationSeconds", "resolution",
-        "negativePrompt", "sampleCount": 1}}  (no seed: the Gemini API refuses it)
+        "negativePrompt", "sampleCount": 1}}. googleapis/python-genai google/genai/models.py
+        (_GenerateVideosConfig_to_mldev) refuses seed, fps, generate_audio, output_gcs_uri,
+        pubsub_topic, mask and compression_quality on the Gemini API: no seed is sent, and Veo 3.x
+        there always makes sound (no switch).
 poll:   GET /v1beta/{operation name} until "done": true, then `error`, or
         response.generateVideoResponse.generatedSamples[0].video.uri
 output: GET that uri (…/files/{id}:download?alt=media) with the API key, redirects re-checked.
@@ -14,9 +17,19 @@ policy: done with raiMediaFilteredCount > 0 and no samples (the safety filter), 
 from __future__ import annotations
 
 from .base import PermanentError, RetryableError, VendorPolicyRejection
+from .capabilities import AUDIO_ALWAYS, AUDIO_NONE, Capabilities, seconds_range
 from .download import download
 from .httpclient import parse_retry_after, short
-from .vendor import Poll, PollingBackend, failed_job_error, pick_duration, required_param, sounds_like_policy
+from .vendor import Poll, PollingBackend, failed_job_error, required_param, sounds_like_policy
+
+SOURCE = "googleapis/python-genai google/genai/models.py; Gemini API Veo docs (durations, aspect ratios)"
+VEO3 = Capabilities(
+    durations=(4.0, 6.0, 8.0), aspect_ratios=("16:9", "9:16"), audio=AUDIO_ALWAYS, negative_prompt=True, source=SOURCE
+)
+VEO2 = Capabilities(
+    durations=seconds_range(5, 8), aspect_ratios=("16:9", "9:16"), audio=AUDIO_NONE, negative_prompt=True, source=SOURCE
+)
+RESOLUTIONS = ("720p", "1080p")
 
 
 def _retry_delay(body) -> float | None:
@@ -36,9 +49,17 @@ class VeoBackend(PollingBackend):
     key = "google-veo"
     vendor = "Google Veo"
     default_base_url = "https://generativelanguage.googleapis.com/v1beta"
-    default_download_hosts = (".googleapis.com", ".googleusercontent.com")
-    default_api_key_env = "GEMINI_API_KEY"
+    # The file URI is on the API host itself; its download redirects to Google's storage.
+    default_download_hosts = ("generativelanguage.googleapis.com", ".googleusercontent.com")
+    key_env_names = ("GEMINI_API_KEY",)
     default_poll_interval_s = 10.0
+    MODELS = {
+        "veo-3.1-generate-preview": VEO3,
+        "veo-3.1-fast-generate-preview": VEO3,
+        "veo-3.0-generate-001": VEO3,
+        "veo-3.0-fast-generate-001": VEO3,
+        "veo-2.0-generate-001": VEO2,
+    }
 
     def headers(self, api_key, config):
         return {"x-goog-api-key": api_key}
@@ -58,9 +79,6 @@ class VeoBackend(PollingBackend):
             return VendorPolicyRejection(f"create refused: {error.get('message')}")
         return None
 
-    def seconds_sent(self, request, config):
-        return pick_duration(request.duration_s, config.params.get("durations", [4, 6, 8]))
-
     def create(self, client, request, config):
         model = required_param(config.params, "vendor_model")
         parameters = {
@@ -68,8 +86,11 @@ class VeoBackend(PollingBackend):
             "durationSeconds": int(self.seconds_sent(request, config)),
             "sampleCount": 1,
         }
-        if config.params.get("resolution"):
-            parameters["resolution"] = config.params["resolution"]
+        resolution = config.params.get("resolution")
+        if resolution:
+            if resolution not in RESOLUTIONS:
+                raise PermanentError(f"Veo takes no resolution {resolution!r}", code="invalid_request")
+            parameters["resolution"] = resolution
         if request.negative_prompt:
             parameters["negativePrompt"] = request.negative_prompt
         body = {"instances": [{"prompt": request.prompt}], "parameters": parameters}

@@ -1,9 +1,15 @@
-"""Serving blind battles: which two clips a voter sees next.
+"""Which battle a voter judges next, and its life: prepared, served, voted or skipped.
 
-The model pair comes from workers/ratings/sampling.py (votes go where they inform), then a prompt that
-has clips from both models and that this voter has neither judged for this pair nor seen with
-names. Left and right are decided here, with the server's randomness; the client receives an
-opaque battle id inside a signed token and media URLs that name nothing.
+The model pair comes from workers/ratings/sampling.py (votes go where they inform), then a
+prompt with clips from both models that this voter has not judged for this pair, whose clips
+were never revealed to them, preferring prompts they have not seen with names (when only such
+prompts are left they are served, and the page says the vote is kept but not counted). Left and
+right are decided here, with the server's randomness; the client receives an opaque battle id
+inside a signed token and media URLs that name nothing.
+
+A voter holds at most one served battle: asking for the next one records a skip and voids the
+old token. Each battle gets renditions of its own (renditions.py), made by a worker; the next
+battle is prepared while the voter watches the reveal of the current one.
 """
 
 from __future__ import annotations
@@ -14,19 +20,22 @@ import numpy as np
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from webapp.catalog.models import VideoModel
+from webapp.core import ratelimit
 from webapp.core.errors import ScreentestError
 from webapp.studio.models import Clip, JobState, Prompt
 from workers.ratings import sampling
 
-from ..models import Battle, NamedView, RatingSnapshot
-from . import tallies
+from ..models import LIVE_BATTLE_STATES, Battle, BattleState, NamedView, RatingSnapshot
+from . import renditions, tallies
 from .voters import Voter
 
 TOKEN_SALT = "screentest.battle"
 CANDIDATES_PER_PAIR = 64
+HOUR_S = 3600
 
 
 class BattleTokenError(ScreentestError):
@@ -53,7 +62,7 @@ def pair_key(clip_a_id: int, clip_b_id: int) -> str:
     return f"{low}-{high}"
 
 
-def arena_clips(pool: str):
+def arena_clips(pool: str) -> QuerySet[Clip]:
     """Clips that may appear in battles: finished, from models shown in the arena, not hidden
     by a moderator, of a prompt the policy or a moderator allowed."""
     return Clip.objects.public().filter(
@@ -83,16 +92,25 @@ def _model_states(pool: str, model_ids: list[int]) -> tuple[list[sampling.ModelS
     return states, pair_counts
 
 
-def _unseen_clip_pair(voter: Voter, pool: str, model_a: int, model_b: int) -> tuple[int, int, int] | None:
+def revealed_clips(voter: Voter) -> QuerySet:
+    """Clip ids whose model this voter has been shown (their voted battles)."""
+    voted = Battle.objects.filter(voter_key=voter.key, state=BattleState.VOTED)
+    return Clip.objects.filter(Q(pk__in=voted.values("left_id")) | Q(pk__in=voted.values("right_id"))).values("pk")
+
+
+def _clip_pair(
+    voter: Voter, pool: str, model_a: int, model_b: int, *, allow_named: bool
+) -> tuple[int, int, int, bool] | None:
+    """(clip of model_a, clip of model_b, prompt id, seen with names) for a battle, or None."""
     named = NamedView.objects.filter(voter_key=voter.key).values("prompt_id")
-    partner = (
-        arena_clips(pool).filter(job__prompt_id=OuterRef("job__prompt_id"), job__model_id=model_b).values("id")[:1]
-    )
+    revealed = revealed_clips(voter)
+    clips = arena_clips(pool).exclude(pk__in=revealed)
+    partner = clips.filter(job__prompt_id=OuterRef("job__prompt_id"), job__model_id=model_b).values("id")[:1]
+    mine = clips.filter(job__model_id=model_a)
+    if not allow_named:
+        mine = mine.exclude(job__prompt_id__in=named)
     candidates = list(
-        arena_clips(pool)
-        .filter(job__model_id=model_a)
-        .exclude(job__prompt_id__in=named)
-        .annotate(partner=Subquery(partner))
+        mine.annotate(partner=Subquery(partner))
         .filter(partner__isnull=False)
         .order_by("?")
         .values_list("id", "partner", "job__prompt_id")[:CANDIDATES_PER_PAIR]
@@ -104,42 +122,118 @@ def _unseen_clip_pair(voter: Voter, pool: str, model_a: int, model_b: int) -> tu
             "pair_key", flat=True
         )
     )
+    named_prompts = set(named.values_list("prompt_id", flat=True)) if allow_named else set()
     for a, b, prompt_id in candidates:
         if pair_key(a, b) not in seen:
-            return a, b, prompt_id
+            return a, b, prompt_id, prompt_id in named_prompts
     return None
 
 
-def next_battle(
-    voter: Voter, *, pool: str = Prompt.Pool.OFFICIAL, rng: np.random.Generator | None = None
-) -> Battle | None:
-    """A fresh battle for this voter, or None when there is nothing left they have not judged."""
-    rng = rng or np.random.default_rng(secrets.randbits(64))
+def _new_battle(voter: Voter, pool: str, rng: np.random.Generator) -> Battle | None:
+    """Choose and store a new battle (preparing; its renditions are requested on commit), or
+    None when this voter has judged every pair there is."""
     model_ids = sorted(set(arena_clips(pool).values_list("job__model_id", flat=True)))
     if len(model_ids) < 2:
         return None
     states, pair_counts = _model_states(pool, model_ids)
-    exhausted: set[frozenset[str]] = set()
-    while True:
-        pair = sampling.choose_pair(states, pair_counts, rng, exclude=exhausted)
-        if pair is None:
+    for allow_named in (False, True):  # prompts seen with names only when nothing else is left
+        exhausted: set[frozenset[str]] = set()
+        while True:
+            pair = sampling.choose_pair(states, pair_counts, rng, exclude=exhausted)
+            if pair is None:
+                break
+            model_a, model_b = (int(key) for key in pair)
+            found = _clip_pair(voter, pool, model_a, model_b, allow_named=allow_named)
+            if found is None:
+                exhausted.add(frozenset(pair))
+                continue
+            clip_a, clip_b, prompt_id, named = found
+            left, right = (clip_a, clip_b) if secrets.randbits(1) else (clip_b, clip_a)
+            try:
+                with transaction.atomic():
+                    battle = Battle.objects.create(
+                        prompt_id=prompt_id,
+                        left_id=left,
+                        right_id=right,
+                        pool=pool,
+                        pair_key=pair_key(left, right),
+                        voter_key=voter.key,
+                        named=named,
+                    )
+                    renditions.request(battle)
+                    return battle
+            except IntegrityError:  # the same voter got this pair in a parallel request
+                continue
+    return None
+
+
+def _within_battle_limit(voter: Voter) -> None:
+    wait = ratelimit.hit(
+        ratelimit.Limit(f"arena-battles:ip:{voter.ip_hash}", settings.ARENA_BATTLES_PER_IP_PER_HOUR, HOUR_S)
+    )
+    if wait is not None:
+        raise ScreentestError(
+            "too_many_battles",
+            "Your network has asked for more battles this hour than this arena allows. Try again later.",
+            status=429,
+            retry_after=wait,
+        )
+
+
+def _skip_outstanding(voter: Voter) -> int:
+    """The voter's served, unvoted battles become skipped: their tokens stop working."""
+    return Battle.objects.filter(voter_key=voter.key, state__in=LIVE_BATTLE_STATES, served_at__isnull=False).update(
+        state=BattleState.SKIPPED, finished_at=timezone.now()
+    )
+
+
+def _prepared(voter: Voter, pool: str) -> Battle | None:
+    """A battle prepared for this voter and not served yet, if it is still valid."""
+    for battle in Battle.objects.filter(
+        voter_key=voter.key, pool=pool, state__in=LIVE_BATTLE_STATES, served_at__isnull=True
+    ).select_related("left", "right"):
+        if battle.left.hidden or battle.right.hidden:  # a moderator hid one meanwhile
+            Battle.objects.filter(pk=battle.pk).update(state=BattleState.FAILED, error_code="clip_hidden")
+            continue
+        if not battle.named and NamedView.objects.filter(voter_key=voter.key, prompt_id=battle.prompt_id).exists():
+            battle.named = True
+        return battle
+    return None
+
+
+def next_battle(voter: Voter, *, pool: str = Prompt.Pool.OFFICIAL, rng: np.random.Generator | None = None):
+    """Serve this voter's next battle (skipping the one they hold), or None when there is
+    nothing left they have not judged. The battle may still be preparing its renditions."""
+    rng = rng or np.random.default_rng(secrets.randbits(64))
+    _skip_outstanding(voter)
+    battle = _prepared(voter, pool)
+    if battle is None:
+        _within_battle_limit(voter)
+        battle = _new_battle(voter, pool, rng)
+        if battle is None:
             return None
-        model_a, model_b = (int(key) for key in pair)
-        found = _unseen_clip_pair(voter, pool, model_a, model_b)
-        if found is None:
-            exhausted.add(frozenset(pair))
-            continue
-        clip_a, clip_b, prompt_id = found
-        left, right = (clip_a, clip_b) if secrets.randbits(1) else (clip_b, clip_a)
-        try:
-            with transaction.atomic():
-                return Battle.objects.create(
-                    prompt_id=prompt_id,
-                    left_id=left,
-                    right_id=right,
-                    pool=pool,
-                    pair_key=pair_key(left, right),
-                    voter_key=voter.key,
-                )
-        except IntegrityError:  # the same voter got this pair in a parallel request
-            continue
+    battle.served_at = timezone.now()
+    Battle.objects.filter(pk=battle.pk).update(served_at=battle.served_at, named=battle.named)
+    return battle
+
+
+def prepare_next(voter: Voter, pool: str) -> Battle | None:
+    """After a vote: have the voter's next battle rendered while they read the reveal."""
+    if _prepared(voter, pool) is not None:
+        return None
+    try:
+        _within_battle_limit(voter)
+    except ScreentestError:
+        return None  # the next request will say so
+    return _new_battle(voter, pool, np.random.default_rng(secrets.randbits(64)))
+
+
+def owned(public_id: str, voter: Voter | None) -> Battle | None:
+    """The battle with this id if it was served to this voter."""
+    if voter is None or not isinstance(public_id, str):
+        return None
+    return (
+        Battle.objects.select_related("prompt")
+        .filter(public_id=public_id, voter_key=voter.key, served_at__isnull=False)
+        .first()
+    )

@@ -9,12 +9,12 @@ meet the other models' clips in battles.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 
+from webapp.catalog import pricing
 from webapp.catalog.models import VideoModel
 from webapp.core.errors import ScreentestError
 from webapp.studio.models import GenerationJob, Prompt
@@ -22,7 +22,6 @@ from webapp.studio.services import queue
 from webapp.studio.services.submission import PromptInput, SubmissionError, submit_prompt, validate
 
 SUITE_PATH = Path(__file__).resolve().parents[1] / "data" / "prompt_suite.json"
-DEMO_BACKEND = "demo"
 
 
 class SuiteError(ScreentestError):
@@ -57,19 +56,6 @@ def load_suite(path: Path = SUITE_PATH) -> tuple[dict, list[dict]]:
         ids.add(entry["id"])
         texts.add(text)
     return settings, prompts
-
-
-def price_per_second(model: VideoModel) -> float | None:
-    """USD per second of video, 0 for the procedural demo models, None when unknown."""
-    params = model.backend_params if isinstance(model.backend_params, dict) else {}
-    value = params.get("cost_per_second_usd")
-    if value is None:
-        return 0.0 if model.is_procedural_demo or model.backend_key == DEMO_BACKEND else None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
 
 
 @dataclass
@@ -143,7 +129,8 @@ def plan(settings: dict, entries: list[dict], models: list[VideoModel]) -> list[
 
 
 def cost(items: list[Item]) -> float:
-    return sum(item.duration_s * (price_per_second(m) or 0.0) for item in items for m in item.needed)
+    """USD for every job the items still need; jobs on models without a known price count 0."""
+    return sum(pricing.estimate_usd(m, item.duration_s) or 0.0 for item in items for m in item.needed)
 
 
 def submit_item(item: Item) -> list[int]:

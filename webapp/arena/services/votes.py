@@ -1,10 +1,18 @@
-"""Casting a vote: one counted vote per battle, replays answered with the same result, a
-per-voter and per-IP rate limit, and exclusion reasons instead of deletions."""
+"""Casting a vote: one vote per battle, replays answered with the same result, a per-voter and
+per-IP rate limit, and exclusion reasons instead of deletions.
+
+A vote counts only when it could be honest: both clips visible, the prompt not seen with model
+names, the clips fetched at least their duration before the vote (the server's clock; client
+watch times are stored as extra data), a logged-in voter where ARENA_REQUIRE_LOGIN asks for
+one, and its address under ARENA_COUNTED_VOTES_PER_IP_PER_HOUR. Only the battle the voter
+holds takes a vote: a skipped one refuses it.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -14,16 +22,14 @@ from django.utils import timezone
 from webapp.catalog.models import VideoModel
 from webapp.core import ratelimit
 from webapp.core.errors import ScreentestError
+from webapp.studio.models import Prompt
 
 from .. import sql
-from ..models import ExcludedReason, Vote, Winner
+from ..models import BattleState, ExcludedReason, Vote, Winner
 from . import battles
 from .voters import Voter
 
 CHOICES = {"left": Winner.MODEL_A, "right": Winner.MODEL_B, "tie": Winner.TIE, "bothbad": Winner.BOTH_BAD}
-# A clip counts as watched when this share of it was played; players report slightly less
-# than the duration at the end.
-WATCHED_SHARE = 0.9
 
 
 class VoteError(ScreentestError):
@@ -48,14 +54,6 @@ def _watch_time(value, side: str) -> float | None:
     return seconds
 
 
-def _within_rate(voter: Voter) -> int | None:
-    """None if the vote may go ahead, else seconds to wait (per voter and per address)."""
-    return ratelimit.hit(
-        ratelimit.Limit(f"vote:v:{voter.key}", settings.VOTE_RATE_PER_MINUTE),
-        ratelimit.Limit(f"vote:ip:{voter.ip_hash}", settings.VOTE_RATE_PER_IP_PER_MINUTE),
-    )
-
-
 def _model(row: dict, side: str) -> VideoModel:
     prefix = f"{side}__job__model__"
     return VideoModel(
@@ -66,19 +64,45 @@ def _model(row: dict, side: str) -> VideoModel:
     )
 
 
-def _exclusion(row: dict, watched_left: float | None, watched_right: float | None) -> str:
+def _watched_through(row: dict, now: datetime) -> bool:
+    """Both clips were fetched, and since the later first fetch at least their duration has
+    passed (less ARENA_WATCH_TOLERANCE_S): the server's own clock, not what a client reports."""
+    fetched = (row["left_fetched_at"], row["right_fetched_at"])
+    if None in fetched or not row["duration_s"]:
+        return False
+    elapsed = (now - max(fetched)).total_seconds()
+    return elapsed >= row["duration_s"] - settings.ARENA_WATCH_TOLERANCE_S
+
+
+def _exclusion(row: dict, voter: Voter, now: datetime) -> str:
+    """Why this vote must not count, or "" when it could be honest (the per-address cap of
+    counted votes is applied with the rate limits, in _rate_limits)."""
     if row["left__hidden"] or row["right__hidden"]:  # hidden by a moderator after the battle was served
         return ExcludedReason.HIDDEN_CLIP
-    if row["named"]:
+    if row["named"] or row["named_when_served"]:
         return ExcludedReason.SAW_NAMED_RESULTS
-    if (
-        watched_left is None
-        or watched_right is None
-        or watched_left < WATCHED_SHARE * row["left__duration_s"]
-        or watched_right < WATCHED_SHARE * row["right__duration_s"]
-    ):
+    if not _watched_through(row, now):
         return ExcludedReason.NOT_WATCHED
+    if settings.ARENA_REQUIRE_LOGIN and row["pool"] == Prompt.Pool.OFFICIAL and not voter.logged_in:
+        return ExcludedReason.LOGIN_REQUIRED
     return ExcludedReason.COUNTED
+
+
+def _rate_limits(voter: Voter, *, would_count: bool) -> tuple[int | None, bool]:
+    """(seconds to wait if the voter or their address votes too fast, whether the address has
+    used up its counted votes this hour), in one round trip. Only a vote that would otherwise
+    count uses up the address's counted votes."""
+    limits = [
+        ratelimit.Limit(f"vote:v:{voter.key}", settings.VOTE_RATE_PER_MINUTE),
+        ratelimit.Limit(f"vote:ip:{voter.ip_hash}", settings.VOTE_RATE_PER_IP_PER_MINUTE),
+    ]
+    if would_count:
+        limits.append(
+            ratelimit.Limit(f"arena-counted:ip:{voter.ip_hash}", settings.ARENA_COUNTED_VOTES_PER_IP_PER_HOUR, 3600)
+        )
+    waits = ratelimit.hit_each(*limits)
+    wait = waits[0] if waits[0] is not None else waits[1]
+    return wait, would_count and waits[2] is not None
 
 
 def cast_vote(
@@ -96,10 +120,16 @@ def cast_vote(
         raise VoteError("not_your_battle", "This battle was served to someone else.", status=403)
     if row["vote__id"] is not None:  # a double click or a replay: answer again, count once
         return VoteOutcome(_stored(row["vote__id"]), created=False)
+    if row["state"] == BattleState.SKIPPED:
+        raise VoteError("battle_skipped", "You moved on to another battle; this one no longer takes votes.", status=410)
+    if row["state"] != BattleState.READY:
+        raise VoteError("battle_not_ready", "This battle's clips are not ready yet.", status=409)
     if choice not in CHOICES:
         raise VoteError("invalid_choice", f"choice must be one of {', '.join(CHOICES)}")
     watched_left, watched_right = _watch_time(watched_left_s, "left"), _watch_time(watched_right_s, "right")
-    wait = _within_rate(voter)
+    now = timezone.now()
+    excluded = _exclusion(row, voter, now)
+    wait, over_cap = _rate_limits(voter, would_count=excluded == ExcludedReason.COUNTED)
     if wait is not None:
         raise VoteError(
             "rate_limited",
@@ -118,15 +148,15 @@ def cast_vote(
         ip_hash=voter.ip_hash,
         watched_left_s=watched_left,
         watched_right_s=watched_right,
-        created_at=timezone.now(),
-        excluded_reason=_exclusion(row, watched_left, watched_right),
+        created_at=now,
+        excluded_reason=ExcludedReason.ADDRESS_OVER_CAP if over_cap else excluded,
     )
     try:
         if connection.in_atomic_block:  # a savepoint, so a duplicate does not break the caller's transaction
             with transaction.atomic():
-                sql.insert_vote(vote)
-        else:  # one INSERT in autocommit is atomic by itself: no BEGIN/COMMIT round trips
-            sql.insert_vote(vote)
+                sql.insert_vote(vote, battle_state=BattleState.VOTED)
+        else:  # one statement on PostgreSQL: no BEGIN/COMMIT round trips
+            sql.insert_vote(vote, battle_state=BattleState.VOTED)
     except IntegrityError:  # the same battle's vote arrived twice at once; the first one counts
         return VoteOutcome(_stored(row["id"], by_battle=True), created=False)
     return VoteOutcome(vote, created=True)

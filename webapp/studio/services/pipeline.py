@@ -20,9 +20,10 @@ from django.db import transaction
 
 from webapp.core.media_tools import media_limits, media_tools
 from webapp.core.storage import delete_stored, local_copy, name_of, scratch_dir, store
-from workers import media, provenance_c2pa
+from workers import media
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
+from workers.media import provenance_c2pa
 
 from ..models import Clip, GenerationJob, JobState, ModerationState, Prompt
 from . import jobs, queue

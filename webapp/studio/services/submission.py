@@ -20,7 +20,7 @@ from webapp.policy.states import ModerationState
 
 from ..models import GenerationJob, JobState, Prompt
 from ..signals import prompt_screened
-from . import queue
+from . import budget, queue
 
 MIN_DURATION_S = 1.0
 DEFAULT_DURATION_S = 4.0
@@ -148,12 +148,18 @@ def validate(data: PromptInput) -> tuple[dict, list[VideoModel]]:
     return fields, models
 
 
-def submit_prompt(data: PromptInput, *, source: str = Prompt.Source.WEB) -> Prompt:
+def submit_prompt(
+    data: PromptInput, *, source: str = Prompt.Source.WEB, submitter: budget.Submitter = budget.OPERATOR
+) -> Prompt:
     """Validate, run the prompt policy, then write. Allowed: jobs are queued. Held: the prompt
     and its jobs are stored as HELD (no worker may claim them) until a moderator approves.
     Rejected: nothing is stored, and the submitter is told why. Every outcome is announced
     with `prompt_screened` (the moderation app writes it to its audit log), a held or allowed
-    one inside the transaction that stores the prompt."""
+    one inside the transaction that stores the prompt.
+
+    The spend budget (budget.py) then admits the prompt, refuses it (BudgetError), or returns
+    the same prompt stored moments ago. The form and the API pass `Submitter.of(request)`; the
+    default, an operator (management commands, the prompt suite), is exempt."""
     fields, models = validate(data)
     verdict = screening.check(fields["text"], fields["negative_prompt"])
     if verdict.outcome == screening.REJECT:
@@ -163,6 +169,9 @@ def submit_prompt(data: PromptInput, *, source: str = Prompt.Source.WEB) -> Prom
         )
     held = verdict.outcome == screening.HOLD
     with transaction.atomic():
+        earlier = budget.admit(submitter, fields, models, seed_given=data.seed not in (None, ""))
+        if earlier is not None:
+            return earlier
         prompt = Prompt.objects.create(
             source=source, moderation=ModerationState.HELD if held else ModerationState.ALLOWED, **fields
         )

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ..base import GenerationRequest, GenerationResult, PermanentError, SubmittedCallback
+from ..capabilities import AUDIO_NONE, Capabilities, UnsupportedModel
 from .encode import encode_frames, resolve_ffmpeg
 from .params import MAX_SIDE, MIN_SIDE, DemoParams, parse_params
 from .render import iter_frames, render_size
@@ -92,6 +93,24 @@ class ProceduralDemoBackend:
     """
 
     key = "demo"
+    key_env_names: tuple[str, ...] = ()  # offline: no keys
+
+    @classmethod
+    def capabilities(cls, params) -> Capabilities:
+        """Any whole number of seconds up to the model's max_duration_s, any of the three
+        aspects; the seed and negative prompt shape the output. Silent for now."""
+        try:
+            p = parse_params(params or {})
+        except PermanentError as exc:
+            raise UnsupportedModel(str(exc)) from None
+        return Capabilities(
+            durations=tuple(float(s) for s in range(1, int(p.max_duration_s) + 1)),
+            aspect_ratios=("16:9", "9:16", "1:1"),
+            audio=AUDIO_NONE,
+            seed=True,
+            negative_prompt=True,
+            source="workers/backends/demo (procedural renderer)",
+        )
 
     def generate(
         self,

@@ -7,13 +7,14 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 
-def col(c: Sequence[float]) -> np.ndarray:
+def col(c: Sequence[float] | np.ndarray) -> npt.NDArray[np.float32]:
     return np.asarray(c, dtype=np.float32)
 
 
-def mix(a: Sequence[float], b: Sequence[float], f: float) -> np.ndarray:
+def mix(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, f: float) -> npt.NDArray[np.float32]:
     return col(a) * np.float32(1 - f) + col(b) * np.float32(f)
 
 

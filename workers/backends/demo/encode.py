@@ -1,19 +1,20 @@
 """Frames -> mp4: raw rgb24 frames piped into an ffmpeg subprocess that scales them to the
-requested size and encodes bit-exact H.264, under a timeout that kills ffmpeg. The file is
-written under a temporary name in the destination folder and renamed when complete."""
+requested size and encodes bit-exact H.264, under a timeout that kills ffmpeg (run by
+workers.media's process supervisor). The file is written under a temporary name in the
+destination folder and renamed when complete."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from workers.files import atomic_output
+from workers.media import FFmpegFailed, FFmpegUnavailable, process
 
 from ..base import GenerationTimeout, PermanentError
 
@@ -108,58 +109,29 @@ def encode_frames(
 ) -> None:
     """Pipe rgb24 frames into ffmpeg; write to a temp file in dest's folder, then rename."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=".part.mp4", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    argv = ffmpeg_argv(ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp)
-    timed_out = threading.Event()
-    stderr = tempfile.TemporaryFile()
-    try:
+    with atomic_output(dest) as tmp:
+        argv = ffmpeg_argv(ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp)
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
-        except (FileNotFoundError, PermissionError) as exc:
-            raise PermanentError(f"demo backend: cannot run ffmpeg {ffmpeg!r}: {exc}", code="ffmpeg_missing") from exc
-
-        def _kill() -> None:
-            timed_out.set()
-            proc.kill()
-
-        timer = threading.Timer(timeout_s, _kill)
-        timer.daemon = True
-        timer.start()
-        broken = False
-        try:
-            try:
-                for frame in frames:
-                    proc.stdin.write(memoryview(frame).cast("B"))
-            except (BrokenPipeError, ConnectionResetError):
-                broken = True
-            finally:
-                try:
-                    proc.stdin.close()
-                except (BrokenPipeError, OSError):
-                    broken = True
-            proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            timer.cancel()
-        if timed_out.is_set():
+            result = process.run(
+                argv,
+                timeout=timeout_s,
+                what="ffmpeg (demo encode)",
+                check=False,
+                feed=(frame.data.cast("B") for frame in frames),
+            )
+        except FFmpegUnavailable as exc:
+            raise PermanentError(
+                f"demo backend: cannot run ffmpeg {ffmpeg!r}: {exc.detail}", code="ffmpeg_missing"
+            ) from exc
+        except FFmpegFailed as exc:  # with check=False, only a timeout
             raise GenerationTimeout(
                 f"demo backend: rendering and encoding did not finish within {timeout_s:g} s "
                 "(render_timeout_s); ffmpeg was killed"
-            )
-        if proc.returncode != 0 or broken:
-            stderr.seek(0)
-            tail = stderr.read()[-2000:].decode("utf-8", "replace").strip()
+            ) from exc
+        if result.returncode != 0 or not result.stdin_complete:
+            tail = result.stderr[-2000:].decode("utf-8", "replace").strip()
             code = "ffmpeg_no_libx264" if "libx264" in tail and "nknown encoder" in tail else "ffmpeg_failed"
             raise PermanentError(
-                f"demo backend: ffmpeg exited with status {proc.returncode}: {tail or '(no output)'}",
+                f"demo backend: ffmpeg exited with status {result.returncode}: {tail or '(no output)'}",
                 code=code,
             )
-        os.replace(tmp, dest)
-    finally:
-        stderr.close()
-        tmp.unlink(missing_ok=True)

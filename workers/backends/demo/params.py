@@ -10,7 +10,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from ..base import PermanentError
 
@@ -77,7 +77,9 @@ def _number(
 
 def parse_params(params: Mapping[str, Any]) -> DemoParams:
     """Validate the catalog params this backend uses. Unknown keys are ignored."""
-    p = DemoParams(**{f.name: _number(params, f.name, f.default, **f.metadata) for f in fields(DemoParams)})
+    p = DemoParams(
+        **{f.name: _number(params, f.name, cast(float, f.default), **f.metadata) for f in fields(DemoParams)}
+    )
     for name in ("base_width", "base_height"):
         if getattr(p, name) % 2:
             raise _invalid(f"param {name!r} must be even")

@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
 from webapp.arena.services import suite
-from webapp.arena.services.suite import SUITE_PATH, Item, SuiteError, load_suite, price_per_second
+from webapp.arena.services.suite import SUITE_PATH, Item, SuiteError, load_suite
+from webapp.catalog import pricing
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import TERMINAL_STATES, GenerationJob, JobState
 from webapp.studio.services.submission import SubmissionError
@@ -138,16 +139,20 @@ class Command(BaseCommand):
             jobs = [item for item in items if model in item.needed]
             seconds = sum(item.duration_s for item in jobs)
             skipped = sum(1 for item in items if model not in item.needed)
-            price = price_per_second(model)
+            price = pricing.price_per_second(model)
             if price is None and jobs:
                 unknown.append(model.slug)
-            cost = "unknown (no cost_per_second_usd)" if price is None else f"${seconds * price:.2f}"
+            cost = (
+                f"unknown (no {pricing.PRICE_KEY})"
+                if price is None
+                else f"${sum(pricing.estimate_usd(model, item.duration_s) or 0.0 for item in jobs):.2f}"
+            )
             self.stdout.write(
                 f"  {model.slug:<24} {len(jobs):>4} jobs  {seconds:>7g} s  {cost}"
                 + (f"  ({skipped} already ran, skipped)" if skipped else "")
             )
         total_jobs = sum(len(item.needed) for item in items)
-        unknown_jobs = sum(1 for item in items for m in item.needed if price_per_second(m) is None)
+        unknown_jobs = sum(1 for item in items for m in item.needed if pricing.price_per_second(m) is None)
         line = f"estimated cost: ${suite.cost(items):.2f} for {total_jobs - unknown_jobs} jobs"
         if unknown_jobs:
             line += f" + unknown for {unknown_jobs} jobs on models without a price ({', '.join(unknown)})"

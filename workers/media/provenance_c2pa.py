@@ -23,12 +23,17 @@ hashes check out, not that the signer is someone we trust.
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-PathLike = str | Path
+from .mp4 import top_level_boxes
+from .tools import PathLike
+
+try:
+    import c2pa
+except Exception as exc:  # a broken install must not break the media stage: read_manifest says so
+    c2pa = None
+    _C2PA_LOAD_ERROR = f"c2pa-python could not be loaded: {type(exc).__name__}: {exc}"
 
 MAX_STRING = 200
 MAX_ITEMS = 20
@@ -79,34 +84,12 @@ def _cut(text: str, limit: int = MAX_ERROR) -> str:
 
 def has_c2pa_box(path: PathLike) -> bool:
     """Whether the file's top-level ISO BMFF boxes include C2PA's `uuid` box (even a broken
-    one). Walks box headers only, at most `_MAX_TOP_LEVEL_BOXES` of them."""
+    one). Reads box headers only, at most `_MAX_TOP_LEVEL_BOXES` of them."""
     try:
-        with open(path, "rb") as fh:
-            fh.seek(0, 2)
-            end = fh.tell()
-            offset = 0
-            for _ in range(_MAX_TOP_LEVEL_BOXES):
-                if offset + 8 > end:
-                    return False
-                fh.seek(offset)
-                header = fh.read(8)
-                size, kind = struct.unpack(">I4s", header)
-                header_len = 8
-                if size == 1:
-                    large = fh.read(8)
-                    if len(large) < 8:
-                        return False
-                    size, header_len = struct.unpack(">Q", large)[0], 16
-                elif size == 0:
-                    size = end - offset
-                if kind == b"uuid" and fh.read(16) == C2PA_BMFF_UUID:
-                    return True
-                if size < header_len:
-                    return False
-                offset += size
+        boxes = top_level_boxes(path, limit=_MAX_TOP_LEVEL_BOXES)
     except OSError:
         return False
-    return False
+    return any(box.type == b"uuid" and box.usertype == C2PA_BMFF_UUID for box in boxes)
 
 
 def _short_source_type(uri: Any) -> Any:
@@ -149,18 +132,26 @@ def _actions(assertions: list, bound: _Bounded) -> tuple[list, list]:
     return bound.items(actions), bound.items(source_types)
 
 
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def summarise(store: dict) -> dict:
     """The bounded summary of a manifest store as c2pa's `Reader.json()` reports it."""
     bound = _Bounded()
-    manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}
+    manifests = _dict(store.get("manifests"))
     label = store.get("active_manifest")
     active = manifests.get(label) if isinstance(label, str) else None
-    active = active if isinstance(active, dict) else {}
-    assertions = active.get("assertions") if isinstance(active.get("assertions"), list) else []
+    active = _dict(active)
+    assertions = _list(active.get("assertions"))
     actions, source_types = _actions(assertions, bound)
-    signature = active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {}
-    statuses = store.get("validation_status") if isinstance(store.get("validation_status"), list) else []
-    ingredients = active.get("ingredients") if isinstance(active.get("ingredients"), list) else []
+    signature = _dict(active.get("signature_info"))
+    statuses = _list(store.get("validation_status"))
+    ingredients = _list(active.get("ingredients"))
     summary = {
         "active_manifest": bound.text(label),
         "manifests": len(manifests),
@@ -188,10 +179,8 @@ def summarise(store: dict) -> dict:
 
 def read_manifest(path: PathLike, mime_type: str = "video/mp4") -> C2paInfo:
     """What the C2PA manifest embedded in `path` says, if there is one. Never raises."""
-    try:
-        import c2pa  # the native library is loaded on first use, in the process that reads
-    except Exception as exc:  # a broken install must not break the media stage
-        return C2paInfo(False, {}, _cut(f"c2pa-python could not be loaded: {type(exc).__name__}: {exc}"))
+    if c2pa is None:
+        return C2paInfo(False, {}, _cut(_C2PA_LOAD_ERROR))
     try:
         context = c2pa.Context.from_dict(READER_SETTINGS)
         with open(path, "rb") as fh, c2pa.Reader(mime_type, fh, context=context) as reader:
