@@ -59,8 +59,22 @@ def site(celery_procs, collected_static):
     from webapp.catalog.services import load_catalog
 
     load_catalog()
-    celery_procs.worker("e2e@localhost")
-    return celery_procs.web(collected_static)
+    celery_procs.worker("e2e@localhost", env=ARENA_ENV)
+    return celery_procs.web(collected_static, env=ARENA_ENV)
+
+
+# A quicker entry check and smaller battle renditions than production's (the rules are the same).
+ARENA_ENV = {"ARENA_POW_BITS": "14", "ARENA_CANVAS_SHORT_SIDE": "180", "ARENA_FPS": "24"}
+
+
+def enter_arena(page, site: str, pool: str = "official") -> None:
+    """Open the arena as a new visitor: the browser runs the entry check, the visitor starts
+    voting, and the first battle's clips are prepared by the worker."""
+    page.goto(f"{site}/arena?pool={pool}")
+    start = page.get_by_role("button", name="Start voting")
+    page.wait_for_function("!document.querySelector('[data-start-button]').disabled", timeout=30_000)
+    start.click()
+    page.locator("[data-battle]").wait_for(timeout=60_000)
 
 
 def screenshot(page, name: str, **kwargs) -> Path:

@@ -6,8 +6,9 @@ leaderboard, which the real worker recomputes after each hide and restore."""
 import pytest
 from django.contrib.auth.models import Group, User
 
-from tests.e2e.waiting import wait_until
-from webapp.arena.models import RatingSnapshot, Vote
+from tests.arena_support import mark_watched
+from tests.e2e.waiting import enter_arena, wait_until
+from webapp.arena.models import Battle, RatingSnapshot, Vote
 from webapp.arena.services import battles
 from webapp.arena.services.voters import Voter
 from webapp.arena.services.votes import cast_vote
@@ -15,7 +16,7 @@ from webapp.moderation.models import AuditEntry, Report
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 from webapp.studio.services.submission import PromptInput, submit_prompt
 
-from .conftest import screenshot, wait_for
+from .conftest import ARENA_ENV, screenshot, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +30,8 @@ def live(celery_procs, collected_static):
     from webapp.catalog.services import load_catalog
 
     load_catalog()
-    celery_procs.worker("e2e-mod@localhost", env=BOARD_ENV)
-    return celery_procs.web(collected_static, env=BOARD_ENV)
+    celery_procs.worker("e2e-mod@localhost", env={**BOARD_ENV, **ARENA_ENV})
+    return celery_procs.web(collected_static, env={**BOARD_ENV, **ARENA_ENV})
 
 
 def latest_snapshot_after(previous_id: int, logs) -> RatingSnapshot:
@@ -62,7 +63,14 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     voted_on: set[int] = set()
     for n in range(12):  # until every clip is in some counted vote (pairs are sampled at random)
         voter = Voter(f"seed-voter-{n}", f"ip-{n}")
-        battle = battles.next_battle(voter)
+        battle = battles.next_battle(voter)  # the worker renders it
+        wait_for(
+            lambda battle=battle: Battle.objects.get(pk=battle.pk).state == "ready",
+            timeout=60,
+            what="the battle's renditions",
+            logs=logs,
+        )
+        mark_watched(battle)
         cast_vote(voter, token=battles.sign(battle), choice="left", watched_left_s=2, watched_right_s=2)
         voted_on |= {battle.left_id, battle.right_id}
         if voted_on == clip_ids and n >= 2:
@@ -90,7 +98,7 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     screenshot(page, "moderation-held-visitor")
 
     # The visitor reports the right clip from the vote page.
-    page.goto(f"{live}/arena")
+    enter_arena(page, live)
     page.get_by_text("Report this content").click()
     page.get_by_role("radio", name="Right clip").check()
     page.get_by_label("Reason").select_option("real_person")

@@ -152,6 +152,7 @@ def test_every_served_file_is_the_same_but_for_the_pictures_whatever_made_it(eve
             assert_names_nothing(json.dumps(report), strings, f"the {side} file's fields")
             features.append(
                 {
+                    "model": getattr(battle, side).job.model.slug,
                     "headers": fetched["headers"],
                     "bytes": len(body),
                     "boxes": mp4.box_layout(body),
@@ -164,7 +165,9 @@ def test_every_served_file_is_the_same_but_for_the_pictures_whatever_made_it(eve
     first = features[0]
     for other in features[1:]:
         for family in ("headers", "bytes", "boxes", "ffprobe"):
-            assert other[family] == first[family], f"the {family} of served files differ"
+            assert other[family] == first[family], (
+                f"the {family} of served files differ: {first['model']} and {other['model']}"
+            )
     assert len({hashlib.sha256(b).digest() for b in bodies}) == len(bodies), "bytes never repeat"
     assert Battle.objects.filter(voter_key__isnull=False).count() >= len(bodies) // 2
 

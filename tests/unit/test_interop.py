@@ -169,8 +169,8 @@ def test_export_json_is_fastchat_clean_battles_with_our_ids(arena):
     assert first["judge"] == "arena_user_" + vote.voter_key[:16]
     assert first["anony"] is True and first["turn"] == 1 and first["language"] == ""
     assert first["tstamp"] == T0.timestamp()
-    assert first["vote_id"] == vote.pk and first["battle_id"] == vote.battle.public_id
-    assert first["question_id"] == vote.battle.public_id
+    assert first["vote_id"] == vote.pk and first["battle_id"] == battle_export.battle_ref(vote.battle.public_id)
+    assert first["question_id"] == first["battle_id"] and vote.battle.public_id not in json.dumps(first)
     assert first["prompt"] == "A red fox in the snow"
     assert (first["pool"], first["category"], first["excluded_reason"], first["source"]) == (
         "official",

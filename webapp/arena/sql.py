@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, GenerationJob, Prompt
@@ -112,7 +115,21 @@ def battle_for_vote(public_id: str, voter_key: str) -> dict[str, Any] | None:
     with connection.cursor() as cursor:
         cursor.execute(_battle_for_vote_sql(), [voter_key, public_id])
         row = cursor.fetchone()
-    return dict(zip(BATTLE_FOR_VOTE_FIELDS, row)) if row else None
+    if row is None:
+        return None
+    found = dict(zip(BATTLE_FOR_VOTE_FIELDS, row))
+    for name in ("left_fetched_at", "right_fetched_at"):
+        found[name] = _aware(found[name])
+    return found
+
+
+def _aware(value: Any) -> datetime | None:
+    """A timestamp read by raw SQL as the ORM would read it: SQLite hands back naive UTC text."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 _VOTE_FIELDS = [f for f in Vote._meta.concrete_fields if not f.primary_key]

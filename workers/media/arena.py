@@ -8,8 +8,9 @@ track, loudness-normalised to one EBU R128 target, or silence when it has none).
 
 The size of every frame is fixed too: x264 in constant-bitrate mode with a buffer of one
 frame and filler data (nal-hrd=cbr, filler, vbv-bufsize = bitrate / fps) writes every frame at
-exactly the same size whatever it shows, and periodic intra refresh instead of repeated
-keyframes keeps that affordable for quality. Opus in CBR mode (-vbr off) writes equal packets.
+the budget's size whatever it shows, to within a few bytes that equalize.py then pads away, and
+periodic intra refresh instead of repeated keyframes keeps that affordable for quality. Opus in
+CBR mode (-vbr off) writes equal packets.
 So the sample tables, the box layout and sizes, the bitrates in the headers and the byte
 count of one shape are the same for every clip; seeded noise (a grain of amplitude 1 in 255,
 different for every battle) makes the coded bytes of every battle unique. x264's SEI
@@ -18,10 +19,12 @@ messages (its version and settings) are dropped, and the file carries no metadat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from workers.files import atomic_output
 
+from .equalize import equalize_video_samples
 from .errors import FFmpegFailed
 from .filtergraph import chain, filter_spec
 from .probing import VideoInfo, probe
@@ -30,6 +33,7 @@ from .renditions import ffmpeg_failure
 from .tools import DEFAULT_TOOLS, GLOBAL_ARGS, PathLike, Tools, file_url, input_args
 
 SAMPLE_RATE = 48000
+SAMPLE_MARGIN_BYTES = 64
 NOISE_STRENGTH = 1  # of 255: below what the eye sees, enough to change every coded block
 _STRIP_SEI_BSF = "filter_units=remove_types=6"
 _COMPRESSOR_NAME = "AVC Coding"  # not libavcodec's name: the sample entry says what the format is
@@ -49,6 +53,13 @@ class ArenaShape:
     @property
     def duration_s(self) -> float:
         return self.frames / self.fps
+
+    @property
+    def sample_size(self) -> int:
+        """Bytes of every video frame in the file: the encoder's one-frame budget and a margin
+        it never fills (frames come out within a few bytes of the budget, the first one below
+        it), so equalize.py can pad each one up to exactly this."""
+        return math.ceil(self.video_bitrate / self.fps / 8) + SAMPLE_MARGIN_BYTES
 
 
 def arena_rendition_argv(
@@ -123,6 +134,7 @@ def make_arena_rendition(
         finished = run(argv, timeout=tools.transcode_timeout_s, what=what, check=False)
         if finished.returncode != 0:
             raise ffmpeg_failure(src, what, finished)
+        equalize_video_samples(tmp, shape.sample_size, shape.fps)
         out = probe(tmp, tools)
         if out.frame_count != shape.frames or (out.width, out.height) != (shape.width, shape.height):
             raise FFmpegFailed(

@@ -21,6 +21,7 @@ from typing import Protocol
 from django.db.models import QuerySet
 
 from webapp.catalog.models import VideoModel
+from webapp.core.clients import keyed_digest
 from webapp.core.csv_cells import neutralise
 from webapp.studio.models import Prompt
 
@@ -57,6 +58,12 @@ class TextSink(Protocol):
 
 
 FORMATS = ("json", "csv")
+
+
+def battle_ref(public_id: str | None) -> str | None:
+    """A battle as exports name it: a keyed digest of its id, never the id itself, which is in
+    the URLs of the battle's renditions (nothing published beside model names may lead there)."""
+    return "battle_" + keyed_digest("battle", public_id, 20) if public_id else None
 
 
 def judge_of(voter_key: str) -> str:
@@ -130,7 +137,7 @@ def battle_records(votes: QuerySet) -> Iterator[dict]:
             if external_id and not external_id.startswith(HASH_PREFIX):
                 question_id = external_id
         else:
-            question_id = battle_id or f"vote-{vote_id}"
+            question_id = battle_ref(battle_id) or f"vote-{vote_id}"
         if model_a not in slugs or model_b not in slugs:  # a model created after the lookup
             slugs = dict(VideoModel.objects.values_list("pk", "slug"))
         yield {
@@ -144,7 +151,7 @@ def battle_records(votes: QuerySet) -> Iterator[dict]:
             "language": "",
             "tstamp": created_at.timestamp(),
             "vote_id": vote_id,
-            "battle_id": battle_id,
+            "battle_id": battle_ref(battle_id),
             "prompt": prompt,
             "pool": pool,
             "category": category,
