@@ -125,7 +125,8 @@ def vote(request):
         response["HX-Reswap"] = "innerHTML"
         return response
     vote = outcome.vote
-    battles.prepare_next(voter, vote.pool)
+    if outcome.created:
+        battles.request_next(voter, vote.pool)
     context = {
         "vote": vote,
         "battle": vote.battle,
