@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HTMX_STOP_POLLING  # 286: htmx stops polling the element
 
 from webapp.catalog.models import VideoModel
 from workers import media
@@ -17,9 +18,6 @@ from .presenters import jobs_of
 from .services.budget import BudgetError, Submitter
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
-
-# htmx stops polling an element when the response status is 286.
-HTMX_STOP_POLLING = 286
 
 
 @require_http_methods(["GET", "POST"])
