@@ -203,7 +203,7 @@ def test_export_csv_has_a_header_and_the_same_keys(arena, tmp_path):
     assert rows[0]["judge"].startswith("arena_user_")
     assert {r["winner"] for r in rows} == set(Winner.values)
     assert RAW_IP_HASH not in target.read_text()
-    assert not list(tmp_path.glob("*.part"))
+    assert [p.name for p in tmp_path.iterdir()] == ["battles.csv"]  # no temporary file left
 
 
 def test_export_of_nothing_is_an_empty_array(db):
