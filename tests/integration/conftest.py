@@ -87,13 +87,24 @@ class ServiceProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
-    def stop(self):
+    def terminate(self):
+        """A warm shutdown as production asks for it (docker stop, scripts/up.sh): SIGTERM to the
+        main process only, which stops its own children. Celery's pool children must not get it
+        too: on a transport without an event loop (the embedded filesystem one) they share the
+        pool's inqueue lock, and a child killed while holding it leaves the parent hanging."""
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout: float = 20):
+        if self.proc and self.proc.poll() is None:
             try:
-                self.proc.wait(timeout=20)
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def stop(self):
+        self.terminate()
+        self.wait_stopped()
 
     def log(self) -> str:
         return self.log_path.read_text()
@@ -196,8 +207,10 @@ def celery_procs(transactional_db, tmp_path_factory, settings):
 
     factory = Factory()
     yield factory
+    for proc in started:  # all at once: each takes a few seconds to finish
+        proc.terminate()
     for proc in started:
-        proc.stop()
+        proc.wait_stopped()
 
 
 def _answers(url: str) -> bool:
