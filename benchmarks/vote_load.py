@@ -77,6 +77,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -386,12 +387,13 @@ def create_data(n_clients: int, per_client: int, seed: int):
     from importlib import import_module
 
     from django.conf import settings
+    from django.contrib.auth.models import AnonymousUser
     from django.test import RequestFactory
     from django.utils import timezone
 
-    from webapp.arena.models import Battle
+    from webapp.arena.models import Battle, BattleState
     from webapp.arena.services import battles as battles_mod
-    from webapp.arena.services.voters import voter_for
+    from webapp.arena.services.voters import VERIFIED, current_voter
     from webapp.catalog.models import VideoModel
     from webapp.catalog.services import load_catalog
     from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
@@ -452,14 +454,18 @@ def create_data(n_clients: int, per_client: int, seed: int):
     slots = [(p, a, b) for p in range(n_prompts) for a, b in pairs][:per_client]
 
     store_cls = import_module(settings.SESSION_ENGINE).SessionStore
+    watched_from = now - timedelta(hours=1)
     factory = RequestFactory()
     sessions, voter_keys, rows = [], [], []
     for c in range(n_clients):
         store = store_cls()
+        store[VERIFIED] = True  # the session of a browser that passed the entry check
         store.create()
         request = factory.post("/api/v1/votes", REMOTE_ADDR="127.0.0.1")
         request.session = store_cls(store.session_key)  # as SessionMiddleware would from the cookie
-        voter = voter_for(request)  # the product's own derivation of the voter key
+        request.user = AnonymousUser()
+        voter = current_voter(request)  # the product's own derivation of the voter key
+        assert voter is not None
         sessions.append(store.session_key)
         voter_keys.append(voter.key)
         offset = c * 7 % len(slots)  # clients start at different prompts
@@ -475,6 +481,12 @@ def create_data(n_clients: int, per_client: int, seed: int):
                     pool=Prompt.Pool.OFFICIAL,
                     pair_key=battles_mod.pair_key(left.pk, right.pk),
                     voter_key=voter.key,
+                    # rendered, served and watched through: what the vote path checks
+                    state=BattleState.READY,
+                    duration_s=2.0,
+                    served_at=watched_from,
+                    left_fetched_at=watched_from,
+                    right_fetched_at=watched_from,
                 )
             )
     made = Battle.objects.bulk_create(rows, batch_size=2000)

@@ -1,4 +1,57 @@
+import os
+
 import pytest
+
+# scripts/test.sh runs the suite on one of two stacks and says which in SCREENTEST_TEST_STACK:
+# "postgresql" (PostgreSQL + Redis, the default) or "embedded" (what scripts/up.sh runs: SQLite,
+# Celery over kombu's filesystem transport, the file cache, all under a DATA_DIR of the run's own).
+EMBEDDED = "embedded"
+
+# Markers for tests of a feature only one stack has; the reason names the feature.
+# @pytest.mark.postgresql(reason="COPY ...") / @pytest.mark.redis(reason="...")
+STACK_ONLY_MARKERS = {"postgresql": "PostgreSQL", "redis": "Redis"}
+
+
+def declared_stack() -> str:
+    return os.environ.get("SCREENTEST_TEST_STACK", "")
+
+
+def has_feature(marker: str) -> bool:
+    from django.conf import settings
+
+    if marker == "postgresql":
+        return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return bool(settings.REDIS_URL)
+
+
+def _reason(mark) -> str:
+    return mark.kwargs.get("reason") or " ".join(map(str, mark.args))
+
+
+def _stack_only(item):
+    """(service, reason) of each stack-only marker on the item whose service this run lacks."""
+    for marker, service in STACK_ONLY_MARKERS.items():
+        mark = item.get_closest_marker(marker)
+        if mark is not None and not has_feature(marker):
+            yield service, _reason(mark)
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the embedded stack a PostgreSQL- or Redis-only test is skipped, with its reason."""
+    for item in items:
+        for marker in STACK_ONLY_MARKERS:
+            mark = item.get_closest_marker(marker)
+            if mark is not None and not _reason(mark):
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{marker} needs a reason naming the feature")
+        if declared_stack() == EMBEDDED:
+            for service, reason in _stack_only(item):
+                item.add_marker(pytest.mark.skip(reason=f"{service} only: {reason}"))
+
+
+def pytest_runtest_setup(item):
+    """Anywhere else a missing service is a failure, as it always was."""
+    for service, reason in _stack_only(item):
+        pytest.fail(f"needs {service} ({reason}): run scripts/test.sh")
 
 
 def pytest_configure(config):

@@ -125,18 +125,22 @@ if DATABASE_URL:
             # PgBouncer in transaction pooling mode, which cannot keep prepared statements.
             DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "screentest.sqlite3"),
-            # The web process and the worker write concurrently: wait instead of failing.
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "screentest.sqlite3")}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The same options whether the file is the embedded default or a sqlite:/// DATABASE_URL
+    # (the test suite's worker and web processes open the test database that way).
+    DATABASES["default"]["CONN_MAX_AGE"] = env_number("DB_CONN_MAX_AGE", 0)
+    DATABASES["default"]["OPTIONS"] = {
+        # The web process and the worker write concurrently: wait instead of failing.
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
     }
+    # A file, not pytest-django's in-memory default: the Celery worker and gunicorn processes
+    # the integration tests start must open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker: Redis when REDIS_URL is set ------------------------------------------
@@ -213,6 +217,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Exchange tables; kombu's default is "control" in the current directory, which put them
+        # in the checkout, shared by every arena and test run started from it.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S}

@@ -1,5 +1,6 @@
 """Playwright driving Debian's Chromium (never a downloaded browser) against the production
-stack run locally: gunicorn serving the site, a real Celery worker, PostgreSQL and Redis."""
+stack run locally: gunicorn serving the site and a real Celery worker, on the test run's stack
+(PostgreSQL + Redis, or the embedded defaults: SQLite, the filesystem broker, the file cache)."""
 
 import os
 from pathlib import Path

@@ -15,6 +15,7 @@ from workers.backends.base import (
     RetryableError,
     VendorPolicyRejection,
 )
+from workers.backends.capabilities import Capabilities, seconds_range
 
 CALLS: list[str] = []  # which fake ran, in this process (unit tests only)
 PRODUCED_SHA256: list[str] = []  # sha256 of each file the C2PA fakes returned, in order
@@ -40,6 +41,15 @@ def render_testsrc(path: Path, request: GenerationRequest, *, metadata: dict[str
 
 class _Fake:
     key = "fake"
+    key_env_names: tuple[str, ...] = ()
+
+    @classmethod
+    def capabilities(cls, params) -> Capabilities:
+        """Like the demo models: any whole second up to 20, the three aspects, seed and negative
+        prompt taken (what each fake does with them is its fault to show)."""
+        return Capabilities(
+            durations=seconds_range(1, 20), aspect_ratios=("16:9", "9:16", "1:1"), seed=True, negative_prompt=True
+        )
 
     def generate(self, request, *, workdir, resume_vendor_job_id, on_submitted):
         CALLS.append(type(self).__name__)

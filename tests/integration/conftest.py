@@ -1,5 +1,6 @@
-"""Real Celery worker (and beat) processes against the test run's PostgreSQL database and a
-Redis broker under a key prefix of the run's own."""
+"""Real Celery worker (and beat) processes and gunicorn on the test run's stack (scripts/test.sh):
+its PostgreSQL database and a Redis broker under a key prefix of the run's own, or (--embedded)
+its SQLite test database file and the filesystem broker and file cache in the run's DATA_DIR."""
 
 from __future__ import annotations
 
@@ -16,16 +17,38 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.conftest import EMBEDDED, declared_stack
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def require_real_services():
-    if connection.vendor != "postgresql" or not settings.REDIS_URL:
-        pytest.fail("integration tests need PostgreSQL (DATABASE_URL) and Redis (REDIS_URL): run scripts/test.sh")
+def require_test_stack() -> str:
+    """Either stack scripts/test.sh sets up: PostgreSQL + Redis, or (--embedded) SQLite in a file
+    the child processes can open, the filesystem broker and the file cache, all in the run's own
+    DATA_DIR (the worker and gunicorn find the broker and cache there through the environment)."""
+    if connection.vendor == "postgresql" and settings.REDIS_URL:
+        return "postgresql"
+    embedded = (
+        declared_stack() == EMBEDDED
+        and connection.vendor == "sqlite"
+        and not settings.REDIS_URL
+        and settings.CELERY_BROKER_URL.startswith("filesystem")
+        and Path(settings.DATABASES["default"]["NAME"]).is_file()
+        and os.environ.get("DATA_DIR") == str(settings.DATA_DIR)
+    )
+    if not embedded:
+        pytest.fail(
+            "integration tests need PostgreSQL + Redis (run scripts/test.sh) or the embedded defaults "
+            "in a DATA_DIR of their own (run scripts/test.sh --embedded)"
+        )
+    return EMBEDDED
 
 
 def database_url() -> str:
+    """The test database, for the child processes."""
     db = settings.DATABASES["default"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
@@ -64,13 +87,24 @@ class ServiceProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
-    def stop(self):
+    def terminate(self):
+        """A warm shutdown as production asks for it (docker stop, scripts/up.sh): SIGTERM to the
+        main process only, which stops its own children. Celery's pool children must not get it
+        too: on a transport without an event loop (the embedded filesystem one) they share the
+        pool's inqueue lock, and a child killed while holding it leaves the parent hanging."""
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout: float = 20):
+        if self.proc and self.proc.poll() is None:
             try:
-                self.proc.wait(timeout=20)
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def stop(self):
+        self.terminate()
+        self.wait_stopped()
 
     def log(self) -> str:
         return self.log_path.read_text()
@@ -103,7 +137,7 @@ def free_port() -> int:
 def celery_procs(transactional_db, tmp_path_factory, settings):
     """Factory for the real processes: .worker(name), .beat(), .web() -> base URL. All of them
     stop at the end of the test."""
-    require_real_services()
+    require_test_stack()
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     settings.WORK_DIR = tmp_path_factory.mktemp("work")
     log_dir = tmp_path_factory.mktemp("process-logs")
@@ -173,8 +207,10 @@ def celery_procs(transactional_db, tmp_path_factory, settings):
 
     factory = Factory()
     yield factory
+    for proc in started:  # all at once: each takes a few seconds to finish
+        proc.terminate()
     for proc in started:
-        proc.stop()
+        proc.wait_stopped()
 
 
 def _answers(url: str) -> bool:

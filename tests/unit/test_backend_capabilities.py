@@ -5,7 +5,7 @@ import pytest
 
 from tests.fakes.contract import generate, make_request, vendor_env  # noqa: F401
 from workers.backends.base import PermanentError
-from workers.backends.capabilities import RequestedOptions, check_entry, retirement, unable_to_honour
+from workers.backends.capabilities import RequestedOptions, check_entry, retirement, summary, unable_to_honour
 from workers.backends.registry import BACKENDS, backend_class
 from workers.backends.vendor import load_config
 
@@ -91,11 +91,25 @@ def test_which_model_cannot_honour_what():
         ("ray-2", "luma", {"vendor_model": "ray-2", "durations": [5, 9]}),
     ]
     wish = RequestedOptions(duration_s=5, aspect_ratio="9:16", audio=True, seed=True, negative_prompt=True)
-    verdicts = unable_to_honour(entries, wish)
+    found = unable_to_honour(entries, wish)
+    verdicts = {slug: [s.message for s in shortfalls] for slug, shortfalls in found.items()}
     assert any("retired" in r for r in verdicts["sora-2"]) and any("5 s" in r for r in verdicts["sora-2"])
-    assert verdicts["gen-4-5"] == ["makes no sound", "takes no negative prompt"]
-    assert verdicts["kling-2-6"] == ["takes no seed: results are not reproducible"]
-    assert "makes no sound" in verdicts["ray-2"] and "takes no negative prompt" in verdicts["ray-2"]
+    assert verdicts["gen-4-5"] == ["makes no sound", "takes no negative prompt: it is not sent"]
+    assert verdicts["kling-2-6"] == ["takes no seed: its results are not reproducible"]
+    assert "makes no sound" in verdicts["ray-2"] and "takes no negative prompt: it is not sent" in verdicts["ray-2"]
+    blocking = {slug for slug, shortfalls in found.items() if any(s.blocking for s in shortfalls)}
+    assert blocking == {"sora-2"}  # retired; the others make something close to the request
     quiet = RequestedOptions(duration_s=10, aspect_ratio="16:9", audio=False)
     assert unable_to_honour(entries[1:2], quiet) == {}
-    assert unable_to_honour(entries[2:3], quiet) == {"kling-2-6": ["its catalog entry turns sound on"]}
+    assert [str(s) for s in unable_to_honour(entries[2:3], quiet)["kling-2-6"]] == ["its catalog entry turns sound on"]
+    square = unable_to_honour(entries[1:2], RequestedOptions(duration_s=5, aspect_ratio="1:1"))
+    assert [(s.message, s.blocking) for s in square["gen-4-5"]] == [("cannot make 1:1 (takes 16:9, 9:16)", True)]
+
+
+def test_a_models_summary_says_what_it_takes():
+    ray = {"vendor_model": "ray-2", "durations": [5, 9]}
+    assert summary("luma", ray, ["16:9", "9:16"]) == "5, 9 s; 16:9, 9:16; silent; no seed; no negative prompt"
+    assert summary("demo", {}) == "1-20 s; 16:9, 9:16, 1:1; silent"
+    kling = {"vendor_model": "kling-v2-6", "durations": [5, 10], "generate_audio": True}
+    assert summary("kling", kling) == "5, 10 s; 16:9, 9:16, 1:1; sound; no seed"
+    assert summary("openai-sora", SORA).startswith("retired since 2026-09-24; ")

@@ -108,7 +108,9 @@ def test_keys_come_from_env_or_a_secret_file(tmp_path, monkeypatch):
     secret_file = tmp_path / "key"
     secret_file.write_text("file-key-123456\n")
     assert read_secret("X_KEY", {"X_KEY_FILE": str(secret_file)}) == "file-key-123456"
-    assert read_secret("X_KEY", {"X_KEY": "env-key", "X_KEY_FILE": str(secret_file)}) == "env-key"
+    assert (
+        read_secret("X_KEY", {"X_KEY": "env-key", "X_KEY_FILE": str(secret_file)}) == "file-key-123456"
+    )  # the file wins
     assert read_secret("X_KEY", {}) is None
     monkeypatch.delenv("NOPE_KEY", raising=False)
     with pytest.raises(PermanentError) as caught:

@@ -39,11 +39,28 @@ def sent(monkeypatch):
     return messages
 
 
+def add_metered_model() -> VideoModel:
+    """A hosted model billed like Sora 2 was: $0.10/s, made in 4, 8 or 12 s (Sora itself is
+    retired, so it can no longer be asked)."""
+    pika = VideoModel.objects.get(slug="pika-2-2")
+    params = {**pika.backend_params, "app_id": "fal-ai/metered/text-to-video", "durations": [4, 8, 12]}
+    return VideoModel.objects.create(
+        slug="metered",
+        display_name="Metered",
+        vendor="Host",
+        backend_key="fal",
+        backend_params={**params, "price_per_second_usd": 0.1},
+        supported_aspect_ratios=["16:9", "9:16"],
+        max_duration_s=12,
+    )
+
+
 @pytest.fixture
 def priced(demo_models):
-    """The catalog with its real vendor models enabled: Sora 2 at $0.10/s (4, 8 or 12 s), Pika
-    2.2 at $0.04/s (5 or 10 s), Luma Ray 2 without a per-second price."""
-    VideoModel.objects.filter(slug__in=["openai-sora-2", "pika-2-2", "luma-ray-2"]).update(enabled=True)
+    """The catalog with its real vendor models enabled: Pika 2.2 at $0.04/s (5 or 10 s), Luma
+    Ray 2 without a per-second price, and a metered model at $0.10/s (4, 8 or 12 s)."""
+    VideoModel.objects.filter(slug__in=["pika-2-2", "luma-ray-2"]).update(enabled=True)
+    add_metered_model()
     return {m.slug: m for m in VideoModel.objects.all()}
 
 
@@ -167,8 +184,8 @@ def test_staff_and_moderators_are_exempt(priced, limits, sent, who):
     limits.MAX_QUEUED_JOBS = 1
     client = who()
     for n in range(3):
-        assert form_post(client, f"a wolf {n}", models=["openai-sora-2"], duration_s="4").status_code == 302
-        response = api_post(client, {"prompt": f"an owl {n}", "models": ["openai-sora-2"], "duration_s": 4})
+        assert form_post(client, f"a wolf {n}", models=["metered"], duration_s="4").status_code == 302
+        response = api_post(client, {"prompt": f"an owl {n}", "models": ["metered"], "duration_s": 4})
         assert response.status_code == 201
     assert GenerationJob.objects.count() == 6
 
@@ -189,20 +206,20 @@ def test_a_prompt_that_would_pass_the_cap_is_refused_and_nothing_is_written(
 ):
     limits.DAILY_SPEND_CAP_USD = 1.0
     with django_capture_on_commit_callbacks(execute=True):
-        first = submit("a lighthouse", models=["openai-sora-2"], duration_s=4)  # $0.40
+        first = submit("a lighthouse", models=["metered"], duration_s=4)  # $0.40
     assert sent == [("studio.generate", [first.jobs.get().pk])]
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(BudgetError) as refused:
-        submit("a harbour", models=["openai-sora-2"], duration_s=8)  # $0.80: $1.20 in all
+        submit("a harbour", models=["metered"], duration_s=8)  # $0.80: $1.20 in all
     assert refused.value.code == "daily_budget_exhausted" and refused.value.status == 503
     assert "about $0.80" in refused.value.message
     _, end = budget.day_bounds()
     assert 0 < refused.value.retry_after <= (end - timezone.now()).total_seconds() + 1
     assert Prompt.objects.count() == 1 and GenerationJob.objects.count() == 1 and len(sent) == 1
     # the API says the same, with Retry-After; the form shows the message
-    response = api_post(client, {"prompt": "a harbour", "models": ["openai-sora-2"], "duration_s": 8})
+    response = api_post(client, {"prompt": "a harbour", "models": ["metered"], "duration_s": 8})
     assert response.status_code == 503 and response.json()["error"]["code"] == "daily_budget_exhausted"
     assert int(response["Retry-After"]) > 0
-    page = form_post(client, "a harbour", models=["openai-sora-2"], duration_s="8")
+    page = form_post(client, "a harbour", models=["metered"], duration_s="8")
     assert page.status_code == 503 and "generation budget" in page.content.decode() and page["Retry-After"]
     # what still fits is accepted, to the cent ($0.40 + $0.20 + $0.20 + $0.20 = $1.00)
     for n in range(3):
@@ -216,12 +233,12 @@ def test_a_prompt_that_would_pass_the_cap_is_refused_and_nothing_is_written(
 def test_the_seconds_billed_are_the_vendors(priced, limits, sent):
     limits.DAILY_SPEND_CAP_USD = 0.7
     with pytest.raises(BudgetError, match="about \\$0.80"):
-        submit("a crane", models=["openai-sora-2"], duration_s=5)  # sent to Sora as 8 s
+        submit("a crane", models=["metered"], duration_s=5)  # made (and billed) as 8 s
 
 
 def test_jobs_that_cost_nothing_or_are_from_yesterday_do_not_count(priced, limits, sent):
-    first = submit("a canal", models=["openai-sora-2"], duration_s=4)
-    second = submit("a bridge", models=["openai-sora-2"], duration_s=4)
+    first = submit("a canal", models=["metered"], duration_s=4)
+    second = submit("a bridge", models=["metered"], duration_s=4)
     assert budget.spent(*budget.day_bounds()) == pytest.approx(0.8)
     first.jobs.update(state=JobState.CANCELLED)  # cancelled before any vendor call
     GenerationJob.objects.filter(prompt=second).update(queued_at=timezone.now() - timedelta(days=1))
@@ -253,8 +270,8 @@ def test_two_submissions_racing_for_the_last_of_the_budget_cannot_both_pass(limi
     $0 and both pass a cap that fits one of them."""
     record_sent(monkeypatch, lambda *a: None)
     load_catalog()
-    VideoModel.objects.filter(slug="openai-sora-2").update(enabled=True)
-    limits.DAILY_SPEND_CAP_USD = 0.5  # one 4 s Sora job ($0.40), not two
+    add_metered_model()
+    limits.DAILY_SPEND_CAP_USD = 0.5  # one 4 s job ($0.40), not two
     spent = budget.spent
 
     def slow_spent(*args):
@@ -269,7 +286,7 @@ def test_two_submissions_racing_for_the_last_of_the_budget_cannot_both_pass(limi
     def racer(n: int) -> None:
         try:
             start.wait()
-            submit(f"a race {n}", models=["openai-sora-2"], duration_s=4, submitter=Submitter(ip=f"10.0.0.{n}"))
+            submit(f"a race {n}", models=["metered"], duration_s=4, submitter=Submitter(ip=f"10.0.0.{n}"))
             outcomes.append("queued")
         except BudgetError as exc:
             outcomes.append(exc.code)
@@ -385,8 +402,8 @@ def test_the_ops_page_is_for_staff_only(client, db):
 def test_the_ops_page_shows_spend_and_queue_against_their_caps(priced, limits, sent):
     limits.DAILY_SPEND_CAP_USD = 20.0
     limits.MAX_QUEUED_JOBS = 200
-    submit("a comet", models=["openai-sora-2"], duration_s=4)  # $0.40
-    submit("a meteor", models=["openai-sora-2", "demo-aurora"], duration_s=4)  # $0.40 + $0
+    submit("a comet", models=["metered"], duration_s=4)  # $0.40
+    submit("a meteor", models=["metered", "demo-aurora"], duration_s=4)  # $0.40 + $0
     submit("an eclipse", models=["pika-2-2"], duration_s=2)  # billed 5 s: $0.20
     submit("a nebula", models=["luma-ray-2"], duration_s=5)  # no price: 5 s at $0.50
     GenerationJob.objects.filter(model__slug="pika-2-2").update(state=JobState.SUCCEEDED, cost_usd="0.2000")
@@ -395,13 +412,13 @@ def test_the_ops_page_shows_spend_and_queue_against_their_caps(priced, limits, s
     assert (report.queued_jobs, report.queue_cap) == (4, 200)
     assert [(r.model.slug, r.jobs) for r in report.by_model] == [
         ("luma-ray-2", 1),
-        ("openai-sora-2", 2),
+        ("metered", 2),
         ("pika-2-2", 1),
         ("demo-aurora", 1),
     ]
     page = staff_client().get("/ops/").content.decode()
     assert "$3.50 of $20.00 cap" in page and "4 of 200 cap" in page
-    assert 'data-model="openai-sora-2"><td>Sora 2</td><td>2</td><td>8</td>' in page
+    assert 'data-model="metered"><td>Metered</td><td>2</td><td>8</td>' in page
     assert "no catalog price: counted at $0.50/s" in page
     pika_row = "".join(page[page.index('data-model="pika-2-2"') :].split("</tr>")[0].split())
     assert "$0.20</td><td>$0.20</td>" in pika_row

@@ -88,7 +88,12 @@ def test_load_catalog_refuses_a_file_with_such_params_and_keeps_nothing(tmp_path
     path = tmp_path / "catalog.json"
     path.write_text(
         json.dumps(
-            {"models": [{**entry, "slug": "fine", "backend_params": {}}, {**entry, "backend_params": EXFILTRATION}]}
+            {
+                "models": [
+                    {**entry, "slug": "fine", "backend_key": "demo", "backend_params": {}},
+                    {**entry, "backend_params": EXFILTRATION},
+                ]
+            }
         )
     )
     with pytest.raises(CatalogError) as info:

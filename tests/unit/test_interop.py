@@ -203,7 +203,7 @@ def test_export_csv_has_a_header_and_the_same_keys(arena, tmp_path):
     assert rows[0]["judge"].startswith("arena_user_")
     assert {r["winner"] for r in rows} == set(Winner.values)
     assert RAW_IP_HASH not in target.read_text()
-    assert not list(tmp_path.glob("*.part"))
+    assert [p.name for p in tmp_path.iterdir()] == ["battles.csv"]  # no temporary file left
 
 
 def test_export_of_nothing_is_an_empty_array(db):
@@ -653,7 +653,9 @@ def test_over_budget_without_yes_and_no_tty_refuses(demo_models):
 
 
 def test_unknown_price_counts_as_unknown_and_needs_confirmation(demo_models):
-    VideoModel.objects.create(slug="mystery", display_name="Mystery", vendor="V", backend_key="vendor-x")
+    VideoModel.objects.create(  # a vendor model with no price in its entry
+        slug="mystery", display_name="Mystery", vendor="V", backend_key="luma", backend_params={"vendor_model": "ray-2"}
+    )
     with pytest.raises(CommandError, match="cost of some jobs is unknown"):
         run("run_suite", "--models", "mystery,demo-aurora", "--limit", "3", stdin=io.StringIO(""))
     out, _ = run("run_suite", "--models", "mystery,demo-aurora", "--limit", "3", "--dry-run")

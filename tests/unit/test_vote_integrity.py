@@ -13,7 +13,9 @@ from django.core import signing
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from tests.arena_support import mark_watched, ready_battle, render, start_voting
+from tests.arena_support import mark_watched, ready_battle, render, served_battle, start_voting
+from tests.conftest import record_sent
+from webapp.arena import tasks as arena_tasks
 from webapp.arena.models import Battle, NamedView, Vote
 from webapp.arena.services import battles, proof_of_work, renditions
 from webapp.arena.services.voters import Voter
@@ -56,14 +58,29 @@ def test_a_battle_still_being_prepared_takes_no_vote(make_clips):
     assert (info.value.code, info.value.status) == ("battle_not_ready", 409)
 
 
-def test_the_next_battle_is_prepared_while_the_reveal_is_read(make_clips):
+def test_the_next_battle_is_prepared_by_the_worker_while_the_reveal_is_read(
+    make_clips, monkeypatch, django_capture_on_commit_callbacks
+):
     make_clips(prompts=2)
-    voted = ready_battle(ALICE)
-    cast_vote(ALICE, token=battles.sign(voted), choice="tie")
-    prepared = battles.prepare_next(ALICE, "official")
-    assert prepared is not None and prepared.served_at is None and prepared.state == "preparing"
-    assert battles.prepare_next(ALICE, "official") is None  # one is enough
-    assert battles.next_battle(ALICE).pk == prepared.pk  # served, not made again
+    sent = []
+    record_sent(monkeypatch, lambda name, args, countdown: sent.append((name, args)))
+    voter = Client()
+    start_voting(voter)
+    battle, token = served_battle(voter)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = voter.post("/api/v1/votes", {"token": token, "choice": "tie"}, content_type="application/json")
+        voter.post("/api/v1/votes", {"token": token, "choice": "tie"}, content_type="application/json")  # a replay
+    assert answer.status_code == 201
+    requested = [args for name, args in sent if name == "arena.prepare_next"]
+    assert len(requested) == 1, sent  # once per vote, not per replay
+    with django_capture_on_commit_callbacks(execute=True):
+        arena_tasks.prepare_next(*requested[0])  # what the arena worker runs
+    prepared = Battle.objects.get(voter_key=battle.voter_key, served_at__isnull=True)
+    assert prepared.state == "preparing" and ("arena.render_battle", [prepared.pk]) in sent
+    arena_tasks.prepare_next(*requested[0])
+    assert Battle.objects.filter(voter_key=battle.voter_key, served_at__isnull=True).count() == 1  # one is enough
+    following = voter.get("/api/v1/battles/next").json()["battle"]
+    assert following["status_url"].endswith(f"/{prepared.public_id}")  # served, not made again
 
 
 def test_clips_whose_model_was_revealed_are_not_shown_again(make_clips):

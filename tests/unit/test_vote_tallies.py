@@ -183,10 +183,15 @@ def test_sqlite_triggers_keep_the_same_tallies(tmp_path):
     }
 
 
-def test_postgresql_triggers_are_installed_by_migrations(db):
+def test_the_triggers_are_installed_by_migrations(db):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'arena_vote'::regclass AND NOT tgisinternal ORDER BY tgname"
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'arena_vote'::regclass AND NOT tgisinternal ORDER BY tgname"
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'arena_vote' ORDER BY name"
+            )
         names = [r[0] for r in cursor.fetchall()]
     assert names == ["arena_vote_tally_delete", "arena_vote_tally_insert", "arena_vote_tally_update"]

@@ -121,7 +121,8 @@ def votes(request):
         watched_right_s=data.get("watched_right_s"),
     )
     vote = outcome.vote
-    battles.prepare_next(_voter(request), vote.pool)
+    if outcome.created:
+        battles.request_next(_voter(request), vote.pool)
     return JsonResponse(
         {
             "vote": {

@@ -4,7 +4,8 @@ from celery import shared_task
 
 from webapp.core.tasks import worker_identity
 
-from .services import refresh, renditions
+from .services import battles, refresh, renditions
+from .services.voters import Voter
 
 
 @shared_task(name=refresh.REFRESH_BOARDS.name)
@@ -20,3 +21,8 @@ def render_battle(self, battle_id: int) -> None:
 @shared_task(name=renditions.TIDY_BATTLES.name)
 def tidy_battles() -> dict:
     return renditions.tidy()
+
+
+@shared_task(name=battles.PREPARE_NEXT.name)
+def prepare_next(voter_key: str, ip_hash: str, logged_in: bool, pool: str) -> None:
+    battles.prepare_next(Voter(key=voter_key, ip_hash=ip_hash, logged_in=logged_in), pool)

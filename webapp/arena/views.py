@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING  # 286: htmx stops polling the element
 
 from webapp.core.errors import ScreentestError
 from webapp.core.file_responses import serve_stored_file
@@ -18,8 +19,6 @@ from .services.voters import current_voter, start_voting
 from .services.votes import cast_vote
 
 SIDES = ("left", "right")
-# htmx stops polling an element when the response status is 286.
-HTMX_STOP_POLLING = 286
 
 
 def _pool(request) -> str:
@@ -125,7 +124,8 @@ def vote(request):
         response["HX-Reswap"] = "innerHTML"
         return response
     vote = outcome.vote
-    battles.prepare_next(voter, vote.pool)
+    if outcome.created:
+        battles.request_next(voter, vote.pool)
     context = {
         "vote": vote,
         "battle": vote.battle,

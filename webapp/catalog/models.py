@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from workers.backends.capabilities import FORBIDDEN_PARAMS as ADAPTER_FORBIDDEN_PARAMS
+from workers.backends.capabilities import check_entry
 from workers.backends.registry import BACKENDS
 
 
@@ -76,6 +77,13 @@ class VideoModel(models.Model):
             raise ValidationError({"backend_params": forbidden_params_message(refused)})
         if self.max_duration_s <= 0:
             raise ValidationError({"max_duration_s": "must be positive"})
+        if self.backend_key:  # the entry may offer only what its adapter says the model takes
+            params = self.backend_params
+            problems = check_entry(
+                self.backend_key, params, params.get("durations") or [], self.supported_aspect_ratios or []
+            )
+            if problems:
+                raise ValidationError({"backend_params": problems})
 
     @property
     def label(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from webapp.core.errors import ScreentestError
@@ -58,7 +59,11 @@ def load_catalog(path: Path = DEFAULT_CATALOG, *, keep_enabled_flag: bool = True
                 updated += 1
             for key, value in defaults.items():
                 setattr(model, key, value)
-            model.full_clean()
+            try:
+                model.full_clean()
+            except ValidationError as exc:
+                problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
+                raise CatalogError(f"{path}: model {entry['slug']!r}: {problems}") from None
             model.save()
     return created, updated
 

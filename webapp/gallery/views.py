@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING  # 286: htmx stops polling the element
 
 from webapp.catalog.models import VideoModel
 from webapp.core.file_responses import serve_stored_file
@@ -24,8 +25,6 @@ from .services import compare, exports, feature_table, model_facts, search
 
 GALLERY_PAGE_SIZE = 12
 MODEL_CLIPS_PAGE_SIZE = 24
-# htmx stops polling an element when the response status is 286.
-HTMX_STOP_POLLING = 286
 
 
 @require_GET

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 
+from webapp.catalog import capabilities
 from webapp.catalog.models import VideoModel
 from webapp.catalog.sizes import ASPECT_RATIOS
 
@@ -40,5 +41,6 @@ class PromptForm(forms.Form):
         enabled = list(VideoModel.objects.filter(enabled=True))
         models = self.fields["models"]
         assert isinstance(models, forms.MultipleChoiceField)
-        models.choices = [(m.slug, m.label) for m in enabled]
+        # what each model takes, beside its name, so people choose knowing what each can make
+        models.choices = [(m.slug, f"{m.label} ({capabilities.summary(m)})") for m in enabled]
         models.initial = [m.slug for m in enabled]

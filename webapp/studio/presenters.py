@@ -8,6 +8,7 @@ from webapp.core.storage import name_of
 from webapp.policy.states import ModerationState
 
 from .models import Clip, GenerationJob, JobState, Prompt
+from .services.submission import notices
 
 MODERATION_MESSAGES: dict[str, str] = {
     ModerationState.ALLOWED: "",
@@ -36,6 +37,12 @@ def clip_dict(clip: Clip) -> dict:
     }
 
 
+def request_notes(job: GenerationJob) -> list[str]:
+    """How this model's clip differs from what the prompt asked (e.g. "cannot make 4 s (takes
+    5, 9 s): will make 5 s"); empty when it can honour all of it."""
+    return [str(note) for note in notices(job.prompt, [job.model]).get(job.model, [])]
+
+
 def job_dict(job: GenerationJob) -> dict:
     clip = getattr(job, "clip", None) if job.state == JobState.SUCCEEDED else None
     if clip is not None and (clip.hidden or not job.prompt.is_public):
@@ -44,6 +51,7 @@ def job_dict(job: GenerationJob) -> dict:
         "model": job.model.slug,
         "model_name": job.model.label,
         "procedural_demo": job.model.is_procedural_demo,
+        "differs_from_request": request_notes(job),
         "state": job.state,
         "attempts": job.attempts,
         "queued_at": job.queued_at,

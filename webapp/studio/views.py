@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HTMX_STOP_POLLING  # 286: htmx stops polling the element
 
 from webapp.catalog.models import VideoModel
 from webapp.core.file_responses import serve_stored_file
@@ -18,9 +19,6 @@ from .services.budget import BudgetError, Submitter
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
 from .visibility import may_read_text, remember_submission
-
-# htmx stops polling an element when the response status is 286.
-HTMX_STOP_POLLING = 286
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,7 +5,9 @@ definition, and the two questions the webapp asks of it:
   audio switch, parameters catalog data may not set) -> reasons it is not.
 - `retirement`: has the vendor retired the model (since when, on whose word)?
 - `unable_to_honour`: for a request (duration, aspect, sound, seed, negative prompt), which
-  of the selected models cannot honour what -> {slug: [reasons]}.
+  of the selected models cannot honour what -> {slug: [Shortfall]}. A blocking shortfall
+  (retired, an aspect the model cannot make) means the model must not be asked; the others
+  say how its clip will differ from the request (a nearby duration, no seed, ...).
 
 Direct adapters (Runway, Luma, Kling, Veo, Sora) know their vendor's models; the generic
 ones (fal, Replicate) host any model, so an entry declares what its model takes in its own
@@ -145,45 +147,79 @@ def check_entry(
     return reasons
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    message: str
+    blocking: bool = False  # asking would fail or be pointless: refuse rather than queue
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def unable_to_honour(
     entries: Iterable[tuple[str, str, Mapping[str, Any]]], wish: RequestedOptions
-) -> dict[str, list[str]]:
+) -> dict[str, list[Shortfall]]:
     """(slug, backend_key, params) for each selected model -> what it cannot honour (models
     that can honour everything are left out)."""
-    verdicts: dict[str, list[str]] = {}
+    verdicts: dict[str, list[Shortfall]] = {}
     for slug, backend_key, params in entries:
         try:
             caps = model_capabilities(backend_key, params)
         except UnsupportedModel as exc:
-            verdicts[slug] = [str(exc)]
+            verdicts[slug] = [Shortfall(str(exc), blocking=True)]
             continue
         verdicts[slug] = _shortfalls(caps, params, wish)
     return {slug: reasons for slug, reasons in verdicts.items() if reasons}
 
 
-def _shortfalls(caps: Capabilities, params: Mapping[str, Any], wish: RequestedOptions) -> list[str]:
+def _shortfalls(caps: Capabilities, params: Mapping[str, Any], wish: RequestedOptions) -> list[Shortfall]:
     reasons = []
     if caps.retired:
-        reasons.append(f"retired by its vendor since {caps.retired.since}")
+        reasons.append(Shortfall(f"retired by its vendor since {caps.retired.since}", blocking=True))
     offered = sorted(float(d) for d in params.get("durations") or caps.durations)
     if offered and float(wish.duration_s) not in offered:
         made = next((d for d in offered if d >= wish.duration_s - 1e-6), offered[-1])
-        reasons.append(f"cannot make {wish.duration_s:g} s (takes {_seconds_list(offered)}): would make {made:g} s")
+        reasons.append(
+            Shortfall(f"cannot make {wish.duration_s:g} s (takes {_seconds_list(offered)}): will make {made:g} s")
+        )
     if wish.aspect_ratio not in caps.aspect_ratios:
-        reasons.append(f"cannot make {wish.aspect_ratio} (takes {', '.join(caps.aspect_ratios)})")
+        reasons.append(
+            Shortfall(f"cannot make {wish.aspect_ratio} (takes {', '.join(caps.aspect_ratios)})", blocking=True)
+        )
     if wish.audio is True and caps.audio == AUDIO_NONE:
-        reasons.append("makes no sound")
+        reasons.append(Shortfall("makes no sound"))
     if wish.audio is True and caps.audio == AUDIO_OPTIONAL and params.get("generate_audio") is False:
-        reasons.append("its catalog entry turns sound off")
+        reasons.append(Shortfall("its catalog entry turns sound off"))
     if wish.audio is False and caps.audio == AUDIO_ALWAYS:
-        reasons.append("always adds sound")
+        reasons.append(Shortfall("always adds sound"))
     if wish.audio is False and caps.audio == AUDIO_OPTIONAL and params.get("generate_audio") is True:
-        reasons.append("its catalog entry turns sound on")
+        reasons.append(Shortfall("its catalog entry turns sound on"))
     if wish.seed and not caps.seed:
-        reasons.append("takes no seed: results are not reproducible")
+        reasons.append(Shortfall("takes no seed: its results are not reproducible"))
     if wish.negative_prompt and not caps.negative_prompt:
-        reasons.append("takes no negative prompt")
+        reasons.append(Shortfall("takes no negative prompt: it is not sent"))
     return reasons
+
+
+def summary(backend_key: str, params: Mapping[str, Any], offered_aspects: Iterable[str] = ()) -> str:
+    """What a model takes, in one line for people choosing models ("5, 9 s; 16:9, 9:16; sound").
+    `offered_aspects`: the catalog entry's narrower choice, if it makes one."""
+    try:
+        caps = model_capabilities(backend_key, params)
+    except UnsupportedModel:
+        return ""
+    durations = params.get("durations") or caps.durations
+    aspects = [a for a in offered_aspects if a in caps.aspect_ratios] or list(caps.aspect_ratios)
+    parts = [_seconds_list(durations), ", ".join(aspects)]
+    sound = {AUDIO_OPTIONAL: "sound", AUDIO_ALWAYS: "sound", AUDIO_UNKNOWN: "sound unknown"}.get(caps.audio)
+    if caps.audio == AUDIO_OPTIONAL and params.get("generate_audio") is False:
+        sound = None
+    parts += [sound] if sound else ["silent"]
+    parts += [] if caps.seed else ["no seed"]
+    parts += [] if caps.negative_prompt else ["no negative prompt"]
+    if caps.retired:
+        parts.insert(0, f"retired since {caps.retired.since}")
+    return "; ".join(parts)
 
 
 def _seconds_list(durations: Iterable[float]) -> str:

@@ -17,12 +17,10 @@ MIN_REDACTED_LENGTH = 6
 
 
 def read_secret(env_name: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """The value of `env_name`, or the stripped contents of the file `env_name + "_FILE"`
-    points at (Docker/Kubernetes secrets). None when neither is set."""
+    """The stripped contents of the file `env_name + "_FILE"` points at (Docker/Kubernetes
+    secrets), else the value of `env_name`; None when neither is set. The file wins, as it
+    does for the web's settings, so a stale plain variable cannot shadow a rotated secret."""
     env: Mapping[str, str] = os.environ if environ is None else environ
-    value = env.get(env_name, "").strip()
-    if value:
-        return value
     file_path = env.get(f"{env_name}_FILE", "").strip()
     if file_path:
         try:
@@ -32,7 +30,7 @@ def read_secret(env_name: str, environ: Mapping[str, str] | None = None) -> str 
                 f"cannot read the secret file named by {env_name}_FILE: {exc.strerror}", code="missing_api_key"
             ) from None
         return value or None
-    return None
+    return env.get(env_name, "").strip() or None
 
 
 def require_secret(env_name: str) -> str:

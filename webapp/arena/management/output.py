@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import IO
 
 from webapp.arena.services.battle_export import TextSink
+from workers.files import atomic_output
 
 
 class _Unterminated:
@@ -28,11 +27,5 @@ def output_stream(path: str | None, stdout) -> Iterator[IO[str] | TextSink]:
     if not path or path == "-":
         yield _Unterminated(stdout)
         return
-    target = Path(path)
-    partial = target.with_name(target.name + ".part")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as fh:
-            yield fh
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    with atomic_output(path) as partial, partial.open("w", encoding="utf-8", newline="") as fh:
+        yield fh

@@ -9,7 +9,8 @@ inside a signed token and media URLs that name nothing.
 
 A voter holds at most one served battle: asking for the next one records a skip and voids the
 old token. Each battle gets renditions of its own (renditions.py), made by a worker; the next
-battle is prepared while the voter watches the reveal of the current one.
+battle is chosen and prepared by the arena worker while the voter watches the reveal of the
+current one (choosing takes a few queries, which the vote's own request should not wait for).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils import timezone
 from webapp.catalog.models import VideoModel
 from webapp.core import ratelimit
 from webapp.core.errors import ScreentestError
+from webapp.core.tasks import TaskRoute, send_on_commit
 from webapp.studio.models import Clip, JobState, Prompt
 from workers.ratings import sampling
 
@@ -33,6 +35,7 @@ from ..models import LIVE_BATTLE_STATES, Battle, BattleState, NamedView, RatingS
 from . import renditions, tallies
 from .voters import Voter
 
+PREPARE_NEXT = TaskRoute("arena.prepare_next", queue="arena")
 TOKEN_SALT = "screentest.battle"
 CANDIDATES_PER_PAIR = 64
 HOUR_S = 3600
@@ -217,8 +220,13 @@ def next_battle(voter: Voter, *, pool: str = Prompt.Pool.OFFICIAL, rng: np.rando
     return battle
 
 
+def request_next(voter: Voter, pool: str) -> None:
+    """After a vote: the arena worker prepares the voter's next battle (prepare_next)."""
+    send_on_commit(PREPARE_NEXT, voter.key, voter.ip_hash, voter.logged_in, pool)
+
+
 def prepare_next(voter: Voter, pool: str) -> Battle | None:
-    """After a vote: have the voter's next battle rendered while they read the reveal."""
+    """Choose the voter's next battle and have it rendered, unless one is waiting already."""
     if _prepared(voter, pool) is not None:
         return None
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from django.conf import settings
 
 from webapp.arena.services import board
+from webapp.catalog import capabilities
 from webapp.catalog.models import ClaimedSystem, ClaimSource, FeatureClaim, VideoModel
 from webapp.studio.models import Prompt
 from webapp.studio.services.measured import Measured, measure, measure_all
@@ -34,15 +35,21 @@ FEATURE_LABELS = {
 
 @dataclass
 class ModelFacts(Measured):
-    """What Screentest measured of a model (webapp/studio/services/measured.py), and its latest
-    official rating (a row of the arena's board), as shown beside the articles' claims."""
+    """What Screentest measured of a model (webapp/studio/services/measured.py), its latest
+    official rating (a row of the arena's board), and whether its vendor retired it, as shown
+    beside the articles' claims (a retired model's claims stay, as history)."""
 
     rating: dict | None = None
+    retired: capabilities.Retirement | None = None
 
 
 def _with_ratings(measured: Iterable[Measured], ratings: dict[str, dict]) -> list[ModelFacts]:
     return [
-        ModelFacts(**{f.name: getattr(m, f.name) for f in fields(Measured)}, rating=ratings.get(m.model.slug))
+        ModelFacts(
+            **{f.name: getattr(m, f.name) for f in fields(Measured)},
+            rating=ratings.get(m.model.slug),
+            retired=capabilities.retirement(m.model),
+        )
         for m in measured
     ]
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from webapp.catalog import capabilities
 from webapp.catalog.models import VideoModel
 from webapp.catalog.sizes import ASPECT_RATIOS
 from webapp.core import validation
@@ -31,6 +32,21 @@ class SubmissionError(ScreentestError):
     """A prompt that cannot be accepted as sent; `field` names the input it is about."""
 
     status = 422
+
+
+class ModelsCannotHonour(SubmissionError):
+    """Chosen models that must not be asked for this (retired, or an aspect they cannot
+    make): the message names each with its reasons, and the API gets them by slug."""
+
+    def __init__(self, blocking: dict[VideoModel, list[capabilities.Shortfall]]):
+        self.models = {m.slug: [s.message for s in reasons] for m, reasons in blocking.items()}
+        names = "; ".join(f"{m.label} {' and '.join(s.message for s in r)}" for m, r in blocking.items())
+        super().__init__(
+            "models_cannot_honour", f"Deselect these models or change the request: {names}.", field="models"
+        )
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "models": self.models}
 
 
 @dataclass(frozen=True)
@@ -144,8 +160,33 @@ def validate(data: PromptInput) -> tuple[dict, list[VideoModel]]:
         seed = _check_number(data.seed, "seed", int)
         if not 0 <= seed <= SEED_MAX:
             raise SubmissionError("invalid_seed", f"seed must be between 0 and {SEED_MAX}", field="seed")
+    wish = capabilities.RequestedOptions(
+        duration_s=duration,
+        aspect_ratio=data.aspect_ratio,
+        seed=data.seed not in (None, ""),
+        negative_prompt=bool(negative),
+    )
+    blocking = {
+        model: [r for r in reasons if r.blocking]
+        for model, reasons in capabilities.shortfalls(models, wish).items()
+        if any(r.blocking for r in reasons)
+    }
+    if blocking:
+        raise ModelsCannotHonour(blocking)
     fields = dict(text=text, negative_prompt=negative, duration_s=duration, aspect_ratio=data.aspect_ratio, seed=seed)
     return fields, models
+
+
+def notices(prompt: Prompt, models: list[VideoModel]) -> dict[VideoModel, list[capabilities.Shortfall]]:
+    """How each model's clip of this prompt differs from what was asked (a nearby duration, no
+    seed, the negative prompt not sent), for the prompt's page and the API's answer."""
+    wish = capabilities.RequestedOptions(
+        duration_s=prompt.duration_s,
+        aspect_ratio=prompt.aspect_ratio,
+        seed=True,
+        negative_prompt=bool(prompt.negative_prompt),
+    )
+    return capabilities.shortfalls(models, wish)
 
 
 def submit_prompt(

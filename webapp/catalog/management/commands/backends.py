@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from webapp.catalog import capabilities
 from webapp.catalog.backend_status import backend_statuses, smoke_check
 from webapp.catalog.models import VideoModel
 
@@ -26,6 +27,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{status.key:12} {state:15} keys: {keys}")
             self.stdout.write(f"{'':12} endpoint: {status.base_url}")
             self.stdout.write(f"{'':12} models: {', '.join(status.models) or '-'}")
+        for entry in VideoModel.objects.order_by("slug"):
+            retired = capabilities.retirement(entry)
+            if retired:
+                self.stdout.write(f"retired: {entry.slug} since {retired.since} ({retired.source})")
         for slug in check:
             model = VideoModel.objects.filter(slug=slug).first()
             if model is None or not model.backend_key:
