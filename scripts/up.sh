@@ -10,6 +10,19 @@ PORT="${PORT:-8000}"
 export DATA_DIR="${DATA_DIR:-$ROOT/var}"
 mkdir -p "$DATA_DIR/logs"
 
+# The site secret: made once, random, kept in $DATA_DIR/secret_key (readable by this user only);
+# every process refuses to start on the public development key. SECRET_KEY / SECRET_KEY_FILE
+# set by you win.
+if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
+    if [ ! -s "$DATA_DIR/secret_key" ]; then
+        (umask 077 && python -c "import secrets; print(secrets.token_urlsafe(50))" >"$DATA_DIR/secret_key.new")
+        mv "$DATA_DIR/secret_key.new" "$DATA_DIR/secret_key"
+        say "made a new SECRET_KEY in $DATA_DIR/secret_key"
+    fi
+    chmod 600 "$DATA_DIR/secret_key"
+    export SECRET_KEY_FILE="$DATA_DIR/secret_key"
+fi
+
 say "preparing the database and demo content"
 python manage.py migrate --noinput >/dev/null
 python manage.py collectstatic --noinput >/dev/null

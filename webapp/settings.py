@@ -57,9 +57,9 @@ def env_secret(name: str, default: str = "") -> str:
 DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
+# The public development default. With DEBUG off, every process refuses to start on it or on a
+# weak key (webapp/core/secret_key.py, checked where gunicorn, Celery and manage.py start).
 SECRET_KEY = env_secret("SECRET_KEY", "dev-only-insecure-key-change-me")
-if not DEBUG and SECRET_KEY.startswith("dev-only") and env_bool("REQUIRE_SECRET_KEY", False):
-    raise ImproperlyConfigured("SECRET_KEY must be set in production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -80,7 +80,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: nothing under /api/ answers HTML, whichever layer below made the response.
+    "webapp.core.middleware.ApiJsonOnlyMiddleware",
+    "webapp.core.middleware.ControlCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "webapp.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -332,6 +336,39 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# HTTPS only, for sites served over TLS (docs/deployment.md lists the production values):
+# redirect http to https, and tell browsers to do so themselves for SECURE_HSTS_SECONDS.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container healthchecks ask over plain http
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+CSRF_FAILURE_VIEW = "webapp.core.api.csrf_failure"  # JSON under /api/
+
+
+def _content_security_policy() -> str:
+    """Scripts, styles and everything else from this site only: no inline script, handler or
+    style attribute anywhere. CSP_MEDIA_ORIGINS adds the origins media is served from when it
+    is not this site (S3 presigned URLs)."""
+    media = " ".join(["'self'", *env_list("CSP_MEDIA_ORIGINS", "")])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {media} data:",
+            f"media-src {media}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = env("CONTENT_SECURITY_POLICY") or _content_security_policy()
 
 LOGGING = {
     "version": 1,
@@ -346,8 +383,10 @@ LOGGING = {
 # Prompt classifiers, run in order at submission; the strictest outcome wins. Dotted paths to
 # classes with a classify(text, negative_prompt) method (webapp/policy/screening.py).
 MODERATION_CLASSIFIERS = env_list("MODERATION_CLASSIFIERS", "webapp.policy.screening.RulesClassifier")
-# Failed logins allowed per username and per IP within the window before logins are refused.
+# Login attempts allowed per (username, IP address) and per IP address within one fixed window
+# before logins are refused until the window ends (webapp/moderation/login_throttle.py).
 LOGIN_FAILURES_LIMIT = env_number("LOGIN_FAILURES_LIMIT", 5)
+LOGIN_FAILURES_PER_IP_LIMIT = env_number("LOGIN_FAILURES_PER_IP_LIMIT", 30)
 LOGIN_FAILURES_WINDOW_S = env_number("LOGIN_FAILURES_WINDOW_S", 900)
 AUTHENTICATION_BACKENDS = ["webapp.moderation.login_throttle.ThrottledModelBackend"]
 LOGIN_URL = "login"

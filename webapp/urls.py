@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import include, path
 
 from webapp.core.api import json_error
+from webapp.core.openapi import openapi_document
 from webapp.moderation.views import ThrottledLoginView
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include("webapp.moderation.urls")),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(next_page="gallery:home"), name="logout"),
+    path("api/v1/openapi.json", openapi_document, name="api_openapi"),
 ]
 
 

@@ -47,6 +47,10 @@ function setUp(root) {
 }
 
 function init() {
+  // The pool picker switches pools at once (a handler here: the CSP allows no inline one).
+  for (const select of document.querySelectorAll("select[data-submit-on-change]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
   const root = document.querySelector("[data-battle]");
   if (root) setUp(root);
   for (const select of document.querySelectorAll("[data-submit-on-change]")) {

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from tests.e2e.waiting import csp_violations, wait_until
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import GenerationJob, JobState, Prompt
 from webapp.studio.services.submission import PromptInput, submit_prompt
@@ -49,30 +50,31 @@ def test_compare_four_clips_wipe_and_export(page, site, celery_procs, tmp_path):
     slugs = ["demo-aurora", "demo-lumen", "demo-pixel", "demo-quartz"]
 
     # From the prompt page to the comparison.
+    violations = csp_violations(page)
     page.goto(f"{site}/p/{prompt.public_id}")
     page.get_by_role("link", name="Compare in sync").click()
     page.wait_for_url(f"{site}/p/{prompt.public_id}/compare**")
     assert page.locator(".compare-grid video").count() == 4
     assert page.locator(".compare-tile figcaption").nth(3).inner_text().count("fps") == 1
-    page.wait_for_function(f"{PLAYERS}.every(v => v.readyState >= 2)", timeout=30_000)
+    wait_until(page, f"{PLAYERS}.every(v => v.readyState >= 2)", timeout=30_000)
 
     # Play, then seek: every player (grid and wipe) lands within 0.1 s of the others.
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function(f"{PLAYERS}[0].currentTime > 0.4", timeout=15_000)
+    wait_until(page, f"{PLAYERS}[0].currentTime > 0.4", timeout=15_000)
     page.get_by_role("button", name="Pause").click()
     page.evaluate("document.querySelector('[data-sync-player]').syncPlayer.seekTo(1.3)")
-    page.wait_for_function(f"{PLAYERS}.every(v => !v.seeking)")
+    wait_until(page, f"{PLAYERS}.every(v => !v.seeking)")
     page.wait_for_timeout(300)
     times = page.evaluate(f"{PLAYERS}.map(v => v.currentTime)")
     assert len(times) == 6 and all(abs(t - 1.3) < 0.1 for t in times), times
     # The seek bar from the keyboard moves them all forward, and they stay there.
     page.get_by_label("Position in every clip").focus()
     page.keyboard.press("Home")
-    page.wait_for_function(f"{PLAYERS}.every(v => !v.seeking && v.currentTime < 0.05)")
+    wait_until(page, f"{PLAYERS}.every(v => !v.seeking && v.currentTime < 0.05)")
     # Frame step by keyboard: "." moves one frame of the fastest clip (24 fps).
     page.get_by_role("button", name="Forward one frame").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(f"{PLAYERS}.every(v => !v.seeking)")
+    wait_until(page, f"{PLAYERS}.every(v => !v.seeking)")
     assert abs(page.evaluate(f"{PLAYERS}[0].currentTime") - 1 / 24) < 0.02
     page.get_by_label("Speed").select_option("0.5")
     assert page.evaluate(f"{PLAYERS}.every(v => v.playbackRate === 0.5)")
@@ -86,19 +88,17 @@ def test_compare_four_clips_wipe_and_export(page, site, celery_procs, tmp_path):
     page.keyboard.press("ArrowRight")
     assert over.evaluate("v => v.style.clipPath") == "inset(0px 0px 0px 26%)"
     page.locator("[data-wipe-pick=over]").select_option(label="Quartz (procedural demo)")
-    page.wait_for_function("document.querySelector('[data-wipe-video=over]').readyState >= 1")
+    wait_until(page, "document.querySelector('[data-wipe-video=over]').readyState >= 1")
     screenshot(page, "compare", full_page=True)
 
     # The deep link carries the selection and the time, and is applied on load.
     page.evaluate("document.querySelector('[data-sync-player]').syncPlayer.seekTo(0.8)")
-    page.wait_for_function(f"{PLAYERS}.every(v => !v.seeking)")
+    wait_until(page, f"{PLAYERS}.every(v => !v.seeking)")
     href = page.locator("[data-share-link]").get_attribute("href")
     assert href == f"/p/{prompt.public_id}/compare?models={','.join(slugs)}&t=0.80", href
     page.goto(f"{site}/p/{prompt.public_id}/compare?models=demo-pixel,demo-aurora&t=1.1")
     assert page.locator(".compare-grid video").count() == 2
-    page.wait_for_function(
-        f"{PLAYERS}.every(v => v.readyState >= 1 && !v.seeking && Math.abs(v.currentTime - 1.1) < 0.1)"
-    )
+    wait_until(page, f"{PLAYERS}.every(v => v.readyState >= 1 && !v.seeking && Math.abs(v.currentTime - 1.1) < 0.1)")
 
     # Export the four-clip comparison: progress shows, then the download.
     page.goto(f"{site}/p/{prompt.public_id}/compare?models={','.join(slugs)}")
@@ -107,6 +107,7 @@ def test_compare_four_clips_wipe_and_export(page, site, celery_procs, tmp_path):
     link = page.locator("[data-export-download]")
     link.wait_for(timeout=120_000)
     screenshot(page, "compare-export-ready")
+    assert violations == []  # players, wipe and export work under the site's CSP
     with page.expect_download() as download_info:
         link.click()
     path = tmp_path / "side-by-side.mp4"

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from tests.arena_support import mark_watched
+from tests.e2e.waiting import enter_arena, wait_until
 from webapp.arena.models import Battle, RatingSnapshot, Vote
 from webapp.arena.services import battles
 from webapp.arena.services.voters import Voter
@@ -15,7 +16,7 @@ from webapp.moderation.models import AuditEntry, Report
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 from webapp.studio.services.submission import PromptInput, submit_prompt
 
-from .conftest import ARENA_ENV, enter_arena, screenshot, wait_for
+from .conftest import ARENA_ENV, screenshot, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -121,7 +122,7 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     items = mod.locator("[data-item]")
     assert items.count() == 2
     assert items.nth(0).get_attribute("data-id") == reported.public_id  # reported beats held (most reports)
-    mod.wait_for_function("document.querySelector('[data-item] video').readyState >= 1")
+    wait_until(mod, "document.querySelector('[data-item] video').readyState >= 1")
     screenshot(mod, "moderation-queue")
 
     # Approve the held prompt (reason, then the row's button; no page reload).
@@ -146,7 +147,7 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     mod.locator("h1").click()
     mod.keyboard.press("k")  # the first item: the reported clip
     mod.keyboard.press("h")
-    mod.wait_for_function("document.querySelector('[data-decision-done]')?.innerText.includes('1 clip hidden.')")
+    wait_until(mod, "document.querySelector('[data-decision-done]')?.innerText.includes('1 clip hidden.')")
     assert mod.evaluate("window.__noReload") is True
     assert Clip.objects.get(pk=reported.pk).hidden
     votes = Vote.objects.filter(battle__right=reported) | Vote.objects.filter(battle__left=reported)
@@ -166,7 +167,7 @@ def test_held_prompt_report_hide_and_restore(browser, page, live, celery_procs):
     previous = after_hide.pk
     mod.get_by_label("Reason").fill("Report was mistaken: a lookalike")
     mod.locator(f"[data-item][data-id='{reported.public_id}'] [data-act=restore]").click()
-    mod.wait_for_function("document.querySelector('[data-decision-done]')?.innerText.includes('1 clip restored.')")
+    wait_until(mod, "document.querySelector('[data-decision-done]')?.innerText.includes('1 clip restored.')")
     assert set(votes.values_list("excluded_reason", flat=True)) == {""}
     after_restore = latest_snapshot_after(previous, logs)
     assert after_restore.votes_counted == total

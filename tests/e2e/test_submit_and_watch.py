@@ -3,6 +3,7 @@ and seeks each one."""
 
 import pytest
 
+from tests.e2e.waiting import wait_until
 from webapp.studio.models import Prompt
 
 from .conftest import screenshot
@@ -24,7 +25,7 @@ def test_prompt_in_the_browser_yields_a_playable_seekable_clip_per_demo_model(pa
     assert page.locator(".job-card").count() == 3
     # The cards fill in live: htmx swaps each one as its job finishes, no reload.
     page.locator("video").nth(2).wait_for(timeout=120_000)
-    page.wait_for_function("document.querySelectorAll('.job-card.state-succeeded').length === 3", timeout=60_000)
+    wait_until(page, "document.querySelectorAll('.job-card.state-succeeded').length === 3", timeout=60_000)
     assert page.url.endswith(prompt.public_id)
 
     videos = page.locator("video")
@@ -32,7 +33,7 @@ def test_prompt_in_the_browser_yields_a_playable_seekable_clip_per_demo_model(pa
         video = videos.nth(index)
         assert video.evaluate("v => v.canPlayType('video/mp4; codecs=\"avc1.64001F\"')") != ""
         video.evaluate("v => v.play()")
-        page.wait_for_function("v => v.currentTime > 0.3 && !v.error", arg=video.element_handle(), timeout=20_000)
+        wait_until(page, "v => v.currentTime > 0.3 && !v.error", arg=video.element_handle(), timeout=20_000)
         video.evaluate("v => v.pause()")
         video.evaluate(
             """(v, t) => new Promise(resolve => {

@@ -512,8 +512,8 @@ def test_app_services_get_the_wiring():
             assert env.get(key), f"{name}: {key} not set"
         assert env["DATA_DIR"] == "/data" and env["MEDIA_ROOT"].startswith("/data/")
         assert "127.0.0.1" in env["ALLOWED_HOSTS"].split(","), "the web healthcheck asks for 127.0.0.1"
-        assert env.get("REQUIRE_SECRET_KEY") == "true"
-        assert "SECRET_KEY" not in env or not env["SECRET_KEY"].startswith("dev-only")
+        # The key comes from .env (the processes refuse to start without a strong one).
+        assert "SECRET_KEY" not in env and env.get("DEBUG", "false") == "false"
         # No typo can hide here: every name is one something in the image reads.
         known = (
             set(settings_env_reads()) | {f"{s}_FILE" for s in secret_vars()} | vars_read_by_scripts() | READ_BY_TOOLS
@@ -604,6 +604,32 @@ def test_nginx_serves_static_from_the_collected_volume_and_proxies_the_rest():
     headers = {args[0]: args[1] for args in directive(root, "proxy_set_header")}
     assert {"Host", "X-Forwarded-For", "X-Forwarded-Proto"} <= set(headers)
     assert directive(servers, "client_max_body_size")
+
+
+def test_nginx_never_passes_on_what_a_client_says_about_its_address_or_scheme():
+    """X-Forwarded-For is the address nginx saw (not appended to the client's header, whose
+    first entry Django would take); X-Forwarded-Proto is nginx's own scheme unless the request
+    came from a proxy listed as trusted, and no proxy is trusted by default."""
+    top = parse_nginx(NGINX_CONF.read_text())
+    headers = {args[0]: args[1] for args in directive(nginx_locations()["/"], "proxy_set_header")}
+    assert headers["X-Forwarded-For"] == "$remote_addr" and headers["X-Real-IP"] == "$remote_addr"
+    proto = headers["X-Forwarded-Proto"]
+    assert proto in ("$scheme", "$forwarded_proto")
+    if proto == "$forwarded_proto":
+        (args, mapping) = next((a, c) for n, a, c in top if n == "map" and a[-1] == "$forwarded_proto")
+        table = {entry: value[0] for entry, value, _ in mapping}
+        assert table["default"] == "$scheme" and "$http_x_forwarded_proto" not in table.values()
+        trust_variable = args[0].split(":")[0].strip('"')
+        geo = next(c for n, a, c in top if n == "geo" and a[-1] == trust_variable)
+        assert [(entry, value) for entry, value, _ in geo] == [("default", ["0"])], "no proxy trusted by default"
+    assert not directive(top, "set_real_ip_from"), "no proxy trusted by default"
+
+
+def test_compose_publishes_nginx_on_loopback_unless_told_otherwise():
+    (published,) = services()["nginx"]["ports"]
+    host, _port, target = resolve_defaults(published).rsplit(":", 2)
+    assert host == "127.0.0.1" and target == "80"
+    assert "${WEB_BIND:-127.0.0.1}" in published
 
 
 # --- .env.example ------------------------------------------------------------------------------
@@ -707,6 +733,6 @@ def test_compose_file_validates_with_compose(tmp_path):
         env_out = resolved[name]["environment"]
         assert env_out["MEDIA_ACCEL_REDIRECT_PREFIX"].rstrip("/") + "/" in nginx_locations()
         assert env_out["MEDIA_ROOT"] == resolve_defaults(environment("web")["MEDIA_ROOT"])
-        assert str(env_out["REQUIRE_SECRET_KEY"]).lower() == "true"
+        assert "SECRET_KEY" not in env_out and str(env_out.get("DEBUG", "false")).lower() == "false"
     for name in WORKER_SERVICES:
         assert argv(resolved[name]["command"]) == argv(services()[name]["command"])

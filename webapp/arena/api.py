@@ -1,5 +1,5 @@
 """The arena's JSON API: blind voting (fetch a battle, cast a vote), the battle export
-(FastChat's clean-battle schema, streamed) and the leaderboard.
+(FastChat's clean-battle schema, in pages) and the leaderboard.
 
 The voter is the session (cookie), as on the web page. Nothing in a battle's JSON names a
 model until the vote is in. Errors and methods are handled by webapp/core/api.py.
@@ -7,22 +7,35 @@ model until the vote is in. Errors and methods are handled by webapp/core/api.py
 
 from __future__ import annotations
 
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from urllib.parse import urlencode
+
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 
 from webapp.core.api import api_view, read_json_object
 from webapp.core.errors import ScreentestError
+from webapp.core.validation import NUMBER, STRING, Field, int_param
 from webapp.studio.models import Prompt
 
-from .models import BattleState, ExcludedReason
+from .models import BattleState, ExcludedReason, RatingSnapshot
 from .services import battle_export, battles, board, leaderboard_export, proof_of_work
 from .services.voters import Voter, current_voter, start_voting
-from .services.votes import cast_vote
+from .services.votes import CHOICES, cast_vote
 
 CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
 FORMATS = battle_export.FORMATS
+VOTER_FIELDS = {"challenge": Field(STRING, max_length=4096), "solution": Field(STRING, max_length=64)}
+VOTE_FIELDS = {
+    "token": Field(STRING, max_length=1024),
+    "choice": Field(STRING, max_length=16),
+    "watched_left_s": Field(NUMBER),
+    "watched_right_s": Field(NUMBER),
+}
+CHOICE_OF_WINNER: dict[str, str] = {str(winner): choice for choice, winner in CHOICES.items()}
+# Battle export pages: records per page by default and at most.
+EXPORT_PAGE = 1000
+EXPORT_PAGE_MAX = 5000
 
 
 def _choice(request, name: str, choices, default: str) -> str:
@@ -70,16 +83,15 @@ def voter_challenge(request):
     return JsonResponse({"challenge": challenge.token, "nonce": challenge.nonce, "bits": challenge.bits})
 
 
-@csrf_exempt  # JSON only: a cross-site form cannot send application/json without a preflight
 @api_view("POST")
 def voters(request):
     """Become a voter (a session cookie) with a solved challenge."""
-    data = read_json_object(request, allowed={"challenge", "solution"})
+    data = read_json_object(request, VOTER_FIELDS)
     start_voting(request, data.get("challenge"), data.get("solution"))
     return JsonResponse({"voter": {"verified": True}}, status=201)
 
 
-@api_view("GET")
+@api_view("GET", query={"pool"})
 def next_battle(request):
     """The voter's next battle; the one they held is skipped. Its clips may still be preparing:
     poll its status_url until "state" is "ready"."""
@@ -98,10 +110,9 @@ def battle_status(request, public_id: str):
     return JsonResponse({"battle": _battle_json(battle)})
 
 
-@csrf_exempt  # JSON only: a cross-site form cannot send application/json without a preflight
 @api_view("POST")
 def votes(request):
-    data = read_json_object(request)
+    data = read_json_object(request, VOTE_FIELDS)
     outcome = cast_vote(
         _voter(request),
         token=data.get("token"),
@@ -115,7 +126,8 @@ def votes(request):
     return JsonResponse(
         {
             "vote": {
-                "choice": data.get("choice") if outcome.created else None,
+                # A replay answers with the choice that was stored, whatever it sends now.
+                "choice": CHOICE_OF_WINNER.get(vote.winner),
                 "winner": vote.winner,
                 "counted": vote.excluded_reason == ExcludedReason.COUNTED,
                 "excluded_reason": vote.excluded_reason or None,
@@ -133,28 +145,38 @@ def votes(request):
 # --- exports ----------------------------------------------------------------------------------
 
 
-@api_view("GET")
+@api_view("GET", query={"format", "pool", "after", "limit"})
 def export_battles(request):
-    """GET ?format=json|csv&pool=official|community|all: the counted votes as clean-battle records."""
+    """GET ?format=json|csv&pool=official|community|all&after=<vote_id>&limit=N: one page of
+    the counted votes as clean-battle records, oldest first. The body is the page alone (a
+    JSON array or a CSV file, as FastChat reads them); a `Link: <...>; rel="next"` header
+    points at the next page while there is one."""
     fmt = _choice(request, "format", FORMATS, "json")
     pool = _choice(request, "pool", battle_export.POOL_CHOICES, battle_export.ALL_POOLS)
-    records = battle_export.battle_records(battle_export.export_queryset(pool))
+    after = int_param(request, "after", 0, minimum=0, maximum=2**63 - 1)
+    limit = int_param(request, "limit", EXPORT_PAGE, maximum=EXPORT_PAGE_MAX)
+    records, next_after = battle_export.page(pool, after=after, limit=limit)
     chunks = battle_export.iter_json(records) if fmt == "json" else battle_export.iter_csv(records)
-    response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
+    response = HttpResponse("".join(chunks), content_type=CONTENT_TYPES[fmt])
+    if next_after is not None:
+        query = urlencode({"format": fmt, "pool": pool, "after": next_after, "limit": limit})
+        response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query}>; rel="next"'
     if fmt == "csv":
         stamp = timezone.now().strftime("%Y%m%d")
-        response["Content-Disposition"] = f'attachment; filename="screentest-battles-{pool}-{stamp}.csv"'
+        response["Content-Disposition"] = f'attachment; filename="screentest-battles-{pool}-{stamp}-after-{after}.csv"'
     return response
 
 
-@api_view("GET")
+@api_view("GET", query={"format", "pool", "category"})
 def leaderboard(request):
-    """GET ?pool=official&category=&format=json|csv: the latest computed leaderboard."""
+    """GET ?pool=official&category=&format=json|csv: the latest computed leaderboard. A filter
+    value the arena does not know is 400 (`invalid_pool`, `invalid_category`); a known one with
+    no board computed yet is 404 `no_leaderboard`."""
     fmt = _choice(request, "format", FORMATS, "json")
     pool = _choice(request, "pool", Prompt.Pool.values, Prompt.Pool.OFFICIAL)
     category = request.GET.get("category", board.ALL_CATEGORIES)
-    if len(category) > 48 or any(ord(ch) < 32 for ch in category):
-        raise ScreentestError("invalid_category", "category must be at most 48 printable characters.", field="category")
+    if category and not _known_category(category):
+        raise ScreentestError("invalid_category", "No prompt of this arena has that category.", field="category")
     snapshot = board.latest(pool, category)
     if snapshot is None:
         in_category = f" in category {category!r}" if category else ""
@@ -172,6 +194,14 @@ def leaderboard(request):
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+def _known_category(category: str) -> bool:
+    if len(category) > Prompt._meta.get_field("category").max_length:  # type: ignore[operator]
+        return False
+    return (
+        Prompt.objects.filter(category=category).exists() or RatingSnapshot.objects.filter(category=category).exists()
+    )
 
 
 def _filename_part(value: str) -> str:

@@ -149,11 +149,7 @@ def leaderboard_page(request):
     rows = snapshot.rows if snapshot else []
     scale = _interval_scale(rows)
     for row in rows:
-        row["bar"] = (
-            {key: round((row[key] - scale[0]) / (scale[1] - scale[0]) * 100, 2) for key in ("lower", "score", "upper")}
-            if scale
-            else None
-        )
+        row["bar"] = _bar(row, scale) if scale else None
     return render(
         request,
         "arena/leaderboard.html",
@@ -177,8 +173,21 @@ def _interval_scale(rows) -> tuple[float, float] | None:
     return low - pad, high + pad
 
 
+def _bar(row: dict, scale: tuple[float, float]) -> dict:
+    """The interval bar in SVG units (0-100 across the cell): where the interval starts, its
+    width, and the score's 1-unit marker."""
+    low, high = scale
+
+    def at(value: float) -> float:
+        return (value - low) / (high - low) * 100
+
+    lower, upper = at(row["lower"]), at(row["upper"])
+    return {"lower": lower, "width": max(upper - lower, 0.0), "point": at(row["score"]) - 0.5}
+
+
 def _heatmaps(snapshot) -> list[dict]:
-    """Pairwise matrices as coloured table cells (server-rendered, no charting library)."""
+    """Pairwise matrices as coloured table cells (server-rendered, no charting library); the
+    colour is one of eleven shade classes in site.css."""
     if not snapshot or not snapshot.pairwise.get("models"):
         return []
     models = snapshot.pairwise["models"]
@@ -197,18 +206,11 @@ def _heatmaps(snapshot) -> list[dict]:
             cells = []
             for j, value in enumerate(matrix[i]):
                 if i == j or value is None:
-                    cells.append({"text": "", "style": ""})
+                    cells.append({"text": "", "shade": ""})
                 elif key == "win_rate":
-                    cells.append(
-                        {
-                            "text": f"{value:.0%}",
-                            "style": f"background: hsl({round(120 * value)} 55% {20 + 20 * value:.0f}%)",
-                        }
-                    )
+                    cells.append({"text": f"{value:.0%}", "shade": f"wr-{round(10 * value)}"})
                 else:
-                    cells.append(
-                        {"text": str(int(value)), "style": f"background: hsl(210 55% {15 + 35 * value / peak:.0f}%)"}
-                    )
+                    cells.append({"text": str(int(value)), "shade": f"bt-{round(10 * value / peak)}"})
             rows.append({"model": names.get(model, model), "cells": cells})
         maps.append({"title": title, "columns": [names.get(m, m) for m in models], "rows": rows})
     return maps

@@ -1,12 +1,43 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from workers.backends.capabilities import FORBIDDEN_PARAMS as ADAPTER_FORBIDDEN_PARAMS
 from workers.backends.capabilities import check_entry
 from workers.backends.registry import BACKENDS
 
 
 def backend_choices():
     return [(key, key) for key in sorted(BACKENDS)]
+
+
+# Catalog data says which model to ask a vendor for, never where requests go, which secret is
+# sent or which program runs: whoever may edit a model must not be able to send a server secret
+# (SECRET_KEY, another vendor's key) to a host of their choosing, or run a binary (issue 12).
+# Endpoints and key variables are the adapter's own, or the operator's environment's
+# (SCREENTEST_<BACKEND>_BASE_URL, SCREENTEST_<BACKEND>_DOWNLOAD_HOSTS; docs/backends.md).
+# The adapters' own list (which they refuse at job time), plus the demo backend's ffmpeg_binary.
+FORBIDDEN_PARAMS = (*ADAPTER_FORBIDDEN_PARAMS, "ffmpeg_binary")
+FORBIDDEN_SUFFIXES = ("_url", "_urls", "_env", "_host", "_hosts", "_binary")
+
+
+def forbidden_params(params) -> list[str]:
+    """The keys of `params` that catalog data may not set."""
+    if not isinstance(params, dict):
+        return []
+    return sorted(
+        key
+        for key in params
+        if not isinstance(key, str) or key in FORBIDDEN_PARAMS or key.lower().endswith(FORBIDDEN_SUFFIXES)
+    )
+
+
+def forbidden_params_message(names: list[str]) -> str:
+    return (
+        f"backend_params may not set {', '.join(names)}: endpoints, key variables and programs are "
+        "not catalog data. An operator points a backend elsewhere in the environment "
+        "(SCREENTEST_<BACKEND>_BASE_URL, SCREENTEST_<BACKEND>_DOWNLOAD_HOSTS); each adapter reads "
+        "its own fixed key variables."
+    )
 
 
 class VideoModel(models.Model):
@@ -41,6 +72,9 @@ class VideoModel(models.Model):
     def clean(self):
         if not isinstance(self.backend_params, dict):
             raise ValidationError({"backend_params": "must be a JSON object"})
+        refused = forbidden_params(self.backend_params)
+        if refused:
+            raise ValidationError({"backend_params": forbidden_params_message(refused)})
         if self.max_duration_s <= 0:
             raise ValidationError({"max_duration_s": "must be positive"})
         if self.backend_key:  # the entry may offer only what its adapter says the model takes

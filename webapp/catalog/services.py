@@ -10,7 +10,7 @@ from django.db import transaction
 
 from webapp.core.errors import ScreentestError
 
-from .models import ClaimedSystem, ClaimSource, FeatureClaim, VideoModel
+from .models import ClaimedSystem, ClaimSource, FeatureClaim, VideoModel, forbidden_params, forbidden_params_message
 
 DEFAULT_CATALOG = Path(__file__).parent / "data" / "catalog.json"
 FIELDS = (
@@ -45,6 +45,9 @@ def load_catalog(path: Path = DEFAULT_CATALOG, *, keep_enabled_flag: bool = True
         for entry in entries:
             if "slug" not in entry or "backend_key" not in entry:
                 raise CatalogError(f"{path}: every model needs a slug and a backend_key: {entry!r}")
+            refused = forbidden_params(entry.get("backend_params"))
+            if refused:
+                raise CatalogError(f"{path}: model {entry['slug']!r}: {forbidden_params_message(refused)}")
             defaults = {key: entry[key] for key in FIELDS if key in entry}
             model = VideoModel.objects.filter(slug=entry["slug"]).first()
             if model is None:

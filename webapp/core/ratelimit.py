@@ -1,19 +1,33 @@
 """One rate limiter for the whole site: fixed windows counted in the shared cache, so a
-limit holds across every web process. Votes, logins and submissions use it.
+limit holds across every web process. Votes and logins use it.
 
-A counter's key carries its window number, so a window ends on the clock whatever happens
-inside it. On Redis every counter of a check is incremented in one round trip
-(core/redis_cache.py); on another cache (the embedded default's files) with add + incr.
+A counter's key carries its window number and expires when its window ends, so a window ends
+on the clock whatever happens inside it: a limit of 5 per 900 s locks out until the 900 s
+window is over, never for a sliding span. Counting is atomic, so N parallel hits against a
+limit of L let exactly L through:
+- on Redis every counter of a check is one INCR in one pipelined round trip, its lifetime set
+  by the first hit only (EXPIRE NX; core/redis_cache.py);
+- on any other cache (the embedded default's files, the tests' local memory) read-add-write
+  runs under a lock: an flock'ed file beside a file cache (every process of the machine), a
+  thread lock otherwise. The value is written with the time left in its window.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
 
 from .redis_cache import RedisCache
+
+_THREAD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,37 @@ def _cache():
     return caches["default"]  # the backend itself: `django.core.cache.cache` is a proxy, never a RedisCache
 
 
+@contextmanager
+def _counter_lock(cache) -> Iterator[None]:
+    if isinstance(cache, FileBasedCache):
+        directory = cache._dir  # type: ignore[attr-defined]  # the cache's folder; the stubs omit it
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "ratelimit.lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        with _THREAD_LOCK:
+            yield
+
+
+def _add(cache, windows: list[tuple[str, int]], delta: int) -> list[int]:
+    """Add `delta` to each counter (never below zero), atomically; returns the new counts."""
+    if isinstance(cache, RedisCache):
+        if delta > 0:  # each counter lives until its own window ends (EXPIRE NX on its first hit)
+            return cache.incr_all([(key, left + 1) for key, left in windows])
+        return cache.decr_existing([key for key, _ in windows])
+    counts = []
+    with _counter_lock(cache):
+        for key, left in windows:
+            count = max(int(cache.get(key) or 0) + delta, 0)
+            cache.set(key, count, timeout=left + 1)  # expires with its window, never later
+            counts.append(count)
+    return counts
+
+
 def hit(*limits: Limit) -> int | None:
     """Count one hit against every active limit. Returns None when all are within their limit,
     else the seconds until the window of the first one over it ends."""
@@ -49,23 +94,19 @@ def hit_each(*limits: Limit) -> list[int | None]:
         return waits
     now = time.time()
     windows = [_window(limits[i], now) for i in active]
-    timeouts = [limits[i].window_s * 2 for i in active]  # a counter outlives its window
-    cache = _cache()
-    if isinstance(cache, RedisCache):
-        counts = cache.incr_all([(key, timeout) for (key, _), timeout in zip(windows, timeouts)])
-    else:
-        counts = []
-        for (key, _), timeout in zip(windows, timeouts):
-            cache.add(key, 0, timeout=timeout)
-            try:
-                counts.append(cache.incr(key))
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=timeout)
-                counts.append(1)
+    counts = _add(_cache(), windows, +1)
     for i, (_, left), count in zip(active, windows, counts):
         if count > limits[i].limit:
             waits[i] = left
     return waits
+
+
+def undo(*limits: Limit) -> None:
+    """Take back one hit counted by hit() in the current windows (a login that succeeded)."""
+    active = [limit for limit in limits if limit.limit > 0]
+    if active:
+        now = time.time()
+        _add(_cache(), [_window(limit, now) for limit in active], -1)
 
 
 def reached(*limits: Limit) -> int | None:

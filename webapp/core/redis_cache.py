@@ -30,6 +30,17 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return client
 
 
+_DECR_EXISTING = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local value = tonumber(redis.call('GET', key) or '0')
+  if value > 0 then value = redis.call('DECR', key) end
+  counts[i] = value
+end
+return counts
+"""
+
+
 class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]):
         super().__init__(server, params)
@@ -46,6 +57,13 @@ class RedisCache(DjangoRedisCache):
             pipe.incr(full_key)
             pipe.expire(full_key, timeout, nx=True)
         return [int(count) for count in pipe.execute()[::2]]
+
+    def decr_existing(self, keys: list[str]) -> list[int]:
+        """Take one from each counter that exists (never creating one, never below zero), in
+        one atomic script. Returns the new counts."""
+        client = self._cache.get_client(write=True)
+        full_keys = [self.make_and_validate_key(key) for key in keys]
+        return [int(count) for count in client.eval(_DECR_EXISTING, len(full_keys), *full_keys)]
 
     def delete_prefixed(self, prefix: str) -> int:
         """Delete every key of this cache whose name starts with `prefix` (tests clear their

@@ -9,6 +9,7 @@ import json
 
 from django.db.models import QuerySet
 
+from webapp.core.csv_cells import neutralise_row
 from webapp.policy import screening
 
 from .models import AuditEntry
@@ -99,19 +100,16 @@ def as_csv_rows(entries):
     yield line(CSV_COLUMNS)
     for entry in entries.iterator(chunk_size=500):
         yield line(
-            [
-                entry.created_at.isoformat(),
-                entry.actor_label,
-                entry.action,
-                entry.target_kind,
-                entry.target_id,
-                _no_formula(entry.reason),
-                json.dumps(entry.before, sort_keys=True),
-                json.dumps(entry.after, sort_keys=True),
-            ]
+            neutralise_row(  # a username, a reason or a prompt must not run as a spreadsheet formula
+                [
+                    entry.created_at.isoformat(),
+                    entry.actor_label,
+                    entry.action,
+                    entry.target_kind,
+                    entry.target_id,
+                    entry.reason,
+                    json.dumps(entry.before, sort_keys=True),
+                    json.dumps(entry.after, sort_keys=True),
+                ]
+            )
         )
-
-
-def _no_formula(text: str) -> str:
-    """A reason typed by a moderator must not run as a spreadsheet formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

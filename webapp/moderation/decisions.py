@@ -132,7 +132,7 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
         for clip in clips:
             if not clip.hidden:
                 _hide(clip)
-            files += [clip.web.name, clip.poster.name, clip.original.name]
+            files += [clip.web.name, clip.poster.name, clip.original.name, clip.tagged_original.name]
         # Originals of jobs that never became clips (waiting for the media step).
         files += [
             name

@@ -1,11 +1,18 @@
-"""Throttling logins: after LOGIN_FAILURES_LIMIT failures for one username or from one IP
-within a LOGIN_FAILURES_WINDOW_S window, every login attempt for it is refused until the
-window ends.
+"""Throttling logins, per (account, address) and per address, in fixed windows.
 
-Counters are the site's rate limiter (webapp/core/ratelimit.py), so the limit holds across
-every web process. The authentication backend enforces it for every login form (ours and the
-admin's); the login view checks first so it can answer with a clear 429. Chosen over
-django-axes: a few lines on the cache we already run, with no extra models or middleware.
+- LOGIN_FAILURES_LIMIT attempts for one username from one IP address per
+  LOGIN_FAILURES_WINDOW_S window: guessing one account's password from one place stops there.
+- LOGIN_FAILURES_PER_IP_LIMIT attempts from one address per window, whatever the usernames:
+  spraying many accounts from one place stops too.
+There is no per-account counter across addresses: that one let anybody lock `admin` out for its
+owner by failing five times (a lock-out anyone could trigger).
+
+An attempt is counted *before* its password is checked (core/ratelimit.py counts atomically),
+and given back when it succeeds, so parallel attempts cannot all pass a check-then-record gap:
+of N simultaneous wrong passwords only the limit's worth are ever evaluated. The
+authentication backend does this for every login form (ours and the admin's); the login view
+asks first only to answer with a clear 429. Chosen over django-axes: a few lines on the cache
+we already run, with no extra models or middleware.
 """
 
 from __future__ import annotations
@@ -19,26 +26,34 @@ from webapp.core.clients import client_ip, keyed_digest
 
 
 def _limits(request, username: str | None) -> list[ratelimit.Limit]:
-    def limit(kind: str, value: str) -> ratelimit.Limit:
-        key = f"login-failures:{kind}:{keyed_digest(kind, value, 32)}"
-        return ratelimit.Limit(key, settings.LOGIN_FAILURES_LIMIT, settings.LOGIN_FAILURES_WINDOW_S)
-
-    limits = [limit("user", username.strip().casefold())] if username else []
-    if request is not None:
-        limits.append(limit("ip", client_ip(request)))
+    window = settings.LOGIN_FAILURES_WINDOW_S
+    ip = client_ip(request) if request is not None else ""
+    limits = [
+        ratelimit.Limit(f"login:ip:{keyed_digest('login-ip', ip, 32)}", settings.LOGIN_FAILURES_PER_IP_LIMIT, window)
+    ]
+    if username:
+        account = f"{username.strip().casefold()}\n{ip}"
+        limits.append(
+            ratelimit.Limit(
+                f"login:account-ip:{keyed_digest('login-account-ip', account, 32)}",
+                settings.LOGIN_FAILURES_LIMIT,
+                window,
+            )
+        )
     return limits
 
 
 def is_blocked(request, username: str | None) -> bool:
+    """Whether a login for `username` from this request's address would be refused now."""
     return ratelimit.reached(*_limits(request, username)) is not None
-
-
-def record_failure(request, username: str | None) -> None:
-    ratelimit.hit(*_limits(request, username))
 
 
 class ThrottledModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if is_blocked(request, username or kwargs.get("email")):
+        limits = _limits(request, username or kwargs.get("email"))
+        if ratelimit.hit(*limits) is not None:  # counted first, atomically: no race to the check
             raise PermissionDenied("too many failed logins")  # authenticate() stops at this backend
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None:
+            ratelimit.undo(*limits)  # a successful login is not a failure
+        return user

@@ -5,7 +5,9 @@ from functools import wraps
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 
-MODERATE = "moderation.moderate"
+from webapp.policy.states import MODERATE_PERMISSION
+
+MODERATE = MODERATE_PERMISSION
 MODERATORS_GROUP = "moderators"
 
 

@@ -112,21 +112,28 @@ def audit_csv(request):
 
 
 class ThrottledLoginView(auth_views.LoginView):
-    """Django's login view, answering 429 once a username or IP has failed too often."""
+    """Django's login view, answering 429 once an account from this address, or this address,
+    has tried too often (the backend enforces it; this only words the answer)."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = False
 
     def post(self, request, *args, **kwargs):
-        if login_throttle.is_blocked(request, request.POST.get("username")):
-            form = self.get_form()
-            return render(
-                request,
-                self.template_name,
-                {"form": form, "throttled": True, "next": request.POST.get("next", "")},
-                status=429,
-            )
-        return super().post(request, *args, **kwargs)
+        username = request.POST.get("username")
+        if login_throttle.is_blocked(request, username):
+            return self._throttled(request)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200 and login_throttle.is_blocked(request, username):
+            return self._throttled(request)
+        return response
+
+    def _throttled(self, request):
+        return render(
+            request,
+            self.template_name,
+            {"form": self.get_form(), "throttled": True, "next": request.POST.get("next", "")},
+            status=429,
+        )
 
 
 def _report_message(request, message: str, *, status: int = 200, error: bool = False):

@@ -1,7 +1,11 @@
+import logging
+
 from django.contrib import admin, messages
 
-from .models import Clip, GenerationJob, Prompt
+from .models import Clip, GenerationJob, ModerationState, Prompt
 from .services import jobs
+
+log = logging.getLogger(__name__)
 
 
 class JobInline(admin.TabularInline):
@@ -33,14 +37,26 @@ class GenerationJobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in GenerationJob._meta.fields]
     actions = ["retry", "cancel"]
 
-    @admin.action(description="Retry the selected failed jobs")
+    # Both actions change jobs (and retry spends money at a vendor): they need the change
+    # permission, which this admin grants to no one who may only view jobs.
+    @admin.action(description="Retry the selected failed jobs", permissions=["change"])
     def retry(self, request, queryset):
-        count = jobs.retry_failed(queryset.values_list("pk", flat=True))
+        selected = list(queryset.values_list("pk", flat=True))
+        count = jobs.retry_failed(selected)
         self.message_user(request, f"{count} job(s) queued again.", messages.SUCCESS)
+        not_allowed = queryset.exclude(prompt__moderation=ModerationState.ALLOWED).count()
+        if not_allowed:
+            self.message_user(
+                request,
+                f"{not_allowed} job(s) not retried: their prompt is held or rejected by moderation.",
+                messages.WARNING,
+            )
 
-    @admin.action(description="Cancel the selected queued jobs")
+    @admin.action(description="Cancel the selected queued jobs", permissions=["change"])
     def cancel(self, request, queryset):
-        count = jobs.cancel_queued(queryset.values_list("pk", flat=True), f"cancelled by {request.user}")
+        # Who cancelled goes to the log and the admin's history, never to the public job text.
+        count = jobs.cancel_queued(queryset.values_list("pk", flat=True), f"cancelled by staff user {request.user}")
+        log.info("user %s cancelled %d job(s)", request.user, count)
         self.message_user(request, f"{count} job(s) cancelled.", messages.SUCCESS)
 
 

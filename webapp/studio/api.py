@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 
 from webapp.catalog.models import VideoModel
 from webapp.catalog.sizes import ASPECT_RATIOS
 from webapp.core.api import api_view, read_json_object
 from webapp.core.errors import ScreentestError
+from webapp.core.validation import INTEGER, NUMBER, STRING, STRING_LIST, TEXT, Field, int_param
 from webapp.policy.states import ModerationState
 
 from .models import Prompt
@@ -18,17 +18,25 @@ from .presenters import jobs_of, prompt_dict
 from .services import budget
 from .services.submission import PromptInput, submit_prompt
 from .signals import named_results_viewed
+from .visibility import may_read_text, remember_submission
 
-PROMPT_FIELDS = {"prompt", "models", "duration_s", "aspect_ratio", "seed", "negative_prompt"}
+PROMPT_FIELDS = {
+    "prompt": Field(TEXT),
+    "models": Field(STRING_LIST, max_length=100),
+    "duration_s": Field(NUMBER),
+    "aspect_ratio": Field(STRING, max_length=16),
+    "seed": Field(INTEGER),
+    "negative_prompt": Field(TEXT),
+}
 PAGE_SIZE = 20
+MAX_PAGE = 100_000
 
 
-@csrf_exempt  # JSON only: a cross-site form cannot send application/json without a preflight
-@api_view("GET", "POST")
+@api_view("GET", "POST", query={"page"})
 def prompts(request):
     if request.method == "GET":
         return _list_prompts(request)
-    data = read_json_object(request, allowed=PROMPT_FIELDS)
+    data = read_json_object(request, PROMPT_FIELDS)
     prompt = submit_prompt(
         PromptInput(
             text=data.get("prompt"),
@@ -46,19 +54,21 @@ def prompts(request):
     # 202: accepted but held for a moderator; nothing is generated before approval.
     duplicate = budget.is_duplicate(prompt)
     status = 200 if duplicate else 202 if prompt.moderation == ModerationState.HELD else 201
-    response = JsonResponse({**prompt_dict(prompt, jobs_of(prompt)), "duplicate": duplicate}, status=status)
+    # The submitter's own text, held or not (it is what they sent, even for a duplicate).
+    response = JsonResponse(
+        {**prompt_dict(prompt, jobs_of(prompt), show_text=True), "duplicate": duplicate}, status=status
+    )
     response["Location"] = request.build_absolute_uri(f"/api/v1/prompts/{prompt.public_id}")
+    remember_submission(request, response, prompt)
     return response
 
 
 def _list_prompts(request):
-    page_number = request.GET.get("page", "1")
-    if not page_number.isdigit() or int(page_number) < 1:
-        raise ScreentestError("invalid_page", "page must be a positive whole number", field="page")
+    page_number = int_param(request, "page", 1, maximum=MAX_PAGE)
     paginator = Paginator(Prompt.objects.public().prefetch_related("jobs__model", "jobs__clip"), PAGE_SIZE)
-    if int(page_number) > max(paginator.num_pages, 1):
+    if page_number > max(paginator.num_pages, 1):
         raise ScreentestError("page_out_of_range", f"there are {paginator.num_pages} pages", status=404, field="page")
-    page = paginator.page(int(page_number))
+    page = paginator.page(page_number)
     named_results_viewed.send(sender=_list_prompts, request=request, prompts=list(page))
     return JsonResponse(
         {
@@ -76,7 +86,7 @@ def prompt_detail(request, public_id: str):
     if prompt is None:
         raise ScreentestError("not_found", "No prompt has that id.", status=404)
     named_results_viewed.send(sender=prompt_detail, request=request, prompts=[prompt])
-    return JsonResponse(prompt_dict(prompt, jobs_of(prompt)))
+    return JsonResponse(prompt_dict(prompt, jobs_of(prompt), show_text=may_read_text(request, prompt)))
 
 
 @api_view("GET")

@@ -5,6 +5,8 @@ from django.db import models
 from webapp.core.querysets import PublicIdQuerySet
 from webapp.policy.states import ModerationState
 
+from .public_errors import public_message
+
 
 def new_public_id() -> str:
     """Opaque, unguessable, carries nothing about the model or the time."""
@@ -123,6 +125,11 @@ class GenerationJob(models.Model):
         return self.state in TERMINAL_STATES
 
     @property
+    def public_error(self) -> str:
+        """What anyone may read about this job's error (public_errors.py); "" when it has none."""
+        return public_message(self.error_code, final=self.is_terminal) if self.error_code else ""
+
+    @property
     def latency_s(self) -> float | None:
         if self.finished_at and self.queued_at and self.state == JobState.SUCCEEDED:
             return (self.finished_at - self.queued_at).total_seconds()
@@ -158,6 +165,10 @@ class Clip(models.Model):
     # A hidden clip leaves the gallery, the API and the battle pool (moderation/decisions.py).
     hidden = models.BooleanField(default=False, db_index=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
+    # The named download: a copy of the original carrying the provenance record, made once on
+    # the media queue when first asked for (services/originals.py); blank until then, and never
+    # made for an original with a C2PA manifest (that one is downloaded as received).
+    tagged_original = models.FileField(upload_to="originals/", max_length=300, blank=True)
     # C2PA manifest in the original as received: None = not checked (reader unavailable).
     c2pa_present = models.BooleanField(null=True, blank=True)
     c2pa_summary = models.JSONField(default=dict, blank=True)

@@ -59,18 +59,22 @@ def job_dict(job: GenerationJob) -> dict:
         "finished_at": job.finished_at,
         "latency_s": job.latency_s,
         "cost_usd": None if job.cost_usd is None else float(job.cost_usd),
-        "error": {"code": job.error_code, "message": job.error_message} if job.error_code and job.is_terminal else None,
+        # The code and its plain message; the raw text stays in the admin and the logs.
+        "error": {"code": job.error_code, "message": job.public_error} if job.error_code and job.is_terminal else None,
         "clip": clip_dict(clip) if clip else None,
         "hidden": bool(getattr(job, "clip", None) and job.clip.hidden) if job.state == JobState.SUCCEEDED else False,
     }
 
 
-def prompt_dict(prompt: Prompt, jobs: list[GenerationJob]) -> dict:
+def prompt_dict(prompt: Prompt, jobs: list[GenerationJob], *, show_text: bool | None = None) -> dict:
+    """`show_text`: whether the prompt's text may be shown (default: only when the prompt is
+    public). A held or rejected prompt's text is null except for moderators and its submitter."""
+    show = prompt.is_public if show_text is None else show_text
     return {
         "id": prompt.public_id,
         "url": reverse("studio:prompt", args=[prompt.public_id]),
-        "prompt": prompt.text,
-        "negative_prompt": prompt.negative_prompt,
+        "prompt": prompt.text if show else None,
+        "negative_prompt": prompt.negative_prompt if show else None,
         "seed": prompt.seed,
         "duration_s": prompt.duration_s,
         "aspect_ratio": prompt.aspect_ratio,

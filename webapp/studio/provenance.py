@@ -7,14 +7,9 @@ so its Content Credentials stay verifiable)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from django.core.files.storage import default_storage
-
-from webapp.core.media_tools import media_tools
-from webapp.core.storage import local_copy, name_of, scratch_dir
-from workers import media
+from webapp.core.storage import name_of
 
 from .models import Clip
 
@@ -75,25 +70,8 @@ def download_name(clip: Clip) -> str:
     return f"screentest-{clip.job.model.slug}-{clip.public_id}{suffix}"
 
 
-def original_for_download(clip: Clip):
-    """An open file for the named download. An original that carries a C2PA manifest is served
-    byte for byte: re-muxing it to add our record would drop the vendor's signed Content
-    Credentials (and break their hash binding), and the record is on the clip page anyway.
-    Any other original gets our record as its `comment` tag (`tagged_original`)."""
-    if clip.c2pa_present:
-        return default_storage.open(name_of(clip.original), "rb")
-    return tagged_original(clip)
-
-
-def tagged_original(clip: Clip):
-    """An open file: a copy of the original carrying the provenance record as its `comment`
-    tag. The copy is unlinked at once (the open handle keeps it readable), so nothing is left
-    on disk whatever happens to the response."""
-    with scratch_dir("provenance-") as workdir:
-        source = local_copy(name_of(clip.original), workdir)
-        dest = workdir / ("tagged" + (Path(name_of(clip.original)).suffix.lower() or ".mp4"))
-        comment = json.dumps(record(clip), sort_keys=True, separators=(",", ":"))
-        media.make_tagged_copy(source, dest, comment=comment, tools=media_tools())
-        handle = open(dest, "rb")
-        os.unlink(dest)
-    return handle
+def tagged_comment(clip: Clip) -> str:
+    """The record as the tagged copy's `comment` tag (services/originals.py makes that copy on
+    the media queue; an original with a C2PA manifest is downloaded as received instead, since
+    re-muxing it would drop the vendor's signed Content Credentials)."""
+    return json.dumps(record(clip), sort_keys=True, separators=(",", ":"))

@@ -8,8 +8,8 @@ from celery.signals import worker_ready
 
 from webapp.core.tasks import worker_identity
 
-from .services import jobs, pipeline
-from .services.queue import GENERATE, PROCESS_CLIP, REAP_STALE_JOBS
+from .services import jobs, originals, pipeline
+from .services.queue import GENERATE, PROCESS_CLIP, REAP_STALE_JOBS, TAG_ORIGINAL
 
 
 @shared_task(bind=True, name=GENERATE.name)
@@ -20,6 +20,11 @@ def generate(self, job_id: int) -> None:
 @shared_task(bind=True, name=PROCESS_CLIP.name)
 def process_clip(self, job_id: int) -> None:
     pipeline.media_step(job_id, owner=worker_identity(self))
+
+
+@shared_task(name=TAG_ORIGINAL.name)
+def tag_original(clip_id: int) -> None:
+    originals.make_tagged_original(clip_id)
 
 
 @shared_task(name=REAP_STALE_JOBS.name)

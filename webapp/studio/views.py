@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HTMX_STOP_POLLING  # 286: htmx stops polling the element
 
 from webapp.catalog.models import VideoModel
-from workers import media
+from webapp.core.file_responses import serve_stored_file
 
 from . import provenance
 from .forms import PromptForm
 from .models import Clip, GenerationJob, Prompt
 from .presenters import jobs_of
+from .services import originals
 from .services.budget import BudgetError, Submitter
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
+from .visibility import may_read_text, remember_submission
 
 
 @require_http_methods(["GET", "POST"])
@@ -44,7 +45,9 @@ def new_prompt(request):
             )
             refusal = exc if isinstance(exc, BudgetError) else None
         else:  # a new prompt, or the same one submitted moments ago
-            return redirect("studio:prompt", public_id=prompt.public_id)
+            done = redirect("studio:prompt", public_id=prompt.public_id)
+            remember_submission(request, done, prompt)
+            return done
     status = refusal.status if refusal else 400 if request.method == "POST" else 200
     response = render(request, "studio/new_prompt.html", {"form": form}, status=status)
     if refusal and refusal.retry_after:
@@ -56,7 +59,8 @@ def new_prompt(request):
 def prompt_page(request, public_id: str):
     prompt = Prompt.objects.get_or_404(public_id)
     named_results_viewed.send(sender=prompt_page, request=request, prompts=[prompt])
-    return render(request, "studio/prompt.html", {"prompt": prompt, "jobs": jobs_of(prompt)})
+    context = {"prompt": prompt, "jobs": jobs_of(prompt), "show_text": may_read_text(request, prompt)}
+    return render(request, "studio/prompt.html", context)
 
 
 @require_GET
@@ -92,19 +96,29 @@ def clip_page(request, public_id: str):
     )
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 def clip_original(request, public_id: str):
-    """The original as received, named, with the provenance record in its metadata (or byte for
-    byte when it carries a C2PA manifest)."""
+    """The original, named, with the provenance record in its metadata (or byte for byte when
+    it carries a C2PA manifest). Only serves a file: the tagged copy is made once on the media
+    queue (services/originals.py); until it exists the answer is 202 with Retry-After."""
     clip = _public_clip_or_404(public_id)
-    if not clip.original.name or not default_storage.exists(clip.original.name):
+    if not clip.original.name:
         raise Http404("the original is not kept")
+    name = originals.ready_name(clip)
+    if name is None:
+        originals.request_tagged_original(clip)
+        response = HttpResponse(
+            "The download is being prepared; try again in a few seconds.",
+            status=202,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(originals.RETRY_AFTER_S)
+        response["Cache-Control"] = "no-store"
+        return response
     named_results_viewed.send(sender=clip_original, request=request, prompts=[clip.job.prompt])
-    try:
-        handle = provenance.original_for_download(clip)
-    except media.MediaError as exc:
-        return HttpResponse(f"The download could not be prepared: {exc.code}.", status=503, content_type="text/plain")
-    return FileResponse(handle, as_attachment=True, filename=provenance.download_name(clip))
+    response = serve_stored_file(request, name, cache_control="private, max-age=3600")
+    response["Content-Disposition"] = f'attachment; filename="{provenance.download_name(clip)}"'
+    return response
 
 
 @require_GET

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from webapp.catalog.models import VideoModel
 from webapp.core.clients import keyed_digest
+from webapp.core.csv_cells import neutralise
 from webapp.studio.models import Prompt
 
 from ..models import ExcludedReason, Vote
@@ -79,6 +80,17 @@ def export_queryset(pool: str = ALL_POOLS, *, include_excluded: bool = False) ->
     if not include_excluded:
         votes = votes.filter(excluded_reason=ExcludedReason.COUNTED)
     return votes.order_by("id")
+
+
+def page(pool: str, *, after: int, limit: int) -> tuple[list[dict], int | None]:
+    """One page of the export: the counted votes with an id above `after`, at most `limit` of
+    them, oldest first, and the cursor of the next page (None on the last). Reads at most
+    limit + 1 ids along the primary key, never the whole table."""
+    ids = list(export_queryset(pool).filter(id__gt=after).values_list("id", flat=True)[: limit + 1])
+    more = len(ids) > limit
+    ids = ids[:limit]
+    records = list(battle_records(Vote.objects.filter(id__in=ids))) if ids else []
+    return records, (ids[-1] if more else None)
 
 
 def battle_records(votes: QuerySet) -> Iterator[dict]:
@@ -176,7 +188,7 @@ def _csv_value(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return neutralise(value)  # a prompt or a slug must not run as a spreadsheet formula
 
 
 def write_json(records: Iterable[dict], fh: TextSink) -> int:

@@ -47,7 +47,7 @@ def _watch_time(value, side: str) -> float | None:
         return None
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float
         raise VoteError("invalid_watch_time", f"watched_{side}_s must be a number of seconds") from None
     if not math.isfinite(seconds) or seconds < 0 or seconds > 24 * 3600:
         raise VoteError("invalid_watch_time", f"watched_{side}_s is out of range")

@@ -19,7 +19,7 @@ from django.utils import timezone
 from webapp.core import leases
 from webapp.core.tasks import TaskRoute
 
-from ..models import LEASED_STATES, GenerationJob, JobState, Prompt
+from ..models import LEASED_STATES, GenerationJob, JobState, ModerationState, Prompt
 from . import queue
 
 log = logging.getLogger(__name__)
@@ -200,11 +200,14 @@ def cancel_queued(job_ids, reason: str) -> int:
 
 def retry_failed(job_ids) -> int:
     """Operator action: give failed jobs a fresh set of attempts (vendor job id kept, so an
-    unfinished vendor job is resumed rather than paid for again)."""
+    unfinished vendor job is resumed rather than paid for again). Only jobs of prompts the
+    policy or a moderator allowed: a held or rejected prompt never goes to a vendor again."""
     retried = 0
     for job_id in job_ids:
         with transaction.atomic():
-            if GenerationJob.objects.filter(pk=job_id, state=JobState.FAILED).update(
+            if GenerationJob.objects.filter(
+                pk=job_id, state=JobState.FAILED, prompt__moderation=ModerationState.ALLOWED
+            ).update(
                 state=JobState.QUEUED, attempts=0, media_attempts=0, finished_at=None, error_code="", error_message=""
             ):
                 queue.enqueue(queue.GENERATE, job_id)

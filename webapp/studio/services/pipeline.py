@@ -48,6 +48,13 @@ def generate_step(job_id: int, *, owner: str) -> None:
     if job is None:
         log.info("job %s: not claimable (finished, held elsewhere or out of attempts)", job_id)
         return
+    if job.prompt.moderation != ModerationState.ALLOWED:
+        # However the job got here (an old message, a retry), a prompt the policy or a
+        # moderator did not allow is never sent to a vendor.
+        jobs.finish(
+            job, JobState.CANCELLED, error_code="prompt_not_allowed", error_message="The prompt is not allowed."
+        )
+        return
     try:
         backend = get_backend(job.model.backend_key)
         request = build_request(job)

@@ -15,6 +15,7 @@ from ..models import GenerationJob
 
 GENERATE = TaskRoute("studio.generate", queue="generate")
 PROCESS_CLIP = TaskRoute("studio.process_clip", queue="media")
+TAG_ORIGINAL = TaskRoute("studio.tag_original", queue="media")
 REAP_STALE_JOBS = TaskRoute("studio.reap_stale_jobs")
 
 

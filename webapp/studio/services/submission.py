@@ -3,6 +3,7 @@ in one transaction, then enqueue after commit. Used by the web form and the JSON
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from django.db import transaction
 from webapp.catalog import capabilities
 from webapp.catalog.models import VideoModel
 from webapp.catalog.sizes import ASPECT_RATIOS
+from webapp.core import validation
 from webapp.core.errors import ScreentestError
 from webapp.policy import screening
 from webapp.policy.states import ModerationState
@@ -64,9 +66,10 @@ def _clean_text(value, field: str, *, required: bool) -> str:
         value = ""
     if not isinstance(value, str):
         raise SubmissionError("invalid_type", f"{field} must be a string", field=field)
-    text = " ".join(value.split())  # collapse whitespace, drop control whitespace
-    if "\x00" in text or any(ord(ch) < 32 for ch in text):
-        raise SubmissionError("invalid_characters", f"{field} contains control characters", field=field)
+    try:
+        text = validation.clean_text(value, field)  # whitespace collapsed; no invisible characters
+    except ScreentestError as exc:
+        raise SubmissionError(exc.code, exc.message, field=field) from None
     if required and not text:
         raise SubmissionError("prompt_empty", "Write a prompt: it cannot be empty.", field=field)
     if len(text) > settings.PROMPT_MAX_CHARS:
@@ -100,17 +103,28 @@ def _select_models(slugs) -> list[VideoModel]:
 
 
 def _check_number(value, field: str, cast):
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    """A number as the JSON API passes it (already of its type, core/validation.py) or as the
+    web form does (a string): the same rules for both, so a form cannot get past what the API
+    refuses. `cast` is int (a whole number; 7.0 is 7) or float."""
+    if isinstance(value, str):
+        literal = value.strip()
+        if len(literal) > validation.MAX_NUMBER_CHARS:
+            raise SubmissionError("number_out_of_range", f"{field} is too large a number to be taken.", field=field)
+        try:
+            value = float(literal) if any(ch in literal for ch in ".eE") or cast is float else int(literal)
+        except ValueError:
+            raise SubmissionError("invalid_type", f"{field} must be a number", field=field) from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise SubmissionError("invalid_type", f"{field} must be a number", field=field)
-    try:
-        number = cast(value)
-    except (TypeError, ValueError):
-        raise SubmissionError("invalid_type", f"{field} must be a number", field=field) from None
-    if cast is int and isinstance(value, float) and not value.is_integer():
-        raise SubmissionError("invalid_type", f"{field} must be a whole number", field=field)
-    if number != number or number in (float("inf"), float("-inf")):
+    if isinstance(value, float) and not math.isfinite(value):
         raise SubmissionError("invalid_type", f"{field} must be a finite number", field=field)
-    return number
+    if cast is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise SubmissionError("invalid_type", f"{field} must be a whole number", field=field)
+        return int(value)
+    if isinstance(value, int) and abs(value) > 10**15:  # beyond any range checked here; float() could overflow
+        raise SubmissionError("number_out_of_range", f"{field} is too large a number to be taken.", field=field)
+    return float(value)
 
 
 def validate(data: PromptInput) -> tuple[dict, list[VideoModel]]:
