@@ -68,16 +68,6 @@ def site(celery_procs, collected_static):
 ARENA_ENV = {"ARENA_POW_BITS": "14", "ARENA_CANVAS_SHORT_SIDE": "180", "ARENA_FPS": "24"}
 
 
-def enter_arena(page, site: str, pool: str = "official") -> None:
-    """Open the arena as a new visitor: the browser runs the entry check, the visitor starts
-    voting, and the first battle's clips are prepared by the worker."""
-    page.goto(f"{site}/arena?pool={pool}")
-    start = page.get_by_role("button", name="Start voting")
-    page.wait_for_function("!document.querySelector('[data-start-button]').disabled", timeout=30_000)
-    start.click()
-    page.locator("[data-battle]").wait_for(timeout=60_000)
-
-
 def screenshot(page, name: str, **kwargs) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

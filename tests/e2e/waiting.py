@@ -36,8 +36,7 @@ def csp_violations(page: Page) -> list[str]:
 
 def enter_arena(page: Page, site: str, pool: str = "official") -> None:
     """Open the arena as a new visitor: the browser runs the entry check, the visitor starts
-    voting, and the first battle's clips are prepared by the worker. (conftest.py's version
-    waits with wait_for_function, which the site's CSP refuses; use this one.)"""
+    voting, and the first battle's clips are prepared by the worker."""
     page.goto(f"{site}/arena?pool={pool}")
     start = page.get_by_role("button", name="Start voting")
     wait_until(page, "!document.querySelector('[data-start-button]').disabled", timeout=30_000)
