@@ -1,5 +1,5 @@
 # Screentest: one image for every app process (web, Celery workers, beat).
-#   docker build -t screentest:local .                      # add --build-arg EXTRAS=s3 for S3 media
+#   docker build -t screentest:local .
 # docker-compose.yml builds it and chooses the process with `command:`. The default command
 # serves the site with gunicorn; docker/web.sh (what compose runs) migrates first.
 FROM python:3.11-slim-bookworm
@@ -19,14 +19,11 @@ RUN groupadd --system --gid 10001 app \
 
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone, so editing the code does not reinstall them.
-# pyproject.toml declares `packages = []`: `pip install .` installs the pinned dependencies and
-# no code; the code runs from /app (PYTHONPATH below), as `python manage.py` does locally.
-ARG EXTRAS=""
-COPY pyproject.toml ./
-RUN if [ -n "$EXTRAS" ]; then spec=".[$EXTRAS]"; else spec="."; fi \
-    && pip install "$spec" \
-    && rm -rf build ./*.egg-info
+# Dependencies first, from the lock file alone, so editing the code does not reinstall them:
+# exactly the versions the tests ran with, hashes checked (S3 support included). The code runs
+# from /app (PYTHONPATH below), as `python manage.py` does locally.
+COPY requirements/app.lock ./requirements/app.lock
+RUN pip install --require-hashes -r requirements/app.lock
 
 # The source, read-only for the app user. Listed, not `COPY . .`, which would bring .venv, var/,
 # .git and caches along.

@@ -39,12 +39,15 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV" || die "could not create a virtualenv: install python3.11-venv"
 fi
 
-# Reinstall only when pyproject.toml changed.
-STAMP="$VENV/.screentest-installed${EXTRA:+-$EXTRA}"
-if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
-    say "installing Python packages${EXTRA:+ (with $EXTRA extras)}"
-    "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -e "$ROOT${EXTRA:+[$EXTRA]}"
+# Exactly the tested versions, hashes checked: requirements/app.lock for the site, test.lock for
+# the suite and the checks (both generated from pyproject.toml's pins; scripts/check_lock.py).
+# Reinstall only when the lock file changed.
+LOCK="$ROOT/requirements/${EXTRA:-app}.lock"
+[ -f "$LOCK" ] || die "no lock file $LOCK"
+STAMP="$VENV/.screentest-installed-${EXTRA:-app}"
+if [ ! -f "$STAMP" ] || [ "$LOCK" -nt "$STAMP" ]; then
+    say "installing Python packages from ${LOCK#"$ROOT"/}"
+    "$VENV/bin/pip" install -q --require-hashes -r "$LOCK"
     touch "$STAMP"
 fi
 

@@ -5,6 +5,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh" test
 cd "$ROOT"
 
+say "lock files match pyproject.toml"
+python scripts/check_lock.py
 say "ruff format --check"
 ruff format --check --quiet .
 say "ruff check"
