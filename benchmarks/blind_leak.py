@@ -35,6 +35,9 @@ What it does:
 
 Exit status 1 when the non-visual families together beat chance by more than 5 points (issue 11's
 target), or the positive control fails to beat it by 20.
+
+Over ~400 lines on purpose: the attacker is one experiment (render, serve, collect every feature
+family, learn, score) and its docstring is the write-up of its method.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks.vote_load import (  # noqa: E402  (the scratch stack is shared)
+from benchmarks.scratch_stack import (  # noqa: E402
     Teardown,
     close_django_connections,
     create_database,

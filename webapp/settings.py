@@ -3,6 +3,9 @@
 With no environment at all the site runs on SQLite, Celery over kombu's filesystem transport,
 media on local disk and the offline demo backends. `DATABASE_URL` switches to PostgreSQL,
 `REDIS_URL` to the Redis broker and cache. `.env.example` documents every variable.
+
+Over ~400 lines on purpose: Django reads one settings module, and every knob sits beside the
+environment variable and default that set it (README's configuration table follows its order).
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """The spend budget (webapp/studio/services/budget.py) through the form, the JSON API and the
 service, on PostgreSQL and Redis: per-IP and per-session rate limits, the daily spend cap
-(race-free), the queued-jobs cap, duplicate prompts, exemptions and the operators' page."""
+(race-free), the queued-jobs cap, duplicate prompts, exemptions and the operators' page.
+
+Over ~400 lines on purpose: each spend limit (per IP, per session, daily cap, queue cap,
+duplicates, exemptions) is tested through the same two entry points, web form and API.
+"""
 
 import io
 import json

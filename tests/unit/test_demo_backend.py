@@ -3,6 +3,10 @@
 Run with `pytest tests/unit/test_demo_backend.py -p no:django`; nothing here needs settings
 or a database (the demo presets are read straight from the catalog's JSON file). Clips are
 small and short so the whole file runs in a few seconds.
+
+Over ~400 lines on purpose: one backend's whole contract (determinism, output format, how the
+prompt steers the picture, quality knobs, resume, errors, timeouts), each part rendered with
+real ffmpeg by the helpers at the top.
 """
 
 from __future__ import annotations

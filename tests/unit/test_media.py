@@ -3,6 +3,9 @@
 Fixture videos are generated once per session with lavfi's testsrc2; nothing binary is
 committed. Run with: .venv/bin/python -m pytest tests/unit/test_media.py -q
 (or, without pytest-django: add -p no:django --noconftest; tests/conftest.py needs Django).
+
+Over ~400 lines on purpose: every test runs real ffmpeg on clips the helpers at the top make;
+the sections (probe, limits, rendition, poster, tools) follow workers/media's modules.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """Moderation end to end in one process, on PostgreSQL and real files: the policy at
 submission, the review queue's decisions and their effects (gallery, API, media, battle pool,
-votes, board), the append-only audit log, permissions, CSRF and the login throttle."""
+votes, board), the append-only audit log, permissions, CSRF and the login throttle.
+
+Over ~400 lines on purpose: the moderation round trip (policy, decisions, queue, permissions,
+audit) shares its fixtures, and its sections follow a prompt through it.
+"""
 
 import csv
 import io

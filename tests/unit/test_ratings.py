@@ -1,4 +1,9 @@
-"""workers.ratings: Bradley-Terry + bootstrap maths. Pure: no database."""
+"""workers.ratings: Bradley-Terry + bootstrap maths. Pure: no database.
+
+Over ~400 lines on purpose: the fit, its bootstrap, the board and online Elo are one piece of
+maths checked against closed forms and an independent FastChat-style fit, on the simulated vote
+sets defined at the top.
+"""
 
 from __future__ import annotations
 

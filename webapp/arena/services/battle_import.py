@@ -16,6 +16,9 @@ into a temporary table, then ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, a
 so importing a file twice, even at the same time, adds nothing. Imports into PostgreSQL still
 run one at a time (a transaction advisory lock), only so that two files sharing records cannot
 deadlock.
+
+Over ~400 lines on purpose: validation, deduplication and the COPY/ORM insert paths are one
+transaction's steps, and reading them apart would hide the order that keeps an import atomic.
 """
 
 from __future__ import annotations
