@@ -4,7 +4,7 @@ from celery import shared_task
 
 from webapp.core.tasks import worker_identity
 
-from .services import battles, refresh, renditions
+from .services import battles, refresh, renditions, voters
 from .services.voters import Voter
 
 
@@ -26,3 +26,8 @@ def tidy_battles() -> dict:
 @shared_task(name=battles.PREPARE_NEXT.name)
 def prepare_next(voter_key: str, ip_hash: str, logged_in: bool, pool: str) -> None:
     battles.prepare_next(Voter(key=voter_key, ip_hash=ip_hash, logged_in=logged_in), pool)
+
+
+@shared_task(name=voters.CLEAR_EXPIRED_SESSIONS.name)
+def clear_expired_sessions() -> None:
+    voters.clear_expired_sessions()

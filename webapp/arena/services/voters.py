@@ -12,17 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import IntegrityError
 
 from webapp.core import ratelimit
 from webapp.core.clients import client_ip, keyed_digest
 from webapp.core.errors import ScreentestError
+from webapp.core.tasks import TaskRoute
 from webapp.studio.models import Prompt
 
 from ..models import NamedView
 from . import proof_of_work
 
 VERIFIED = "arena_voter"  # session flag: this session passed the entry check
+CLEAR_EXPIRED_SESSIONS = TaskRoute("arena.clear_expired_sessions")
 HOUR_S = 3600
 
 
@@ -98,3 +101,9 @@ def record_named_view(request, prompts: list[Prompt]) -> None:
         )
     except IntegrityError:  # a prompt deleted meanwhile
         pass
+
+
+def clear_expired_sessions() -> None:
+    """Periodic (beat): delete the sessions past their expiry. Django never purges them by
+    itself; its documented answer is the clearsessions command, run here on a schedule."""
+    call_command("clearsessions")
