@@ -172,6 +172,11 @@ class Clip(models.Model):
     # C2PA manifest in the original as received: None = not checked (reader unavailable).
     c2pa_present = models.BooleanField(null=True, blank=True)
     c2pa_summary = models.JSONField(default=dict, blank=True)
+    # The original's sound as the media stage found it (workers/media/audio.py AudioInfo):
+    # codec, channels, sample rate, decoded duration, integrated loudness, true peak, silence
+    # share, and notes on what is wrong with it. The web rendition carries it when playable.
+    has_audio = models.BooleanField(default=False)
+    audio = models.JSONField(default=dict, blank=True)
 
     objects = ClipQuerySet.as_manager()
 
