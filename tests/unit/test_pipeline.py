@@ -123,6 +123,7 @@ def test_the_sound_is_measured_kept_and_played(media_root, sent, django_capture_
     assert abs(facts["duration_s"] - 2.0) < 0.1 and facts["notes"] == []
     assert -25 < facts["loudness_lufs"] < -18 and facts["silence_share"] == 0
     (audio,) = audio_streams(media_root / clip.web.name)  # the gallery's file plays it
+    assert clip.audible is True
     assert audio["codec_name"] == "aac"
 
 
@@ -157,6 +158,7 @@ def test_undecodable_sound_is_a_note_and_the_clip_is_made_without_it(
     assert clip.has_audio is True
     assert [n["code"] for n in clip.audio["notes"]] == ["undecodable"]
     assert audio_streams(media_root / clip.web.name) == []  # the picture plays, silently
+    assert clip.audible is False  # so the pages offer no sound for it
 
 
 def test_duplicate_messages_make_one_vendor_job_and_one_clip(media_root, sent, django_capture_on_commit_callbacks):

@@ -182,3 +182,9 @@ class Clip(models.Model):
 
     def __str__(self):
         return f"clip {self.public_id}"
+
+    @property
+    def audible(self) -> bool:
+        """Its web rendition carries sound: the original has a track that could be decoded."""
+        notes = self.audio.get("notes") if isinstance(self.audio, dict) else None
+        return self.has_audio and not any(isinstance(n, dict) and n.get("code") == "undecodable" for n in notes or [])
