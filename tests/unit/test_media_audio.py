@@ -50,6 +50,7 @@ def clips(tmp_path_factory) -> dict[str, Path]:
         "short": clip(d / "short.mp4", "sine=frequency=440:sample_rate=48000:duration=1"),
         "gap": clip(d / "gap.mp4", "aevalsrc=if(between(t\\,1\\,2)\\,0\\,0.3*sin(2*PI*440*t)):s=48000:d=3"),
         "loud": clip(d / "loud.mp4", "aevalsrc=0.999*sin(2*PI*3000*t):s=48000:d=3"),
+        "long": clip(d / "long.mp4", "sine=frequency=440:sample_rate=48000:duration=8"),
         "none": clip(d / "none.mp4", None),
     }
     made["broken"] = scramble_audio_packets(made["tone"], d / "broken.mp4")
@@ -113,6 +114,15 @@ def test_sound_much_shorter_than_the_picture_is_noted(clips):
     assert info.duration_s == pytest.approx(1.0, abs=0.1)
     assert codes(info) == [audio.NOTE_SHORT]
     assert re.search(r"stops (1.9|2.0)\d s before the picture", info.notes[0].message)
+
+
+def test_sound_longer_than_the_picture_is_noted_and_cut_in_the_rendition(clips, tmp_path):
+    info = analysed(clips["long"])
+    assert codes(info) == [audio.NOTE_LONG] and info.duration_s == pytest.approx(8.0, abs=0.1)
+    dest = tmp_path / "web.mp4"
+    media.make_web_rendition(clips["long"], dest, keep_audio=True)
+    (a,) = [s for s in streams(dest) if s["codec_type"] == "audio"]
+    assert float(a["duration"]) == pytest.approx(3.0, abs=0.1)  # the player's timeline is the picture's
 
 
 def test_clipping_is_noted(clips):

@@ -49,6 +49,7 @@ def web_rendition_argv(
     stream_index: int = 0,
     max_height: int = 1080,
     keep_audio: bool = False,
+    duration_s: float | None = None,
     tools: Tools = DEFAULT_TOOLS,
 ) -> list[str]:
     """The ffmpeg command that writes the blind web rendition of `src` to `dest` (MP4).
@@ -56,7 +57,8 @@ def web_rendition_argv(
     `fps` is the source's frame rate (from `probe`): an fps filter caps it at 30 only when
     the source is faster. `keep_audio`: carry the source's first audio track as stereo AAC
     (its loudness untouched: the gallery plays each model's sound as the model made it);
-    otherwise the rendition is silent.
+    otherwise the rendition is silent. `duration_s` (the picture's): sound that runs on after
+    it is cut there, so the player's timeline is the picture's.
     """
     if max_height < 2:
         raise ValueError("max_height must be >= 2")
@@ -65,7 +67,7 @@ def web_rendition_argv(
     graph = f"[0:{int(stream_index)}]{chain(scale, filter_spec('setsar', 1), *cap_fps)}[v]"
     return [
         tools.ffmpeg, *GLOBAL_ARGS, *input_args(src),
-        "-filter_complex", graph, "-map", "[v]", *_audio_args(keep_audio), "-sn", "-dn",
+        "-filter_complex", graph, "-map", "[v]", *_audio_args(keep_audio, duration_s), "-sn", "-dn",
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
         "-bsf:v", _STRIP_SEI_BSF,
         "-map_metadata", "-1", "-map_chapters", "-1", "-metadata:s:v:0", f"encoder={_COMPRESSOR_NAME}",
@@ -74,10 +76,11 @@ def web_rendition_argv(
     ]  # fmt: skip
 
 
-def _audio_args(keep_audio: bool) -> list[str]:
+def _audio_args(keep_audio: bool, duration_s: float | None) -> list[str]:
     if not keep_audio:
         return ["-an"]
-    return ["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000", "-flags:a", "+bitexact"]
+    trim = ["-filter:a", filter_spec("atrim", end=f"{duration_s:.6f}")] if duration_s else []
+    return ["-map", "0:a:0", *trim, "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000", "-flags:a", "+bitexact"]
 
 
 def poster_argv(src: PathLike, *, at_s: float, stream_index: int = 0, tools: Tools = DEFAULT_TOOLS) -> list[str]:
@@ -134,6 +137,7 @@ def make_web_rendition(
             stream_index=src_info.stream_index,
             max_height=max_height,
             keep_audio=keep_audio and src_info.has_audio,
+            duration_s=src_info.duration_s,
             tools=tools,
         )
         what = "ffmpeg (web rendition)"
