@@ -179,3 +179,11 @@ def test_web_rendition_of_a_clip_with_broken_sound_is_made_without_it(clips, tmp
     info = analysed(clips["broken"])
     out = media.make_web_rendition(clips["broken"], tmp_path / "c.mp4", keep_audio=info.playable)
     assert out.has_audio is False and out.frame_count == 72
+
+
+def test_a_measurement_that_times_out_is_a_note(clips):
+    # A decode that cannot finish in time (here: no time at all) is noted, never raised.
+    tools = media.Tools(probe_timeout_s=0.000001, transcode_timeout_s=0.000001)
+    info = media.analyse_audio(clips["tone"], media.probe(clips["tone"]), tools)
+    assert info.has_audio and codes(info) == [audio.NOTE_UNDECODABLE]
+    assert "did not finish" in info.notes[0].message

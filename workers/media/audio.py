@@ -180,7 +180,10 @@ def _notes(info: AudioInfo) -> list[AudioNote]:
 
 def _describe(path: PathLike, tools: Tools) -> dict[str, Any]:
     """Codec, channels and sample rate as the container states them ({} when unreadable)."""
-    proc = run(audio_probe_argv(path, tools), timeout=tools.probe_timeout_s, what="ffprobe (sound)", check=False)
+    try:
+        proc = run(audio_probe_argv(path, tools), timeout=tools.probe_timeout_s, what="ffprobe (sound)", check=False)
+    except FFmpegFailed:  # a timeout: the measurement below says what it can
+        return {}
     if proc.returncode != 0:
         return {}
     try:
