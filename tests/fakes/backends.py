@@ -4,6 +4,8 @@ test patterns, or deliberately broken files) and raise the real error taxonomy."
 from __future__ import annotations
 
 import hashlib
+import json
+import random
 import subprocess
 from pathlib import Path
 
@@ -37,6 +39,38 @@ def render_testsrc(path: Path, request: GenerationRequest, *, metadata: dict[str
     argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)]
     subprocess.run(argv, check=True, timeout=60, capture_output=True)
     return path
+
+
+def render_with_sound(path: Path, request: GenerationRequest, *, sound_s: float | None = None) -> Path:
+    """The test pattern with a 440 Hz tone lasting `sound_s` (default: the whole clip)."""
+    seconds = request.duration_s if sound_s is None else sound_s
+    argv = [
+        "ffmpeg", "-v", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={request.width}x{request.height}:rate=24:duration={request.duration_s}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        "-map", "0:v", "-map", "1:a",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path),
+    ]  # fmt: skip
+    subprocess.run(argv, check=True, timeout=60, capture_output=True)
+    return path
+
+
+def scramble_audio_packets(src: Path, dest: Path) -> Path:
+    """`src` with every byte of its audio packets replaced by noise (the container and the
+    picture intact): a sound track no decoder can read."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=pos,size", "-of", "json", src],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    ).stdout
+    data = bytearray(src.read_bytes())
+    rng = random.Random(1)
+    for packet in json.loads(out)["packets"]:
+        pos, size = int(packet["pos"]), int(packet["size"])
+        data[pos : pos + size] = bytes(rng.randrange(256) for _ in range(size))
+    dest.write_bytes(bytes(data))
+    return dest
 
 
 class _Fake:
@@ -126,3 +160,25 @@ class MatroskaOutput(_Fake):
 
     def produce(self, request, workdir, vendor_id):
         return GenerationResult(render_testsrc(workdir / "out.mkv", request), vendor_id)
+
+
+class WithSound(_Fake):
+    """A good video with a tone as long as the picture."""
+
+    def produce(self, request, workdir, vendor_id):
+        return GenerationResult(render_with_sound(workdir / "out.mp4", request), vendor_id)
+
+
+class ShortSound(_Fake):
+    """A good picture whose sound stops after half a second."""
+
+    def produce(self, request, workdir, vendor_id):
+        return GenerationResult(render_with_sound(workdir / "out.mp4", request, sound_s=0.5), vendor_id)
+
+
+class BrokenSound(_Fake):
+    """A good picture with a sound track that cannot be decoded."""
+
+    def produce(self, request, workdir, vendor_id):
+        good = render_with_sound(workdir / "good.mp4", request)
+        return GenerationResult(scramble_audio_packets(good, workdir / "out.mp4"), vendor_id)

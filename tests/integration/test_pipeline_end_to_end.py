@@ -91,6 +91,12 @@ def test_json_api_prompt_yields_clips(client, celery_procs):
     assert body["jobs"][0]["state"] == "succeeded" and clip["codec"] == "h264"
     assert client.get(clip["url"], HTTP_RANGE="bytes=0-99").status_code == 206
     assert client.get(clip["poster_url"]).status_code == 200
+    # Aurora is the demo model with sound: the media stage measured it and the API says so.
+    assert clip["has_audio"] is True
+    sound = clip["audio"]
+    assert (sound["codec"], sound["channels"], sound["sample_rate"]) == ("aac", 2, 48000)
+    assert abs(sound["duration_s"] - sound["video_duration_s"]) < 0.1 and sound["notes"] == []
+    assert -40 < sound["loudness_lufs"] < -10 and sound["silence_share"] < 0.05
 
 
 def slow_demo_model(latency_s: float) -> VideoModel:

@@ -95,6 +95,7 @@ def test_the_form_says_what_each_model_takes(client, vendors_enabled):
     page = client.get("/new").content.decode()
     assert "Luma Ray 2 (5, 9 s; 16:9, 9:16; silent; no seed; no negative prompt)" in page
     assert "(1-12 s; 16:9, 9:16, 1:1; silent)" in page  # a demo model, within its entry's limit
+    assert "Aurora (procedural demo) (1-12 s; 16:9, 9:16, 1:1; sound)" in page  # the demo model with sound
 
 
 def test_a_retired_model_is_marked_on_its_page_the_feature_table_and_the_backends_command(client, demo_models):

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from workers.backends.base import GenerationRequest, GenerationTimeout, PermanentError
-from workers.backends.demo import ProceduralDemoBackend
+from workers.backends.demo import ProceduralDemoBackend, parse_params, vendor_job_id_for
 from workers.backends.registry import backend_class
 
 CATALOG_JSON = Path(__file__).resolve().parents[2] / "webapp/catalog/data/catalog.json"
@@ -155,7 +155,8 @@ def test_output_is_h264_yuv420p_at_requested_size_fps_and_duration(tmp_path, slu
     result = generate(tmp_path, make_request(params=params, width=width, height=height, duration_s=1.5))
     info = probe(result.video_path)
     (stream,) = [s for s in info["streams"] if s["codec_type"] == "video"]
-    assert len(info["streams"]) == 1  # no audio
+    sound = [s for s in info["streams"] if s["codec_type"] == "audio"]
+    assert len(sound) == (1 if params.get("sound") else 0)  # a sound track only where the catalog asks for one
     assert stream["codec_name"] == "h264"
     assert stream["pix_fmt"] == "yuv420p"
     assert (stream["width"], stream["height"]) == (width, height)
@@ -410,3 +411,53 @@ def test_encode_timeout_kills_ffmpeg_and_leaves_no_temp_file(tmp_path):
             tmp_path, make_request(params={**BEST, "render_timeout_s": 0.001}, width=1280, height=720, duration_s=4)
         )
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- the sound track
+
+
+def decoded_mono(path: Path) -> np.ndarray:
+    """The clip's sound as mono float samples at 8 kHz (left + right: the sway cancels out)."""
+    pcm = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", "8000", "-f", "f32le", "-"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    ).stdout
+    return np.frombuffer(pcm, dtype="<f4")
+
+
+def swell_hz(samples: np.ndarray, rate: int = 8000) -> float:
+    """The strongest slow rhythm (0.2-5 Hz) of the track's loudness, from 50 ms RMS windows."""
+    win = rate // 20
+    rms = np.sqrt((samples[: len(samples) // win * win].reshape(-1, win) ** 2).mean(axis=1))
+    spectrum = np.abs(np.fft.rfft(rms - rms.mean(), n=len(rms) * 8))
+    freqs = np.fft.rfftfreq(len(rms) * 8, d=1 / 20)
+    band = (freqs > 0.2) & (freqs < 5)
+    return float(freqs[band][np.argmax(spectrum[band])])
+
+
+@needs_ffmpeg
+def test_a_model_with_sound_gets_a_track_that_follows_the_motion(tmp_path):
+    params = {**BEST, "sound": 0.8}
+    assert backend_class("demo").capabilities(params).audio == "always"
+    assert backend_class("demo").capabilities({**BEST, "sound": 0}).audio == "none"
+    fast = generate(tmp_path / "fast", make_request("a ball bouncing fast", params=params, duration_s=6.0))
+    slow = generate(tmp_path / "slow", make_request("a ball bouncing slowly", params=params, duration_s=6.0))
+    assert fast.vendor_metadata["sound"] is True
+    info = probe(fast.video_path)
+    (audio,) = [s for s in info["streams"] if s["codec_type"] == "audio"]
+    assert (audio["codec_name"], audio["channels"], audio["sample_rate"]) == ("aac", 2, "48000")
+    samples = decoded_mono(fast.video_path)
+    assert abs(len(samples) / 8000 - 6.0) < 0.1  # as long as the picture
+    # A bounce is sin(3 k t) in motion.pose: at speed 2.2 it swells 2.2 * 3 / 2 pi = 1.05 times a
+    # second, at 0.45 (slowly) 0.21 times; the track follows.
+    assert swell_hz(samples) == pytest.approx(2.2 * 3 / (2 * np.pi), abs=0.1)
+    assert swell_hz(decoded_mono(slow.video_path)) < 0.45
+
+
+def test_sound_changes_the_vendor_job_id_only_when_set():
+    request = make_request()
+    silent = vendor_job_id_for(request, parse_params(BEST | {"sound": 0}))
+    assert silent == vendor_job_id_for(request, parse_params({k: v for k, v in BEST.items() if k != "sound"}))
+    assert vendor_job_id_for(request, parse_params(BEST | {"sound": 0.5})) != silent

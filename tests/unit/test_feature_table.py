@@ -24,7 +24,7 @@ def catalog():
 _PROMPT_N = [0]  # a running number for prompt texts, across calls
 
 
-def add_job(model, state, *, seconds=None, cost=None, latency_s=30):
+def add_job(model, state, *, seconds=None, cost=None, latency_s=30, audio=None):
     _PROMPT_N[0] += 1
     prompt_n = _PROMPT_N
     prompt = Prompt.objects.create(text=f"p{prompt_n[0]}", seed=1, duration_s=5, aspect_ratio="16:9")
@@ -47,8 +47,28 @@ def add_job(model, state, *, seconds=None, cost=None, latency_s=30):
             codec="h264",
             bytes=1,
             original_bytes=1,
+            has_audio=bool(audio and audio["has_audio"]),
+            audio=audio or {},
         )
     return job
+
+
+def sound(lufs=None, *notes):
+    """Clip.audio as the media stage stores it (workers/media/audio.py AudioInfo.as_dict)."""
+    if lufs is None and not notes:
+        return {"has_audio": False, "video_duration_s": 5.0, "notes": []}
+    return {
+        "has_audio": True,
+        "video_duration_s": 5.0,
+        "codec": "aac",
+        "channels": 2,
+        "sample_rate": 48000,
+        "duration_s": 5.0,
+        "loudness_lufs": lufs,
+        "true_peak_dbtp": -3.0,
+        "silence_share": 1.0 if "silent" in notes else 0.0,
+        "notes": [{"code": code, "message": code} for code in notes],
+    }
 
 
 def test_every_claim_keeps_its_sources_and_conflicts_are_all_kept(catalog):
@@ -106,3 +126,39 @@ def test_claimed_durations_are_read_in_seconds():
 def test_load_catalog_command_loads_the_claims_too():
     call_command("load_catalog", stdout=StringIO())
     assert FeatureClaim.objects.count() == 42
+
+
+def test_the_sound_row_sets_claims_beside_what_adapters_declare_and_clips_measure(client, catalog):
+    sora = VideoModel.objects.get(slug="openai-sora-2")
+    add_job(sora, JobState.SUCCEEDED, seconds=4, audio=sound(-18.0))
+    add_job(sora, JobState.SUCCEEDED, seconds=4, audio=sound(-22.0))
+    add_job(sora, JobState.SUCCEEDED, seconds=4, audio=sound(-70.0, "silent"))  # not in the loudness median
+    add_job(sora, JobState.SUCCEEDED, seconds=4, audio=sound())  # no track
+    add_job(sora, JobState.SUCCEEDED, seconds=4)  # made before sound was measured: not counted
+    m = model_facts(sora)["measured"]
+    assert (m.sound_measured, m.clips_with_audio, m.audio_share) == (4, 3, 0.75)
+    assert (m.median_loudness_lufs, m.audio_problems) == (-20.0, 1)
+    assert m.declared_sound == "always with sound"
+
+    page = client.get("/models/compare").content.decode()
+    assert 'id="feature-sound"' in page
+    assert "The articles make no claim." in page  # the articles say nothing of sound
+    row = page.split('id="feature-sound"')[1].split("</tr>")[0]
+    assert "Sora 2: always with sound; measured: 3 of 4 clips with sound, median" in row
+    assert "-20.0 LUFS</span>, 1 with a sound problem" in row
+    assert "Luma Ray 2: silent; measured: no clip measured yet" in row
+    assert "Kling 2.1 Master: silent" in row
+    measured = page.split('id="measured-openai-sora-2"')[1].split("</tr>")[0]
+    assert "3 of 4 clips with sound" in measured
+
+    model_page = client.get("/models/openai-sora-2").content.decode()
+    assert "always with sound" in model_page and "3 of 4 clips with sound" in model_page
+
+
+def test_a_switch_in_the_catalog_is_what_the_model_declares(catalog):
+    kling26 = VideoModel.objects.get(slug="kling-v2-6")
+    assert model_facts(kling26)["measured"].declared_sound == "sound (switch on)"
+    kling26.backend_params = {**kling26.backend_params, "generate_audio": False}
+    assert model_facts(kling26)["measured"].declared_sound == "silent (switch off)"
+    aurora = VideoModel.objects.get(slug="demo-aurora")
+    assert model_facts(aurora)["measured"].declared_sound == "always with sound"

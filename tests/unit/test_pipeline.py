@@ -18,7 +18,17 @@ from workers.backends import registry
 
 pytestmark = pytest.mark.django_db
 
-FAKES = ["TestPattern", "Garbage", "Truncated", "PolicyRejecting", "Broken", "RateLimited"]
+FAKES = [
+    "TestPattern",
+    "Garbage",
+    "Truncated",
+    "PolicyRejecting",
+    "Broken",
+    "RateLimited",
+    "WithSound",
+    "ShortSound",
+    "BrokenSound",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -97,6 +107,58 @@ def test_good_output_becomes_one_clip_with_a_blind_rendition(media_root, sent, d
         assert re.fullmatch(r"(clips|posters|originals)/[A-Za-z0-9_-]{24}\.(mp4|jpg)", name), name
     assert (media_root / clip.poster.name).read_bytes()[:3] == b"\xff\xd8\xff"
     assert sorted(stored_files(media_root)) == sorted([clip.web.name, clip.poster.name, clip.original.name])
+
+
+def audio_streams(path):
+    return [s for s in ffprobe(path)["streams"] if s["codec_type"] == "audio"]
+
+
+def test_the_sound_is_measured_kept_and_played(media_root, sent, django_capture_on_commit_callbacks):
+    job = run_both_stages(make_job("WithSound", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks)
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    clip = Clip.objects.get(job=job)
+    assert clip.has_audio is True
+    facts = clip.audio
+    assert (facts["codec"], facts["channels"], facts["sample_rate"]) == ("aac", 1, 48000)
+    assert abs(facts["duration_s"] - 2.0) < 0.1 and facts["notes"] == []
+    assert -25 < facts["loudness_lufs"] < -18 and facts["silence_share"] == 0
+    (audio,) = audio_streams(media_root / clip.web.name)  # the gallery's file plays it
+    assert clip.audible is True
+    assert audio["codec_name"] == "aac"
+
+
+def test_a_clip_without_sound_says_so(media_root, sent, django_capture_on_commit_callbacks):
+    job = run_both_stages(
+        make_job("TestPattern", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
+    )
+    clip = Clip.objects.get(job=job)
+    assert clip.has_audio is False and clip.audio["has_audio"] is False
+    assert audio_streams(media_root / clip.web.name) == []
+
+
+def test_sound_that_stops_early_is_noted(media_root, sent, django_capture_on_commit_callbacks):
+    job = run_both_stages(
+        make_job("ShortSound", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
+    )
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    clip = Clip.objects.get(job=job)
+    assert [n["code"] for n in clip.audio["notes"]] == ["audio_shorter_than_video"]
+    assert "0.51 s and stops 1.49 s" in clip.audio["notes"][0]["message"]
+    assert len(audio_streams(media_root / clip.web.name)) == 1  # still played, as it is
+
+
+def test_undecodable_sound_is_a_note_and_the_clip_is_made_without_it(
+    media_root, sent, django_capture_on_commit_callbacks
+):
+    job = run_both_stages(
+        make_job("BrokenSound", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
+    )
+    assert job.state == JobState.SUCCEEDED, job.error_message
+    clip = Clip.objects.get(job=job)
+    assert clip.has_audio is True
+    assert [n["code"] for n in clip.audio["notes"]] == ["undecodable"]
+    assert audio_streams(media_root / clip.web.name) == []  # the picture plays, silently
+    assert clip.audible is False  # so the pages offer no sound for it
 
 
 def test_duplicate_messages_make_one_vendor_job_and_one_clip(media_root, sent, django_capture_on_commit_callbacks):

@@ -10,11 +10,33 @@ from workers.backends.capabilities import RequestedOptions, Retirement, Shortfal
 
 from .models import VideoModel
 
-__all__ = ["RequestedOptions", "Retirement", "Shortfall", "retirement", "shortfalls", "summary"]
+__all__ = ["RequestedOptions", "Retirement", "Shortfall", "declared_sound", "retirement", "shortfalls", "summary"]
 
 
 def retirement(model: VideoModel) -> Retirement | None:
     return capabilities.retirement(model.backend_key, model.backend_params or {}) if model.backend_key else None
+
+
+def declared_sound(model: VideoModel) -> str:
+    """What the model's adapter declares of its sound, with the catalog's switch applied
+    ("" when it has no adapter: imported votes only)."""
+    if not model.backend_key:
+        return ""
+    params = model.backend_params or {}
+    try:
+        kind = capabilities.model_capabilities(model.backend_key, params).audio
+    except capabilities.UnsupportedModel:
+        return ""
+    if kind == capabilities.AUDIO_OPTIONAL:
+        switch = params.get("generate_audio")
+        if switch is None:
+            return "sound switch left to the vendor"
+        return "sound (switch on)" if switch else "silent (switch off)"
+    return {
+        capabilities.AUDIO_ALWAYS: "always with sound",
+        capabilities.AUDIO_NONE: "silent",
+        capabilities.AUDIO_UNKNOWN: "not stated by the vendor",
+    }.get(kind, "")
 
 
 def summary(model: VideoModel) -> str:

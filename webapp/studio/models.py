@@ -172,8 +172,19 @@ class Clip(models.Model):
     # C2PA manifest in the original as received: None = not checked (reader unavailable).
     c2pa_present = models.BooleanField(null=True, blank=True)
     c2pa_summary = models.JSONField(default=dict, blank=True)
+    # The original's sound as the media stage found it (workers/media/audio.py AudioInfo):
+    # codec, channels, sample rate, decoded duration, integrated loudness, true peak, silence
+    # share, and notes on what is wrong with it. The web rendition carries it when playable.
+    has_audio = models.BooleanField(default=False)
+    audio = models.JSONField(default=dict, blank=True)
 
     objects = ClipQuerySet.as_manager()
 
     def __str__(self):
         return f"clip {self.public_id}"
+
+    @property
+    def audible(self) -> bool:
+        """Its web rendition carries sound: the original has a track that could be decoded."""
+        notes = self.audio.get("notes") if isinstance(self.audio, dict) else None
+        return self.has_audio and not any(isinstance(n, dict) and n.get("code") == "undecodable" for n in notes or [])

@@ -34,6 +34,8 @@ def clip_dict(clip: Clip) -> dict:
         "bytes": clip.bytes,
         "sha256": clip.sha256_web,
         "sha256_original": clip.sha256_original,
+        "has_audio": clip.has_audio,
+        "audio": clip.audio,
     }
 
 

@@ -21,6 +21,7 @@ Modules, by concern:
     probing       probe / validate -> VideoInfo
     renditions    web rendition, poster, tagged provenance copy, sha256
     side_by_side  the side-by-side export
+    audio         the sound of an original: stream, loudness, true peak, silence, notes
     arena         battle renditions: every clip of a battle in one shape, sizes that say nothing
     filtergraph   filter graphs as text, option values escaped
     mp4           MP4 boxes: reading headers, the padding `free` box
@@ -32,6 +33,7 @@ run the same commands directly. Callers use this package's names: ``media.probe(
 """
 
 from .arena import ArenaShape, arena_rendition_argv, make_arena_rendition
+from .audio import AudioInfo, AudioNote, analyse_audio, audio_analysis_argv, audio_probe_argv
 from .errors import FFmpegFailed, FFmpegUnavailable, InvalidVideo, MediaError
 from .mp4 import pad_mp4_to_multiple
 from .probing import MediaLimits, VideoInfo, probe, probe_argv, validate
@@ -75,4 +77,9 @@ __all__ = [
     "ArenaShape",
     "arena_rendition_argv",
     "make_arena_rendition",
+    "AudioInfo",
+    "AudioNote",
+    "analyse_audio",
+    "audio_analysis_argv",
+    "audio_probe_argv",
 ]

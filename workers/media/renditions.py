@@ -48,12 +48,17 @@ def web_rendition_argv(
     fps: float,
     stream_index: int = 0,
     max_height: int = 1080,
+    keep_audio: bool = False,
+    duration_s: float | None = None,
     tools: Tools = DEFAULT_TOOLS,
 ) -> list[str]:
     """The ffmpeg command that writes the blind web rendition of `src` to `dest` (MP4).
 
     `fps` is the source's frame rate (from `probe`): an fps filter caps it at 30 only when
-    the source is faster.
+    the source is faster. `keep_audio`: carry the source's first audio track as stereo AAC
+    (its loudness untouched: the gallery plays each model's sound as the model made it);
+    otherwise the rendition is silent. `duration_s` (the picture's): sound that runs on after
+    it is cut there, so the player's timeline is the picture's.
     """
     if max_height < 2:
         raise ValueError("max_height must be >= 2")
@@ -62,13 +67,20 @@ def web_rendition_argv(
     graph = f"[0:{int(stream_index)}]{chain(scale, filter_spec('setsar', 1), *cap_fps)}[v]"
     return [
         tools.ffmpeg, *GLOBAL_ARGS, *input_args(src),
-        "-filter_complex", graph, "-map", "[v]", "-an", "-sn", "-dn",
+        "-filter_complex", graph, "-map", "[v]", *_audio_args(keep_audio, duration_s), "-sn", "-dn",
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
         "-bsf:v", _STRIP_SEI_BSF,
         "-map_metadata", "-1", "-map_chapters", "-1", "-metadata:s:v:0", f"encoder={_COMPRESSOR_NAME}",
         "-flags:v", "+bitexact", "-fflags", "+bitexact", "-movflags", "+faststart",
         "-f", "mp4", file_url(dest),
     ]  # fmt: skip
+
+
+def _audio_args(keep_audio: bool, duration_s: float | None) -> list[str]:
+    if not keep_audio:
+        return ["-an"]
+    trim = ["-filter:a", filter_spec("atrim", end=f"{duration_s:.6f}")] if duration_s else []
+    return ["-map", "0:a:0", *trim, "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000", "-flags:a", "+bitexact"]
 
 
 def poster_argv(src: PathLike, *, at_s: float, stream_index: int = 0, tools: Tools = DEFAULT_TOOLS) -> list[str]:
@@ -101,11 +113,13 @@ def make_web_rendition(
     tools: Tools = DEFAULT_TOOLS,
     max_height: int = 1080,
     source: VideoInfo | None = None,
+    keep_audio: bool = False,
 ) -> VideoInfo:
     """Write the blind web rendition of `src` to `dest` and return its VideoInfo.
 
     H.264 (libx264, veryfast, crf 23), yuv420p, even dimensions with height <= max_height,
-    fps capped at 30, no audio, +faststart, and nothing that identifies the source or the
+    fps capped at 30, no audio unless `keep_audio` (then the first audio track, as stereo AAC:
+    pass it only for a track `audio.analyse_audio` found playable), +faststart, and nothing that identifies the source or the
     encoder: container/stream metadata and chapters dropped, bitexact muxing, x264's SEI
     options string removed. Written to a temporary name next to `dest`, then os.replace()d;
     on any failure nothing is left behind.
@@ -122,6 +136,8 @@ def make_web_rendition(
             fps=src_info.fps,
             stream_index=src_info.stream_index,
             max_height=max_height,
+            keep_audio=keep_audio and src_info.has_audio,
+            duration_s=src_info.duration_s,
             tools=tools,
         )
         what = "ffmpeg (web rendition)"

@@ -16,6 +16,9 @@ from webapp.catalog.models import ClaimedSystem, ClaimSource, FeatureClaim, Vide
 from webapp.studio.models import Prompt
 from webapp.studio.services.measured import Measured, measure, measure_all
 
+# Features the articles' claims about sound would be filed under (they make none so far).
+SOUND_FEATURES = ("sound", "audio")
+
 FEATURE_LABELS = {
     "max_duration": "Max duration",
     "consistency": "Consistency",
@@ -41,6 +44,7 @@ class ModelFacts(Measured):
 
     rating: dict | None = None
     retired: capabilities.Retirement | None = None
+    declared_sound: str = ""  # what its adapter declares ("always with sound", "silent", ...)
 
 
 def _with_ratings(measured: Iterable[Measured], ratings: dict[str, dict]) -> list[ModelFacts]:
@@ -49,6 +53,7 @@ def _with_ratings(measured: Iterable[Measured], ratings: dict[str, dict]) -> lis
             **{f.name: getattr(m, f.name) for f in fields(Measured)},
             rating=ratings.get(m.model.slug),
             retired=capabilities.retirement(m.model),
+            declared_sound=capabilities.declared_sound(m.model),
         )
         for m in measured
     ]
@@ -119,9 +124,13 @@ def feature_table() -> dict:
     rows = [
         {"feature": f, "label": FEATURE_LABELS[f], "cells": [c.claims.get(f, []) for c in columns]} for f in features
     ]
+    sound_row = [
+        {"claims": [cv for f in SOUND_FEATURES for cv in c.claims.get(f, [])], "measured": c.measured} for c in columns
+    ]
     return {
         "columns": columns,
         "rows": rows,
+        "sound_row": sound_row,
         "sources": list(ClaimSource.objects.all()),
         "measured": [m for c in columns for m in c.measured],
         "rendition_max_height": settings.RENDITION_MAX_HEIGHT,

@@ -31,6 +31,12 @@ class Measured:
     failure_rate: float | None = None
     rejection_rate: float | None = None
     cost_per_video_second_usd: float | None = None
+    # Sound, from the media stage's measurements of the originals (Clip.audio).
+    sound_measured: int = 0  # clips whose sound the media stage measured
+    clips_with_audio: int = 0
+    audio_share: float | None = None  # of its clips, those whose original has an audio track
+    median_loudness_lufs: float | None = None  # integrated, over its audible (not silent) tracks
+    audio_problems: int = 0  # clips whose sound was noted (undecodable, short, silent, clipping)
 
     def summary(self) -> dict:
         """The short form a leaderboard row carries (stored in its snapshot)."""
@@ -63,7 +69,7 @@ def measure_all(models: Iterable[VideoModel]) -> dict[int, Measured]:
         jobs[job["model_id"]].append(job)
     clips: dict[int, list[Row]] = {pk: [] for pk in measured}
     for clip in Clip.objects.filter(job__model_id__in=list(measured)).values(
-        "job__model_id", "duration_s", "width", "height", "fps"
+        "job__model_id", "duration_s", "width", "height", "fps", "has_audio", "audio"
     ):
         clips[clip["job__model_id"]].append(clip)
     for pk, m in measured.items():
@@ -103,3 +109,24 @@ def _from_clips(m: Measured, clips: list[Row]) -> None:
         m.median_duration_s = statistics.median(c["duration_s"] for c in clips)
         m.resolution = Counter(f"{c['width']}x{c['height']}" for c in clips).most_common(1)[0][0]
         m.fps = statistics.median(c["fps"] for c in clips)
+        _sound(m, clips)
+
+
+def _sound(m: Measured, clips: list[Row]) -> None:
+    """Has-audio share, median loudness of the tracks that are not silent, problems noted.
+    Clips made before sound was measured (empty Clip.audio) count as not measured."""
+    measured = [c for c in clips if isinstance(c["audio"], dict) and c["audio"]]
+    if not measured:
+        return
+    with_audio = [c["audio"] for c in measured if c["has_audio"]]
+    m.sound_measured = len(measured)
+    m.clips_with_audio = len(with_audio)
+    m.audio_share = len(with_audio) / len(measured)
+    m.audio_problems = sum(bool(a.get("notes")) for a in with_audio)
+    levels = [
+        float(a["loudness_lufs"])
+        for a in with_audio
+        if isinstance(a.get("loudness_lufs"), (int, float))
+        and not any(n.get("code") == "silent" for n in a.get("notes") or [])
+    ]
+    m.median_loudness_lufs = statistics.median(levels) if levels else None

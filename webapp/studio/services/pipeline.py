@@ -1,7 +1,8 @@
 """The two worker stages of a job.
 
 generate_step: claim -> call the backend adapter -> store the original -> hand over to media.
-media_step:    claim -> validate with ffprobe -> blind rendition + poster + hashes -> Clip.
+media_step:    claim -> validate with ffprobe -> the sound measured -> blind rendition (with the
+               sound when it plays) + poster + hashes -> Clip.
 
 Each stage writes its files to storage first and its rows second, in one transaction that
 also checks we still hold the job; if that fails, the files just written are deleted again,
@@ -168,8 +169,18 @@ def _make_clip(job: GenerationJob) -> None:
         source = local_copy(name_of(job.original), workdir)
         original_info = media.validate(source, media_limits(), tools)
         c2pa_present, c2pa_summary = read_c2pa(job, source, original_info)
+        sound = media.analyse_audio(source, original_info, tools)
+        for note in sound.notes:
+            log.warning("job %s: sound of the original: %s", job.pk, note.message)
         web_path, poster_path = workdir / "web.mp4", workdir / "poster.jpg"
-        web = media.make_web_rendition(source, web_path, tools=tools, max_height=settings.RENDITION_MAX_HEIGHT)
+        web = media.make_web_rendition(
+            source,
+            web_path,
+            tools=tools,
+            max_height=settings.RENDITION_MAX_HEIGHT,
+            source=original_info,
+            keep_audio=sound.playable,
+        )
         media.make_poster(web_path, poster_path, at_s=min(1.0, web.duration_s / 2), tools=tools)
         web_bytes = media.pad_mp4_to_multiple(web_path, settings.BLIND_SIZE_BUCKET_BYTES)
         sha_original, sha_web = media.sha256_file(source), media.sha256_file(web_path)
@@ -202,6 +213,8 @@ def _make_clip(job: GenerationJob) -> None:
                     original_codec=original_info.codec,
                     c2pa_present=c2pa_present,
                     c2pa_summary=c2pa_summary,
+                    has_audio=sound.has_audio,
+                    audio=sound.as_dict(),
                 )
                 jobs.finish(job, JobState.SUCCEEDED)
         except _LostJob:

@@ -6,7 +6,8 @@ palette (red, ocean, sunset, neon, ...), a kind and speed of motion (fast, slow,
 falling, zoom, waves, ...) and content (discs for sun/moon/ball, a skyline for city, sine
 bands for ocean, particles for stars/snow/rain, simple blobs for animals, otherwise shapes
 seeded from a stable hash of the words). The frames are drawn with vectorised numpy and
-piped as raw RGB into ffmpeg, which encodes H.264 in a bit-exact, fixed-thread
+piped as raw RGB into ffmpeg (with, for a model whose params set `sound`, a procedural
+sound track of tones following the motion), which encodes H.264 in a bit-exact, fixed-thread
 configuration, so the same prompt, seed, size, duration and params give a byte-identical
 mp4 on the same machine (same numpy, same ffmpeg/x264 build).
 
@@ -19,6 +20,7 @@ Like every adapter, this package never imports Django and never touches the netw
 
 Modules, in the order a request flows through them:
     backend   the adapter: validation, vendor job id, latency, result
+    sound     the procedural sound track (tones that follow the motion), when params set `sound`
     params    the catalog params, their defaults and ranges
     scene     prompt words -> ScenePlan (palette, motion, content)
     compose   ScenePlan -> Scene: the layers and objects, precomputed per request

@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 from ..base import GenerationRequest, GenerationResult, PermanentError, SubmittedCallback
-from ..capabilities import AUDIO_NONE, Capabilities, UnsupportedModel
+from ..capabilities import AUDIO_ALWAYS, AUDIO_NONE, Capabilities, UnsupportedModel
 from .encode import encode_frames, resolve_ffmpeg
 from .params import MAX_SIDE, MIN_SIDE, DemoParams, parse_params
 from .render import iter_frames, render_size
 from .scene import plan_scene
+from .sound import sound_source
 
 RENDERER = "procedural-demo"
 # Part of the vendor job id: bump when the drawing changes so old ids don't alias new output.
@@ -52,19 +53,18 @@ def validate_request(request: GenerationRequest, p: DemoParams) -> None:
 
 
 def vendor_job_id_for(request: GenerationRequest, p: DemoParams) -> str:
-    payload = json.dumps(
-        {
-            "renderer": f"{RENDERER}/{RENDERER_VERSION}",
-            "prompt": request.prompt,
-            "negative_prompt": request.negative_prompt or "",
-            "seed": int(request.seed),
-            "params": p.visual(),
-            "size": [int(request.width), int(request.height)],
-            "duration_s": float(request.duration_s),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    decisive: dict = {
+        "renderer": f"{RENDERER}/{RENDERER_VERSION}",
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt or "",
+        "seed": int(request.seed),
+        "params": p.visual(),
+        "size": [int(request.width), int(request.height)],
+        "duration_s": float(request.duration_s),
+    }
+    if p.sound:  # only then, so the ids of silent models stay what they were
+        decisive["sound"] = p.sound
+    payload = json.dumps(decisive, sort_keys=True, separators=(",", ":"))
     return "demo-" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -98,7 +98,8 @@ class ProceduralDemoBackend:
     @classmethod
     def capabilities(cls, params) -> Capabilities:
         """Any whole number of seconds up to the model's max_duration_s, any of the three
-        aspects; the seed and negative prompt shape the output. Silent for now."""
+        aspects; the seed and negative prompt shape the output. A model whose params set
+        `sound` always has a sound track (no switch), the others are silent."""
         try:
             p = parse_params(params or {})
         except PermanentError as exc:
@@ -106,7 +107,7 @@ class ProceduralDemoBackend:
         return Capabilities(
             durations=tuple(float(s) for s in range(1, int(p.max_duration_s) + 1)),
             aspect_ratios=("16:9", "9:16", "1:1"),
-            audio=AUDIO_NONE,
+            audio=AUDIO_ALWAYS if p.sound > 0 else AUDIO_NONE,
             seed=True,
             negative_prompt=True,
             source="workers/backends/demo (procedural renderer)",
@@ -146,6 +147,7 @@ class ProceduralDemoBackend:
             fps=p.fps,
             dest=dest,
             timeout_s=p.render_timeout_s,
+            sound=sound_source(plan, duration_s=n_frames / p.fps, level=p.sound) if p.sound > 0 else None,
         )
         return GenerationResult(
             video_path=dest,
@@ -163,5 +165,6 @@ class ProceduralDemoBackend:
                 "duration_s": n_frames / p.fps,
                 "seed": int(request.seed),
                 "scene": plan.summary(),
+                "sound": p.sound > 0,
             },
         )

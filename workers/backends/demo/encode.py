@@ -21,14 +21,22 @@ from ..base import GenerationTimeout, PermanentError
 X264_THREADS = 2
 
 
-def x264_output_args(threads: int = X264_THREADS) -> list[str]:
-    """The encoder/muxer half of the ffmpeg command line (everything after the input).
+def audio_output_args(audio: bool) -> list[str]:
+    """The second input (the sound track) as stereo AAC, bit-exact; or no audio at all."""
+    if not audio:
+        return ["-an"]
+    return ["-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "96k", "-ac", "2", "-flags:a", "+bitexact"]
+
+
+def x264_output_args(threads: int = X264_THREADS, *, audio: bool = False) -> list[str]:
+    """The encoder/muxer half of the ffmpeg command line (everything after the inputs).
 
     Bit-exact and with a fixed thread count, so the output bytes don't depend on the host's
     core count. Shared with benchmarks/demo_render.py so its ffmpeg baseline is comparable.
+    `audio`: the command's second input is a sound track to encode.
     """
     return [
-        "-an",
+        *audio_output_args(audio),
         "-c:v",
         "libx264",
         "-preset",
@@ -67,10 +75,20 @@ def resolve_ffmpeg(params: Mapping[str, Any]) -> str:
     return found
 
 
-def ffmpeg_argv(ffmpeg: str, *, in_size: tuple[int, int], out_size: tuple[int, int], fps: int, dest: Path) -> list[str]:
+def ffmpeg_argv(
+    ffmpeg: str,
+    *,
+    in_size: tuple[int, int],
+    out_size: tuple[int, int],
+    fps: int,
+    dest: Path,
+    sound: str | None = None,
+) -> list[str]:
     """rgb24 frames on stdin -> bilinear scale to `out_size` (also the RGB->YUV conversion;
-    bit-exact, single-threaded filtering) -> libx264 mp4 at `dest`."""
+    bit-exact, single-threaded filtering) -> libx264 mp4 at `dest`. `sound`: a lavfi source
+    (sound.sound_source) muxed as the clip's sound track."""
     (in_w, in_h), (out_w, out_h) = in_size, out_size
+    sound_input = ["-f", "lavfi", "-i", sound] if sound else []
     return [
         ffmpeg,
         "-hide_banner",
@@ -88,11 +106,12 @@ def ffmpeg_argv(ffmpeg: str, *, in_size: tuple[int, int], out_size: tuple[int, i
         str(fps),
         "-i",
         "pipe:0",
+        *sound_input,
         "-filter_threads",
         "1",
         "-vf",
         f"scale={out_w}:{out_h}:flags=bilinear+accurate_rnd+bitexact",
-        *x264_output_args(),
+        *x264_output_args(audio=bool(sound)),
         str(dest),
     ]
 
@@ -106,11 +125,12 @@ def encode_frames(
     fps: int,
     dest: Path,
     timeout_s: float,
+    sound: str | None = None,
 ) -> None:
     """Pipe rgb24 frames into ffmpeg; write to a temp file in dest's folder, then rename."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(dest) as tmp:
-        argv = ffmpeg_argv(ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp)
+        argv = ffmpeg_argv(ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp, sound=sound)
         try:
             result = process.run(
                 argv,

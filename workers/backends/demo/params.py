@@ -33,6 +33,8 @@ class DemoParams:
     flicker: float = _param(0.0, 0.0, 1.0)
     blur: float = _param(0.0, 0.0, 1.0)
     noise: float = _param(0.0, 0.0, 1.0)
+    # Level of the procedural sound track (sound.py); 0: a silent model.
+    sound: float = _param(0.0, 0.0, 1.0)
     latency_s: float = _param(0.0, 0.0, 3600.0)
     max_duration_s: float = _param(20.0, 0.0, 600.0, lo_open=True)
     render_timeout_s: float = _param(120.0, 0.0, 3600.0, lo_open=True)
