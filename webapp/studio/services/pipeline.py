@@ -100,6 +100,12 @@ def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationRes
             f"the backend returned {size} bytes, more than the {settings.MEDIA_MAX_BYTES}-byte limit", code="too_large"
         )
     name = store(path, "originals", path.suffix.lower() or ".mp4")
+    committed = False
+
+    def note_committed() -> None:
+        nonlocal committed
+        committed = True
+
     try:
         with transaction.atomic():
             handed_over = jobs.finish(
@@ -109,14 +115,28 @@ def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationRes
                 vendor_job_id=result.vendor_job_id,
                 vendor_metadata=dict(result.vendor_metadata),
                 cost_usd=None if result.cost_usd is None else Decimal(str(result.cost_usd)),
+                enqueued_at=None,  # no media message yet: the send notes it, the reaper checks
             )
             if handed_over:
+                transaction.on_commit(note_committed)  # runs before the send registered next
                 queue.enqueue(queue.PROCESS_CLIP, job.pk)
     except BaseException:
-        delete_stored(name)
+        if not committed and not _names_original(job, name):
+            delete_stored(name)
         raise
     if not handed_over:
         delete_stored(name)
+
+
+def _names_original(job: GenerationJob, name: str) -> bool:
+    """Whether the job's row names `name` as its original (a commit that raised may still have
+    happened). When the database cannot say, the file is kept: an orphan file costs disk, a
+    deleted original a paid-for video."""
+    try:
+        return GenerationJob.objects.filter(pk=job.pk, original=name).exists()
+    except Exception:
+        log.exception("job %s: cannot tell whether %s was saved; keeping it", job.pk, name)
+        return True
 
 
 # --- stage 2: the media pipeline -----------------------------------------------------------

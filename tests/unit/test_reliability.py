@@ -1,0 +1,153 @@
+"""Issue 16's defects, each reproduced against the real code: a broker that refuses the
+connection (a port nothing listens on), the reaper's decisions on real rows."""
+
+import socket
+from datetime import timedelta
+
+import pytest
+from celery import current_app
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from tests.conftest import record_sent, stored_files
+from webapp.studio.models import GenerationJob, JobState
+from webapp.studio.services import jobs, pipeline
+from webapp.studio.services.submission import PromptInput, submit_prompt
+
+pytestmark = pytest.mark.django_db
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def dead_broker():
+    """Celery pointed at a Redis port nothing listens on: every send fails as in an outage."""
+    app = current_app._get_current_object()
+    saved = app.conf.broker_url, app.conf.broker_write_url
+
+    def reconnect(url):
+        app.conf.broker_url = app.conf.broker_write_url = url
+        app._pool = None
+        app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
+
+    reconnect(f"redis://127.0.0.1:{_closed_port()}/0")
+    yield
+    app.conf.broker_url, app.conf.broker_write_url = saved
+    reconnect(saved[0])
+    app.conf.broker_write_url = saved[1]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    messages = []
+    record_sent(monkeypatch, lambda name, args, countdown: messages.append((name, args[0])))
+    return messages
+
+
+def _job(django_capture_on_commit_callbacks, text="a cat"):
+    with django_capture_on_commit_callbacks(execute=False):
+        prompt = submit_prompt(PromptInput(text=text, models=["demo-aurora"], seed=1))
+    return prompt.jobs.get()
+
+
+def _age(job, **fields):
+    GenerationJob.objects.filter(pk=job.pk).update(**fields)
+
+
+# --- D2: an enqueue that fails after the commit ---------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_d2_api_submission_with_the_broker_down_answers_201_and_the_reaper_sends_it(
+    demo_models, dead_broker, client, monkeypatch
+):
+    response = client.post(
+        "/api/v1/prompts",
+        data={"prompt": "a fox in the snow", "models": ["demo-aurora"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    job = GenerationJob.objects.get()
+    assert (job.state, job.enqueued_at) == (JobState.QUEUED, None)  # saved, and known not sent
+    messages = []
+    record_sent(monkeypatch, lambda name, args, countdown: messages.append((name, args[0])))
+    _age(job, queued_at=timezone.now() - timedelta(seconds=jobs.UNSENT_GRACE_S + 1))
+    assert jobs.reap_stale_jobs()["resent"] == 1  # not after JOB_QUEUED_STALE_S: nothing is on its way
+    assert messages == [("studio.generate", job.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_d2_hand_over_with_the_broker_down_keeps_the_original_and_the_reaper_resends(
+    demo_models, media_root, dead_broker, monkeypatch
+):
+    with_broker_down = submit_prompt(PromptInput(text="a heron", models=["demo-aurora"], seed=2))
+    job = with_broker_down.jobs.get()
+    pipeline.generate_step(job.pk, owner="g pid 1")
+    job.refresh_from_db()
+    assert job.state == JobState.PROCESSING and job.original.name
+    assert default_storage.exists(job.original.name)  # the committed row's file is kept
+    assert stored_files(media_root) == [job.original.name]
+    messages = []
+    record_sent(monkeypatch, lambda name, args, countdown: messages.append((name, args[0])))
+    _age(job, queued_at=timezone.now() - timedelta(seconds=jobs.UNSENT_GRACE_S + 1))
+    assert jobs.reap_stale_jobs()["resent"] == 1
+    assert messages == [("studio.process_clip", job.pk)]
+    pipeline.media_step(job.pk, owner="m pid 1")
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED
+
+
+# --- D1: handed to the media step, message lost ---------------------------------------------
+
+
+def test_d1_a_processing_job_whose_media_message_was_lost_is_resent(
+    demo_models, sent, settings, django_capture_on_commit_callbacks
+):
+    job = _job(django_capture_on_commit_callbacks)
+    held = jobs.claim(job.pk, stage=JobState.RUNNING, owner="g pid 1")
+    jobs.finish(held, JobState.PROCESSING)  # lease cleared, as at the hand-over
+    _age(job, enqueued_at=timezone.now() - timedelta(seconds=settings.JOB_QUEUED_STALE_S - 5))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.reap_stale_jobs()["resent"] == 0  # its message may still be queued
+    _age(job, enqueued_at=timezone.now() - timedelta(seconds=settings.JOB_QUEUED_STALE_S + 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.reap_stale_jobs()["resent"] == 1
+    assert sent == [("studio.process_clip", job.pk)]
+    assert GenerationJob.objects.get(pk=job.pk).state == JobState.PROCESSING
+
+
+# --- D5: no flood under a backlog -----------------------------------------------------------
+
+
+def test_d5_each_resend_doubles_the_quiet_period_and_is_counted(
+    demo_models, sent, settings, django_capture_on_commit_callbacks
+):
+    job = _job(django_capture_on_commit_callbacks)
+    stale = settings.JOB_QUEUED_STALE_S
+    for resends, quiet in enumerate((stale, 2 * stale, 4 * stale)):
+        _age(job, enqueued_at=timezone.now() - timedelta(seconds=quiet - 5))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert jobs.reap_stale_jobs()["resent"] == 0, f"re-sent too early after {resends} re-sends"
+        _age(job, enqueued_at=timezone.now() - timedelta(seconds=quiet + 1))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert jobs.reap_stale_jobs()["resent"] == 1
+        assert GenerationJob.objects.get(pk=job.pk).resend_count == resends + 1
+    assert len(sent) == 3
+
+
+def test_d5_a_dead_workers_job_is_resent_once_not_every_reaper_run(
+    demo_models, sent, django_capture_on_commit_callbacks
+):
+    job = _job(django_capture_on_commit_callbacks)
+    jobs.claim(job.pk, stage=JobState.RUNNING, owner="dead pid 1")
+    _age(job, lease_expires_at=timezone.now() - timedelta(seconds=1))
+    for _ in range(3):  # the resent message waits behind a backlog: no copy per run
+        with django_capture_on_commit_callbacks(execute=True):
+            jobs.reap_stale_jobs()
+    assert sent == [("studio.generate", job.pk)]
+    row = GenerationJob.objects.get(pk=job.pk)
+    assert (row.state, row.lease_owner, row.resend_count) == (JobState.QUEUED, "", 1)
