@@ -178,7 +178,7 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES: dict[str, dict] = {
-    "default": {"BACKEND": env("MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
+    "default": {"BACKEND": env("MEDIA_STORAGE_BACKEND", "webapp.core.storage.AtomicFileSystemStorage")},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -1,7 +1,9 @@
 """Issue 16's defects, each reproduced against the real code: a broker that refuses the
 connection (a port nothing listens on), the reaper's decisions on real rows."""
 
+import os
 import socket
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -10,7 +12,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from tests.conftest import record_sent, stored_files
+from webapp.core.storage import failure_code, store
 from webapp.studio.models import GenerationJob, JobState
+from webapp.studio.public_errors import public_message
 from webapp.studio.services import jobs, pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
 
@@ -151,3 +155,55 @@ def test_d5_a_dead_workers_job_is_resent_once_not_every_reaper_run(
     assert sent == [("studio.generate", job.pk)]
     row = GenerationJob.objects.get(pk=job.pk)
     assert (row.state, row.lease_owner, row.resend_count) == (JobState.QUEUED, "", 1)
+
+
+# --- D3: a full disk ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_media_root(settings, tmp_path):
+    """MEDIA_ROOT on a real file system of 256 KiB with about 16 KiB left (a tmpfs mounted
+    for the test, which needs root; skipped where mounting is not allowed)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        (mount / "filler").write_bytes(b"\0" * (240 * 1024))
+        settings.MEDIA_ROOT = mount / "media"
+        settings.MEDIA_ROOT.mkdir()
+        settings.WORK_DIR = tmp_path / "work"
+        yield settings.MEDIA_ROOT
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _all_files(root) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_d3_storing_on_a_full_disk_leaves_no_partial_file_and_says_storage_full(full_media_root, tmp_path):
+    big = tmp_path / "big.mp4"
+    big.write_bytes(os.urandom(200 * 1024))
+    with pytest.raises(OSError) as raised:
+        store(big, "clips", ".mp4")
+    assert failure_code(raised.value) == "storage_full"
+    assert getattr(raised.value, "code", None) == "storage_full"
+    assert _all_files(full_media_root) == []  # not even a hidden partial
+    small = tmp_path / "small.jpg"
+    small.write_bytes(b"x" * 1000)
+    name = store(small, "posters", ".jpg")
+    assert _all_files(full_media_root) == [name]  # a file that fits is stored under its name
+
+
+def test_d3_a_full_media_disk_fails_the_generate_step_as_storage_full_without_orphans(
+    demo_models, full_media_root, sent, django_capture_on_commit_callbacks
+):
+    job = _job(django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.generate_step(job.pk, owner="g pid 1")
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == (JobState.QUEUED, "storage_full")  # retried later
+    assert public_message(job.error_code, final=False) != public_message("no such code", final=False)
+    assert _all_files(full_media_root) == []

@@ -5,7 +5,10 @@ Every stored name is random (`opaque_name`), so no URL says which model made a f
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -15,10 +18,69 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db.models.fields.files import FieldFile
 
 log = logging.getLogger(__name__)
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+STORAGE_FULL = "storage_full"
+
+
+class StorageFull(OSError):
+    """The disk (or quota) holding media or scratch files is full. Its code is public
+    (studio/public_errors.py): the work is retried, and operators see why."""
+
+    code = STORAGE_FULL
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, says the disk is full (ENOSPC/EDQUOT; an
+    ffmpeg that ran out of space says so in its message)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
+            return True
+        if "No space left on device" in str(current):
+            return True
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return False
+
+
+def failure_code(exc: BaseException, default: str = "internal_error") -> str:
+    """The error code to record for a failed step: `storage_full` for a full disk, else the
+    error's own code, else `default`."""
+    if is_disk_full(exc):
+        return STORAGE_FULL
+    return getattr(exc, "code", None) or default
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """Django's file system storage, except that a file appears under its name only once it is
+    complete: the bytes go to a hidden temporary name in the same folder, which is linked to
+    the final name and removed. A write that fails (a full disk) removes its partial file and
+    raises StorageFull, so MEDIA_ROOT never holds half a clip."""
+
+    def _save(self, name: str, content: File) -> str:
+        directory, base = os.path.split(name)
+        partial = os.path.join(directory, f".partial-{secrets.token_hex(8)}-{base}")
+        try:
+            partial = super()._save(partial, content)  # type: ignore[misc]  # the stubs omit _save
+            while True:
+                try:
+                    os.link(self.path(partial), self.path(name))
+                    return name.replace("\\", "/")
+                except FileExistsError:
+                    name = self.get_available_name(name)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise StorageFull(exc.errno, f"no space left to store {base}: {exc.strerror}") from exc
+            raise
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path(partial))
 
 
 def opaque_name(folder: str, suffix: str) -> str:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from webapp.core import leases
 from webapp.core.media_tools import media_tools
-from webapp.core.storage import delete_stored, local_copy, name_of, scratch_dir, store
+from webapp.core.storage import delete_stored, failure_code, local_copy, name_of, scratch_dir, store
 from webapp.core.tasks import TaskRoute, send_on_commit
 from webapp.studio.models import GenerationJob, Prompt
 from workers import media
@@ -178,8 +178,8 @@ def render_step(export_id: int, *, owner: str) -> None:
             _fail(export, "clip_missing", str(exc))
         except media.MediaError as exc:
             delete_stored(stored)
-            _fail(export, exc.code, str(exc))
+            _fail(export, failure_code(exc), str(exc))
         except Exception as exc:
             log.exception("export %s failed", export.pk)
             delete_stored(stored)
-            _fail(export, "internal_error", f"{type(exc).__name__}: {exc}")
+            _fail(export, failure_code(exc), f"{type(exc).__name__}: {exc}")

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from webapp.core.media_tools import media_limits, media_tools
-from webapp.core.storage import delete_stored, local_copy, name_of, scratch_dir, store
+from webapp.core.storage import delete_stored, failure_code, local_copy, name_of, scratch_dir, store
 from workers import media
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
@@ -85,10 +85,10 @@ def generate_step(job_id: int, *, owner: str) -> None:
         jobs.release_for_retry(
             job, error_code="timed_out", error_message=str(exc) or "generation timed out", delay_s=retry_delay(job)
         )
-    except Exception as exc:  # a bug or an outage we did not foresee: bounded retries, then fail
+    except Exception as exc:  # a full disk, a bug or an outage we did not foresee: bounded retries, then fail
         log.exception("job %s: unexpected error in generate step", job.pk)
         jobs.release_for_retry(
-            job, error_code="internal_error", error_message=f"{type(exc).__name__}: {exc}", delay_s=retry_delay(job)
+            job, error_code=failure_code(exc), error_message=f"{type(exc).__name__}: {exc}", delay_s=retry_delay(job)
         )
 
 
@@ -155,7 +155,7 @@ def media_step(job_id: int, *, owner: str) -> None:
         jobs.finish(job, JobState.FAILED, error_code=exc.code, error_message=str(exc))
     except Exception as exc:
         log.exception("job %s: media step failed", job.pk)
-        code = getattr(exc, "code", "internal_error")
+        code = failure_code(exc)
         jobs.release_for_retry(job, error_code=code, error_message=f"{exc}", delay_s=retry_delay(job))
 
 
