@@ -332,7 +332,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+# Sessions in the database, cached in Redis when there is one; a Redis outage only skips the cache.
+SESSION_ENGINE = "webapp.core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+# What a 503 answered during an outage of the database or Redis says in Retry-After.
+OUTAGE_RETRY_AFTER_S = env_number("OUTAGE_RETRY_AFTER_S", 30)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
