@@ -2,12 +2,14 @@
 connection (a port nothing listens on), the reaper's decisions on real rows."""
 
 import os
+import signal
 import socket
 import subprocess
 from datetime import timedelta
 
 import pytest
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
@@ -207,3 +209,58 @@ def test_d3_a_full_media_disk_fails_the_generate_step_as_storage_full_without_or
     assert (job.state, job.error_code) == (JobState.QUEUED, "storage_full")  # retried later
     assert public_message(job.error_code, final=False) != public_message("no such code", final=False)
     assert _all_files(full_media_root) == []
+
+
+# --- D8: the media step's time limits -------------------------------------------------------
+
+
+@pytest.fixture
+def hanging_ffprobe(tmp_path, settings):
+    """An ffprobe that hangs (a real process that never answers)."""
+    script = tmp_path / "ffprobe"
+    script.write_text("#!/bin/sh\nexec sleep 60\n")
+    script.chmod(0o755)
+    settings.FFPROBE_BINARY = str(script)
+    return script
+
+
+def _processing_job(django_capture_on_commit_callbacks):
+    job = _job(django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.generate_step(job.pk, owner="g pid 1")
+    job.refresh_from_db()
+    assert job.state == JobState.PROCESSING
+    return job
+
+
+def test_d8_a_soft_time_limit_in_the_media_step_is_recorded_as_timed_out(
+    demo_models, media_root, sent, hanging_ffprobe, django_capture_on_commit_callbacks
+):
+    job = _processing_job(django_capture_on_commit_callbacks)
+
+    def soft_limit(signum, frame):  # what Celery's pool does when the soft limit is reached
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, soft_limit)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            pipeline.media_step(job.pk, owner="m pid 1")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == (JobState.PROCESSING, "timed_out")  # retried, like the generate step
+    assert sent[-1] == ("studio.process_clip", job.pk)
+
+
+def test_d8_the_probe_timeout_comes_from_settings(
+    demo_models, media_root, sent, settings, hanging_ffprobe, django_capture_on_commit_callbacks
+):
+    job = _processing_job(django_capture_on_commit_callbacks)
+    settings.MEDIA_PROBE_TIMEOUT_S = 0.5
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.media_step(job.pk, owner="m pid 1")
+    job.refresh_from_db()
+    assert job.error_code == "ffmpeg_timeout"
+    assert "after 0.5 s" in job.error_message  # not the 20 s that was hard-coded

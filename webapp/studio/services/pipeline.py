@@ -153,6 +153,10 @@ def media_step(job_id: int, *, owner: str) -> None:
         _fail_and_discard_original(job, "invalid_output", f"the backend's output was rejected: {exc}")
     except media.FFmpegUnavailable as exc:
         jobs.finish(job, JobState.FAILED, error_code=exc.code, error_message=str(exc))
+    except SoftTimeLimitExceeded:  # as in the generate step: retried, and said plainly
+        jobs.release_for_retry(
+            job, error_code="timed_out", error_message="the media step ran out of time", delay_s=retry_delay(job)
+        )
     except Exception as exc:
         log.exception("job %s: media step failed", job.pk)
         code = failure_code(exc)
