@@ -200,6 +200,9 @@ if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
 MEDIA_ACCEL_REDIRECT_PREFIX = env("MEDIA_ACCEL_REDIRECT_PREFIX", "")
 # Scratch space for downloads and ffmpeg output before they reach storage.
 WORK_DIR = Path(env("WORK_DIR", str(DATA_DIR / "work")))
+# Scratch space is per process (WORK_DIR/<host>-<pid>); a dead process's is removed when its pid
+# is gone, and any directory of another host (or older layout) once it is older than this.
+SCRATCH_MAX_AGE_S = env_number("SCRATCH_MAX_AGE_S", 24 * 3600)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")

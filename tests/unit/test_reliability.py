@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from tests.conftest import record_sent, stored_files
-from webapp.core.storage import failure_code, store
+from webapp.core.storage import failure_code, scratch_dir, store, sweep_scratch
 from webapp.studio.models import GenerationJob, JobState
 from webapp.studio.public_errors import public_message
 from webapp.studio.services import jobs, pipeline
@@ -264,3 +265,31 @@ def test_d8_the_probe_timeout_comes_from_settings(
     job.refresh_from_db()
     assert job.error_code == "ffmpeg_timeout"
     assert "after 0.5 s" in job.error_message  # not the 20 s that was hard-coded
+
+
+# --- D6: scratch space of dead workers ------------------------------------------------------
+
+
+def test_d6_scratch_of_a_dead_process_is_swept_a_live_ones_is_kept(media_root, settings):
+    with scratch_dir("job1-") as mine:
+        assert mine.parent.name == f"{socket.gethostname()}-{os.getpid()}"
+        (mine / "partial.mp4").write_bytes(b"x" * 100)
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        killed = settings.WORK_DIR / f"{socket.gethostname()}-{dead.pid}" / "job2-abc"
+        killed.mkdir(parents=True)
+        (killed / "original.mp4").write_bytes(b"x" * 100)
+        old_elsewhere = settings.WORK_DIR / "otherhost-1234"
+        fresh_elsewhere = settings.WORK_DIR / "otherhost-5678"
+        legacy = settings.WORK_DIR / "job3-xyz"
+        for folder in (old_elsewhere, fresh_elsewhere, legacy):
+            folder.mkdir()
+            (folder / "f").write_bytes(b"x")
+        long_ago = time.time() - settings.SCRATCH_MAX_AGE_S - 10
+        os.utime(old_elsewhere, (long_ago, long_ago))
+        os.utime(legacy, (long_ago, long_ago))
+        assert sweep_scratch() == 3
+        left = sorted(p.name for p in settings.WORK_DIR.iterdir())
+        assert left == sorted([mine.parent.name, "otherhost-5678"])
+        assert (mine / "partial.mp4").exists()  # a live process's work is never touched
+    assert not mine.exists()

@@ -9,9 +9,12 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import secrets
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,12 +126,61 @@ def local_copy(name: str, workdir: Path, *, stem: str = "original") -> Path:
         return target
 
 
+def _owner_dir_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+_OWNER_DIR = re.compile(r"^(?P<host>.+)-(?P<pid>[0-9]+)$")
+
+
 @contextmanager
 def scratch_dir(prefix: str) -> Iterator[Path]:
-    """A fresh directory under WORK_DIR, removed with everything in it when the block ends."""
-    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=settings.WORK_DIR))
+    """A fresh directory under WORK_DIR/<host>-<pid>, removed with everything in it when the
+    block ends. A process killed inside the block cannot remove it: `sweep_scratch` does, once
+    that pid is gone."""
+    parent = settings.WORK_DIR / _owner_dir_name()
+    parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def sweep_scratch(now: float | None = None) -> int:
+    """Remove the scratch space of processes that died inside `scratch_dir` (a killed worker):
+    on this host, directories whose pid is gone; any directory older than SCRATCH_MAX_AGE_S
+    (another host's, sharing WORK_DIR, or one from before per-process directories). Returns
+    how many directories were removed. Workers run it at start-up, beat's reaper periodically."""
+    root = settings.WORK_DIR
+    if not root.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    host, removed = socket.gethostname(), 0
+    for entry in root.iterdir():
+        if not entry.is_dir() or entry.name == _owner_dir_name():
+            continue
+        owner = _OWNER_DIR.match(entry.name)
+        if owner and owner["host"] == host:
+            dead = not _pid_alive(int(owner["pid"]))
+        else:
+            try:
+                dead = now - entry.stat().st_mtime > settings.SCRATCH_MAX_AGE_S
+            except FileNotFoundError:
+                continue
+        if dead:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d scratch director%s of dead workers", removed, "y" if removed == 1 else "ies")
+    return removed
