@@ -252,6 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "studio.reap_stale_jobs", "schedule": REAPER_INTERVAL_S},
     "refresh-boards": {"task": "arena.refresh_boards", "schedule": RATINGS_INTERVAL_S},
     "tidy-battles": {"task": "arena.tidy_battles", "schedule": REAPER_INTERVAL_S},
+    "reap-stale-exports": {"task": "gallery.reap_stale_exports", "schedule": REAPER_INTERVAL_S},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Tests and one-process demos can run tasks inline; production never should.
