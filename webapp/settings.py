@@ -209,8 +209,13 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 _broker_dir = DATA_DIR / "broker"
 JOB_TIME_LIMIT_S = env_number("JOB_TIME_LIMIT_S", 900)
 JOB_SOFT_TIME_LIMIT_S = env_number("JOB_SOFT_TIME_LIMIT_S", JOB_TIME_LIMIT_S - 30)
-# The lease outlives the hard time limit: a live task never loses its claim, a dead one does.
-JOB_LEASE_S = env_number("JOB_LEASE_S", JOB_TIME_LIMIT_S + 60)
+# A worker renews its claim every JOB_HEARTBEAT_S while it works; a dead worker's claim runs out
+# within JOB_LEASE_S and beat's reaper (every REAPER_INTERVAL_S) sends the work again: a dead
+# worker's job is running again within about JOB_LEASE_S + REAPER_INTERVAL_S (90 s).
+JOB_LEASE_S = env_number("JOB_LEASE_S", 60)
+JOB_HEARTBEAT_S = env_number("JOB_HEARTBEAT_S", JOB_LEASE_S / 4, float)
+if not 0 < JOB_HEARTBEAT_S <= JOB_LEASE_S / 2:
+    raise ImproperlyConfigured("need 0 < JOB_HEARTBEAT_S <= JOB_LEASE_S / 2 (a lease survives a missed heartbeat)")
 CELERY_VISIBILITY_TIMEOUT_S = env_number("CELERY_VISIBILITY_TIMEOUT_S", 2 * 3600)
 if not JOB_SOFT_TIME_LIMIT_S < JOB_TIME_LIMIT_S < CELERY_VISIBILITY_TIMEOUT_S:
     raise ImproperlyConfigured("need JOB_SOFT_TIME_LIMIT_S < JOB_TIME_LIMIT_S < CELERY_VISIBILITY_TIMEOUT_S")
@@ -244,7 +249,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Each task names its queue where it is defined (webapp/<app>/services: TaskRoute constants);
 # periodic ones run on the default queue.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 60, float)
+REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 30, float)
 RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
 # Task names: webapp/studio/services/queue.py REAP_STALE_JOBS, webapp/arena/services/refresh.py
 # REFRESH_BOARDS (tests/unit/test_tasks.py checks they are registered).

@@ -196,6 +196,11 @@ def render_step(export_id: int, *, owner: str) -> None:
     if export is None:
         log.info("export %s: not claimable (finished, held elsewhere or out of attempts)", export_id)
         return
+    with leases.kept_alive(_held(export)):
+        _render(export)
+
+
+def _render(export: SideBySideExport) -> None:
     stored = ""
     with scratch_dir(f"export{export.pk}-") as workdir:
         try:

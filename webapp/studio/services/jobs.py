@@ -55,6 +55,11 @@ def _held_by(job: GenerationJob) -> QuerySet[GenerationJob]:
     return GenerationJob.objects.filter(pk=job.pk, state=job.state, lease_owner=job.lease_owner)
 
 
+def kept_alive(job: GenerationJob):
+    """Renew the lease of a job we claimed while the block runs (core/leases.py)."""
+    return leases.kept_alive(_held_by(job))
+
+
 def finish(job: GenerationJob, state: str, *, error_code: str = "", error_message: str = "", **fields) -> bool:
     """Move a job we hold to a final state (or PROCESSING, handing it to the media stage).
     False when we no longer hold it: our lease ran out and another worker took over."""

@@ -48,6 +48,11 @@ def generate_step(job_id: int, *, owner: str) -> None:
     if job is None:
         log.info("job %s: not claimable (finished, held elsewhere or out of attempts)", job_id)
         return
+    with jobs.kept_alive(job):
+        _generate(job)
+
+
+def _generate(job: GenerationJob) -> None:
     if job.prompt.moderation != ModerationState.ALLOWED:
         # However the job got here (an old message, a retry), a prompt the policy or a
         # moderator did not allow is never sent to a vendor.
@@ -147,6 +152,11 @@ def media_step(job_id: int, *, owner: str) -> None:
     if job is None:
         log.info("job %s: not claimable for processing", job_id)
         return
+    with jobs.kept_alive(job):
+        _process(job)
+
+
+def _process(job: GenerationJob) -> None:
     try:
         _make_clip(job)
     except media.InvalidVideo as exc:
