@@ -1,11 +1,14 @@
-"""Issue 16 with real processes: a lost media message (D1), a live worker keeping a short lease
-by heartbeat, and a dead worker's job recovered within two minutes on the default settings."""
+"""Issue 16 with real processes: a lost media message (D1), a killed worker's export and scratch
+(D4, D6), a live worker keeping a short lease by heartbeat, and a dead worker's job recovered
+within two minutes on the default settings."""
 
 import time
 
 import pytest
 from django.conf import settings
 
+from webapp.gallery.models import ExportState, SideBySideExport
+from webapp.gallery.services import exports
 from webapp.studio.models import Clip, GenerationJob, JobState
 from workers.celery import app
 
@@ -80,3 +83,42 @@ def test_a_dead_workers_job_runs_again_within_two_minutes_on_default_settings(cl
         lambda: GenerationJob.objects.get(pk=job.pk).is_terminal, timeout=60, what="the job", logs=celery_procs.logs
     )
     assert _state(job) == JobState.SUCCEEDED and Clip.objects.filter(job=job).count() == 1
+
+
+def test_d4_d6_an_export_whose_worker_was_killed_is_rendered_by_another_and_its_scratch_swept(
+    celery_procs, make_clips, settings, tmp_path
+):
+    settings.EXPORT_TILE_HEIGHT = 90
+    prompt = make_clips(prompts=1)[0]
+    jobs = list(GenerationJob.objects.filter(prompt=prompt).select_related("clip", "model").order_by("model__slug"))
+    slow_ffmpeg = tmp_path / "slow-ffmpeg"  # the doomed worker's ffmpeg hangs, so it dies mid-render
+    # (after writing the start of its output, as a real one would)
+    slow_ffmpeg.write_text('#!/bin/sh\nfor out; do :; done\necho partial > "$out"\nsleep 60\nexec ffmpeg "$@"\n')
+    slow_ffmpeg.chmod(0o755)
+    short = {"JOB_LEASE_S": "3", "JOB_HEARTBEAT_S": "0.5", "REAPER_INTERVAL_S": "1"}
+    doomed = celery_procs.worker(
+        "export-doomed@localhost", queues="media", env={**short, "FFMPEG_BINARY": str(slow_ffmpeg)}
+    )
+    export, created = exports.request_export(prompt, jobs[:2])
+    assert created
+    wait_for(
+        lambda: SideBySideExport.objects.filter(pk=export.pk, state=ExportState.RUNNING).exists(),
+        timeout=60,
+        what="the doomed worker to claim the export",
+        logs=doomed.log,
+    )
+    time.sleep(1)  # inside the render: scratch written, ffmpeg hanging
+    doomed.kill()
+    assert any(p.is_file() for p in settings.WORK_DIR.rglob("*")), "the killed worker left no scratch to sweep"
+    celery_procs.worker("export-rescuer@localhost", queues="media,default", env=short)
+    celery_procs.beat(env=short)
+    wait_for(
+        lambda: SideBySideExport.objects.get(pk=export.pk).is_terminal,
+        timeout=90,
+        what="recovery",
+        logs=celery_procs.logs,
+    )
+    export.refresh_from_db()
+    assert export.state == ExportState.SUCCEEDED and export.attempts == 2, export.error_message
+    left = [p for p in settings.WORK_DIR.rglob("*") if p.is_file()]
+    assert left == [], f"scratch files of the dead worker: {left}"
