@@ -57,7 +57,8 @@ def failure_code(exc: BaseException, default: str = "internal_error") -> str:
     error's own code, else `default`."""
     if is_disk_full(exc):
         return STORAGE_FULL
-    return getattr(exc, "code", None) or default
+    code = getattr(exc, "code", None)  # ours are strings; others' (an HTTP status) are not codes
+    return code if isinstance(code, str) and code else default
 
 
 class AtomicFileSystemStorage(FileSystemStorage):

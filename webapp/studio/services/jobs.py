@@ -196,19 +196,15 @@ def reap_stale_jobs() -> dict:
         if not _message_lost(job, now):
             continue
         if job.stage_attempts >= settings.JOB_MAX_ATTEMPTS:  # no claim would take it: say so
-            report["failed"] += (
-                GenerationJob.objects.filter(_waiting(), pk=job.pk)
-                .filter(
-                    **{
-                        f"{'media_attempts' if job.state == JobState.PROCESSING else 'attempts'}__gte": settings.JOB_MAX_ATTEMPTS
-                    }
-                )
-                .update(
-                    state=JobState.FAILED,
-                    finished_at=now,
-                    error_code="attempts_exhausted",
-                    error_message=f"{job.stage_attempts} attempts used; giving up",
-                )
+            counter = "media_attempts" if job.state == JobState.PROCESSING else "attempts"
+            exhausted = GenerationJob.objects.filter(
+                _waiting(), pk=job.pk, **{f"{counter}__gte": settings.JOB_MAX_ATTEMPTS}
+            )
+            report["failed"] += exhausted.update(
+                state=JobState.FAILED,
+                finished_at=now,
+                error_code="attempts_exhausted",
+                error_message=f"{job.stage_attempts} attempts used; giving up",
             )
             continue
         _resend(job.pk, job.state)
