@@ -164,9 +164,9 @@ def test_d5_a_dead_workers_job_is_resent_once_not_every_reaper_run(
 
 
 @pytest.fixture
-def full_media_root(settings, tmp_path):
-    """MEDIA_ROOT on a real file system of 256 KiB with about 16 KiB left (a tmpfs mounted
-    for the test, which needs root; skipped where mounting is not allowed)."""
+def small_disk(tmp_path):
+    """A real file system of 256 KiB with about 16 KiB left (a tmpfs mounted for the test,
+    which needs root; skipped where mounting is not allowed)."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
@@ -174,12 +174,32 @@ def full_media_root(settings, tmp_path):
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
     try:
         (mount / "filler").write_bytes(b"\0" * (240 * 1024))
-        settings.MEDIA_ROOT = mount / "media"
-        settings.MEDIA_ROOT.mkdir()
-        settings.WORK_DIR = tmp_path / "work"
-        yield settings.MEDIA_ROOT
+        yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_d3_a_full_scratch_disk_fails_the_media_step_as_storage_full(
+    demo_models, media_root, small_disk, sent, settings, django_capture_on_commit_callbacks
+):
+    job = _job(django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.generate_step(job.pk, owner="g pid 1")
+    settings.WORK_DIR = small_disk / "work"  # ffmpeg's output does not fit
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.media_step(job.pk, owner="m pid 1")
+    job.refresh_from_db()
+    assert (job.state, job.error_code) == (JobState.PROCESSING, "storage_full"), job.error_message
+    assert _all_files(settings.WORK_DIR) == []
+
+
+@pytest.fixture
+def full_media_root(settings, small_disk, tmp_path):
+    """MEDIA_ROOT on the nearly full small disk; scratch elsewhere."""
+    settings.MEDIA_ROOT = small_disk / "media"
+    settings.MEDIA_ROOT.mkdir()
+    settings.WORK_DIR = tmp_path / "work"
+    return settings.MEDIA_ROOT
 
 
 def _all_files(root) -> list[str]:

@@ -46,7 +46,7 @@ def is_disk_full(exc: BaseException) -> bool:
     while current is not None and seen < 10:
         if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
             return True
-        if "No space left on device" in str(current):
+        if any("No space left on device" in text for text in (str(current), str(getattr(current, "detail", "")))):
             return True
         current, seen = current.__cause__ or current.__context__, seen + 1
     return False
@@ -125,6 +125,13 @@ def local_copy(name: str, workdir: Path, *, stem: str = "original") -> Path:
         with default_storage.open(name, "rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst, 1024 * 1024)
         return target
+
+
+def scratch_space_low(needed_bytes: int) -> bool:
+    """Whether the scratch disk has less room than `needed_bytes` (an ffmpeg that ran out of
+    space does not always say so: its truncated output then looks like a damaged video)."""
+    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
+    return shutil.disk_usage(settings.WORK_DIR).free < needed_bytes
 
 
 def _owner_dir_name() -> str:

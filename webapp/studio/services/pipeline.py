@@ -16,10 +16,21 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from webapp.core.media_tools import media_limits, media_tools
-from webapp.core.storage import delete_stored, failure_code, local_copy, name_of, scratch_dir, store
+from webapp.core.storage import (
+    STORAGE_FULL,
+    delete_stored,
+    failure_code,
+    is_disk_full,
+    local_copy,
+    name_of,
+    scratch_dir,
+    scratch_space_low,
+    store,
+)
 from workers import media
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
@@ -160,7 +171,11 @@ def _process(job: GenerationJob) -> None:
     try:
         _make_clip(job)
     except media.InvalidVideo as exc:
-        _fail_and_discard_original(job, "invalid_output", f"the backend's output was rejected: {exc}")
+        if is_disk_full(exc) or scratch_space_low(2 * _original_bytes(job)):
+            # Not the video's fault: keep the original and try again once there is room.
+            jobs.release_for_retry(job, error_code=STORAGE_FULL, error_message=f"{exc}", delay_s=retry_delay(job))
+        else:
+            _fail_and_discard_original(job, "invalid_output", f"the backend's output was rejected: {exc}")
     except media.FFmpegUnavailable as exc:
         jobs.finish(job, JobState.FAILED, error_code=exc.code, error_message=str(exc))
     except SoftTimeLimitExceeded:  # as in the generate step: retried, and said plainly
@@ -171,6 +186,13 @@ def _process(job: GenerationJob) -> None:
         log.exception("job %s: media step failed", job.pk)
         code = failure_code(exc)
         jobs.release_for_retry(job, error_code=code, error_message=f"{exc}", delay_s=retry_delay(job))
+
+
+def _original_bytes(job: GenerationJob) -> int:
+    try:
+        return default_storage.size(name_of(job.original))
+    except (OSError, ValueError):
+        return 0
 
 
 def _fail_and_discard_original(job: GenerationJob, code: str, message: str) -> None:
