@@ -181,7 +181,7 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(DATA_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES: dict[str, dict] = {
-    "default": {"BACKEND": env("MEDIA_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
+    "default": {"BACKEND": env("MEDIA_STORAGE_BACKEND", "webapp.core.storage.AtomicFileSystemStorage")},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -203,14 +203,22 @@ if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
 MEDIA_ACCEL_REDIRECT_PREFIX = env("MEDIA_ACCEL_REDIRECT_PREFIX", "")
 # Scratch space for downloads and ffmpeg output before they reach storage.
 WORK_DIR = Path(env("WORK_DIR", str(DATA_DIR / "work")))
+# Scratch space is per process (WORK_DIR/<host>-<pid>); a dead process's is removed when its pid
+# is gone, and any directory of another host (or older layout) once it is older than this.
+SCRATCH_MAX_AGE_S = env_number("SCRATCH_MAX_AGE_S", 24 * 3600)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 _broker_dir = DATA_DIR / "broker"
 JOB_TIME_LIMIT_S = env_number("JOB_TIME_LIMIT_S", 900)
 JOB_SOFT_TIME_LIMIT_S = env_number("JOB_SOFT_TIME_LIMIT_S", JOB_TIME_LIMIT_S - 30)
-# The lease outlives the hard time limit: a live task never loses its claim, a dead one does.
-JOB_LEASE_S = env_number("JOB_LEASE_S", JOB_TIME_LIMIT_S + 60)
+# A worker renews its claim every JOB_HEARTBEAT_S while it works; a dead worker's claim runs out
+# within JOB_LEASE_S and beat's reaper (every REAPER_INTERVAL_S) sends the work again: a dead
+# worker's job is running again within about JOB_LEASE_S + REAPER_INTERVAL_S (90 s).
+JOB_LEASE_S = env_number("JOB_LEASE_S", 60)
+JOB_HEARTBEAT_S = env_number("JOB_HEARTBEAT_S", JOB_LEASE_S / 4, float)
+if not 0 < JOB_HEARTBEAT_S <= JOB_LEASE_S / 2:
+    raise ImproperlyConfigured("need 0 < JOB_HEARTBEAT_S <= JOB_LEASE_S / 2 (a lease survives a missed heartbeat)")
 CELERY_VISIBILITY_TIMEOUT_S = env_number("CELERY_VISIBILITY_TIMEOUT_S", 2 * 3600)
 if not JOB_SOFT_TIME_LIMIT_S < JOB_TIME_LIMIT_S < CELERY_VISIBILITY_TIMEOUT_S:
     raise ImproperlyConfigured("need JOB_SOFT_TIME_LIMIT_S < JOB_TIME_LIMIT_S < CELERY_VISIBILITY_TIMEOUT_S")
@@ -244,7 +252,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Each task names its queue where it is defined (webapp/<app>/services: TaskRoute constants);
 # periodic ones run on the default queue.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 60, float)
+REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 30, float)
 RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
 # Task names: webapp/studio/services/queue.py REAP_STALE_JOBS, webapp/arena/services/refresh.py
 # REFRESH_BOARDS (tests/unit/test_tasks.py checks they are registered).
@@ -253,6 +261,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-boards": {"task": "arena.refresh_boards", "schedule": RATINGS_INTERVAL_S},
     "tidy-battles": {"task": "arena.tidy_battles", "schedule": REAPER_INTERVAL_S},
     "clear-expired-sessions": {"task": "arena.clear_expired_sessions", "schedule": 3600},
+    "reap-stale-exports": {"task": "gallery.reap_stale_exports", "schedule": REAPER_INTERVAL_S},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Tests and one-process demos can run tasks inline; production never should.
@@ -265,6 +274,9 @@ JOB_MAX_ATTEMPTS = env_number("JOB_MAX_ATTEMPTS", 3)
 JOB_QUEUED_STALE_S = env_number("JOB_QUEUED_STALE_S", 300)
 FFMPEG_BINARY = env("FFMPEG_BINARY", "ffmpeg")
 FFPROBE_BINARY = env("FFPROBE_BINARY", "ffprobe")
+# Each ffprobe call, and each ffmpeg transcode, is killed after this long (ffmpeg_timeout).
+MEDIA_PROBE_TIMEOUT_S = env_number("MEDIA_PROBE_TIMEOUT_S", 20, float)
+MEDIA_TRANSCODE_TIMEOUT_S = env_number("MEDIA_TRANSCODE_TIMEOUT_S", 300, float)
 MEDIA_MAX_BYTES = env_number("MEDIA_MAX_BYTES", 500 * 1024 * 1024)
 MEDIA_MAX_DURATION_S = env_number("MEDIA_MAX_DURATION_S", 120.0, float)
 MEDIA_MAX_SIDE = env_number("MEDIA_MAX_SIDE", 4096)
@@ -336,7 +348,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+# Sessions in the database, cached in Redis when there is one; a Redis outage only skips the cache.
+SESSION_ENGINE = "webapp.core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+# What a 503 answered during an outage of the database or Redis says in Retry-After.
+OUTAGE_RETRY_AFTER_S = env_number("OUTAGE_RETRY_AFTER_S", 30)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None

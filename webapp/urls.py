@@ -1,6 +1,8 @@
 """The site's URLs: each app's own, plus the project-wide pieces (admin, login, error pages).
 JSON API paths (/api/v1/...) get JSON errors, never Django's HTML pages."""
 
+import sys
+
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.shortcuts import render
@@ -8,6 +10,7 @@ from django.urls import include, path
 
 from webapp.core.api import json_error
 from webapp.core.openapi import openapi_document
+from webapp.core.outages import is_outage, outage_response
 from webapp.moderation.views import ThrottledLoginView
 
 urlpatterns = [
@@ -33,6 +36,10 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Django calls this while handling the exception, whichever layer raised it (a view, the
+    # session middleware): an outage of the database or Redis is 503, not 500.
+    if is_outage(sys.exc_info()[1]):
+        return outage_response(request)
     if _wants_json(request):
         return json_error(500, "server_error", "Something broke on our side.")
     return render(request, "500.html", status=500)

@@ -97,7 +97,8 @@ def test_reaper_resends_expired_and_lost_jobs_and_fails_exhausted_ones(
         assert jobs.reap_stale_jobs() == {"resent": 1, "failed": 0}
     assert sent == [("studio.generate", job.pk, None)]
     # 2) out of attempts: failed with a clear reason, not resent
-    GenerationJob.objects.filter(pk=job.pk).update(attempts=2)
+    jobs.claim(job.pk, stage=JobState.RUNNING, owner="dead pid 2")
+    GenerationJob.objects.filter(pk=job.pk).update(lease_expires_at=past)
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.reap_stale_jobs() == {"resent": 0, "failed": 1}
     row = GenerationJob.objects.get(pk=job.pk)

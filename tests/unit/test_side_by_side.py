@@ -6,9 +6,12 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from tests.conftest import record_sent
 from webapp.gallery.models import ExportState, SideBySideExport
 from webapp.gallery.services import exports
 from webapp.studio.models import GenerationJob
@@ -240,3 +243,30 @@ def test_losing_the_lease_discards_the_rendered_file(export_of, media_root, monk
     export.refresh_from_db()
     assert export.state == ExportState.RUNNING and not export.file
     assert not list((media_root / "exports").iterdir())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reaper_recovers_the_export_of_a_killed_worker(export_of, media_root, monkeypatch):
+    """Issue 16 D4: without a click, once the dead worker's lease runs out."""
+    export, *_ = export_of()
+    assert exports.claim(export.pk, "killed pid 1") is not None
+    SideBySideExport.objects.filter(pk=export.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    sent = []
+    record_sent(monkeypatch, lambda name, args, countdown: sent.append((name, args)))
+    assert exports.reap_stale_exports() == {"resent": 1, "failed": 0}
+    assert exports.reap_stale_exports() == {"resent": 0, "failed": 0}  # sent once, not every run
+    assert sent == [(exports.RENDER.name, [export.pk])]
+    exports.render_step(export.pk, owner="rescuer pid 2")
+    export.refresh_from_db()
+    assert export.state == ExportState.SUCCEEDED and export.attempts == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_export_reaper_gives_up_after_the_attempts(export_of, settings):
+    export, *_ = export_of()
+    SideBySideExport.objects.filter(pk=export.pk).update(
+        state=ExportState.RUNNING, attempts=settings.JOB_MAX_ATTEMPTS, lease_expires_at=timezone.now()
+    )
+    assert exports.reap_stale_exports() == {"resent": 0, "failed": 1}
+    export.refresh_from_db()
+    assert (export.state, export.error_code) == (ExportState.FAILED, "attempts_exhausted")

@@ -8,7 +8,12 @@ from workers import media
 
 
 def media_tools() -> media.Tools:
-    return media.Tools(ffmpeg=settings.FFMPEG_BINARY, ffprobe=settings.FFPROBE_BINARY)
+    return media.Tools(
+        ffmpeg=settings.FFMPEG_BINARY,
+        ffprobe=settings.FFPROBE_BINARY,
+        probe_timeout_s=settings.MEDIA_PROBE_TIMEOUT_S,
+        transcode_timeout_s=settings.MEDIA_TRANSCODE_TIMEOUT_S,
+    )
 
 
 def media_limits() -> media.MediaLimits:

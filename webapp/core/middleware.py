@@ -1,4 +1,5 @@
-"""Site-wide response rules: the JSON API never answers HTML, and every page carries the
+"""Site-wide response rules: the JSON API never answers HTML (an outage of the database or
+Redis is a JSON 503 with Retry-After, core/outages.py), and every page carries the
 Content-Security-Policy from settings."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from .api import is_api, json_error
+from .outages import is_outage, outage_response
 
 log = logging.getLogger("webapp.api")
 
@@ -45,6 +47,9 @@ class ApiJsonOnlyMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api(request):
             return None
+        if is_outage(exception):
+            log.error("service outage answering %s %s: %s", request.method, request.path, exception)
+            return outage_response(request)
         log.exception("unexpected error answering %s %s", request.method, request.path)
         return json_error(500, "server_error", "Something broke on our side.")
 

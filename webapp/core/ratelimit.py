@@ -10,11 +10,16 @@ limit of L let exactly L through:
 - on any other cache (the embedded default's files, the tests' local memory) read-add-write
   runs under a lock: an flock'ed file beside a file cache (every process of the machine), a
   thread lock otherwise. The value is written with the time left in its window.
+
+When the shared cache is down (a Redis outage), counting goes on in the process's own memory
+(logged): each web process then holds the limits on its own, which is looser by the number of
+processes but never a crash and never no limit at all.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -24,10 +29,15 @@ from dataclasses import dataclass
 
 from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.locmem import LocMemCache
+from redis.exceptions import RedisError
 
 from .redis_cache import RedisCache
 
 _THREAD_LOCK = threading.Lock()
+_LOCAL = LocMemCache("screentest-ratelimit-local", {"MAX_ENTRIES": 10000})
+_CACHE_DOWN = (RedisError, OSError)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,14 @@ def _add(cache, windows: list[tuple[str, int]], delta: int) -> list[int]:
     return counts
 
 
+def _add_counting_anyway(windows: list[tuple[str, int]], delta: int) -> list[int]:
+    try:
+        return _add(_cache(), windows, delta)
+    except _CACHE_DOWN as exc:
+        log.warning("rate limiter: the shared cache is down (%s); counting in this process", exc)
+        return _add(_LOCAL, windows, delta)
+
+
 def hit(*limits: Limit) -> int | None:
     """Count one hit against every active limit. Returns None when all are within their limit,
     else the seconds until the window of the first one over it ends."""
@@ -94,7 +112,7 @@ def hit_each(*limits: Limit) -> list[int | None]:
         return waits
     now = time.time()
     windows = [_window(limits[i], now) for i in active]
-    counts = _add(_cache(), windows, +1)
+    counts = _add_counting_anyway(windows, +1)
     for i, (_, left), count in zip(active, windows, counts):
         if count > limits[i].limit:
             waits[i] = left
@@ -106,16 +124,19 @@ def undo(*limits: Limit) -> None:
     active = [limit for limit in limits if limit.limit > 0]
     if active:
         now = time.time()
-        _add(_cache(), [_window(limit, now) for limit in active], -1)
+        _add_counting_anyway([_window(limit, now) for limit in active], -1)
 
 
 def reached(*limits: Limit) -> int | None:
     """Like hit() without counting: seconds until the first exhausted window ends, or None."""
     now = time.time()
-    cache = _cache()
     for limit in limits:
         if limit.limit > 0:
             key, left = _window(limit, now)
-            if (cache.get(key) or 0) >= limit.limit:
+            try:
+                count = _cache().get(key)
+            except _CACHE_DOWN:
+                count = _LOCAL.get(key)
+            if (count or 0) >= limit.limit:
                 return left
     return None

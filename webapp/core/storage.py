@@ -5,20 +5,86 @@ Every stored name is random (`opaque_name`), so no URL says which model made a f
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import os
+import re
 import secrets
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db.models.fields.files import FieldFile
 
 log = logging.getLogger(__name__)
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+STORAGE_FULL = "storage_full"
+
+
+class StorageFull(OSError):
+    """The disk (or quota) holding media or scratch files is full. Its code is public
+    (studio/public_errors.py): the work is retried, and operators see why."""
+
+    code = STORAGE_FULL
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, says the disk is full (ENOSPC/EDQUOT; an
+    ffmpeg that ran out of space says so in its message)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
+            return True
+        if any("No space left on device" in text for text in (str(current), str(getattr(current, "detail", "")))):
+            return True
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return False
+
+
+def failure_code(exc: BaseException, default: str = "internal_error") -> str:
+    """The error code to record for a failed step: `storage_full` for a full disk, else the
+    error's own code, else `default`."""
+    if is_disk_full(exc):
+        return STORAGE_FULL
+    code = getattr(exc, "code", None)  # ours are strings; others' (an HTTP status) are not codes
+    return code if isinstance(code, str) and code else default
+
+
+class AtomicFileSystemStorage(FileSystemStorage):
+    """Django's file system storage, except that a file appears under its name only once it is
+    complete: the bytes go to a hidden temporary name in the same folder, which is linked to
+    the final name and removed. A write that fails (a full disk) removes its partial file and
+    raises StorageFull, so MEDIA_ROOT never holds half a clip."""
+
+    def _save(self, name: str, content: File) -> str:
+        directory, base = os.path.split(name)
+        partial = os.path.join(directory, f".partial-{secrets.token_hex(8)}-{base}")
+        try:
+            partial = super()._save(partial, content)  # type: ignore[misc]  # the stubs omit _save
+            while True:
+                try:
+                    os.link(self.path(partial), self.path(name))
+                    return name.replace("\\", "/")
+                except FileExistsError:
+                    name = self.get_available_name(name)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise StorageFull(exc.errno, f"no space left to store {base}: {exc.strerror}") from exc
+            raise
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path(partial))
 
 
 def opaque_name(folder: str, suffix: str) -> str:
@@ -61,12 +127,68 @@ def local_copy(name: str, workdir: Path, *, stem: str = "original") -> Path:
         return target
 
 
+def scratch_space_low(needed_bytes: int) -> bool:
+    """Whether the scratch disk has less room than `needed_bytes` (an ffmpeg that ran out of
+    space does not always say so: its truncated output then looks like a damaged video)."""
+    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
+    return shutil.disk_usage(settings.WORK_DIR).free < needed_bytes
+
+
+def _owner_dir_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+_OWNER_DIR = re.compile(r"^(?P<host>.+)-(?P<pid>[0-9]+)$")
+
+
 @contextmanager
 def scratch_dir(prefix: str) -> Iterator[Path]:
-    """A fresh directory under WORK_DIR, removed with everything in it when the block ends."""
-    settings.WORK_DIR.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=settings.WORK_DIR))
+    """A fresh directory under WORK_DIR/<host>-<pid>, removed with everything in it when the
+    block ends. A process killed inside the block cannot remove it: `sweep_scratch` does, once
+    that pid is gone."""
+    parent = settings.WORK_DIR / _owner_dir_name()
+    parent.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def sweep_scratch(now: float | None = None) -> int:
+    """Remove the scratch space of processes that died inside `scratch_dir` (a killed worker):
+    on this host, directories whose pid is gone; any directory older than SCRATCH_MAX_AGE_S
+    (another host's, sharing WORK_DIR, or one from before per-process directories). Returns
+    how many directories were removed. Workers run it at start-up, beat's reaper periodically."""
+    root = settings.WORK_DIR
+    if not root.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    host, removed = socket.gethostname(), 0
+    for entry in root.iterdir():
+        if not entry.is_dir() or entry.name == _owner_dir_name():
+            continue
+        owner = _OWNER_DIR.match(entry.name)
+        if owner and owner["host"] == host:
+            dead = not _pid_alive(int(owner["pid"]))
+        else:
+            try:
+                dead = now - entry.stat().st_mtime > settings.SCRATCH_MAX_AGE_S
+            except FileNotFoundError:
+                continue
+        if dead:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d scratch director%s of dead workers", removed, "y" if removed == 1 else "ies")
+    return removed

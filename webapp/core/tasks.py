@@ -41,24 +41,38 @@ def send(task: TaskRoute, *args: Any, countdown: float | None = None) -> None:
 
 
 def send_on_commit(
-    task: TaskRoute, *args: Any, countdown: float | None = None, then: Callable[[], None] | None = None
+    task: TaskRoute,
+    *args: Any,
+    countdown: float | None = None,
+    then: Callable[[], None] | None = None,
+    otherwise: Callable[[], None] | None = None,
 ) -> None:
     """Send `task(*args)` once the current transaction commits (at once outside one), then
-    call `then` (e.g. to note when the message went out). A failure to send is logged."""
+    call `then` (e.g. to note when the message went out), or `otherwise` when it could not be
+    sent (e.g. to note that it was not). Nothing raised here reaches the caller: the rows are
+    committed by then, so an error must not undo anything that refers to them (a web request
+    answering 500 for a saved prompt, a worker deleting a file a saved row names). A failure is
+    logged, and the reaper sends the work again."""
 
     def send_now() -> None:
         try:
             send(task, *args, countdown=countdown)
         except Exception:
             log.exception("could not send %s%r; the reaper will send it again", task.name, tuple(args))
+            _call_logged(otherwise, "noting that %s%r was not sent failed", task.name, args)
             return
-        if then is not None:
-            try:
-                then()
-            except Exception:
-                log.exception("%s%r was sent, but noting it failed", task.name, tuple(args))
+        _call_logged(then, "%s%r was sent, but noting it failed", task.name, args)
 
-    transaction.on_commit(send_now)
+    # robust: should anything still escape, Django logs it instead of raising it after the commit.
+    transaction.on_commit(send_now, robust=True)
+
+
+def _call_logged(callback: Callable[[], None] | None, message: str, name: str, args: tuple) -> None:
+    if callback is not None:
+        try:
+            callback()
+        except Exception:
+            log.exception(message, name, tuple(args))
 
 
 def worker_identity(task: Any) -> str:

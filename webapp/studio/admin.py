@@ -30,7 +30,17 @@ class PromptAdmin(admin.ModelAdmin):
 
 @admin.register(GenerationJob)
 class GenerationJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "prompt", "model", "state", "attempts", "error_code", "queued_at", "finished_at")
+    list_display = (
+        "id",
+        "prompt",
+        "model",
+        "state",
+        "attempts",
+        "resend_count",
+        "error_code",
+        "queued_at",
+        "finished_at",
+    )
     list_filter = ("state", "model", "error_code")
     search_fields = ("prompt__text", "vendor_job_id")
     list_select_related = ("prompt", "model")

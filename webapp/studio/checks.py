@@ -1,16 +1,16 @@
 """`manage.py check` tells an operator up front when ffmpeg is missing, instead of every job
 failing later."""
 
-from django.conf import settings
 from django.core import checks
 
+from webapp.core.media_tools import media_tools
 from workers import media
 
 
 @checks.register(checks.Tags.compatibility)
 def ffmpeg_installed(app_configs, **kwargs):
     try:
-        media.check_tools(media.Tools(ffmpeg=settings.FFMPEG_BINARY, ffprobe=settings.FFPROBE_BINARY))
+        media.check_tools(media_tools())
     except media.MediaError as exc:
         return [
             checks.Warning(

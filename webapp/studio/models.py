@@ -101,6 +101,9 @@ class GenerationJob(models.Model):
     queued_at = models.DateTimeField(auto_now_add=True)
     # When a message for the job was last sent; the reaper resends only after a quiet period.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # How often the reaper sent the job's message again; each re-send doubles the quiet period
+    # before the next one, so a backlog is not flooded with copies of messages still queued.
+    resend_count = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)

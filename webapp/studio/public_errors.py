@@ -22,6 +22,8 @@ MESSAGES: dict[str, str] = {
     "account_problem": "This model is not available right now.",
     "unknown_backend": "This model is not available right now.",
     "ffmpeg_missing": "The arena could not process the video.",
+    "ffmpeg_timeout": "Processing the video took too long.",
+    "storage_full": "The arena ran out of disk space; the video is tried again later.",
 }
 FAILED = "The job failed."
 RETRYING = "The last attempt failed; trying again."

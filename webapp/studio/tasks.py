@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from celery.signals import worker_ready
 
+from webapp.core.storage import sweep_scratch
 from webapp.core.tasks import worker_identity
 
 from .services import jobs, originals, pipeline
@@ -29,12 +30,13 @@ def tag_original(clip_id: int) -> None:
 
 @shared_task(name=REAP_STALE_JOBS.name)
 def reap_stale_jobs() -> dict:
-    return jobs.reap_stale_jobs()
+    return {**jobs.reap_stale_jobs(), "scratch_swept": sweep_scratch()}
 
 
 @worker_ready.connect
 def recover_own_orphans(sender=None, **kwargs) -> None:
     """A worker that starts under a node name can hold no live job yet, so any lease still
     recorded for that name belongs to a previous incarnation that died: free it now rather
-    than waiting for the lease to run out."""
+    than waiting for the lease to run out. Scratch space left by dead processes goes too."""
+    sweep_scratch()
     jobs.release_leases_of_node(sender.hostname)

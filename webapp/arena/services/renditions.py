@@ -95,6 +95,11 @@ def render(battle_id: int, *, owner: str) -> None:
     if battle is None:
         log.info("battle %s: not claimable (ready, finished, held elsewhere or out of attempts)", battle_id)
         return
+    with leases.kept_alive(_held(battle)):
+        _render(battle)
+
+
+def _render(battle: Battle) -> None:
     shape = shape_for(battle.prompt)
     stored: list[str] = []
     with scratch_dir(f"battle{battle.pk}-") as workdir:

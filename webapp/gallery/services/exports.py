@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from webapp.core import leases
 from webapp.core.media_tools import media_tools
-from webapp.core.storage import delete_stored, local_copy, name_of, scratch_dir, store
+from webapp.core.storage import delete_stored, failure_code, local_copy, name_of, scratch_dir, store
 from webapp.core.tasks import TaskRoute, send_on_commit
 from webapp.studio.models import GenerationJob, Prompt
+from webapp.studio.services.jobs import UNSENT_GRACE_S
 from workers import media
 
 from ..models import ExportState, SideBySideExport
@@ -29,6 +30,7 @@ from ..models import ExportState, SideBySideExport
 log = logging.getLogger(__name__)
 
 RENDER = TaskRoute("gallery.render_side_by_side", queue="media")
+REAP_STALE_EXPORTS = TaskRoute("gallery.reap_stale_exports")
 PROGRESS_EVERY_S = 0.5
 
 
@@ -64,7 +66,7 @@ def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySid
         try:
             with transaction.atomic():
                 export = SideBySideExport.objects.create(selection_key=key, prompt=prompt, clips=clip_ids)
-                send_on_commit(RENDER, export.pk)
+                _enqueue(export.pk)
             return export, True
         except IntegrityError:  # someone asked for the same selection at the same moment
             existing = SideBySideExport.objects.get(selection_key=key)
@@ -83,9 +85,58 @@ def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySid
             lease_owner="",
             lease_expires_at=None,
         ):
-            send_on_commit(RENDER, existing.pk)
+            _enqueue(existing.pk)
     existing.refresh_from_db()
     return existing, False
+
+
+def _enqueue(export_id: int) -> None:
+    """Send the render after commit and note when (or that it could not be sent)."""
+
+    def sent() -> None:
+        SideBySideExport.objects.filter(pk=export_id).update(enqueued_at=timezone.now())
+
+    def not_sent() -> None:
+        SideBySideExport.objects.filter(pk=export_id).update(enqueued_at=None)
+
+    send_on_commit(RENDER, export_id, then=sent, otherwise=not_sent)
+
+
+def reap_stale_exports() -> dict:
+    """Beat task body, as the studio's job reaper: an export whose worker died (lease run out)
+    is queued again and sent, or failed once its attempts are used up; a queued export whose
+    message was never sent, or sent longer ago than JOB_QUEUED_STALE_S, is sent again."""
+    now = timezone.now()
+    report = {"resent": 0, "failed": 0}
+    dead = SideBySideExport.objects.filter(state=ExportState.RUNNING, lease_expires_at__lt=now)
+    for export_id, attempts in dead.values_list("pk", "attempts"):
+        still_dead = SideBySideExport.objects.filter(pk=export_id, state=ExportState.RUNNING, lease_expires_at__lt=now)
+        if attempts >= settings.JOB_MAX_ATTEMPTS:
+            report["failed"] += still_dead.update(
+                state=ExportState.FAILED,
+                error_code="attempts_exhausted",
+                error_message=f"the worker stopped responding {attempts} times; giving up",
+                lease_owner="",
+                lease_expires_at=None,
+                finished_at=now,
+            )
+            continue
+        with transaction.atomic():
+            if still_dead.update(state=ExportState.QUEUED, lease_owner="", lease_expires_at=None, enqueued_at=None):
+                _enqueue(export_id)
+                report["resent"] += 1
+    lost = SideBySideExport.objects.filter(state=ExportState.QUEUED).filter(
+        Q(enqueued_at__isnull=True, created_at__lt=now - timedelta(seconds=UNSENT_GRACE_S))
+        | Q(enqueued_at__lt=now - timedelta(seconds=settings.JOB_QUEUED_STALE_S))
+    )
+    for export_id in lost.values_list("pk", flat=True):
+        with transaction.atomic():
+            SideBySideExport.objects.filter(pk=export_id).update(enqueued_at=now)  # quiet until sent again
+            _enqueue(export_id)
+        report["resent"] += 1
+    if report["resent"] or report["failed"]:
+        log.info("export reaper: %s", report)
+    return report
 
 
 def claim(export_id: int, owner: str) -> SideBySideExport | None:
@@ -145,6 +196,11 @@ def render_step(export_id: int, *, owner: str) -> None:
     if export is None:
         log.info("export %s: not claimable (finished, held elsewhere or out of attempts)", export_id)
         return
+    with leases.kept_alive(_held(export)):
+        _render(export)
+
+
+def _render(export: SideBySideExport) -> None:
     stored = ""
     with scratch_dir(f"export{export.pk}-") as workdir:
         try:
@@ -178,8 +234,8 @@ def render_step(export_id: int, *, owner: str) -> None:
             _fail(export, "clip_missing", str(exc))
         except media.MediaError as exc:
             delete_stored(stored)
-            _fail(export, exc.code, str(exc))
+            _fail(export, failure_code(exc), str(exc))
         except Exception as exc:
             log.exception("export %s failed", export.pk)
             delete_stored(stored)
-            _fail(export, "internal_error", f"{type(exc).__name__}: {exc}")
+            _fail(export, failure_code(exc), f"{type(exc).__name__}: {exc}")

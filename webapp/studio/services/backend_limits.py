@@ -27,7 +27,10 @@ def limiter():
 @contextmanager
 def backend_slot(job: GenerationJob):
     """Yields a Grant; a granted slot is released when the block ends, however it ends."""
-    limits = limits_from_params(job.model.backend_key, job.model.backend_params or {}, lease_s=settings.JOB_LEASE_S)
+    # A slot is not renewed while held: it outlives the hard time limit, so only a dead worker's
+    # slot ever runs out.
+    lease_s = settings.JOB_TIME_LIMIT_S + 60
+    limits = limits_from_params(job.model.backend_key, job.model.backend_params or {}, lease_s=lease_s)
     if not limits.active:
         yield Grant(True)
         return

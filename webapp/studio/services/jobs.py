@@ -55,6 +55,11 @@ def _held_by(job: GenerationJob) -> QuerySet[GenerationJob]:
     return GenerationJob.objects.filter(pk=job.pk, state=job.state, lease_owner=job.lease_owner)
 
 
+def kept_alive(job: GenerationJob):
+    """Renew the lease of a job we claimed while the block runs (core/leases.py)."""
+    return leases.kept_alive(_held_by(job))
+
+
 def finish(job: GenerationJob, state: str, *, error_code: str = "", error_message: str = "", **fields) -> bool:
     """Move a job we hold to a final state (or PROCESSING, handing it to the media stage).
     False when we no longer hold it: our lease ran out and another worker took over."""
@@ -129,15 +134,49 @@ def record_vendor_job_id(job: GenerationJob, vendor_job_id: str) -> None:
     job.vendor_job_id = vendor_job_id
 
 
+# A message is sent right after its transaction commits; a row that says none went out
+# (enqueued_at empty) for longer than this lost its send to a broker error.
+UNSENT_GRACE_S = 30
+# Each re-send of a waiting job doubles its quiet period, at most this many times.
+MAX_RESEND_DOUBLINGS = 3
+
+
+def _waiting() -> Q:
+    """Jobs that wait for a worker to take a message: queued, or handed to the media stage
+    (processing with no lease; `finish` clears it on the hand-over)."""
+    return Q(state=JobState.QUEUED) | Q(state=JobState.PROCESSING, lease_expires_at__isnull=True)
+
+
+def _message_lost(job: GenerationJob, now) -> bool:
+    """Whether the job's last message can no longer be waiting in the queue: it was never sent,
+    or it was sent longer ago than JOB_QUEUED_STALE_S, doubled for each re-send already made
+    (under a backlog a message can wait long; re-sending it again and again floods the queue)."""
+    if job.enqueued_at is None:
+        return job.queued_at < now - timedelta(seconds=UNSENT_GRACE_S)
+    quiet_s = settings.JOB_QUEUED_STALE_S * 2 ** min(job.resend_count, MAX_RESEND_DOUBLINGS)
+    return job.enqueued_at < now - timedelta(seconds=quiet_s)
+
+
+def _resend(job_id: int, state: str) -> None:
+    with transaction.atomic():
+        GenerationJob.objects.filter(pk=job_id).update(resend_count=F("resend_count") + 1)
+        queue.enqueue(STAGE_TASK.get(state, queue.GENERATE), job_id)
+
+
 def reap_stale_jobs() -> dict:
     """Beat task body. Re-sends work that lost its worker or its message; fails jobs that used
-    up their attempts. Safe to run anywhere, any number of times: claims decide who works."""
+    up their attempts. Safe to run anywhere, any number of times: claims decide who works.
+
+    A job whose lease ran out (its worker died) goes back to waiting: queued again, or
+    processing with no lease, and a message is sent at once. A waiting job gets a new message
+    only when its last one is lost (`_message_lost`), so a backlog is not flooded."""
     now = timezone.now()
     report = {"resent": 0, "failed": 0}
     expired = GenerationJob.objects.filter(state__in=LEASED_STATES, lease_expires_at__lt=now)
     for job in expired.only("pk", "state", "attempts", "media_attempts", "lease_owner"):
+        still_expired = GenerationJob.objects.filter(pk=job.pk, state=job.state, lease_expires_at__lt=now)
         if job.stage_attempts >= settings.JOB_MAX_ATTEMPTS:
-            gave_up = GenerationJob.objects.filter(pk=job.pk, state=job.state, lease_expires_at__lt=now).update(
+            report["failed"] += still_expired.update(
                 state=JobState.FAILED,
                 finished_at=now,
                 lease_owner="",
@@ -145,18 +184,30 @@ def reap_stale_jobs() -> dict:
                 error_code="attempts_exhausted",
                 error_message=f"the worker stopped responding {job.stage_attempts} times; giving up",
             )
-            report["failed"] += gave_up
-        else:
-            with transaction.atomic():
-                queue.enqueue(STAGE_TASK[job.state], job.pk)
+            continue
+        waiting_state = JobState.PROCESSING if job.state == JobState.PROCESSING else JobState.QUEUED
+        if still_expired.update(state=waiting_state, lease_owner="", lease_expires_at=None, enqueued_at=None):
+            _resend(job.pk, waiting_state)
             report["resent"] += 1
-    stale_before = now - timedelta(seconds=settings.JOB_QUEUED_STALE_S)
-    lost = GenerationJob.objects.filter(state=JobState.QUEUED).filter(
-        Q(enqueued_at__lt=stale_before) | Q(enqueued_at__isnull=True, queued_at__lt=stale_before)
+    waiting = GenerationJob.objects.filter(_waiting()).filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - timedelta(seconds=settings.JOB_QUEUED_STALE_S))
     )
-    for job_id in lost.values_list("pk", flat=True):
-        with transaction.atomic():
-            queue.enqueue(queue.GENERATE, job_id)
+    for job in waiting.only("pk", "state", "attempts", "media_attempts", "enqueued_at", "queued_at", "resend_count"):
+        if not _message_lost(job, now):
+            continue
+        if job.stage_attempts >= settings.JOB_MAX_ATTEMPTS:  # no claim would take it: say so
+            counter = "media_attempts" if job.state == JobState.PROCESSING else "attempts"
+            exhausted = GenerationJob.objects.filter(
+                _waiting(), pk=job.pk, **{f"{counter}__gte": settings.JOB_MAX_ATTEMPTS}
+            )
+            report["failed"] += exhausted.update(
+                state=JobState.FAILED,
+                finished_at=now,
+                error_code="attempts_exhausted",
+                error_message=f"{job.stage_attempts} attempts used; giving up",
+            )
+            continue
+        _resend(job.pk, job.state)
         report["resent"] += 1
     if report["resent"] or report["failed"]:
         log.info("reaper: %s", report)

@@ -17,10 +17,21 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from webapp.core.media_tools import media_limits, media_tools
-from webapp.core.storage import delete_stored, local_copy, name_of, scratch_dir, store
+from webapp.core.storage import (
+    STORAGE_FULL,
+    delete_stored,
+    failure_code,
+    is_disk_full,
+    local_copy,
+    name_of,
+    scratch_dir,
+    scratch_space_low,
+    store,
+)
 from workers import media
 from workers.backends import base as backend_errors
 from workers.backends.registry import UnknownBackend, get_backend
@@ -49,6 +60,11 @@ def generate_step(job_id: int, *, owner: str) -> None:
     if job is None:
         log.info("job %s: not claimable (finished, held elsewhere or out of attempts)", job_id)
         return
+    with jobs.kept_alive(job):
+        _generate(job)
+
+
+def _generate(job: GenerationJob) -> None:
     if job.prompt.moderation != ModerationState.ALLOWED:
         # However the job got here (an old message, a retry), a prompt the policy or a
         # moderator did not allow is never sent to a vendor.
@@ -86,10 +102,10 @@ def generate_step(job_id: int, *, owner: str) -> None:
         jobs.release_for_retry(
             job, error_code="timed_out", error_message=str(exc) or "generation timed out", delay_s=retry_delay(job)
         )
-    except Exception as exc:  # a bug or an outage we did not foresee: bounded retries, then fail
+    except Exception as exc:  # a full disk, a bug or an outage we did not foresee: bounded retries, then fail
         log.exception("job %s: unexpected error in generate step", job.pk)
         jobs.release_for_retry(
-            job, error_code="internal_error", error_message=f"{type(exc).__name__}: {exc}", delay_s=retry_delay(job)
+            job, error_code=failure_code(exc), error_message=f"{type(exc).__name__}: {exc}", delay_s=retry_delay(job)
         )
 
 
@@ -101,6 +117,12 @@ def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationRes
             f"the backend returned {size} bytes, more than the {settings.MEDIA_MAX_BYTES}-byte limit", code="too_large"
         )
     name = store(path, "originals", path.suffix.lower() or ".mp4")
+    committed = False
+
+    def note_committed() -> None:
+        nonlocal committed
+        committed = True
+
     try:
         with transaction.atomic():
             handed_over = jobs.finish(
@@ -110,14 +132,28 @@ def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationRes
                 vendor_job_id=result.vendor_job_id,
                 vendor_metadata=dict(result.vendor_metadata),
                 cost_usd=None if result.cost_usd is None else Decimal(str(result.cost_usd)),
+                enqueued_at=None,  # no media message yet: the send notes it, the reaper checks
             )
             if handed_over:
+                transaction.on_commit(note_committed)  # runs before the send registered next
                 queue.enqueue(queue.PROCESS_CLIP, job.pk)
     except BaseException:
-        delete_stored(name)
+        if not committed and not _names_original(job, name):
+            delete_stored(name)
         raise
     if not handed_over:
         delete_stored(name)
+
+
+def _names_original(job: GenerationJob, name: str) -> bool:
+    """Whether the job's row names `name` as its original (a commit that raised may still have
+    happened). When the database cannot say, the file is kept: an orphan file costs disk, a
+    deleted original a paid-for video."""
+    try:
+        return GenerationJob.objects.filter(pk=job.pk, original=name).exists()
+    except Exception:
+        log.exception("job %s: cannot tell whether %s was saved; keeping it", job.pk, name)
+        return True
 
 
 # --- stage 2: the media pipeline -----------------------------------------------------------
@@ -128,16 +164,36 @@ def media_step(job_id: int, *, owner: str) -> None:
     if job is None:
         log.info("job %s: not claimable for processing", job_id)
         return
+    with jobs.kept_alive(job):
+        _process(job)
+
+
+def _process(job: GenerationJob) -> None:
     try:
         _make_clip(job)
     except media.InvalidVideo as exc:
-        _fail_and_discard_original(job, "invalid_output", f"the backend's output was rejected: {exc}")
+        if is_disk_full(exc) or scratch_space_low(2 * _original_bytes(job)):
+            # Not the video's fault: keep the original and try again once there is room.
+            jobs.release_for_retry(job, error_code=STORAGE_FULL, error_message=f"{exc}", delay_s=retry_delay(job))
+        else:
+            _fail_and_discard_original(job, "invalid_output", f"the backend's output was rejected: {exc}")
     except media.FFmpegUnavailable as exc:
         jobs.finish(job, JobState.FAILED, error_code=exc.code, error_message=str(exc))
+    except SoftTimeLimitExceeded:  # as in the generate step: retried, and said plainly
+        jobs.release_for_retry(
+            job, error_code="timed_out", error_message="the media step ran out of time", delay_s=retry_delay(job)
+        )
     except Exception as exc:
         log.exception("job %s: media step failed", job.pk)
-        code = getattr(exc, "code", "internal_error")
+        code = failure_code(exc)
         jobs.release_for_retry(job, error_code=code, error_message=f"{exc}", delay_s=retry_delay(job))
+
+
+def _original_bytes(job: GenerationJob) -> int:
+    try:
+        return default_storage.size(name_of(job.original))
+    except (OSError, ValueError):
+        return 0
 
 
 def _fail_and_discard_original(job: GenerationJob, code: str, message: str) -> None:

@@ -6,6 +6,7 @@ The tasks themselves are in webapp/studio/tasks.py; senders need only these cons
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -20,12 +21,17 @@ REAP_STALE_JOBS = TaskRoute("studio.reap_stale_jobs")
 
 
 def enqueue(task: TaskRoute, job_id: int, *, countdown: float | None = None) -> None:
-    """Send `task(job_id)` after commit and note when, so the reaper waits before resending."""
+    """Send `task(job_id)` after commit and note when, so the reaper waits before resending;
+    when the broker refused it, note that nothing is on its way (the reaper resends at once)."""
 
     def sent() -> None:
-        GenerationJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
+        # A delayed message is due when its countdown ends: the quiet period starts then.
+        GenerationJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now() + timedelta(seconds=countdown or 0))
 
-    send_on_commit(task, job_id, countdown=countdown, then=sent)
+    def not_sent() -> None:
+        GenerationJob.objects.filter(pk=job_id).update(enqueued_at=None)
+
+    send_on_commit(task, job_id, countdown=countdown, then=sent, otherwise=not_sent)
 
 
 def enqueue_many(task: TaskRoute, job_ids: Iterable[int]) -> None:
