@@ -106,3 +106,22 @@ def test_claimed_durations_are_read_in_seconds():
 def test_load_catalog_command_loads_the_claims_too():
     call_command("load_catalog", stdout=StringIO())
     assert FeatureClaim.objects.count() == 42
+
+
+def test_a_fresh_install_shows_every_claim_with_sources_and_what_the_demo_models_measured(client, monkeypatch):
+    """seed_demo (what up.sh runs) loads the articles' claims, and the demo models, the only
+    ones with clips on a fresh install, are measured on /models/compare."""
+    from tests.conftest import record_sent
+
+    record_sent(monkeypatch, lambda *a: None)
+    call_command("seed_demo", stdout=StringIO())
+    assert FeatureClaim.objects.count() == 42
+    aurora = VideoModel.objects.get(slug="demo-aurora")
+    add_job(aurora, JobState.SUCCEEDED, seconds=4.0, latency_s=12)
+    page = client.get("/models/compare").content.decode()
+    for system in ClaimedSystem.objects.all():
+        assert system.name in page
+    assert 'id="source-A000"' in page and "Up to 2 minutes" in page
+    assert 'id="measured-demo-aurora"' in page
+    row = page.split('id="measured-demo-aurora"', 1)[1].split("</tr>", 1)[0]
+    assert "4.0 s" in row and "1280x720" in row
