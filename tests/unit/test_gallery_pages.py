@@ -173,3 +173,14 @@ def test_model_page_facts_and_clips(client, make_clips, demo_models):
     assert all(f"/p/{p.public_id}" in html for p in prompts)
     assert client.get("/models/nope").status_code == 404
     assert f"/models/{model.slug}" in client.get("/models").content.decode()
+
+
+def test_the_home_page_says_what_screentest_is_and_offers_vote_browse_submit(client, make_clips):
+    make_clips(prompts=2)
+    page = client.get("/").content.decode()
+    assert "Screentest sends one prompt to several text-to-video models" in page
+    for name, href in (("Vote", "/arena"), ("Browse", "#gallery"), ("Submit", "/new")):
+        assert f'href="{href}">{name}</a>' in page
+    assert "Report this prompt" not in page  # reporting stays on the prompt's own page
+    assert "0 minutes ago" not in page and "just now" in page
+    assert "Report this prompt" in client.get(f"/p/{Prompt.objects.first().public_id}").content.decode()
