@@ -87,3 +87,9 @@ def prompt_dict(prompt: Prompt, jobs: list[GenerationJob], *, show_text: bool | 
 
 def jobs_of(prompt: Prompt) -> list[GenerationJob]:
     return list(prompt.jobs.select_related("model", "clip", "prompt").order_by("model__display_name"))
+
+
+def words(slug: str) -> str:
+    """A stored identifier as a person reads it: "long_range_consistency" -> "Long range consistency"."""
+    text = str(slug or "").replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
