@@ -74,3 +74,14 @@ def test_a_form_error_names_the_field_as_the_form_does(client, demo_models):
     assert response.status_code == 400
     assert "duration_s" not in page and "The duration (in seconds) must be a number" in page
     assert not Prompt.objects.exists()
+
+
+def test_a_vote_that_does_not_count_says_why_in_words(client, make_clips, settings):
+    from tests.unit.test_votes import WATCHED, serve
+
+    settings.ARENA_REQUIRE_LOGIN = True
+    make_clips(prompts=1)
+    _, token = serve(client)
+    reveal = client.post("/arena/vote", {"token": token, "choice": "left", **WATCHED}, HTTP_HX_REQUEST="true")
+    text = visible_text(reveal.content.decode())
+    assert "login_required" not in text and "counts only logged-in voters" in text
