@@ -85,3 +85,13 @@ def test_a_vote_that_does_not_count_says_why_in_words(client, make_clips, settin
     reveal = client.post("/arena/vote", {"token": token, "choice": "left", **WATCHED}, HTTP_HX_REQUEST="true")
     text = visible_text(reveal.content.decode())
     assert "login_required" not in text and "counts only logged-in voters" in text
+
+
+def test_model_pages_name_no_backend_key(client):
+    from webapp.catalog.services import load_catalog
+
+    load_catalog()
+    listing = visible_text(client.get("/models").content.decode())
+    assert "openai-sora" not in listing and "vendor API" in listing
+    page = visible_text(client.get("/models/runway-gen4-5").content.decode())
+    assert "generated through Runway's API" in page
