@@ -163,3 +163,5 @@ def test_latency_runs_from_the_jobs_start_with_queue_and_review_waits_apart(clie
     assert m.review_wait_p50_s == pytest.approx(30)
     card = client.get(f"/p/{prompt.public_id}").content.decode()
     assert "made in 7.0 s" in card and "30 s awaiting review" in card and "1.0 s in the queue" in card
+    (api_job,) = client.get(f"/api/v1/prompts/{prompt.public_id}").json()["jobs"]
+    assert (api_job["latency_s"], api_job["queue_wait_s"], api_job["review_wait_s"]) == (7, 1, 30)
