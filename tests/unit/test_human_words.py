@@ -95,3 +95,14 @@ def test_model_pages_name_no_backend_key(client):
     assert "openai-sora" not in listing and "vendor API" in listing
     page = visible_text(client.get("/models/runway-gen4-5").content.decode())
     assert "generated through Runway's API" in page
+
+
+def test_nothing_says_0_minutes_ago(moderator_client, make_clips):
+    prompt = make_clips(prompts=1)[0]
+    clip = Clip.objects.filter(job__prompt=prompt).first()
+    from webapp.moderation import services as reports
+
+    reports.report(reporter_key="r", reason="other", clip=clip)
+    for url in ("/", f"/p/{prompt.public_id}", "/moderation/"):
+        page = visible_text(moderator_client.get(url).content.decode())
+        assert "0 minutes" not in page and "just now" in page, url
