@@ -22,7 +22,10 @@ function setUp(root) {
     if (done && !unlocked) {
       unlocked = true;
       for (const b of buttons) b.disabled = false;
-      hint.textContent = "Your vote: use the buttons or keys 1, 2, 3, 4.";
+      // A touch screen has no keys 1-4 to press: name them only where a keyboard is likely.
+      hint.textContent = matchMedia("(hover: none) and (pointer: coarse)").matches
+        ? "Your vote: tap a button."
+        : "Your vote: use the buttons or keys 1, 2, 3, 4.";
     } else if (!done) {
       const left = Math.min(...watched.map((w, i) => (durations[i] ? w / durations[i] : 0)));
       hint.textContent = `Voting unlocks once both clips have played through once (${Math.round(Math.min(left, 1) * 100)}%).`;

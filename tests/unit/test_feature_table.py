@@ -31,7 +31,9 @@ def add_job(model, state, *, seconds=None, cost=None, latency_s=30, audio=None):
     job = GenerationJob.objects.create(
         prompt=prompt, model=model, state=state, attempts=1, cost_usd=None if cost is None else Decimal(str(cost))
     )
-    GenerationJob.objects.filter(pk=job.pk).update(finished_at=job.queued_at + timedelta(seconds=latency_s))
+    GenerationJob.objects.filter(pk=job.pk).update(
+        started_at=job.queued_at, finished_at=job.queued_at + timedelta(seconds=latency_s)
+    )
     if seconds is not None:
         Clip.objects.create(
             job=job,
@@ -162,3 +164,60 @@ def test_a_switch_in_the_catalog_is_what_the_model_declares(catalog):
     assert model_facts(kling26)["measured"].declared_sound == "silent (switch off)"
     aurora = VideoModel.objects.get(slug="demo-aurora")
     assert model_facts(aurora)["measured"].declared_sound == "always with sound"
+
+
+def test_a_fresh_install_shows_every_claim_with_sources_and_what_the_demo_models_measured(client, monkeypatch):
+    """seed_demo (what up.sh runs) loads the articles' claims, and the demo models, the only
+    ones with clips on a fresh install, are measured on /models/compare."""
+    from tests.conftest import record_sent
+
+    record_sent(monkeypatch, lambda *a: None)
+    call_command("seed_demo", stdout=StringIO())
+    assert FeatureClaim.objects.count() == 42
+    aurora = VideoModel.objects.get(slug="demo-aurora")
+    add_job(aurora, JobState.SUCCEEDED, seconds=4.0, latency_s=12)
+    page = client.get("/models/compare").content.decode()
+    for system in ClaimedSystem.objects.all():
+        assert system.name in page
+    assert 'id="source-A000"' in page and "Up to 2 minutes" in page
+    assert 'id="measured-demo-aurora"' in page
+    row = page.split('id="measured-demo-aurora"', 1)[1].split("</tr>", 1)[0]
+    assert "4.0 s" in row and "1280x720" in row
+
+
+def test_latency_runs_from_the_jobs_start_with_queue_and_review_waits_apart(client, catalog, monkeypatch):
+    """A prompt held 30 s for review, then 1 s in the queue, then 7 s of generation: the model
+    took 7 s (issue 14 item 3), and the waits are shown apart."""
+    from tests.conftest import record_sent
+    from webapp.studio.services import jobs
+    from webapp.studio.services.submission import PromptInput, submit_prompt
+
+    record_sent(monkeypatch, lambda *a: None)
+    aurora = VideoModel.objects.get(slug="demo-aurora")
+    prompt = submit_prompt(PromptInput(text="Elon Musk riding a horse on Mars", models=[aurora.slug], duration_s=2))
+    assert prompt.moderation == "held"
+    jobs.release_held(prompt)
+    job = GenerationJob.objects.get(prompt=prompt)
+    assert job.released_at is not None
+    t0 = job.queued_at
+    GenerationJob.objects.filter(pk=job.pk).update(
+        state=JobState.SUCCEEDED,
+        released_at=t0 + timedelta(seconds=30),
+        started_at=t0 + timedelta(seconds=31),
+        finished_at=t0 + timedelta(seconds=38),
+    )
+    Prompt.objects.filter(pk=prompt.pk).update(moderation="allowed")
+    add_job(aurora, JobState.SUCCEEDED, seconds=2.0, latency_s=9)
+    Clip.objects.create(
+        job=job, original="o.mp4", web="w.mp4", poster="p.jpg", sha256_original="0" * 64, sha256_web="0" * 64,
+        duration_s=2.0, width=640, height=360, fps=24, codec="h264", bytes=1, original_bytes=1,
+    )  # fmt: skip
+    job.refresh_from_db()
+    assert (job.latency_s, job.review_wait_s, job.queue_wait_s) == (7, 30, 1)
+    m = model_facts(aurora)["measured"]
+    assert m.latency_p50_s == pytest.approx(8) and m.latency_p95_s == pytest.approx(8.9)
+    assert m.review_wait_p50_s == pytest.approx(30)
+    card = client.get(f"/p/{prompt.public_id}").content.decode()
+    assert "made in 7.0 s" in card and "30 s awaiting review" in card and "1.0 s in the queue" in card
+    (api_job,) = client.get(f"/api/v1/prompts/{prompt.public_id}").json()["jobs"]
+    assert (api_job["latency_s"], api_job["queue_wait_s"], api_job["review_wait_s"]) == (7, 1, 30)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tests.arena_support import start_voting
 from webapp.arena.models import NamedView, RatingSnapshot
 from webapp.gallery.models import ExportState, SideBySideExport
-from webapp.studio.models import GenerationJob, JobState, Prompt
+from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +173,48 @@ def test_model_page_facts_and_clips(client, make_clips, demo_models):
     assert all(f"/p/{p.public_id}" in html for p in prompts)
     assert client.get("/models/nope").status_code == 404
     assert f"/models/{model.slug}" in client.get("/models").content.decode()
+
+
+def test_the_home_page_says_what_screentest_is_and_offers_vote_browse_submit(client, make_clips):
+    make_clips(prompts=2)
+    page = client.get("/").content.decode()
+    assert "Screentest sends one prompt to several text-to-video models" in page
+    for name, href in (("Vote", "/arena"), ("Browse", "#gallery"), ("Submit", "/new")):
+        assert f'href="{href}">{name}</a>' in page
+    assert "Report this prompt" not in page  # reporting stays on the prompt's own page
+    assert "0 minutes ago" not in page and "just now" in page
+    assert "Report this prompt" in client.get(f"/p/{Prompt.objects.first().public_id}").content.decode()
+
+
+def test_gallery_details_a_newcomer_stumbles_on(client, make_clips, demo_models):
+    """Issue 14 item 7: a filter error shows no unfiltered count, a page past the end says so,
+    the model filter leaves out disabled models without clips, a hidden clip's card says so."""
+    from webapp.catalog.models import VideoModel
+    from webapp.catalog.services import load_catalog
+
+    load_catalog()
+    prompts = make_clips(prompts=13)
+    bad = client.get("/", {"since": "2024-05-02", "until": "2024-05-01"}).content.decode()
+    assert "13 prompts" not in bad and "data-no-results" in bad and "data-filter-errors" in bad
+    last = client.get("/", {"page": "99"}).content.decode()
+    assert "There is no page 99: showing page 2 of 2." in last
+    assert "There is no page" not in client.get("/", {"page": "2"}).content.decode()
+    choices = client.get("/").content.decode().split('name="model"', 1)[1].split("</select>", 1)[0]
+    assert "Aurora" in choices
+    assert not VideoModel.objects.get(slug="runway-gen4-5").enabled and "runway-gen4-5" not in choices
+    clip = Clip.objects.filter(job__prompt=prompts[0]).first()
+    Clip.objects.filter(pk=clip.pk).update(hidden=True)
+    card = client.get(f"/p/{prompts[0].public_id}").content.decode()
+    state = card.split(f'id="job-{clip.job_id}"', 1)[1].split("</header>", 1)[0]
+    assert "Hidden" in state and "Succeeded" not in state
+
+
+def test_demo_models_describe_the_frame_size_they_deliver():
+    """Every demo clip has the same frame size: a demo rendered smaller is upscaled, and says so."""
+    import json
+
+    from webapp.catalog.services import DEFAULT_CATALOG
+
+    for entry in json.loads(DEFAULT_CATALOG.read_text())["models"]:
+        if entry.get("is_procedural_demo") and entry["backend_params"].get("render_scale", 1) < 1:
+            assert "upscaled to the same frame size" in entry["description"], entry["slug"]

@@ -413,12 +413,14 @@ def test_state_changes_need_csrf(make_clips, mod_client):
     assert Report.objects.count() == 0
 
 
-def test_visitors_report_from_the_gallery_and_the_prompt_page(make_clips):
+def test_visitors_report_from_the_prompt_page(make_clips):
     prompt = make_clips(prompts=1)[0]
     clip = Clip.objects.first()
     client = Client()
-    assert 'name="kind" value="prompt"' in client.get("/").content.decode()
+    # Not from the gallery's tiles (issue 14: a report box under every tile), from the prompt's page.
+    assert 'name="kind" value="prompt"' not in client.get("/").content.decode()
     page = client.get(f"/p/{prompt.public_id}").content.decode()
+    assert 'name="kind" value="prompt"' in page
     assert f'value="{clip.public_id}"' in page
     first = client.post("/report", {"kind": "clip", "id": clip.public_id, "reason": "violence"})
     again = client.post("/report", {"kind": "clip", "id": clip.public_id, "reason": "sexual"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -161,6 +162,8 @@ def leaderboard_page(request):
             "category": category,
             "categories": categories,
             "heatmaps": _heatmaps(snapshot),
+            "min_votes": settings.LEADERBOARD_MIN_VOTES,
+            "preliminary_below": settings.LEADERBOARD_PRELIMINARY_BELOW,
         },
     )
 
@@ -183,6 +186,23 @@ def _bar(row: dict, scale: tuple[float, float]) -> dict:
 
     lower, upper = at(row["lower"]), at(row["upper"])
     return {"lower": lower, "width": max(upper - lower, 0.0), "point": at(row["score"]) - 0.5}
+
+
+def _legend(key: str, peak: float) -> dict:
+    """What a heatmap's colours mean: the shade classes from lowest to highest, and their ends."""
+    if key == "win_rate":
+        return {
+            "shades": [f"wr-{i}" for i in range(11)],
+            "low": "0% (row model always lost)",
+            "high": "100% (always won)",
+            "note": "50% is an even match; a blank cell: no battles between the two.",
+        }
+    return {
+        "shades": [f"bt-{i}" for i in range(11)],
+        "low": "0",
+        "high": f"{int(peak)} battles",
+        "note": "Brighter: more battles between the two models.",
+    }
 
 
 def _heatmaps(snapshot) -> list[dict]:
@@ -212,5 +232,7 @@ def _heatmaps(snapshot) -> list[dict]:
                 else:
                     cells.append({"text": str(int(value)), "shade": f"bt-{round(10 * value / peak)}"})
             rows.append({"model": names.get(model, model), "cells": cells})
-        maps.append({"title": title, "columns": [names.get(m, m) for m in models], "rows": rows})
+        maps.append(
+            {"title": title, "columns": [names.get(m, m) for m in models], "rows": rows, "legend": _legend(key, peak)}
+        )
     return maps

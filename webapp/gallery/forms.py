@@ -1,16 +1,20 @@
 from django import forms
+from django.db.models import Q
 
 from webapp.catalog.models import VideoModel
+from webapp.studio.presenters import words
 
 from .services.search import SORTS, STATUSES, GalleryQuery, categories
 
 
 def _model_choices() -> list[tuple[str, str]]:
-    return [("", "Any model"), *VideoModel.objects.values_list("slug", "display_name")]
+    """Models a visitor may find clips of: enabled ones, and disabled ones that left clips."""
+    listed = VideoModel.objects.filter(Q(enabled=True) | Q(jobs__clip__isnull=False)).distinct()
+    return [("", "Any model"), *listed.order_by("display_name").values_list("slug", "display_name")]
 
 
 def _category_choices() -> list[tuple[str, str]]:
-    return [("", "Any category"), *((c, c) for c in categories())]
+    return [("", "Any category"), *((c, words(c)) for c in categories())]
 
 
 class GalleryFilterForm(forms.Form):

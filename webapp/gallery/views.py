@@ -35,12 +35,15 @@ def gallery(request):
         query, status = search.GalleryQuery(), 400
     else:
         query = form.query() if form.is_bound else search.GalleryQuery()
-    page = Paginator(search.with_results(search.prompts(query)), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(search.with_results(search.prompts(query)), GALLERY_PAGE_SIZE)
+    asked = request.GET.get("page")
+    page = paginator.get_page(asked)
+    # A page past the end (or not a number) shows the nearest one, and says so.
+    missing_page = asked if asked not in (None, "", str(page.number)) else None
     keep = request.GET.copy()
     keep.pop("page", None)
-    return render(
-        request, "gallery/gallery.html", {"page": page, "form": form, "query_string": keep.urlencode()}, status=status
-    )
+    context = {"page": page, "form": form, "query_string": keep.urlencode(), "missing_page": missing_page}
+    return render(request, "gallery/gallery.html", context, status=status)
 
 
 def _prompt_or_404(public_id: str) -> Prompt:

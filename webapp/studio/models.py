@@ -104,6 +104,8 @@ class GenerationJob(models.Model):
     # How often the reaper sent the job's message again; each re-send doubles the quiet period
     # before the next one, so a backlog is not flooded with copies of messages still queued.
     resend_count = models.PositiveIntegerField(default=0)
+    # When a moderator released a held job into the queue (review wait: queued_at to this).
+    released_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
@@ -134,8 +136,23 @@ class GenerationJob(models.Model):
 
     @property
     def latency_s(self) -> float | None:
-        if self.finished_at and self.queued_at and self.state == JobState.SUCCEEDED:
-            return (self.finished_at - self.queued_at).total_seconds()
+        """The model's time: from the job's start (first claim by a worker) to a playable clip;
+        waiting for a moderator or a free worker is not the model's (review_wait_s, queue_wait_s)."""
+        if self.finished_at and self.started_at and self.state == JobState.SUCCEEDED:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def review_wait_s(self) -> float | None:
+        if self.released_at and self.queued_at:
+            return (self.released_at - self.queued_at).total_seconds()
+        return None
+
+    @property
+    def queue_wait_s(self) -> float | None:
+        ready = self.released_at or self.queued_at
+        if self.started_at and ready:
+            return max((self.started_at - ready).total_seconds(), 0.0)
         return None
 
 

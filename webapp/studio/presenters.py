@@ -60,6 +60,8 @@ def job_dict(job: GenerationJob) -> dict:
         "started_at": job.started_at,
         "finished_at": job.finished_at,
         "latency_s": job.latency_s,
+        "queue_wait_s": job.queue_wait_s,
+        "review_wait_s": job.review_wait_s,
         "cost_usd": None if job.cost_usd is None else float(job.cost_usd),
         # The code and its plain message; the raw text stays in the admin and the logs.
         "error": {"code": job.error_code, "message": job.public_error} if job.error_code and job.is_terminal else None,
@@ -89,3 +91,9 @@ def prompt_dict(prompt: Prompt, jobs: list[GenerationJob], *, show_text: bool | 
 
 def jobs_of(prompt: Prompt) -> list[GenerationJob]:
     return list(prompt.jobs.select_related("model", "clip", "prompt").order_by("model__display_name"))
+
+
+def words(slug: str) -> str:
+    """A stored identifier as a person reads it: "long_range_consistency" -> "Long range consistency"."""
+    text = str(slug or "").replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HTMX_STOP_POLLING  # 286: htmx stops polling the element
 
@@ -73,7 +74,11 @@ def job_card(request, public_id: str, job_id: int):
     )
     if job is None:
         raise Http404("no such job")
-    response = render(request, "studio/_job_card.html", {"job": job, "prompt": job.prompt})
+    html = render_to_string("studio/_job_card.html", {"job": job, "prompt": job.prompt}, request)
+    if request.htmx:  # the page's heading and status come along (out of band): approval shows at once
+        status = {"prompt": job.prompt, "show_text": may_read_text(request, job.prompt), "oob": True}
+        html += render_to_string("studio/_prompt_status.html", status, request)
+    response = HttpResponse(html)
     if job.is_terminal and request.htmx:
         # Swap in the final card and stop polling.
         response.status_code = HTMX_STOP_POLLING

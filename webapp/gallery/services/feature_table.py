@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
 from django.conf import settings
+from django.db.models import Q
 
 from webapp.arena.services import board
 from webapp.catalog import capabilities
@@ -111,7 +112,10 @@ def feature_table() -> dict:
     ratings = ratings_by_model()
     systems = list(ClaimedSystem.objects.prefetch_related("claims"))
     wanted = {slug for system in systems for slug in system.model_slugs}
-    models = {m.slug: m for m in VideoModel.objects.filter(slug__in=wanted)}
+    # Every model Screentest has clips of is measured, whether or not an article speaks of it
+    # (the offline demo models of a fresh install are the only ones with clips there).
+    with_clips = VideoModel.objects.filter(jobs__clip__isnull=False).values("pk")
+    models = {m.slug: m for m in VideoModel.objects.filter(Q(slug__in=wanted) | Q(pk__in=with_clips))}
     facts = {m.model.slug: m for m in _with_ratings(measure_all(models.values()).values(), ratings)}
     columns = []
     for system in systems:
@@ -120,6 +124,8 @@ def feature_table() -> dict:
         for claim in system.claims.all():
             by_feature.setdefault(claim.feature, []).append(ClaimView(claim, contradictions(claim, measured)))
         columns.append(SystemColumn(system, measured, by_feature))
+    tied = {m.model.slug for c in columns for m in c.measured}
+    unclaimed = sorted((m for m in facts.values() if m.model.slug not in tied), key=lambda m: m.model.display_name)
     features = [f for f in FEATURE_LABELS if any(f in c.claims for c in columns)]
     rows = [
         {"feature": f, "label": FEATURE_LABELS[f], "cells": [c.claims.get(f, []) for c in columns]} for f in features
@@ -132,7 +138,8 @@ def feature_table() -> dict:
         "rows": rows,
         "sound_row": sound_row,
         "sources": list(ClaimSource.objects.all()),
-        "measured": [m for c in columns for m in c.measured],
+        "measured": [m for c in columns for m in c.measured] + unclaimed,
+        "unclaimed": unclaimed,
         "rendition_max_height": settings.RENDITION_MAX_HEIGHT,
     }
 

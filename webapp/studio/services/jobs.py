@@ -229,7 +229,9 @@ def release_leases_of_node(node_name: str) -> int:
 def release_held(prompt: Prompt) -> list[int]:
     """A moderator approved the prompt: its held jobs are queued and sent after commit."""
     held = list(GenerationJob.objects.filter(prompt=prompt, state=JobState.HELD).values_list("pk", flat=True))
-    GenerationJob.objects.filter(pk__in=held, state=JobState.HELD).update(state=JobState.QUEUED)
+    GenerationJob.objects.filter(pk__in=held, state=JobState.HELD).update(
+        state=JobState.QUEUED, released_at=timezone.now()
+    )
     queue.enqueue_many(queue.GENERATE, held)
     return held
 

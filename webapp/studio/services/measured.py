@@ -26,8 +26,10 @@ class Measured:
     median_duration_s: float | None = None
     resolution: str = ""  # the most common "WxH" of its clips
     fps: float | None = None  # median over its clips
-    latency_p50_s: float | None = None  # queued to finished, succeeded jobs
+    latency_p50_s: float | None = None  # started (first claim) to finished, succeeded jobs
     latency_p95_s: float | None = None
+    queue_wait_p50_s: float | None = None  # ready (queued, or released by a moderator) to started
+    review_wait_p50_s: float | None = None  # held jobs: queued to released by a moderator
     failure_rate: float | None = None
     rejection_rate: float | None = None
     cost_per_video_second_usd: float | None = None
@@ -64,7 +66,7 @@ def measure_all(models: Iterable[VideoModel]) -> dict[int, Measured]:
     measured = {model.pk: Measured(model=model) for model in models}
     jobs: dict[int, list[Row]] = {pk: [] for pk in measured}
     for job in GenerationJob.objects.filter(model_id__in=list(measured), state__in=FINISHED).values(
-        "model_id", "state", "queued_at", "finished_at", "cost_usd", "clip__duration_s"
+        "model_id", "state", "queued_at", "released_at", "started_at", "finished_at", "cost_usd", "clip__duration_s"
     ):
         jobs[job["model_id"]].append(job)
     clips: dict[int, list[Row]] = {pk: [] for pk in measured}
@@ -88,11 +90,22 @@ def _from_jobs(m: Measured, jobs: list[Row]) -> None:
         m.failure_rate = sum(j["state"] == JobState.FAILED for j in jobs) / len(jobs)
         m.rejection_rate = sum(j["state"] == JobState.REJECTED_BY_VENDOR for j in jobs) / len(jobs)
     latencies = [
-        (j["finished_at"] - j["queued_at"]).total_seconds()
+        (j["finished_at"] - j["started_at"]).total_seconds()
         for j in jobs
-        if j["state"] == JobState.SUCCEEDED and j["finished_at"] and j["queued_at"]
+        if j["state"] == JobState.SUCCEEDED and j["finished_at"] and j["started_at"]
     ]
     m.latency_p50_s, m.latency_p95_s = percentile(latencies, 0.5), percentile(latencies, 0.95)
+    m.queue_wait_p50_s = percentile(
+        [
+            max((j["started_at"] - (j["released_at"] or j["queued_at"])).total_seconds(), 0.0)
+            for j in jobs
+            if j["started_at"] and j["queued_at"]
+        ],
+        0.5,
+    )
+    m.review_wait_p50_s = percentile(
+        [(j["released_at"] - j["queued_at"]).total_seconds() for j in jobs if j["released_at"] and j["queued_at"]], 0.5
+    )
     paid = [
         (float(j["cost_usd"]), j["clip__duration_s"])
         for j in jobs

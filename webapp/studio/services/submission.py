@@ -102,28 +102,34 @@ def _select_models(slugs) -> list[VideoModel]:
     return [found[s] for s in wanted]
 
 
+# What a person calls each numeric field, in the messages the form shows beside it (the API
+# names the field in its own `field` member as well).
+NUMBER_NAMES = {"duration_s": "The duration (in seconds)", "seed": "The seed"}
+
+
 def _check_number(value, field: str, cast):
     """A number as the JSON API passes it (already of its type, core/validation.py) or as the
     web form does (a string): the same rules for both, so a form cannot get past what the API
     refuses. `cast` is int (a whole number; 7.0 is 7) or float."""
+    name = NUMBER_NAMES.get(field, field)
     if isinstance(value, str):
         literal = value.strip()
         if len(literal) > validation.MAX_NUMBER_CHARS:
-            raise SubmissionError("number_out_of_range", f"{field} is too large a number to be taken.", field=field)
+            raise SubmissionError("number_out_of_range", f"{name} is too large a number to be taken.", field=field)
         try:
             value = float(literal) if any(ch in literal for ch in ".eE") or cast is float else int(literal)
         except ValueError:
-            raise SubmissionError("invalid_type", f"{field} must be a number", field=field) from None
+            raise SubmissionError("invalid_type", f"{name} must be a number, like 4 or 8.", field=field) from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SubmissionError("invalid_type", f"{field} must be a number", field=field)
+        raise SubmissionError("invalid_type", f"{name} must be a number, like 4 or 8.", field=field)
     if isinstance(value, float) and not math.isfinite(value):
-        raise SubmissionError("invalid_type", f"{field} must be a finite number", field=field)
+        raise SubmissionError("invalid_type", f"{name} must be a number, like 4 or 8.", field=field)
     if cast is int:
         if isinstance(value, float) and not value.is_integer():
-            raise SubmissionError("invalid_type", f"{field} must be a whole number", field=field)
+            raise SubmissionError("invalid_type", f"{name} must be a whole number.", field=field)
         return int(value)
     if isinstance(value, int) and abs(value) > 10**15:  # beyond any range checked here; float() could overflow
-        raise SubmissionError("number_out_of_range", f"{field} is too large a number to be taken.", field=field)
+        raise SubmissionError("number_out_of_range", f"{name} is too large a number to be taken.", field=field)
     return float(value)
 
 
@@ -159,7 +165,7 @@ def validate(data: PromptInput) -> tuple[dict, list[VideoModel]]:
     else:
         seed = _check_number(data.seed, "seed", int)
         if not 0 <= seed <= SEED_MAX:
-            raise SubmissionError("invalid_seed", f"seed must be between 0 and {SEED_MAX}", field="seed")
+            raise SubmissionError("invalid_seed", f"The seed must be between 0 and {SEED_MAX}.", field="seed")
     wish = capabilities.RequestedOptions(
         duration_s=duration,
         aspect_ratio=data.aspect_ratio,

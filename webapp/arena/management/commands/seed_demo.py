@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from webapp.arena.services import suite
 from webapp.catalog.models import VideoModel
-from webapp.catalog.services import load_catalog
+from webapp.catalog.services import load_catalog, load_claims
 from webapp.studio.models import Prompt
 from webapp.studio.services.submission import PromptInput, SubmissionError, submit_prompt
 
@@ -16,7 +16,7 @@ COMMUNITY_PROMPTS = [
 
 class Command(BaseCommand):
     help = (
-        "Load the catalog and, on an empty arena, run the prompt suite's first prompt of each category on "
+        "Load the catalog and the articles' claims and, on an empty arena, run the prompt suite's first prompt of each category on "
         "the procedural demo models (official pool) plus a few community prompts, so the gallery, the "
         "arena and the leaderboard have content at once. Demo models cost nothing."
     )
@@ -27,6 +27,8 @@ class Command(BaseCommand):
     def handle(self, force, **options):
         created, updated = load_catalog()
         self.stdout.write(f"catalog: {created} created, {updated} updated")
+        # The articles' claims are what /models/compare and every model page set measurements against.
+        self.stdout.write(f"feature claims: {load_claims()} loaded")
         if Prompt.objects.exists() and not force:
             self.stdout.write("prompts already exist; not adding demo content (use --force)")
             return
