@@ -158,6 +158,11 @@ def _next_redis_db(url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{db + 1}"))
 
 
+# Past MAX_ENTRIES files (Django's default: 300) the file cache deletes a third of them at
+# random, rate-limit counters included, which quietly loosened every limit on the embedded
+# stack. Entries expire when read; the counters' keys change with each window.
+FILE_CACHE_OPTIONS = {"MAX_ENTRIES": 100_000}
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -171,6 +176,7 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": FILE_CACHE_OPTIONS,
         }
     }
 
