@@ -163,6 +163,7 @@ def _next_redis_db(url: str) -> str:
 # stack. Entries expire when read; the counters' keys change with each window.
 FILE_CACHE_OPTIONS = {"MAX_ENTRIES": 100_000}
 
+CACHES: dict[str, dict[str, object]]
 if REDIS_URL:
     CACHES = {
         "default": {
