@@ -35,11 +35,15 @@ def gallery(request):
         query, status = search.GalleryQuery(), 400
     else:
         query = form.query() if form.is_bound else search.GalleryQuery()
-    page = Paginator(search.with_results(search.prompts(query)), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    results = search.with_results(search.prompts(query))
+    page = search.CappedPaginator(results, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(
-        request, "gallery/gallery.html", {"page": page, "form": form, "query_string": keep.urlencode()}, status=status
+        request,
+        "gallery/gallery.html",
+        {"page": page, "form": form, "query_string": keep.urlencode(), "max_results": search.MAX_RESULTS},
+        status=status,
     )
 
 
