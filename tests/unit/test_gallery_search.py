@@ -60,3 +60,11 @@ def test_gallery_counts_at_most_max_results_and_says_so(client, settings, monkey
     assert "Page 2 of 2" in last
     few = client.get("/", {"q": "number 7"}).content.decode()
     assert "Page 1 of 1" in few and "newest 24 matches" not in few
+
+
+def test_categories_are_the_distinct_non_empty_ones_in_order():
+    for category in ("sea", "", "animals", "sea", "Zoo", "animals "):
+        Prompt.objects.create(text="x", seed=1, duration_s=2, aspect_ratio="16:9", category=category)
+    distinct = Prompt.objects.exclude(category="").order_by("category").values_list("category", flat=True).distinct()
+    assert search.categories() == list(distinct)  # the database's own order (its collation)
+    assert sorted(search.categories()) == ["Zoo", "animals", "animals ", "sea"]
