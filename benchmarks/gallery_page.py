@@ -276,11 +276,16 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="do not drop the scratch database")
     parser.add_argument("--candidates", action="store_true", help="also time candidate indexes")
     parser.add_argument("--old-way", action="store_true", help="also time the previous query (slow at 1 M)")
+    parser.add_argument("--reuse", metavar="DATABASE", help="time a database a --keep run loaded (no load; kept)")
     args = parser.parse_args()
 
-    name = f"screentest_bench_gallery_{os.getpid()}"
+    if args.reuse and not args.reuse.startswith("screentest_bench_gallery_"):
+        parser.error("--reuse takes a screentest_bench_gallery_<pid> database")
+    name = args.reuse or f"screentest_bench_gallery_{os.getpid()}"
+    args.keep = args.keep or bool(args.reuse)
     admin = psycopg.connect(f"{SERVER}/postgres", autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
+    if not args.reuse:
+        admin.execute(f'CREATE DATABASE "{name}"')
     try:
         os.environ.update(
             DATABASE_URL=f"{SERVER}/{name}",
@@ -305,10 +310,13 @@ def main() -> None:
         }
         setup_test_environment()
         call_command("migrate", verbosity=0)
-        with psycopg.connect(f"{SERVER}/{name}") as conn:
-            started = time.perf_counter()
-            load(conn, args.prompts, args.models)
-            print(f"COPY + ANALYZE took {time.perf_counter() - started:.1f} s")
+        if args.keep:
+            print(f"database {name} is kept: drop it with DROP DATABASE when done")
+        if not args.reuse:
+            with psycopg.connect(f"{SERVER}/{name}") as conn:
+                started = time.perf_counter()
+                load(conn, args.prompts, args.models)
+                print(f"COPY + VACUUM ANALYZE took {time.perf_counter() - started:.1f} s", flush=True)
         client = Client()
         from webapp.gallery.services import search
 
