@@ -68,3 +68,14 @@ def test_categories_are_the_distinct_non_empty_ones_in_order():
     distinct = Prompt.objects.exclude(category="").order_by("category").values_list("category", flat=True).distinct()
     assert search.categories() == list(distinct)  # the database's own order (its collation)
     assert sorted(search.categories()) == ["Zoo", "animals", "animals ", "sea"]
+
+
+def test_gallery_counts_only_a_few_pages_ahead(client, monkeypatch):
+    monkeypatch.setattr(search, "LOOKAHEAD_PAGES", 1)
+    Prompt.objects.bulk_create(
+        Prompt(text=f"a red fox number {n}", seed=n, duration_s=2, aspect_ratio="16:9") for n in range(30)
+    )
+    assert "Page 1 of 2 or more" in client.get("/").content.decode()
+    second = client.get("/", {"page": 2}).content.decode()
+    assert "Page 2 of 3<" in second.replace("</span>", "<") and "or more" not in second
+    assert "Page 3 of 3" in client.get("/", {"page": "9"}).content.decode()

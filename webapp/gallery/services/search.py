@@ -84,24 +84,39 @@ def prompts(query: GalleryQuery) -> QuerySet[Prompt]:
     return qs.order_by(*SORTS.get(query.sort, SORTS["newest"]))
 
 
-# The gallery pages through at most this many matches of a query (834 pages of 12): its page
-# count is COUNT(*) over a LIMIT, and its deepest page an OFFSET of this size, both bounded
-# however many prompts there are. Older prompts are reached by narrowing (dates, search, filters).
+# The gallery pages through at most this many matches of a query (834 pages of 12), and counts
+# only LOOKAHEAD_PAGES past the page asked for: the count is a COUNT(*) over a LIMIT and the
+# deepest page an OFFSET of at most MAX_RESULTS, both bounded however many prompts there are
+# (a COUNT of every match of a narrow filter combination walked 350,000 prompts at a million).
+# Older prompts are reached by narrowing (dates, search, filters).
 MAX_RESULTS = 10_000
+LOOKAHEAD_PAGES = 10
 
 
 class CappedPaginator(Paginator):
-    """A Paginator that counts at most MAX_RESULTS rows; `capped` says whether there were more."""
+    """A Paginator that counts at most LOOKAHEAD_PAGES past the requested page and never past
+    MAX_RESULTS. `capped`: there are more matches than counted; `at_max`: the count stopped at
+    MAX_RESULTS (no page past it will be served)."""
 
     capped = False
+    at_max = False
+    _requested = 1
+
+    def get_page(self, number):
+        try:
+            self._requested = max(1, int(number))
+        except (TypeError, ValueError):
+            self._requested = 1
+        return super().get_page(number)
 
     @property
     def count(self) -> int:
         if not hasattr(self, "_capped_count"):
-            limit = MAX_RESULTS
+            limit = min(MAX_RESULTS, (self._requested + LOOKAHEAD_PAGES) * self.per_page)
             rows: QuerySet = self.object_list  # type: ignore[assignment]
             found = rows.order_by()[: limit + 1].count()
             self.capped = found > limit
+            self.at_max = self.capped and limit == MAX_RESULTS
             self._capped_count = min(found, limit)
         return self._capped_count
 
