@@ -52,12 +52,7 @@ class Prompt(models.Model):
         ordering = ["-created_at", "-id"]
         # The gallery's default order; deep pages of 10,000 prompts went from 31 to 18 ms with it
         # (benchmarks/gallery_page.py).
-        # The category filter's pages, newest first: at a million prompts, page 500 of one
-        # category walked 36,000 rows of prompt_newest_first without it (benchmarks/gallery_page.py).
-        indexes = [
-            models.Index(fields=["-created_at", "-id"], name="prompt_newest_first"),
-            models.Index(fields=["category", "-created_at", "-id"], name="prompt_category_newest"),
-        ]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="prompt_newest_first")]
 
     def __str__(self):
         return self.text[:60]

@@ -1,5 +1,4 @@
-"""The gallery at a million prompts. An index for the category filter's newest-first pages, and
-full-text search on PostgreSQL: a stored generated tsvector column over the
+"""Full-text search for the gallery on PostgreSQL: a stored generated tsvector column over the
 prompt text ('english' configuration: stemmed, stop words dropped) and a GIN index on it.
 
 The column is not a model field: only webapp/gallery/services/search.py reads it, and only on
@@ -9,7 +8,7 @@ expression: when the planner walks the newest-first index and filters (common wo
 pages), each row's check is then a tsvector match, not a fresh to_tsvector() parse of its text.
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
 COLUMN = "search_document"
 FORWARD = (
@@ -35,10 +34,4 @@ class Migration(migrations.Migration):
         ("studio", "0005_clip_tagged_original"),
     ]
 
-    operations = [
-        migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False),
-        migrations.AddIndex(
-            model_name="prompt",
-            index=models.Index(fields=["category", "-created_at", "-id"], name="prompt_category_newest"),
-        ),
-    ]
+    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD), elidable=False)]
