@@ -1,7 +1,9 @@
 """Leaderboard computation at arena scale: workers.ratings vs FastChat's published method.
 
-Run: .venv/bin/python benchmarks/ratings.py   (needs PostgreSQL on 127.0.0.1:5432, user
-postgres, trust auth, and scipy for the baseline)
+Run: .venv/bin/python benchmarks/ratings.py [--votes 10000000] [--no-recompute]   (needs PostgreSQL
+on 127.0.0.1:5432, user postgres, trust auth, and scipy for the baseline; --votes changes the
+1,000,000 below, --no-recompute skips the whole-board recompute, whose Elo replay grows with the
+votes: at 10 M it is minutes, not part of the 2 s ratings path)
 
 Creates a scratch database `screentest_bench_<pid>`, migrates it, COPYs 1,000,000 votes among
 20 models drawn from known Bradley-Terry strengths (10 % ties, half of them "tie (bothbad)",
@@ -272,11 +274,19 @@ def fastchat_baseline(a, b, code, rounds_wanted):
 
 
 def main() -> int:
+    import argparse
+
+    global N_VOTES
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--votes", type=int, default=N_VOTES)
+    parser.add_argument("--no-recompute", action="store_true", help="skip the whole-board recompute")
+    args = parser.parse_args()
+    N_VOTES = args.votes
     started = time.perf_counter()
     with admin_connection() as admin:
         admin.execute(f'CREATE DATABASE "{DB_NAME}"')
     try:
-        return run()
+        return run(recompute=not args.no_recompute)
     finally:
         from django.db import connections
 
@@ -286,7 +296,7 @@ def main() -> int:
         print(f"scratch database {DB_NAME} dropped; total benchmark time {time.perf_counter() - started:.1f} s")
 
 
-def run() -> int:
+def run(recompute: bool = True) -> int:
     import django
 
     django.setup()
@@ -376,16 +386,17 @@ def run() -> int:
     # the online Elo replay over every counted vote + measured facts + storing the snapshot).
     from webapp.arena.services import board as board_service
 
-    started = time.perf_counter()
-    snapshot = board_service.recompute("official", rounds=ROUNDS)
-    first_s = time.perf_counter() - started
-    started = time.perf_counter()
-    board_service.recompute("official", rounds=ROUNDS)
-    print(
-        f"  whole board.recompute (snapshot with measured facts and the live Elo over {snapshot.votes_counted:,} "
-        f"votes): first {first_s:.2f} s (Elo replayed from the first vote), next {time.perf_counter() - started:.2f} s "
-        f"(Elo continued from the first snapshot)"
-    )
+    if recompute:
+        started = time.perf_counter()
+        snapshot = board_service.recompute("official", rounds=ROUNDS)
+        first_s = time.perf_counter() - started
+        started = time.perf_counter()
+        board_service.recompute("official", rounds=ROUNDS)
+        print(
+            f"  whole board.recompute (snapshot with measured facts and the live Elo over {snapshot.votes_counted:,} "
+            f"votes): first {first_s:.2f} s (Elo replayed from the first vote), next "
+            f"{time.perf_counter() - started:.2f} s (Elo continued from the first snapshot)"
+        )
 
     index = {m: i for i, m in enumerate(counts.models)}
     assert counts.models == tuple(f"bench-model-{i:02d}" for i in range(N_MODELS))

@@ -35,14 +35,20 @@ def gallery(request):
         query, status = search.GalleryQuery(), 400
     else:
         query = form.query() if form.is_bound else search.GalleryQuery()
-    paginator = Paginator(search.with_results(search.prompts(query)), GALLERY_PAGE_SIZE)
+    results = search.with_results(search.prompts(query))
     asked = request.GET.get("page")
-    page = paginator.get_page(asked)
+    page = search.CappedPaginator(results, GALLERY_PAGE_SIZE).get_page(asked)
     # A page past the end (or not a number) shows the nearest one, and says so.
     missing_page = asked if asked not in (None, "", str(page.number)) else None
     keep = request.GET.copy()
     keep.pop("page", None)
-    context = {"page": page, "form": form, "query_string": keep.urlencode(), "missing_page": missing_page}
+    context = {
+        "page": page,
+        "form": form,
+        "query_string": keep.urlencode(),
+        "missing_page": missing_page,
+        "max_results": search.MAX_RESULTS,
+    }
     return render(request, "gallery/gallery.html", context, status=status)
 
 

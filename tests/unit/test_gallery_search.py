@@ -1,0 +1,81 @@
+"""Gallery text search on each stack (full-text with stemming on PostgreSQL, substring on SQLite)
+and the gallery's capped page count (no COUNT(*) or OFFSET over a million prompts)."""
+
+import pytest
+from django.db import connection
+
+from webapp.gallery.services import search
+from webapp.studio.models import Prompt
+
+pytestmark = pytest.mark.django_db
+
+
+def _prompt(text: str) -> Prompt:
+    return Prompt.objects.create(text=text, seed=1, duration_s=2, aspect_ratio="16:9")
+
+
+def _found(text: str) -> set[str]:
+    return set(search.prompts(search.GalleryQuery(text=text)).values_list("text", flat=True))
+
+
+@pytest.mark.postgresql(reason="full-text search (tsvector column + GIN index) is PostgreSQL's")
+def test_postgresql_search_is_full_text_with_stemming_and_an_index():
+    _prompt("Two foxes running through the snow")
+    _prompt("A fox sleeps")
+    _prompt("Boxing kangaroo")  # "ox" inside a word: no longer a match
+    assert _found("fox") == {"Two foxes running through the snow", "A fox sleeps"}
+    assert _found("run") == {"Two foxes running through the snow"}
+    assert _found("ox") == set()
+    assert _found('"foxes running"') == {"Two foxes running through the snow"}
+    assert _found("fox -snow") == {"A fox sleeps"}
+    assert _found("fox OR kangaroos") == {"Two foxes running through the snow", "A fox sleeps", "Boxing kangaroo"}
+    assert _found("((((&!") == set()  # user syntax never raises
+    Prompt.objects.filter(text="A fox sleeps").update(text="A cat sleeps")  # the document follows edits
+    assert _found("fox") == {"Two foxes running through the snow"}
+    sql = str(search.prompts(search.GalleryQuery(text="fox")).query)
+    assert "search_document" in sql and "websearch_to_tsquery" in sql and "LIKE" not in sql.upper()
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'prompt_search_document'")
+        assert "gin (search_document)" in cur.fetchone()[0]
+
+
+def test_embedded_search_is_a_case_insensitive_substring_match():
+    _prompt("Two foxes running through the snow")
+    _prompt("Boxing kangaroo")
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL searches words (test above)")
+    assert _found("OX") == {"Two foxes running through the snow", "Boxing kangaroo"}
+    assert _found("kangaroo") == {"Boxing kangaroo"}
+
+
+def test_gallery_counts_at_most_max_results_and_says_so(client, settings, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RESULTS", 24)
+    Prompt.objects.bulk_create(
+        Prompt(text=f"a red fox number {n}", seed=n, duration_s=2, aspect_ratio="16:9") for n in range(30)
+    )
+    html = client.get("/").content.decode()
+    assert "Page 1 of 2" in html and "newest 24 matches" in html
+    assert client.get("/", {"page": 2}).status_code == 200
+    last = client.get("/", {"page": 3}).content.decode()  # out of range: the last page, as before
+    assert "Page 2 of 2" in last
+    few = client.get("/", {"q": "number 7"}).content.decode()
+    assert "Page 1 of 1" in few and "newest 24 matches" not in few
+
+
+def test_categories_are_the_distinct_non_empty_ones_in_order():
+    for category in ("sea", "", "animals", "sea", "Zoo", "animals "):
+        Prompt.objects.create(text="x", seed=1, duration_s=2, aspect_ratio="16:9", category=category)
+    distinct = Prompt.objects.exclude(category="").order_by("category").values_list("category", flat=True).distinct()
+    assert search.categories() == list(distinct)  # the database's own order (its collation)
+    assert sorted(search.categories()) == ["Zoo", "animals", "animals ", "sea"]
+
+
+def test_gallery_counts_only_a_few_pages_ahead(client, monkeypatch):
+    monkeypatch.setattr(search, "LOOKAHEAD_PAGES", 1)
+    Prompt.objects.bulk_create(
+        Prompt(text=f"a red fox number {n}", seed=n, duration_s=2, aspect_ratio="16:9") for n in range(30)
+    )
+    assert "Page 1 of 2 or more" in client.get("/").content.decode()
+    second = client.get("/", {"page": 2}).content.decode()
+    assert "Page 2 of 3<" in second.replace("</span>", "<") and "or more" not in second
+    assert "Page 3 of 3" in client.get("/", {"page": "9"}).content.decode()
