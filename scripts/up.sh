@@ -45,7 +45,7 @@ if not User.objects.filter(is_superuser=True).exists():
 PY
 python manage.py seed_demo
 
-say "starting the Celery worker (queues generate, media; beat embedded) -> $DATA_DIR/logs/worker.log"
+say "starting the Celery worker (queues generate, media, arena, default; beat embedded) -> $DATA_DIR/logs/worker.log"
 celery -A workers.celery worker -B -Q generate,media,arena,default -c 2 -n "screentest@%h" \
     --loglevel INFO --schedule "$DATA_DIR/celerybeat-schedule" >>"$DATA_DIR/logs/worker.log" 2>&1 &
 WORKER_PID=$!
