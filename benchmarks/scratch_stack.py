@@ -196,6 +196,24 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+def spawn(cmd: list[str], env: dict, td: Teardown, log_path: Path) -> subprocess.Popen:
+    """A server process of the stack: its own process group (stopped as a group at teardown),
+    killed with this script if it dies, output appended to log_path."""
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    td.servers.append(proc)
+    return proc
+
+
 def start_gunicorn(args, env: dict, td: Teardown, log_path: Path) -> tuple[subprocess.Popen, str, list[str]]:
     port = free_port()
     cmd = [
@@ -225,19 +243,7 @@ def start_gunicorn(args, env: dict, td: Teardown, log_path: Path) -> tuple[subpr
         "--error-logfile",
         str(log_path),
     ]
-    log = open(log_path, "ab")
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        cwd=REPO_ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-    )
-    log.close()
-    td.servers.append(proc)
+    proc = spawn(cmd, env, td, log_path)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     with httpx.Client(base_url=base, timeout=2, trust_env=False) as probe:

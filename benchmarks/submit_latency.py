@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.scratch_stack import Teardown, _die_with_parent, create_database, make_env, tail  # noqa: E402
+from benchmarks.scratch_stack import Teardown, create_database, make_env, spawn, tail  # noqa: E402
 
 TARGET_P50_MS, TARGET_P99_MS = 100.0, 500.0
 MODEL = "demo-pixel"
@@ -55,22 +55,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_worker(env: dict, td: Teardown, log_path: Path, concurrency: int) -> subprocess.Popen:
-    log = open(log_path, "ab")
     cmd = [sys.executable, "-m", "celery", "-A", "workers.celery", "worker", "-Q", "generate", "-c", str(concurrency)]
     cmd += ["-n", f"submitbench-{os.getpid()}@localhost", "--without-mingle", "--without-gossip", "-l", "INFO"]
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-        preexec_fn=_die_with_parent,
-    )
-    log.close()
-    td.servers.append(proc)
-    return proc
+    return spawn(cmd, env, td, log_path)
 
 
 def submit(n: int) -> tuple[int, float, float]:

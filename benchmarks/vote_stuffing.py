@@ -52,6 +52,7 @@ from benchmarks.scratch_stack import (  # noqa: E402
     close_django_connections,
     create_database,
     make_env,
+    spawn,
     start_gunicorn,
     tail,
 )
@@ -110,12 +111,9 @@ def make_clips(n_prompts: int) -> list[str]:
 
 
 def start_worker(env: dict, td: Teardown) -> subprocess.Popen:
-    log = open(td.tmpdir / "worker.log", "ab")
     cmd = [sys.executable, "-m", "celery", "-A", "workers.celery", "worker", "-Q", "arena", "-c", "2"]
     cmd += ["-n", f"stuffing-{os.getpid()}", "--without-mingle", "--without-gossip", "--loglevel", "WARNING"]
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=log, stderr=log, start_new_session=True)
-    td.servers.append(proc)
-    return proc
+    return spawn(cmd, env, td, td.tmpdir / "worker.log")
 
 
 # --- the attacker's browser ----------------------------------------------------------------------
