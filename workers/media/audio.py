@@ -20,7 +20,7 @@ from .errors import FFmpegFailed
 from .filtergraph import chain, filter_spec
 from .probing import VideoInfo
 from .process import run, stderr_tail
-from .tools import ACCEPTED_DEMUXERS, DEFAULT_TOOLS, PathLike, Tools, file_url, input_args
+from .tools import DEFAULT_TOOLS, PathLike, Tools, ffprobe_args, file_url, input_args
 
 # Below this level (dBFS) for at least SILENCE_MIN_S a stretch counts as silence.
 SILENCE_NOISE_DB = -60.0
@@ -73,11 +73,7 @@ class AudioInfo:
 def audio_probe_argv(path: PathLike, tools: Tools = DEFAULT_TOOLS) -> list[str]:
     """The ffprobe command that describes the first audio stream (JSON on stdout)."""
     return [
-        tools.ffprobe,
-        "-hide_banner",
-        "-v", "error",
-        "-protocol_whitelist", "file",
-        "-format_whitelist", ACCEPTED_DEMUXERS,
+        *ffprobe_args(tools),
         "-select_streams", "a:0",
         "-show_entries", "stream=index,codec_name,channels,sample_rate,duration",
         "-of", "json",

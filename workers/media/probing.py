@@ -13,7 +13,7 @@ from typing import Any
 from .errors import InvalidVideo
 from .mp4 import looks_like_isobmff
 from .process import run, stderr_tail
-from .tools import ACCEPTED_DEMUXERS, DEFAULT_TOOLS, PathLike, Tools, file_url, regular_file_size
+from .tools import DEFAULT_TOOLS, PathLike, Tools, ffprobe_args, file_url, regular_file_size
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,7 @@ def probe_argv(path: PathLike, tools: Tools = DEFAULT_TOOLS) -> list[str]:
         ":stream_disposition=attached_pic"
     )
     return [
-        tools.ffprobe,
-        "-hide_banner",
-        "-v", "error",
-        "-protocol_whitelist", "file",
-        "-format_whitelist", ACCEPTED_DEMUXERS,
+        *ffprobe_args(tools),
         "-show_entries", entries,
         "-of", "json",
         file_url(path),

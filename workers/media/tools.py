@@ -58,6 +58,21 @@ def input_args(path: PathLike, *, seek_s: float | None = None) -> list[str]:
     return ["-format_whitelist", ACCEPTED_DEMUXERS, "-protocol_whitelist", "file", *seek, "-i", file_url(path)]
 
 
+def ffprobe_args(tools: Tools) -> list[str]:
+    """ffprobe, quiet but for errors, that opens an untrusted file only through the demuxers and
+    the protocol we accept (the options go before the show/select ones and the file URL)."""
+    return [
+        tools.ffprobe,
+        "-hide_banner",
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        ACCEPTED_DEMUXERS,
+    ]
+
+
 def regular_file_size(path: PathLike) -> int:
     """Size of `path`, refusing anything that is not a regular file (FIFO, device, dir)."""
     st = os.stat(absolute(path))  # FileNotFoundError propagates: a missing file is a caller bug
