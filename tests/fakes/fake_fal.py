@@ -32,6 +32,29 @@ APPS = {
         "resolution": Field(str, enum=("1080p", "1440p", "2160p")),
         "fps": Field(int, enum=(25, 50)),
     },
+    # Wan 2.2 A14B text-to-video (open weights). num_frames 17-161 and frames_per_second 4-60
+    # (default 81 at 16): fal's own pages for the A14B family,
+    # https://fal.ai/models/fal-ai/wan/v2.2-a14b/text-to-video/lora/llms.txt and
+    # https://fal.ai/models/fal-ai/wan/v2.2-a14b/image-to-video/llms.txt; resolution 480p/580p/720p
+    # and aspect ratio 16:9/9:16/1:1 for this endpoint from a public summary of fal's schema
+    # (fal's page for it, https://fal.ai/models/fal-ai/wan/v2.2-a14b/text-to-video/api, was
+    # only read as far as its queue example).
+    "fal-ai/wan/v2.2-a14b/text-to-video": {
+        "prompt": Field(str, required=True),
+        "negative_prompt": Field(str),
+        "num_frames": Field(int, minimum=17, maximum=161),
+        "frames_per_second": Field(int, minimum=4, maximum=60),
+        "seed": Field(int),
+        "resolution": Field(str, enum=("480p", "580p", "720p")),
+        "aspect_ratio": Field(str, enum=("16:9", "9:16", "1:1")),
+        "num_inference_steps": Field(int),
+        "enable_safety_checker": Field(bool),
+        "enable_prompt_expansion": Field(bool),
+        "acceleration": Field(str),
+        "guidance_scale": Field(float),
+        "guidance_scale_2": Field(float),
+        "shift": Field(float),
+    },
     # Test fixture, not a real app: a user's own workflow (fal documents no fixed schema for
     # workflows), to exercise the `workflows/` namespace.
     "workflows/screentest/text-to-video": {"prompt": Field(str, required=True), "duration": Field(int)},

@@ -78,3 +78,33 @@ def test_pika_input_outside_its_enums_is_a_permanent_error(fake, tmp_path):
     with pytest.raises(PermanentError) as caught:
         generate("fal", make_request("fal", extra_input={"resolution": "4k"}), tmp_path)
     assert caught.value.code == "invalid_request" and "resolution" in str(caught.value)
+
+
+WAN = {
+    "app_id": "fal-ai/wan/v2.2-a14b/text-to-video",
+    "durations": [5, 10],
+    "duration_format": "frames",
+    "frames_per_second": 16,
+    "input_fields": {"prompt": "prompt", "duration": "num_frames", "aspect_ratio": "aspect_ratio", "seed": "seed"},
+    "sizes": {"16:9": [1280, 720], "9:16": [720, 1280]},
+    "extra_input": {"frames_per_second": 16, "resolution": "720p"},
+}
+
+
+@pytest.mark.parametrize("asked, frames", [(4, 81), (5, 81), (7, 161), (10, 161)])
+def test_a_model_that_counts_frames_gets_one_plus_seconds_times_its_frame_rate(fake, tmp_path, asked, frames):
+    """Wan 2.2 on fal takes num_frames (17-161) at frames_per_second, not seconds: 81 frames at
+    16 fps is its 5 s clip (fal prices "video seconds calculated at 16 frames per second")."""
+    result, _ = generate("fal", make_request("fal", duration_s=asked, **WAN), tmp_path)
+    body = fake.requests_to(r"^/fal-ai/wan/v2.2-a14b/text-to-video$", "POST")[0].json
+    assert body["num_frames"] == frames and body["frames_per_second"] == 16
+    assert "duration" not in body
+    assert result.video_path.exists()
+
+
+def test_a_frames_entry_must_say_its_frame_rate():
+    from workers.backends.capabilities import check_entry
+
+    params = {key: value for key, value in WAN.items() if key != "frames_per_second"}
+    reasons = check_entry("fal", params, [5, 10], ["16:9"])
+    assert reasons and "frames_per_second" in reasons[0]

@@ -1,7 +1,7 @@
 """fal.ai's queue API: any fal-hosted video model from catalog data alone (Pika is one).
 
 catalog params: `app_id` (e.g. "fal-ai/pika/v2.2/text-to-video"), `input_fields`,
-`duration_format`, `extra_input`, `durations`, `sizes`, `audio` (none/optional/always: what
+`duration_format` (with `frames_per_second` for "frames"), `extra_input`, `durations`, `sizes`, `audio` (none/optional/always: what
 the model's page says of sound), `output_path` (default "video.url"), and `sources`.
 submit: POST {base}/{app_id} with the model's input JSON -> {"request_id", ...}
 status: GET {base}/[{namespace}/]{owner}/{alias}/requests/{id}/status: IN_QUEUE / IN_PROGRESS

@@ -29,6 +29,12 @@ def hosted_capabilities(params: Mapping[str, Any], *, host: str) -> Capabilities
         raise UnsupportedModel(f"a {host} entry must list the durations its model makes (params['durations'])")
     if "duration" not in fields and len(durations) > 1:
         raise UnsupportedModel(f"the {host} model takes no duration input, yet the entry offers {list(durations)}")
+    if params.get("duration_format") == "frames":
+        frame_rate = params.get("frames_per_second")
+        if not isinstance(frame_rate, int) or isinstance(frame_rate, bool) or frame_rate <= 0:
+            raise UnsupportedModel(
+                "duration_format 'frames' needs params['frames_per_second'] (an integer) to count frames"
+            )
     sizes = params.get("sizes") or {}
     if "aspect_ratio" in fields:
         aspects = tuple(sizes)

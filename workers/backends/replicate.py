@@ -1,7 +1,7 @@
 """Replicate predictions: any Replicate-hosted video model from catalog data alone.
 
 catalog params: `replicate_model` ("owner/name", official models) or `version` (a version id),
-`input_fields`, `duration_format`, `extra_input`, `durations`, `sizes`, `audio`, `output_path`
+`input_fields`, `duration_format` (with `frames_per_second` for "frames"), `extra_input`, `durations`, `sizes`, `audio`, `output_path`
 (default "output", a URL string; "output.0" for a list), and `sources` (the model's page).
 create: POST /v1/models/{owner}/{name}/predictions {"input": {...}} (or POST /v1/predictions
         {"version", "input"})

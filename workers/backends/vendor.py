@@ -298,7 +298,9 @@ def model_input(request: GenerationRequest, config: VendorConfig, seconds: float
     data alone: `input_fields` says which of our fields the model takes (and under which name,
     as {"ours": "theirs"} or a list of names kept as is; "audio" carries the catalog's
     `generate_audio` switch, e.g. {"audio": "generate_audio"}), `duration_format` how it wants
-    the duration ("int", "str", "str_s" for "5s"), `extra_input` fixed extras (resolution, ...)."""
+    the duration ("int", "str", "str_s" for "5s", "frames" for a frame count: seconds times
+    `frames_per_second`, plus the first frame, as Wan's num_frames 81 = 5 s at 16 fps),
+    `extra_input` fixed extras (resolution, the frame rate itself, ...)."""
     params = config.params
     fields = params.get("input_fields", ["prompt", "duration", "aspect_ratio"])
     names = fields if isinstance(fields, dict) else {name: name for name in fields}
@@ -306,11 +308,17 @@ def model_input(request: GenerationRequest, config: VendorConfig, seconds: float
     if unknown:
         raise PermanentError(f"catalog input_fields name unknown fields {sorted(unknown)}", code="invalid_request")
     duration_format = params.get("duration_format", "int")
+    frame_rate = params.get("frames_per_second") if duration_format == "frames" else 0
+    if duration_format == "frames" and (
+        not isinstance(frame_rate, int) or isinstance(frame_rate, bool) or frame_rate <= 0
+    ):
+        raise PermanentError("duration_format 'frames' needs an integer frames_per_second", code="invalid_request")
     duration: Any = {
         "int": int(seconds),
         "str": as_number_text(seconds),
         "str_s": f"{as_number_text(seconds)}s",
         "float": float(seconds),
+        "frames": round(seconds * frame_rate) + 1 if frame_rate else None,
     }.get(duration_format)
     if duration is None:
         raise PermanentError(f"unknown duration_format {duration_format!r}", code="invalid_request")
