@@ -184,10 +184,25 @@ def redis_restart(args) -> bool:
         stack.td.run()
 
 
+# --------------------------------------------------------------------------------------------
+# (g) vendor faults
+
+
+def vendor_faults(args) -> bool:
+    from benchmarks.fault_vendors import vendor_faults as run
+
+    stack = build("vendors", {**short_settings(args), "JOB_MAX_ATTEMPTS": "3"})
+    try:
+        return run(args, stack, verdict)
+    finally:
+        stack.td.run()
+
+
 SCENARIOS = {
     "hung_ffmpeg": hung_ffmpeg,
     "worker_kill": worker_kill,
     "redis_restart": redis_restart,
+    "vendor_faults": vendor_faults,
 }
 
 
@@ -196,6 +211,8 @@ def main(argv=None) -> int:
     parser.add_argument("--hung-ffmpeg", action="store_true", help="(e) ffmpeg hangs in either step")
     parser.add_argument("--worker-kill", action="store_true", help="(a) SIGKILL in every job state (20 runs)")
     parser.add_argument("--redis-restart", action="store_true", help="(b) Redis restarted with 100 jobs queued")
+    parser.add_argument("--vendor-faults", action="store_true", help="(g) fault kinds x every adapter's fake")
+    parser.add_argument("--kinds", type=int, default=0, help="vendor fault kinds to run (0: all)")
     parser.add_argument("--n", type=int, default=0, help="runs/jobs per scenario (0: the scenario's target)")
     parser.add_argument("--lease-s", type=float, default=8)
     parser.add_argument("--reaper-s", type=float, default=2)
