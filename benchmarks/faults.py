@@ -198,11 +198,26 @@ def vendor_faults(args) -> bool:
         stack.td.run()
 
 
+# --------------------------------------------------------------------------------------------
+# (c) database unreachable during voting
+
+
+def db_outage(args) -> bool:
+    from benchmarks.fault_outage import db_outage as run
+
+    stack = build("db", {"LOG_LEVEL": "WARNING"})
+    try:
+        return run(args, stack)
+    finally:
+        stack.td.run()
+
+
 SCENARIOS = {
     "hung_ffmpeg": hung_ffmpeg,
     "worker_kill": worker_kill,
     "redis_restart": redis_restart,
     "vendor_faults": vendor_faults,
+    "db_outage": db_outage,
 }
 
 
@@ -212,6 +227,8 @@ def main(argv=None) -> int:
     parser.add_argument("--worker-kill", action="store_true", help="(a) SIGKILL in every job state (20 runs)")
     parser.add_argument("--redis-restart", action="store_true", help="(b) Redis restarted with 100 jobs queued")
     parser.add_argument("--vendor-faults", action="store_true", help="(g) fault kinds x every adapter's fake")
+    parser.add_argument("--db-outage", action="store_true", help="(c) PostgreSQL unreachable during voting")
+    parser.add_argument("--outage-s", type=float, default=5)
     parser.add_argument("--kinds", type=int, default=0, help="vendor fault kinds to run (0: all)")
     parser.add_argument("--n", type=int, default=0, help="runs/jobs per scenario (0: the scenario's target)")
     parser.add_argument("--lease-s", type=float, default=8)
