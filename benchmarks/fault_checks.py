@@ -9,14 +9,19 @@ import time
 from pathlib import Path
 
 
-def submit(slug: str, n: int, text: str = "a slow blue planet") -> list[int]:
-    """n prompts for one model (distinct seeds, so none is a duplicate); the job ids."""
+def submit(slug: str | list[str], n: int, text: str = "a slow blue planet") -> list[int]:
+    """n prompts for one model, or for each of a list (distinct seeds, so none is a duplicate);
+    the job ids."""
     from webapp.studio.models import GenerationJob
     from webapp.studio.services.submission import PromptInput, submit_prompt
 
     ids = []
     for i in range(n):
-        prompt = submit_prompt(PromptInput(text=f"{text} {i}", models=[slug], duration_s=1, seed=1000 + i))
+        prompt = submit_prompt(
+            PromptInput(
+                text=f"{text} {i}", models=[slug] if isinstance(slug, str) else slug, duration_s=1, seed=1000 + i
+            )
+        )
         ids += list(GenerationJob.objects.filter(prompt=prompt).values_list("pk", flat=True))
     return ids
 

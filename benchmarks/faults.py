@@ -212,12 +212,38 @@ def db_outage(args) -> bool:
         stack.td.run()
 
 
+# --------------------------------------------------------------------------------------------
+# (d) disk full, (f) worker killed during an export
+
+
+def disk_full(args) -> bool:
+    from benchmarks.fault_media import disk_full as run
+
+    stack = build("disk", {**short_settings(args), "JOB_MAX_ATTEMPTS": "5"})
+    try:
+        return run(args, stack, verdict)
+    finally:
+        stack.td.run()
+
+
+def export_kill(args) -> bool:
+    from benchmarks.fault_media import export_kill as run
+
+    stack = build("export", {**short_settings(args), "EXPORT_TILE_HEIGHT": "90"})
+    try:
+        return run(args, stack, verdict)
+    finally:
+        stack.td.run()
+
+
 SCENARIOS = {
     "hung_ffmpeg": hung_ffmpeg,
     "worker_kill": worker_kill,
     "redis_restart": redis_restart,
     "vendor_faults": vendor_faults,
     "db_outage": db_outage,
+    "disk_full": disk_full,
+    "export_kill": export_kill,
 }
 
 
@@ -228,6 +254,8 @@ def main(argv=None) -> int:
     parser.add_argument("--redis-restart", action="store_true", help="(b) Redis restarted with 100 jobs queued")
     parser.add_argument("--vendor-faults", action="store_true", help="(g) fault kinds x every adapter's fake")
     parser.add_argument("--db-outage", action="store_true", help="(c) PostgreSQL unreachable during voting")
+    parser.add_argument("--disk-full", action="store_true", help="(d) MEDIA_ROOT full, then freed (needs root)")
+    parser.add_argument("--export-kill", action="store_true", help="(f) worker SIGKILLed during an export")
     parser.add_argument("--outage-s", type=float, default=5)
     parser.add_argument("--kinds", type=int, default=0, help="vendor fault kinds to run (0: all)")
     parser.add_argument("--n", type=int, default=0, help="runs/jobs per scenario (0: the scenario's target)")
