@@ -75,19 +75,19 @@ def export_kill(args, stack, verdict) -> bool:
 
 
 def disk_full(args, stack, verdict) -> bool:
-    """MEDIA_ROOT on a 1 MiB tmpfs filled to ~16 KiB free (needs root: skipped when mount is
+    """MEDIA_ROOT on a 16 MiB tmpfs filled to ~16 KiB free (needs root: skipped when mount is
     refused); N jobs run into the full disk; the disk is freed once each job has hit it (or
     after 60 s), and every job must then succeed with no partial file left."""
     from webapp.studio.models import GenerationJob
 
     mount = stack.media_root
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
         print(f"[disk-full] SKIPPED: cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
         return True
     try:
         filler = mount / "filler"
-        filler.write_bytes(b"\0" * (1008 * 1024))
+        filler.write_bytes(b"\0" * (16 * 1024 * 1024 - 16 * 1024))
         checks.demo_model("demo-disk")
         stack.start_beat()
         stack.worker(concurrency=2)
