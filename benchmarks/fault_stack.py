@@ -147,14 +147,18 @@ def build(tag: str, extra_env: dict[str, str]) -> Stack:
     logs = tmpdir / "logs"
     logs.mkdir()
     stack = Stack(td, env, port, Path(env["MEDIA_ROOT"]), work_dir, logs)
-    create_database(td)
-    stack.start_redis()
-    os.environ.update(env)
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    import django
-    from django.core.management import call_command
+    try:
+        create_database(td)
+        stack.start_redis()
+        os.environ.update(env)
+        if str(REPO_ROOT) not in sys.path:
+            sys.path.insert(0, str(REPO_ROOT))
+        import django
+        from django.core.management import call_command
 
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
+        django.setup()
+        call_command("migrate", verbosity=0, interactive=False)
+    except BaseException:  # the caller never gets the stack to tear down
+        td.run()
+        raise
     return stack
