@@ -120,6 +120,10 @@ class Fault:
     times: int = 1
     method: str | None = None
     path: str | None = None  # a regex searched in the path
+    raw: bytes | None = None  # sent as is: a malformed answer (cut-off JSON, an HTML error page)
+    # The request is handled (a create makes its job, as the vendor would), then the connection
+    # is closed without an answer: a create whose answer was lost on the way back.
+    lose_answer: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (self.path is None or re.search(self.path, path))
@@ -143,6 +147,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
     truncate_to: int | None = None  # send fewer bytes than Content-Length says, then close
+    lost: bool = False  # close the connection without answering
 
 
 Handler = Callable[..., Reply]
@@ -228,9 +233,11 @@ class FakeVendor:
         times: int = 1,
         method: str | None = None,
         path: str | None = None,
+        raw: bytes | None = None,
+        lose_answer: bool = False,
     ) -> None:
         with self.lock:
-            self.faults.append(Fault(status, body, headers or {}, times, method, path))
+            self.faults.append(Fault(status, body, headers or {}, times, method, path, raw, lose_answer))
 
     def flag_next_job(self, *flags: str) -> None:
         with self.lock:
@@ -329,6 +336,8 @@ class FakeVendor:
                 times=int(spec.get("times", 1)),
                 method=spec.get("method"),
                 path=spec.get("path"),
+                raw=spec["raw"].encode() if isinstance(spec.get("raw"), str) else None,
+                lose_answer=bool(spec.get("lose_answer")),
             )
             return Reply(200, {"ok": True})
         if req.path == "/__fake__/next_job_flags" and req.method == "POST":
@@ -337,13 +346,23 @@ class FakeVendor:
         media = re.fullmatch(r"/__media__/([\w-]+)\.mp4", req.path)
         if media and req.method == "GET":
             return self._media(req, media.group(1))
+        lose_answer = False
         with self.lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.matches(req.method, req.path):
                     fault.times -= 1
                     if fault.times == 0:
                         self.faults.remove(fault)
-                    return Reply(fault.status, fault.body, dict(fault.headers))
+                    if not fault.lose_answer:
+                        return Reply(fault.status, fault.body, dict(fault.headers), raw=fault.raw)
+                    lose_answer = True
+                    break
+        if lose_answer:
+            handled = self._route(req)
+            return Reply(handled.status, lost=True)
+        return self._route(req)
+
+    def _route(self, req: Recorded) -> Reply:
         for method, pattern, handler in self._routes:
             match = pattern.match(req.path)
             if match and method == req.method:
@@ -357,6 +376,9 @@ class FakeVendor:
         return Reply(404, {"error": f"no route for {req.method} {req.path}"})
 
     def _send(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        if reply.lost:
+            handler.close_connection = True
+            return
         if reply.raw is not None:
             payload = reply.raw
         elif reply.body is None:
