@@ -197,6 +197,11 @@ class Clip(models.Model):
     # share, and notes on what is wrong with it. The web rendition carries it when playable.
     has_audio = models.BooleanField(default=False)
     audio = models.JSONField(default=dict, blank=True)
+    # Automatic per-clip measurements (docs/metrics.md): metric name -> number, or None where the
+    # metric could not be computed. `measurements_version` is the version of the measuring code
+    # that produced them (0 = never measured); a newer version is recomputed in the background.
+    measurements = models.JSONField(default=dict, blank=True)
+    measurements_version = models.PositiveIntegerField(default=0, db_index=True)
 
     objects = ClipQuerySet.as_manager()
 
