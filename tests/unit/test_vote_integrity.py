@@ -58,29 +58,58 @@ def test_a_battle_still_being_prepared_takes_no_vote(make_clips):
     assert (info.value.code, info.value.status) == ("battle_not_ready", 409)
 
 
-def test_the_next_battle_is_prepared_by_the_worker_while_the_reveal_is_read(
+def test_the_next_battle_is_prepared_by_the_worker_while_the_current_one_is_watched(
     make_clips, monkeypatch, django_capture_on_commit_callbacks
 ):
-    make_clips(prompts=2)
+    make_clips(prompts=4)  # 3 models: 12 clips
     sent = []
     record_sent(monkeypatch, lambda name, args, countdown: sent.append((name, args)))
     voter = Client()
     start_voting(voter)
-    battle, token = served_battle(voter)
     with django_capture_on_commit_callbacks(execute=True):
-        answer = voter.post("/api/v1/votes", {"token": token, "choice": "tie"}, content_type="application/json")
-        voter.post("/api/v1/votes", {"token": token, "choice": "tie"}, content_type="application/json")  # a replay
-    assert answer.status_code == 201
+        battle, token = served_battle(voter)
     requested = [args for name, args in sent if name == "arena.prepare_next"]
-    assert len(requested) == 1, sent  # once per vote, not per replay
+    served = Battle.objects.filter(voter_key=battle.voter_key, served_at__isnull=False).count()
+    assert len(requested) == served, sent  # once per battle served (each arena page serves one)
     with django_capture_on_commit_callbacks(execute=True):
         arena_tasks.prepare_next(*requested[0])  # what the arena worker runs
     prepared = Battle.objects.get(voter_key=battle.voter_key, served_at__isnull=True)
     assert prepared.state == "preparing" and ("arena.render_battle", [prepared.pk]) in sent
+    # The held battle's clips are revealed by its vote, so the prepared one holds neither.
+    assert not {battle.left_id, battle.right_id} & {prepared.left_id, prepared.right_id}
     arena_tasks.prepare_next(*requested[0])
     assert Battle.objects.filter(voter_key=battle.voter_key, served_at__isnull=True).count() == 1  # one is enough
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = voter.post("/api/v1/votes", {"token": token, "choice": "tie"}, content_type="application/json")
+    assert answer.status_code == 201
+    assert not [name for name, _ in sent if name == "arena.prepare_next"]  # the vote sends nothing
     following = voter.get("/api/v1/battles/next").json()["battle"]
     assert following["status_url"].endswith(f"/{prepared.public_id}")  # served, not made again
+
+
+def test_a_prepared_battle_showing_a_model_revealed_since_is_not_served(make_clips):
+    make_clips(prompts=4)
+    held = ready_battle(ALICE)
+    # A battle prepared by hand with one of the held battle's clips (the worker never does this).
+    other = Battle.objects.exclude(pk=held.pk).filter(voter_key=ALICE.key).first()
+    assert other is None
+    clips = [c for c in battles.arena_clips("official").exclude(pk__in=(held.left_id, held.right_id))]
+    partner = next(c for c in clips if c.job.model_id not in {held.left.job.model_id})
+    stale = Battle.objects.create(
+        prompt_id=partner.job.prompt_id,
+        left_id=held.left_id,
+        right_id=partner.pk,
+        pool="official",
+        pair_key=battles.pair_key(held.left_id, partner.pk),
+        voter_key=ALICE.key,
+    )
+    cast_vote(ALICE, token=battles.sign(held), choice="left")
+    following = battles.next_battle(ALICE)
+    stale.refresh_from_db()
+    assert (stale.state, stale.error_code) == ("failed", "clip_revealed")
+    assert following is not None and following.pk != stale.pk
+    assert not {held.left_id, held.right_id} & {following.left_id, following.right_id}
 
 
 def test_clips_whose_model_was_revealed_are_not_shown_again(make_clips):

@@ -121,8 +121,6 @@ def votes(request):
         watched_right_s=data.get("watched_right_s"),
     )
     vote = outcome.vote
-    if outcome.created:
-        battles.request_next(_voter(request), vote.pool)
     return JsonResponse(
         {
             "vote": {

@@ -125,8 +125,6 @@ def vote(request):
         response["HX-Reswap"] = "innerHTML"
         return response
     vote = outcome.vote
-    if outcome.created:
-        battles.request_next(voter, vote.pool)
     context = {
         "vote": vote,
         "battle": vote.battle,

@@ -8,9 +8,12 @@ right are decided here, with the server's randomness; the client receives an opa
 inside a signed token and media URLs that name nothing.
 
 A voter holds at most one served battle: asking for the next one records a skip and voids the
-old token. Each battle gets renditions of its own (renditions.py), made by a worker; the next
-battle is chosen and prepared by the arena worker while the voter watches the reveal of the
-current one (choosing takes a few queries, which the vote's own request should not wait for).
+old token. Each battle gets renditions of its own (renditions.py), made by a worker. The next
+battle is chosen and prepared by the arena worker as soon as the current one is served, so it
+has the whole watching time to render, and neither request waits for the choosing (a few
+queries) nor the vote pays for sending it. Since the held battle's clips will be revealed by
+its vote, the prepared one never contains them, and a prepared battle is checked again when
+served: one with a clip whose model the voter has seen since is dropped.
 """
 
 from __future__ import annotations
@@ -95,10 +98,18 @@ def _model_states(pool: str, model_ids: list[int]) -> tuple[list[sampling.ModelS
     return states, pair_counts
 
 
+def _clips_of(battles: QuerySet[Battle]) -> QuerySet:
+    return Clip.objects.filter(Q(pk__in=battles.values("left_id")) | Q(pk__in=battles.values("right_id"))).values("pk")
+
+
 def revealed_clips(voter: Voter) -> QuerySet:
     """Clip ids whose model this voter has been shown (their voted battles)."""
-    voted = Battle.objects.filter(voter_key=voter.key, state=BattleState.VOTED)
-    return Clip.objects.filter(Q(pk__in=voted.values("left_id")) | Q(pk__in=voted.values("right_id"))).values("pk")
+    return _clips_of(Battle.objects.filter(voter_key=voter.key, state=BattleState.VOTED))
+
+
+def _held_clips(voter: Voter) -> QuerySet:
+    """Clip ids of the battles this voter holds: their models are revealed once voted on."""
+    return _clips_of(Battle.objects.filter(voter_key=voter.key, state__in=LIVE_BATTLE_STATES, served_at__isnull=False))
 
 
 def _clip_pair(
@@ -106,8 +117,7 @@ def _clip_pair(
 ) -> tuple[int, int, int, bool] | None:
     """(clip of model_a, clip of model_b, prompt id, seen with names) for a battle, or None."""
     named = NamedView.objects.filter(voter_key=voter.key).values("prompt_id")
-    revealed = revealed_clips(voter)
-    clips = arena_clips(pool).exclude(pk__in=revealed)
+    clips = arena_clips(pool).exclude(pk__in=revealed_clips(voter)).exclude(pk__in=_held_clips(voter))
     partner = clips.filter(job__prompt_id=OuterRef("job__prompt_id"), job__model_id=model_b).values("id")[:1]
     mine = clips.filter(job__model_id=model_a)
     if not allow_named:
@@ -198,6 +208,10 @@ def _prepared(voter: Voter, pool: str) -> Battle | None:
         if battle.left.hidden or battle.right.hidden:  # a moderator hid one meanwhile
             Battle.objects.filter(pk=battle.pk).update(state=BattleState.FAILED, error_code="clip_hidden")
             continue
+        if revealed_clips(voter).filter(pk__in=(battle.left_id, battle.right_id)).exists():
+            # Prepared before the voter saw one of its models (a battle voted since): not blind.
+            Battle.objects.filter(pk=battle.pk).update(state=BattleState.FAILED, error_code="clip_revealed")
+            continue
         if not battle.named and NamedView.objects.filter(voter_key=voter.key, prompt_id=battle.prompt_id).exists():
             battle.named = True
         return battle
@@ -217,12 +231,8 @@ def next_battle(voter: Voter, *, pool: str = Prompt.Pool.OFFICIAL, rng: np.rando
             return None
     battle.served_at = timezone.now()
     Battle.objects.filter(pk=battle.pk).update(served_at=battle.served_at, named=battle.named)
-    return battle
-
-
-def request_next(voter: Voter, pool: str) -> None:
-    """After a vote: the arena worker prepares the voter's next battle (prepare_next)."""
     send_on_commit(PREPARE_NEXT, voter.key, voter.ip_hash, voter.logged_in, pool)
+    return battle
 
 
 def prepare_next(voter: Voter, pool: str) -> Battle | None:
