@@ -209,6 +209,16 @@ def test_render_step_stores_the_file_under_an_opaque_name(export_of, media_root,
     assert not created and again.pk == export.pk and again.state == ExportState.SUCCEEDED
 
 
+@pytest.mark.django_db
+def test_an_export_takes_only_the_prompts_own_clips(make_clips, demo_models):
+    first, second = make_clips(prompts=2)
+    mine = list(GenerationJob.objects.filter(prompt=first).select_related("clip")[:1])
+    theirs = list(GenerationJob.objects.filter(prompt=second).select_related("clip")[:1])
+    with pytest.raises(ValueError, match="not results of prompt"):
+        exports.request_export(first, mine + theirs)
+    assert not SideBySideExport.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_only_one_claim_wins(export_of):
     export, *_ = export_of()

@@ -59,6 +59,9 @@ def layout_for(prompt: Prompt) -> media.SideBySideLayout:
 def request_export(prompt: Prompt, jobs: list[GenerationJob]) -> tuple[SideBySideExport, bool]:
     """The export of these clips, created and queued if new. A failed export, or one whose
     worker died (lease expired), is queued again; a finished one is returned as it is."""
+    strays = [job.pk for job in jobs if job.prompt_id != prompt.pk]
+    if strays:  # the export's page, key and file are the prompt's: other prompts' clips never join
+        raise ValueError(f"jobs {strays} are not results of prompt {prompt.public_id}")
     clip_ids = [job.clip.public_id for job in jobs]
     key = selection_key(prompt, clip_ids)
     existing = SideBySideExport.objects.filter(selection_key=key).first()
