@@ -9,6 +9,8 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from webapp.arena import tasks
+from webapp.arena.models import NamedView
+from webapp.core.clients import keyed_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +30,15 @@ def test_the_beat_task_purges_expired_sessions_only():
     assert "arena.clear_expired_sessions" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
     tasks.clear_expired_sessions()
     assert list(Session.objects.values_list("session_key", flat=True)) == ["b" * 32]
+
+
+def test_an_expired_voters_named_views_go_with_their_session(make_clips):
+    prompt = make_clips(prompts=1)[0]
+    now = timezone.now()
+    for key, expires in (("c" * 32, now - timedelta(seconds=1)), ("d" * 32, now + timedelta(days=1))):
+        Session.objects.create(session_key=key, session_data="", expire_date=expires)
+        NamedView.objects.create(voter_key=keyed_digest("session", key), prompt=prompt)
+    NamedView.objects.create(voter_key=keyed_digest("user", "7"), prompt=prompt)  # an account's: kept
+    tasks.clear_expired_sessions()
+    kept = set(NamedView.objects.values_list("voter_key", flat=True))
+    assert kept == {keyed_digest("session", "d" * 32), keyed_digest("user", "7")}

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.management import call_command
-from django.db import IntegrityError
+from django.contrib.sessions.models import Session
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from webapp.core import ratelimit
 from webapp.core.clients import client_ip, keyed_digest
@@ -103,7 +104,15 @@ def record_named_view(request, prompts: list[Prompt]) -> None:
         pass
 
 
-def clear_expired_sessions() -> None:
-    """Periodic (beat): delete the sessions past their expiry. Django never purges them by
-    itself; its documented answer is the clearsessions command, run here on a schedule."""
-    call_command("clearsessions")
+def clear_expired_sessions(batch: int = 1000) -> int:
+    """Periodic (beat): delete the sessions past their expiry (Django never purges them by
+    itself; this is its clearsessions, run on a schedule) and, with each, the record of which
+    prompts that anonymous voter saw with names: nothing can link those rows to anyone once the
+    session is gone, so they are kept no longer. Returns the number of sessions deleted."""
+    cutoff = timezone.now()
+    deleted = 0
+    while keys := list(Session.objects.filter(expire_date__lt=cutoff).values_list("session_key", flat=True)[:batch]):
+        with transaction.atomic():
+            NamedView.objects.filter(voter_key__in=[keyed_digest("session", key) for key in keys]).delete()
+            deleted += Session.objects.filter(session_key__in=keys).delete()[0]
+    return deleted
