@@ -156,7 +156,7 @@ def load(conn, prompts: int, models: int = 6, seed: int = 7) -> None:
                 for m in range(1, models + 1):
                     job_id = (p - 1) * models + m
                     yield (job_id, p, m, states[job_id - 1], 1, 1, "", None, "", "{}", "",
-                           created, created, created, finished, "", "")  # fmt: skip
+                           created, created, created, finished, "", "", 0)  # fmt: skip
 
         def clip_rows():
             for job_id, state in enumerate(states, start=1):
@@ -167,7 +167,7 @@ def load(conn, prompts: int, models: int = 6, seed: int = 7) -> None:
                 name = f"{job_id:024d}"
                 yield (job_id, job_id, f"c{job_id:010d}", f"originals/{name}.mp4", f"clips/{name}.mp4",
                        f"posters/{name}.jpg", ZERO_HASH, ZERO_HASH, 4.0, 512, 288, 24.0, "h264", 100000, 100000,
-                       "h264", "f", "{}", created, "")  # fmt: skip
+                       "h264", "f", "{}", created, "", "f", "{}", "{}", 0)  # fmt: skip
 
         copy_rows(
             cur,
@@ -190,6 +190,7 @@ def load(conn, prompts: int, models: int = 6, seed: int = 7) -> None:
                 "finished_at",
                 "error_code",
                 "error_message",
+                "resend_count",
             ],
             job_rows(),
         )
@@ -217,6 +218,10 @@ def load(conn, prompts: int, models: int = 6, seed: int = 7) -> None:
                 "c2pa_summary",
                 "created_at",
                 "tagged_original",
+                "has_audio",
+                "audio",
+                "measurements",
+                "measurements_version",
             ],
             clip_rows(),
         )

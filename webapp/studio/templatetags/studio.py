@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from webapp.core.urls import reverse_one
 from webapp.studio import presenters
 from webapp.studio.models import GenerationJob
 from webapp.studio.presenters import request_notes
@@ -14,6 +15,13 @@ register = template.Library()
 @register.filter
 def differs_from_request(job: GenerationJob) -> list[str]:
     return request_notes(job)
+
+
+@register.filter
+def url_of(value, viewname: str) -> str:
+    """{{ clip.poster.name|url_of:"studio:media" }}: {% url viewname value %}, without matching
+    the URLconf again for every item of a long list."""
+    return reverse_one(viewname, value)
 
 
 @register.filter
