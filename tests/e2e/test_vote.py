@@ -49,6 +49,15 @@ def test_blind_vote_in_the_browser(page, site, celery_procs):
     assert abs(times[0] - 1.2) < 0.1 and abs(times[0] - times[1]) < 0.1, times
     screenshot(page, "battle")
 
+    # Sound: both start muted, each side has the same Sound button, one side audible at a time.
+    videos = "[...document.querySelectorAll('video')]"
+    assert page.evaluate(f"{videos}.every(v => v.muted)")
+    page.get_by_role("button", name="Sound of the left clip").click()
+    wait_until(page, f"{videos}.map(v => v.muted).join() === 'false,true'")
+    page.get_by_role("button", name="Sound of the right clip").click()
+    wait_until(page, f"{videos}.map(v => v.muted).join() === 'true,false'")  # volumechange mutes the other
+    assert page.get_by_role("button", name="Sound of the right clip").get_attribute("aria-pressed") == "true"
+
     page.get_by_role("button", name="Play").click()
     page.wait_for_timeout(1000)
     drift = page.evaluate("document.querySelector('[data-sync-player]').syncPlayer.maxDrift()")
