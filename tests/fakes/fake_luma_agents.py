@@ -22,7 +22,10 @@ Sources (read 2026-11-30):
   21:9 (as every host of ray-3.2 publishes them: replicate.com/luma/ray-3.2,
   docs.gmicloud.ai luma-ray-3-2-generate); loop "not supported with duration=10s or hdr=true"
   and exr_export "requires hdr=true" (SDK docstrings); hdr needs 720p or 1080p (Luma's models
-  guide: "HDR output (video.hdr, 720p/1080p)").
+  guide: "HDR output (video.hdr, 720p/1080p)"); 10 s is text-to-video without HDR, and loop
+  takes no end_frame (the guide's constraint matrix as reproduced in a third-party copy
+  "Sourced from https://docs.agents.lumalabs.ai/guides/videos/generation/ (fetched
+  2026-06-11)", and replicate.com/luma/ray-3.2: "10s clips support text-to-video only").
 
 Output files: Luma does not document the host of its presigned URLs, so this fake serves them
 from `presigned.luma-agents.test` (a reserved test name, not a claim about Luma) and the test
@@ -79,8 +82,10 @@ def combination_problems(body: dict) -> list[str]:
         problems.append(f"model {model!r} does not support type {kind!r}")
     if kind == "video" and body.get("aspect_ratio") not in (None, *RAY_VIDEO_ASPECTS):
         problems.append(f"aspect_ratio {body['aspect_ratio']!r} is not supported by ray-3.2")
-    if video.get("loop") and (video.get("duration") == "10s" or video.get("hdr")):
-        problems.append("loop is not supported with duration=10s or hdr=true")
+    if video.get("loop") and (video.get("duration") == "10s" or video.get("hdr") or video.get("end_frame")):
+        problems.append("loop is not supported with duration=10s, hdr=true or an end_frame")
+    if video.get("duration") == "10s" and (video.get("hdr") or video.get("start_frame") or video.get("end_frame")):
+        problems.append("duration=10s is text-to-video in standard dynamic range only")
     if video.get("exr_export") and not video.get("hdr"):
         problems.append("exr_export requires hdr=true")
     if video.get("hdr") and video.get("resolution") not in ("720p", "1080p"):

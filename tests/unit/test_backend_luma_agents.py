@@ -111,6 +111,7 @@ def test_the_fake_refuses_what_the_published_schema_refuses(fake):
         {**video, "video": {"duration": "10s", "loop": True}},
         {**video, "video": {"exr_export": True}},
         {**video, "video": {"hdr": True, "resolution": "540p"}},
+        {**video, "video": {"duration": "10s", "start_frame": {"url": "https://example.com/a.jpg"}}},
         {"type": "video", "prompt": "p"},  # the default model is uni-1, an image model
     ):
         answer = post(fake, body)

@@ -17,10 +17,12 @@ Sources (read 2026-11-30):
   https://docs.agents.lumalabs.ai/guides/error-handling/ (statuses and failure codes),
   https://docs.agents.lumalabs.ai/guides/model/ (ray-3.2: video, video_edit, video_reframe).
 - Aspect ratios for ray-3.2 video: the SDK's enum has twelve values and says "the server
-  validates the final model-specific set"; Luma's pages read here do not list that set. The six
-  declared below are the set every host of ray-3.2 publishes (replicate.com/luma/ray-3.2,
-  docs.gmicloud.ai luma-ray-3-2-generate, fal's luma/agent/ray/v3.2 pages): a third-party
-  reading, the narrowest one found.
+  validates the final model-specific set"; the pages of Luma's read here do not list that set.
+  The six declared below are the set a third-party copy of Luma's video generation guide
+  ("Sourced from https://docs.agents.lumalabs.ai/guides/videos/generation/ (fetched
+  2026-06-11)") lists, and what Luma's partners publish (replicate.com/luma/ray-3.2,
+  docs.comfy.org built-in-nodes/LumaRay32TextToVideoNode, docs.gmicloud.ai
+  luma-ray-3-2-generate); fal's page passes the SDK's twelve through.
 
 create: POST /generations {"model": "ray-3.2", "type": "video", "prompt", "aspect_ratio",
         "video": {"duration": "5s" | "10s", "resolution"}} -> 201 Generation.
@@ -46,7 +48,8 @@ sound:  the Agents API has no audio field and Luma's pages do not say whether Ra
         sound: declared unknown, the media stage measures it.
 price:  Luma's pricing page (https://docs.agents.lumalabs.ai/guides/pricing/) prices video per
         clip by type, resolution, dynamic range and duration; its video table could not be
-        read, so no price is recorded.
+        read. Third-party copies give 720p SDR $0.30 for 5 s and $0.90 for 10 s: not a price
+        per second, so `price_per_second_usd` cannot express it and no cost is recorded.
 """
 
 from __future__ import annotations
