@@ -68,18 +68,31 @@ def test_a_generation_failed_job_is_retried_as_a_new_generation(fake, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "failure, code",
+    "failure_code, error, code",
     [
-        (("budget_exhausted", "Ran out of funds mid-generation"), "account_problem"),
-        (("corrupt_input", "x"), "vendor_failed"),
+        ("content_moderated", VendorPolicyRejection, "rejected_by_vendor"),
+        ("generation_failed", VendorJobDiscarded, "vendor_job_discarded"),
+        ("output_not_found", VendorJobDiscarded, "vendor_job_discarded"),
+        ("rate_limited", VendorJobDiscarded, "vendor_job_discarded"),
+        ("budget_exhausted", PermanentError, "account_problem"),
+        ("corrupt_input", PermanentError, "vendor_failed"),
+        ("invalid_request", PermanentError, "vendor_failed"),
     ],
 )
-def test_final_failure_codes(fake, tmp_path, failure, code):
-    fake.failure = failure
+def test_each_documented_failure_code_has_its_outcome(fake, tmp_path, failure_code, error, code):
+    fake.failure = (failure_code, "as documented")
     fake.flag_next_job("fail")
+    with pytest.raises(error) as caught:
+        generate("luma-agents", make_request("luma-agents"), tmp_path)
+    assert caught.value.code == code
+    assert type(caught.value) is error  # a final failure is neither a refusal nor a retry
+
+
+def test_an_unknown_state_is_not_waited_on(fake, tmp_path):
+    fake.fail_next(200, {"id": "x", "state": "archived"}, method="GET")
     with pytest.raises(PermanentError) as caught:
         generate("luma-agents", make_request("luma-agents"), tmp_path)
-    assert caught.value.code == code and not isinstance(caught.value, VendorPolicyRejection)
+    assert caught.value.code == "vendor_bad_response"
 
 
 @pytest.mark.parametrize("status", [402, 403])

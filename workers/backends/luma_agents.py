@@ -105,6 +105,8 @@ class LumaAgentsBackend(PollingBackend):
             )
 
     def classify(self, response, body):
+        # Luma documents moderation as a failure_code when polling; a 400/422 whose detail reads
+        # like a policy refusal is still treated as one rather than as our bad request.
         detail = _detail(body)
         if response.status_code in (400, 422) and sounds_like_policy(detail):
             return VendorPolicyRejection(f"create refused: {detail}")
@@ -135,6 +137,8 @@ class LumaAgentsBackend(PollingBackend):
             return Poll(True, generation)
         if state in WAITING:
             return Poll(False)
+        if state != "failed":  # the SDK knows four states; anything else is not Luma's contract
+            raise PermanentError(f"generation {job_id} in unknown state {state!r}", code="vendor_bad_response")
         code = generation.get("failure_code") or ""
         message = f"generation {job_id} {state}: {code} {generation.get('failure_reason') or ''}".strip()
         if code == "content_moderated":
