@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from workers.backends.netpolicy import TEST_RESOLVE_ENV
 from workers.backends.vendor import env_key
 
-from . import fake_fal, fake_kling, fake_luma, fake_replicate, fake_runway, fake_sora, fake_veo
+from . import fake_fal, fake_kling, fake_luma, fake_luma_agents, fake_replicate, fake_runway, fake_sora, fake_veo
 from .vendor_server import FakeVendor
 
 LANDSCAPE = {"16:9": [1280, 720], "9:16": [720, 1280]}
@@ -35,6 +35,12 @@ VENDORS = {
         fake_luma.FakeLuma,
         "/dream-machine/v1",
         {"vendor_model": "ray-2", "durations": [5, 9], "resolution": "720p", "sizes": LANDSCAPE},
+    ),
+    "luma-agents": (
+        "fake-luma-agents",
+        fake_luma_agents.FakeLumaAgents,
+        "/v1",
+        {"vendor_model": "ray-3.2", "durations": [5, 10], "resolution": "720p", "sizes": LANDSCAPE},
     ),
     "kling": (
         "fake-kling",
@@ -94,6 +100,7 @@ KEYS = {
     "OPENAI_API_KEY": fake_sora.API_KEY,
     "RUNWAYML_API_SECRET": fake_runway.API_KEY,
     "LUMAAI_API_KEY": fake_luma.API_KEY,
+    "LUMA_AGENTS_API_KEY": fake_luma_agents.API_KEY,
     "KLING_ACCESS_KEY": fake_kling.ACCESS_KEY,
     "KLING_SECRET_KEY": fake_kling.SECRET_KEY,
     "FAL_KEY": fake_fal.API_KEY,
@@ -111,6 +118,8 @@ def worker_env(fakes: Mapping[str, FakeVendor]) -> dict[str, str]:
     for key, fake in fakes.items():
         env[env_key(key, "BASE_URL")] = fake.vendor_url + VENDORS[key][2]
         names |= {fake.api_host, fake.media_host or fake.api_host}
+        # Settings an operator must make for this vendor (Luma Agents: its output host).
+        env.update(getattr(fake, "operator_env", dict)())
     env[TEST_RESOLVE_ENV] = ",".join(f"{name}=127.0.0.1" for name in sorted(names))
     return env
 

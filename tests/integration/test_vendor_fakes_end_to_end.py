@@ -82,7 +82,7 @@ def test_one_prompt_against_every_fake_vendor(fakes, celery_procs, django_captur
 
     jobs = {j.model.slug: j for j in prompt.jobs.select_related("model")}
     states = {slug: (j.state, j.error_code) for slug, j in jobs.items()}
-    expected_clips = {"fake-runway", "fake-kling", "fake-pika", "fake-veo", "fake-replicate"}
+    expected_clips = {"fake-runway", "fake-luma-agents", "fake-kling", "fake-pika", "fake-veo", "fake-replicate"}
     assert {slug for slug, (state, _) in states.items() if state == JobState.SUCCEEDED} == expected_clips, states
     assert states["fake-luma"] == (JobState.REJECTED_BY_VENDOR, "rejected_by_vendor")
     assert states["fake-sneaky"] == (JobState.FAILED, "unsafe_url")

@@ -19,6 +19,7 @@ def test_every_backend_declares_a_fixed_list_of_key_variables():
         "openai-sora": ("OPENAI_API_KEY",),
         "runway": ("RUNWAYML_API_SECRET",),
         "luma": ("LUMAAI_API_KEY",),
+        "luma-agents": ("LUMA_AGENTS_API_KEY",),
         "kling": ("KLING_ACCESS_KEY", "KLING_SECRET_KEY"),
         "fal": ("FAL_KEY",),
         "google-veo": ("GEMINI_API_KEY",),

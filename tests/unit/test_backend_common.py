@@ -31,7 +31,7 @@ def test_a_prompt_becomes_a_downloaded_video_and_the_id_is_reported_before_polli
     assert result.video_path.read_bytes() == fake_mp4()
     assert submitted == [result.vendor_job_id] and result.vendor_job_id
     assert len(fake.jobs) == 1
-    if key != "luma":  # Luma's price is not documented per second: no cost recorded
+    if key not in ("luma", "luma-agents"):  # Luma's prices are per clip, not per second: no cost recorded
         assert result.cost_usd and result.cost_usd > 0
 
 
@@ -93,6 +93,7 @@ def _keys_of(key: str) -> list[str]:
         "openai-sora": ["OPENAI_API_KEY"],
         "runway": ["RUNWAYML_API_SECRET"],
         "luma": ["LUMAAI_API_KEY"],
+        "luma-agents": ["LUMA_AGENTS_API_KEY"],
         "kling": ["KLING_ACCESS_KEY", "KLING_SECRET_KEY"],
         "fal": ["FAL_KEY"],
         "google-veo": ["GEMINI_API_KEY"],

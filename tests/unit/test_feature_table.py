@@ -110,8 +110,26 @@ def test_measurements_sit_beside_claims_and_a_contradicted_claim_is_marked(clien
     assert "Up to 2 minutes" in page and "longest clip obtained 10.0 s" in page and "25%" in page
     table = feature_table()
     kling_column = next(c for c in table["columns"] if c.system.slug == "kling-ai")
-    assert [x.model.slug for x in kling_column.measured] == ["kling-v2-1-master"]  # fake-kling is not loaded
+    # every loaded Kling model sits in the column (fake-kling is not loaded)
+    assert [x.model.slug for x in kling_column.measured] == ["kling-v2-1-master", "kling-v2-6", "kling-v3"]
     assert "contradicted" in client.get("/models/compare").content.decode()
+
+
+def test_the_current_kling_and_luma_models_are_measured_in_their_systems_columns(client, catalog):
+    """Kling 2.6 / 3.0 and Luma Ray 3.2 are the vendors' current models: their clips belong
+    beside the articles' Kling AI and Luma Dream Machine claims, not among the unclaimed."""
+    add_job(VideoModel.objects.get(slug="kling-v2-6"), JobState.SUCCEEDED, seconds=10.0, audio=sound(-20.0))
+    add_job(VideoModel.objects.get(slug="kling-v3"), JobState.SUCCEEDED, seconds=15.0, audio=sound(-18.0))
+    add_job(VideoModel.objects.get(slug="luma-ray-3-2"), JobState.SUCCEEDED, seconds=10.0)
+    table = feature_table()
+    columns = {c.system.slug: c for c in table["columns"]}
+    kling = {m.model.slug: m for m in columns["kling-ai"].measured}
+    assert (kling["kling-v2-6"].longest_clip_s, kling["kling-v3"].longest_clip_s) == (10.0, 15.0)
+    assert "luma-ray-3-2" in {m.model.slug for m in columns["luma-dream-machine"].measured}
+    assert not [m.model.slug for m in table["unclaimed"] if m.model.slug.startswith(("kling", "luma"))]
+    two_minutes = next(cv for cv in columns["kling-ai"].claims["max_duration"] if cv.claim.value == "Up to 2 minutes")
+    assert "Kling 3.0 (with sound): longest clip obtained 15.0 s" in two_minutes.contradicted_by
+    assert "Up to 2 minutes" in client.get("/models/kling-v3").content.decode()
 
 
 def test_an_unknown_model_page_is_a_404(client, catalog):

@@ -13,6 +13,7 @@ BACKENDS: dict[str, str] = {
     "openai-sora": "workers.backends.sora.SoraBackend",
     "runway": "workers.backends.runway.RunwayBackend",
     "luma": "workers.backends.luma.LumaBackend",
+    "luma-agents": "workers.backends.luma_agents.LumaAgentsBackend",
     "kling": "workers.backends.kling.KlingBackend",
     "fal": "workers.backends.fal.FalBackend",
     "google-veo": "workers.backends.veo.VeoBackend",
