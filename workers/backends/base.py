@@ -81,21 +81,21 @@ class AnswerLost(RetryableError):
     code = "vendor_answer_lost"
 
 
-class CreateOutcomeUnknown(BackendError):
-    """A create request reached the vendor, its answer was lost, and the vendor offers no way
-    to find out whether it made a job (no idempotency key, no listing). Final: creating again
-    could pay for a second generation. Staff can check the vendor's dashboard, or an operator
-    can choose to create again (catalog param `lost_create_answer: "recreate"`)."""
-
-    code = "create_outcome_unknown"
-
-
 class VendorPolicyRejection(BackendError):
     code = "rejected_by_vendor"
 
 
 class PermanentError(BackendError):
     code = "permanent"
+
+
+class CreateOutcomeUnknown(PermanentError):
+    """A create request reached the vendor, its answer was lost, and the vendor offers no way
+    to find out whether it made a job (no idempotency key, no listing). Final: creating again
+    could pay for a second generation. Staff can check the vendor's dashboard, or an operator
+    can choose to create again (catalog param `lost_create_answer: "recreate"`)."""
+
+    code = "create_outcome_unknown"
 
 
 class GenerationTimeout(BackendError):
