@@ -105,7 +105,12 @@ def vendor_faults(args, stack, verdict) -> bool:
             ids += round_ids
             states = checks.states(round_ids)
             made = {key: len(fake.jobs) - made_before[key] for key, fake in fakes.items()}
-            print(f"[vendor-faults] {kind}: {sorted(states.values())} in {seconds and f'{seconds:.1f} s'}", flush=True)
+            used = checks.attempts_of(round_ids)
+            print(
+                f"[vendor-faults] {kind}: {sorted(states.values())} in {seconds and f'{seconds:.1f} s'}; "
+                f"generate attempts used: max {max(used.values(), default=0)}",
+                flush=True,
+            )
             if any(v > 1 for v in made.values()):
                 print(f"[vendor-faults]   vendor jobs made for one job (more than 1 is paid twice): {made}")
                 paid_twice += [f"{kind} x {key}: {n} vendor jobs" for key, n in made.items() if n > 1]
