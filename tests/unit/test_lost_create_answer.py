@@ -111,6 +111,17 @@ def test_an_operator_may_choose_to_create_again(key, vendor_env, tmp_path):
     assert len(fake.jobs) == 2  # paid twice, as the catalog entry allows
 
 
+def test_a_lookup_the_host_refuses_stops_instead_of_creating_again(vendor_env, tmp_path):
+    """An operator's Sora-compatible host without the list endpoint: the lookup's 404 is not
+    read as "no job there" (that would re-create and maybe pay twice)."""
+    fake = vendor_env.start("openai-sora")
+    fake.fail_next(200, lose_answer=True, method="POST")
+    fake.fail_next(404, {"error": {"message": "Not found"}}, method="GET", path=r"^/v1/videos$")
+    with pytest.raises(CreateOutcomeUnknown, match="looking for the job it made failed"):
+        generate("openai-sora", make_request("openai-sora"), tmp_path)
+    assert len(fake.jobs) == 1 and creates(fake) == 1
+
+
 def test_a_connection_refused_before_sending_is_an_ordinary_retry(vendor_env, tmp_path):
     fake = vendor_env.start("runway")
     fake.stop()  # nothing listens: the request never left, so a retry cannot pay twice

@@ -354,7 +354,13 @@ class PollingBackend:
             raise PermanentError(
                 f"lost_create_answer must be one of {LOST_CREATE_POLICIES}, not {policy!r}", code="invalid_request"
             )
-        found = self.find_created(client, request, config, since=sent_at - CLOCK_SKEW_S)
+        why = f"{self.vendor} offers no way to find out whether it made a job"
+        try:
+            found = self.find_created(client, request, config, since=sent_at - CLOCK_SKEW_S)
+        except CreateOutcomeUnknown:
+            raise
+        except PermanentError as exc:  # the lookup itself refused (a compatible host without the list)
+            found, why = CANNOT_LOOK, f"looking for the job it made failed ({exc})"
         if found is not CANNOT_LOOK:
             return found or None
         if policy == "recreate":
@@ -362,8 +368,8 @@ class PollingBackend:
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(sent_at)) if sent_at else "an unknown time"
         raise CreateOutcomeUnknown(
             f"{self.vendor}: a create request sent at {when} got no answer"
-            f"{f' ({lost})' if lost else ''}; {self.vendor} offers no way to find out whether it made "
-            "a job, so none is created again (that could pay twice). Check the vendor's dashboard; "
+            f"{f' ({lost})' if lost else ''}; {why}, so none is created again (that could pay twice). "
+            "Check the vendor's dashboard; "
             'set lost_create_answer: "recreate" on the model to create again in such cases.'
         )
 
