@@ -17,7 +17,7 @@ MESSAGES: dict[str, str] = {
     "deferred_by_limit": "Waiting for a free slot at the vendor.",
     "vendor_unavailable": "The vendor was unavailable.",
     "vendor_unreachable": "The vendor could not be reached.",
-    "vendor_answer_lost": "The vendor's answer was lost on the way; checked before trying again.",
+    "vendor_answer_lost": "The vendor's answer was lost on the way; trying again.",
     "create_outcome_unknown": (
         "The vendor may have started this video but its answer was lost; it was not ordered again "
         "to avoid paying twice. The operators can check with the vendor."
