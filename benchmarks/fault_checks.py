@@ -79,6 +79,12 @@ def job_problems(job_id: int, expect: set[str]) -> list[str]:
     return found
 
 
+def attempts_of(ids: list[int]) -> dict[int, int]:
+    from webapp.studio.models import GenerationJob
+
+    return dict(GenerationJob.objects.filter(pk__in=ids).values_list("pk", "attempts"))
+
+
 def referenced_files() -> set[str]:
     """Every media file name any row names (every FileField of every model)."""
     from django.apps import apps

@@ -8,8 +8,15 @@ import time
 
 from benchmarks import fault_checks as checks
 
-# ffmpeg that writes the start of its output (as a real one would), then hangs
-SLOW_FFMPEG = '#!/bin/sh\nfor out; do :; done\necho partial > "$out"\nsleep 60\nexec ffmpeg "$@"\n'
+# ffmpeg that writes the start of its output (as a real one would), then hangs; a worker's version
+# and encoder checks (`ffmpeg -hide_banner -version` / `-encoders`: an option last, no output) are
+# answered at once by the real ffmpeg, writing nothing
+# (it used to leave a file named '-version' in the working directory and wait 60 s). Every other
+# call hangs exactly as before, so the kill still lands mid-render.
+SLOW_FFMPEG = (
+    '#!/bin/sh\nfor out; do :; done\ncase "$out" in -*) exec ffmpeg "$@" ;; esac\n'
+    'echo partial > "$out"\nsleep 60\nexec ffmpeg "$@"\n'
+)
 
 
 def export_kill(args, stack, verdict) -> bool:

@@ -259,6 +259,9 @@ def main(argv=None) -> int:
     parser.add_argument("--export-kill", action="store_true", help="(f) worker SIGKILLed during an export")
     parser.add_argument("--outage-s", type=float, default=5)
     parser.add_argument("--kinds", type=int, default=0, help="vendor fault kinds to run (0: all)")
+    parser.add_argument(
+        "--vendor-kinds", default="", help="vendor fault kinds by name, comma-separated (e.g. lost_create_answer)"
+    )
     parser.add_argument("--n", type=int, default=0, help="runs/jobs per scenario (0: the scenario's target)")
     parser.add_argument("--lease-s", type=float, default=8)
     parser.add_argument("--reaper-s", type=float, default=2)

@@ -277,6 +277,11 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # --- Generation rules -----------------------------------------------------------------------
 PROMPT_MAX_CHARS = env_number("PROMPT_MAX_CHARS", 1000)
 JOB_MAX_ATTEMPTS = env_number("JOB_MAX_ATTEMPTS", 3)
+# A vendor's 429 (or Kling's rate/concurrency codes) sends the job back to the queue for as long
+# as the vendor's Retry-After says (else VENDOR_RATE_LIMIT_WAIT_S) without using an attempt,
+# until this long after the job first started; after that each 429 counts as a failed attempt.
+VENDOR_RATE_LIMIT_WAIT_S = env_number("VENDOR_RATE_LIMIT_WAIT_S", 10, float)
+VENDOR_RATE_LIMIT_MAX_WAIT_S = env_number("VENDOR_RATE_LIMIT_MAX_WAIT_S", 1800, float)
 # A queued job untouched this long lost its message: the reaper enqueues it again.
 JOB_QUEUED_STALE_S = env_number("JOB_QUEUED_STALE_S", 300)
 FFMPEG_BINARY = env("FFMPEG_BINARY", "ffmpeg")

@@ -134,6 +134,11 @@ class RateLimited(_Fake):
         raise RetryableError("429 Too Many Requests", retry_after=7, code="rate_limited")
 
 
+class Overloaded(_Fake):
+    def produce(self, request, workdir, vendor_id):
+        raise RetryableError("503 Service Unavailable", retry_after=7, code="vendor_unavailable")
+
+
 def _returned(path: Path) -> Path:
     PRODUCED_SHA256.append(hashlib.sha256(path.read_bytes()).hexdigest())
     return path

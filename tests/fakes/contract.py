@@ -12,6 +12,7 @@ import pytest
 from tests.fakes.all_vendors import VENDORS, params_for, worker_env
 from workers.backends.base import GenerationRequest
 from workers.backends.registry import get_backend
+from workers.backends.vendor import CREATE_SENT_PREFIX
 
 
 class VendorEnv:
@@ -64,9 +65,13 @@ def make_request(
     )
 
 
-def generate(key: str, request: GenerationRequest, tmp_path, *, resume: str | None = None):
+def generate(key: str, request: GenerationRequest, tmp_path, *, resume: str | None = None, markers: bool = False):
+    """The result and what the adapter reported through on_submitted: the vendor job ids only,
+    or with `markers` also the "create sent" markers and their clearing ("") in order."""
     submitted: list[str] = []
     result = get_backend(key).generate(
         request, workdir=tmp_path, resume_vendor_job_id=resume, on_submitted=submitted.append
     )
+    if not markers:
+        submitted = [s for s in submitted if s and not s.startswith(CREATE_SENT_PREFIX)]
     return result, submitted

@@ -4,12 +4,16 @@ Source: lumalabs/lumaai-python, generated from Luma's OpenAPI document:
 src/lumaai/types/generations/video_create_params.py (model required: ray-1-6 | ray-2 |
 ray-flash-2; aspect_ratio, duration "5s" | "9s", resolution 540p | 720p | 1080p | 4k, loop,
 keyframes, concepts, callback_url, generation_type "video", prompt) and
-src/lumaai/types/generation.py (state queued | dreaming | completed | failed, assets.video).
+src/lumaai/types/generation.py (state queued | dreaming | completed | failed, assets.video),
+src/lumaai/types/generation_list_response.py (GET /generations?limit&offset, newest first:
+{"generations": [Generation...], "count", "has_more", "limit", "offset"}).
 Output files are served from storage.cdn-luma.com (https://docs.lumalabs.ai/docs/video-generation).
 A body outside the schema gets 422 with a FastAPI-style {"detail": [{"loc", "msg", "type"}]}.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from .schema import Field, check
 from .vendor_server import FakeVendor, Reply
@@ -40,6 +44,7 @@ class FakeLuma(FakeVendor):
     def routes(self):
         return [
             ("POST", PREFIX + r"/generations(?:/video)?", self.create),
+            ("GET", PREFIX + r"/generations", self.list_generations),
             ("GET", PREFIX + r"/generations/(?P<gid>[\w-]+)", self.retrieve),
             ("DELETE", PREFIX + r"/generations/(?P<gid>[\w-]+)", self.delete),
         ]
@@ -55,7 +60,7 @@ class FakeLuma(FakeVendor):
             "generation_type": "video",
             "state": state,
             "failure_reason": None,
-            "created_at": "2026-11-21T12:00:00Z",
+            "created_at": job.extra.get("created_at", "2026-11-21T12:00:00Z"),
             "model": job.request.get("model"),
             "assets": {"video": None, "image": None, "progress_video": None},
             "request": job.request,
@@ -73,7 +78,27 @@ class FakeLuma(FakeVendor):
         if "[[policy]]" in body["prompt"]:
             return Reply(400, {"detail": "Prompt not allowed because it violates our content moderation policy"})
         job = self.new_job(body["prompt"], body, model=body["model"])
+        job.extra["created_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        job.extra["seq"] = len(self.jobs)
         return Reply(201, self.generation(job, "queued"))
+
+    def list_generations(self, req):
+        """Newest first; listing does not move a job along (the states shown are as created)."""
+        limit = int(req.query.get("limit", ["10"])[0])
+        offset = int(req.query.get("offset", ["0"])[0])
+        with self.lock:
+            jobs = sorted(self.jobs.values(), key=lambda j: j.extra.get("seq", 0), reverse=True)
+            page = [self.generation(job, "queued") for job in jobs[offset : offset + limit]]
+        return Reply(
+            200,
+            {
+                "generations": page,
+                "count": len(page),
+                "has_more": offset + limit < len(jobs),
+                "limit": limit,
+                "offset": offset,
+            },
+        )
 
     def retrieve(self, req, gid):
         job = self.jobs.get(gid)

@@ -12,6 +12,7 @@ Inputs outside the model's schema get 422 "Input validation failed" with `invali
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from .schema import Field, check
 from .vendor_server import FakeVendor, Reply
@@ -48,6 +49,7 @@ class FakeReplicate(FakeVendor):
         return [
             ("POST", r"/v1/models/(?P<owner>[\w.-]+)/(?P<model>[\w.-]+)/predictions", self.create),
             ("POST", r"/v1/predictions", self.create),
+            ("GET", r"/v1/predictions", self.list_predictions),
             ("GET", r"/v1/predictions/(?P<pid>\w+)", self.get),
             ("POST", r"/v1/predictions/(?P<pid>\w+)/cancel", self.cancel),
         ]
@@ -68,7 +70,8 @@ class FakeReplicate(FakeVendor):
             "logs": "",
             "error": None,
             "metrics": {},
-            "created_at": "2026-11-21T12:00:00Z",
+            "created_at": job.extra.get("created_at", "2026-11-21T12:00:00Z"),
+            "source": "api",
             "data_removed": False,
             "urls": {
                 "get": f"{self.vendor_url}/v1/predictions/{job.id}",
@@ -97,10 +100,24 @@ class FakeReplicate(FakeVendor):
             reply.body["invalid_fields"] = invalid
             return reply
         job = self.new_job(data["prompt"], data, job_id=uuid.uuid4().hex[:20], model=str(version or name))
-        job.extra.update(model=name, version=version)
+        job.extra.update(
+            model=name,
+            version=version,
+            seq=len(self.jobs),
+            created_at=datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        )
         if "policy" in job.flags:  # Replicate reports policy refusals as a failed prediction
             job.flags.add("policy-async")
         return Reply(201, self.prediction(job, "starting"))
+
+    def list_predictions(self, req):
+        """GET /v1/predictions (Replicate HTTP API reference, "List predictions"): every
+        prediction of the token's account, newest first, 100 per page, as
+        {"next", "previous", "results": [prediction...]}. Listing does not move a job along."""
+        with self.lock:
+            jobs = sorted(self.jobs.values(), key=lambda j: j.extra.get("seq", 0), reverse=True)
+            results = [self.prediction(job, "starting") for job in jobs[:100]]
+        return Reply(200, {"next": None, "previous": None, "results": results})
 
     def get(self, req, pid):
         job = self.jobs.get(pid)

@@ -68,6 +68,7 @@ class FakeSora(FakeVendor):
     def routes(self):
         return [
             ("POST", r"/v1/videos", self.create),
+            ("GET", r"/v1/videos", self.list_videos),
             ("GET", r"/v1/videos/(?P<vid>[\w-]+)", self.retrieve),
             ("GET", r"/v1/videos/(?P<vid>[\w-]+)/content", self.content),
             ("DELETE", r"/v1/videos/(?P<vid>[\w-]+)", self.delete),
@@ -110,6 +111,27 @@ class FakeSora(FakeVendor):
             return _error(400, "Your request was rejected by the safety system.", "moderation_blocked")
         job = self.new_job(body["prompt"], body, job_id="video_" + uuid.uuid4().hex)
         return Reply(200, self.video(job))
+
+    def list_videos(self, req):
+        """GET /v1/videos?after&limit&order (openai-python src/openai/resources/videos.py `list`,
+        a cursor page): {"object": "list", "data": [Video...], "first_id", "last_id", "has_more"};
+        newest first with order=desc. Listing does not move a job along."""
+        order = req.query.get("order", ["desc"])[0]
+        limit = int(req.query.get("limit", ["20"])[0])
+        with self.lock:
+            jobs = sorted(self.jobs.values(), key=lambda j: j.extra.get("seq", 0), reverse=order == "desc")
+            videos = [self.video(job, "completed" if job.extra.get("completed") else "queued") for job in jobs]
+        page = videos[:limit]
+        return Reply(
+            200,
+            {
+                "object": "list",
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": len(videos) > limit,
+            },
+        )
 
     def _refusal(self, problem, body) -> Reply:
         name = problem.field

@@ -92,8 +92,13 @@ def test_d4_d6_an_export_whose_worker_was_killed_is_rendered_by_another_and_its_
     prompt = make_clips(prompts=1)[0]
     jobs = list(GenerationJob.objects.filter(prompt=prompt).select_related("clip", "model").order_by("model__slug"))
     slow_ffmpeg = tmp_path / "slow-ffmpeg"  # the doomed worker's ffmpeg hangs, so it dies mid-render
-    # (after writing the start of its output, as a real one would)
-    slow_ffmpeg.write_text('#!/bin/sh\nfor out; do :; done\necho partial > "$out"\nsleep 60\nexec ffmpeg "$@"\n')
+    # (after writing the start of its output, as a real one would); the worker's checks
+    # (`-version`, `-encoders`: an option last, no output) are answered by the real ffmpeg at
+    # once, writing nothing into the cwd
+    slow_ffmpeg.write_text(
+        '#!/bin/sh\nfor out; do :; done\ncase "$out" in -*) exec ffmpeg "$@" ;; esac\n'
+        'echo partial > "$out"\nsleep 60\nexec ffmpeg "$@"\n'
+    )
     slow_ffmpeg.chmod(0o755)
     short = {"JOB_LEASE_S": "3", "JOB_HEARTBEAT_S": "0.5", "REAPER_INTERVAL_S": "1"}
     doomed = celery_procs.worker(

@@ -124,7 +124,7 @@ def test_a_5xx_while_polling_is_retryable_and_the_retry_resumes(vendor, tmp_path
         get_backend(key).generate(
             make_request(key), workdir=tmp_path, resume_vendor_job_id=None, on_submitted=submitted.append
         )
-    result, _ = generate(key, make_request(key), tmp_path, resume=submitted[0])
+    result, _ = generate(key, make_request(key), tmp_path, resume=submitted[-1])
     assert result.video_path.exists() and len(fake.jobs) == 1
 
 

@@ -51,7 +51,7 @@ def test_bad_output_is_retried_by_a_new_task_not_by_polling_the_failed_one(fake,
             make_request("runway"), workdir=tmp_path, resume_vendor_job_id=None, on_submitted=submitted.append
         )
     assert not isinstance(caught.value, VendorPolicyRejection)
-    result, resubmitted = generate("runway", make_request("runway"), tmp_path, resume=submitted[0])
+    result, resubmitted = generate("runway", make_request("runway"), tmp_path, resume=submitted[-1])
     assert len(fake.jobs) == 2 and resubmitted == [result.vendor_job_id] != submitted
     assert result.video_path.exists()
 

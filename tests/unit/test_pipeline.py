@@ -25,6 +25,7 @@ FAKES = [
     "PolicyRejecting",
     "Broken",
     "RateLimited",
+    "Overloaded",
     "WithSound",
     "ShortSound",
     "BrokenSound",
@@ -198,10 +199,21 @@ def test_permanent_error_fails_without_retry(media_root, sent, django_capture_on
 
 def test_retryable_error_waits_at_least_retry_after(media_root, sent, django_capture_on_commit_callbacks):
     job = run_both_stages(
+        make_job("Overloaded", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
+    )
+    assert (job.state, job.error_code, job.attempts) == (JobState.QUEUED, "vendor_unavailable", 1)
+    assert sent == [("studio.generate", job.pk, 10.0)]  # backoff 10 s beats Retry-After 7 s
+    assert job.vendor_job_id  # kept, so the retry resumes the vendor job
+
+
+def test_a_vendor_rate_limit_waits_retry_after_without_using_an_attempt(
+    media_root, sent, django_capture_on_commit_callbacks
+):
+    job = run_both_stages(
         make_job("RateLimited", django_capture_on_commit_callbacks), django_capture_on_commit_callbacks
     )
-    assert (job.state, job.error_code) == (JobState.QUEUED, "rate_limited")
-    assert sent == [("studio.generate", job.pk, 10.0)]  # backoff 10 s beats Retry-After 7 s
+    assert (job.state, job.error_code, job.attempts) == (JobState.QUEUED, "vendor_rate_limited", 0)
+    assert sent == [("studio.generate", job.pk, 7.0)]  # exactly what the vendor asked for
     assert job.vendor_job_id  # kept, so the retry resumes the vendor job
 
 

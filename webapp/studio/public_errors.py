@@ -17,6 +17,12 @@ MESSAGES: dict[str, str] = {
     "deferred_by_limit": "Waiting for a free slot at the vendor.",
     "vendor_unavailable": "The vendor was unavailable.",
     "vendor_unreachable": "The vendor could not be reached.",
+    "vendor_answer_lost": "The vendor's answer was lost on the way; trying again.",
+    "create_outcome_unknown": (
+        "The vendor may have started this video but its answer was lost; it was not ordered again "
+        "to avoid paying twice. The operators can check with the vendor."
+    ),
+    "vendor_rate_limited": "The vendor asked us to wait; the job waits without losing a try.",
     "auth_failed": "This model is not available right now.",
     "missing_api_key": "This model is not available right now.",
     "account_problem": "This model is not available right now.",

@@ -73,6 +73,14 @@ class VendorJobDiscarded(RetryableError):
     code = "vendor_job_discarded"
 
 
+class AnswerLost(RetryableError):
+    """The request went out but no answer came back (connection reset, read timeout): the
+    vendor may have acted on it. Harmless for a GET; for a create it may mean a paid job we
+    do not know the id of (`PollingBackend` then looks for it before anything else)."""
+
+    code = "vendor_answer_lost"
+
+
 class VendorPolicyRejection(BackendError):
     code = "rejected_by_vendor"
 
@@ -81,12 +89,24 @@ class PermanentError(BackendError):
     code = "permanent"
 
 
+class CreateOutcomeUnknown(PermanentError):
+    """A create request reached the vendor, its answer was lost, and the vendor offers no way
+    to find out whether it made a job (no idempotency key, no listing). Final: creating again
+    could pay for a second generation. Staff can check the vendor's dashboard, or an operator
+    can choose to create again (catalog param `lost_create_answer: "recreate"`)."""
+
+    code = "create_outcome_unknown"
+
+
 class GenerationTimeout(BackendError):
     code = "timed_out"
 
 
 # Called once the vendor has accepted the job, before any polling, so the caller can persist
 # the vendor job id and a retried task resumes that job instead of paying for a new one.
+# Also called with a "create sent" marker (`vendor.CREATE_SENT_PREFIX`) just before a create
+# request goes out, and with "" when the vendor refused the create, so an attempt that dies
+# between sending and hearing back leaves a trace the next attempt looks for.
 SubmittedCallback = Callable[[str], None]
 
 

@@ -11,6 +11,10 @@ result: GET {base}/[{namespace}/]{owner}/{alias}/requests/{id} -> the model's ou
         projects/fal_client/src/fal_client/client.py (AppId.from_endpoint_id).
 policy: 422 whose detail items have type "content_policy_violation" (at submit or result), or
         a COMPLETED status whose error_type says so.
+lost create answer: the queue API takes no idempotency key and lists no requests; fal's
+        Platform API lists requests by endpoint (GET https://api.fal.ai/v1/models/requests/
+        by-endpoint), but on another host and ordered by end time, so a request still queued
+        may not be there: not used. The job ends `create_outcome_unknown` (vendor.py).
 The URLs are rebuilt from the app id (as fal's own client does) rather than taken from the
 response, so a resumed job needs only the request id, and the key only goes to the base URL.
 """

@@ -2,7 +2,8 @@
 taxonomy applied to HTTP statuses.
 
 - 429, 408, 409 and 5xx, and network errors -> RetryableError, honouring `retry-after-ms`
-  and `Retry-After` (seconds or an HTTP date).
+  and `Retry-After` (seconds or an HTTP date). A network error after the request was sent is
+  `AnswerLost` (the vendor may have acted on it); one before (connect) is not.
 - 401 / 403 -> PermanentError(code="auth_failed").
 - other 4xx -> PermanentError(code="invalid_request"), unless the adapter's `classify` hook
   recognises a content-policy rejection (VendorPolicyRejection) or another meaning first.
@@ -24,12 +25,15 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from .base import BackendError, PermanentError, RetryableError
+from .base import AnswerLost, BackendError, PermanentError, RetryableError
 from .netpolicy import UnsafeURL, check_url
 from .pinning import pinned_client
 from .secrets import redact
 
 RETRYABLE_STATUSES = {408, 409, 429}
+# Failures before a byte of the request left: the vendor cannot have acted on it. Any other
+# transport error (reset, read or write timeout, a cut-off answer) may follow a handled request.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 MAX_ERROR_TEXT = 500
 # A hook an adapter passes: (response, parsed body) -> an error to raise, or None for the default.
 Classifier = Callable[[httpx.Response, Any], BackendError | None]
@@ -112,14 +116,15 @@ class VendorClient:
         url = self.url(path_or_url)
         try:
             response = self.http.request(method, url, **kwargs)
+        except NEVER_SENT as exc:
+            raise RetryableError(
+                self.error_text(f"{method} failed before sending: {type(exc).__name__}: {exc}"),
+                code="vendor_unreachable",
+            ) from None
         except httpx.TimeoutException as exc:
-            raise RetryableError(
-                self.error_text(f"{method} timed out ({type(exc).__name__})"), code="vendor_unreachable"
-            ) from None
+            raise AnswerLost(self.error_text(f"{method} sent, no answer in time ({type(exc).__name__})")) from None
         except httpx.HTTPError as exc:
-            raise RetryableError(
-                self.error_text(f"{method} failed: {type(exc).__name__}: {exc}"), code="vendor_unreachable"
-            ) from None
+            raise AnswerLost(self.error_text(f"{method} sent, answer lost: {type(exc).__name__}: {exc}")) from None
         if response.status_code < 300:
             return response
         raise self.error_for(response)

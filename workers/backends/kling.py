@@ -16,8 +16,8 @@ errors: every body is {"code", "message", "request_id"}; code 0 = ok.
         5000-5002 are retried.
 external_task_id: our job reference, unique per account (documented); Kling documents no
         answer for a duplicate, so when a create is refused as an invalid request (1201) we ask
-        for the task by that reference (documented query) and adopt it if it exists: a create
-        whose answer was lost is never paid twice.
+        for the task by that reference (documented query) and adopt it if it exists; a create
+        whose answer was lost is looked up the same way (`find_created`): never paid twice.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .base import PermanentError, RetryableError, VendorPolicyRejection
 from .capabilities import AUDIO_NONE, AUDIO_OPTIONAL, Capabilities, seconds_range
 from .httpclient import parse_retry_after
 from .secrets import require_secret
-from .vendor import Poll, PollingBackend, as_number_text, failed_job_error, required_param
+from .vendor import CANNOT_LOOK, Poll, PollingBackend, as_number_text, failed_job_error, required_param
 
 TOKEN_LIFETIME_S = 1800
 POLICY_CODES = {1301}
@@ -143,9 +143,18 @@ class KlingBackend(PollingBackend):
             envelope = client.json("GET", f"v1/videos/text2video/{external_task_id}")
         except PermanentError:
             return None
+        if not isinstance(envelope, dict):
+            return None
         data = envelope.get("data") if _code(envelope) == 0 else None
         info = (data or {}).get("task_info") or {}
         return envelope if info.get("external_task_id") == external_task_id else None
+
+    def find_created(self, client, request, config, since):
+        """Exact: the task carrying our job reference as its external_task_id (unique per account)."""
+        if not request.client_reference:
+            return CANNOT_LOOK
+        envelope = self._earlier_task(client, request.client_reference)
+        return str(envelope["data"]["task_id"]) if envelope else None
 
     def _check_envelope(self, envelope) -> None:
         code = _code(envelope)

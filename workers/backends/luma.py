@@ -8,6 +8,8 @@ poll:   GET /generations/{id}: queued / dreaming -> completed (assets.video) | f
         (src/lumaai/types/generation.py)
 output: assets.video, served from storage.cdn-luma.com (Luma's API docs,
         https://docs.lumalabs.ai/docs/video-generation).
+lost create answer: the newest generations (GET /generations) matched on the echoed request
+        and creation time (`find_created`).
 policy: failure_reason text (no codes on this surface), or a 400 at create that says so.
 """
 
@@ -16,7 +18,17 @@ from __future__ import annotations
 from .base import PermanentError, VendorPolicyRejection
 from .capabilities import AUDIO_NONE, Capabilities
 from .httpclient import short
-from .vendor import Poll, PollingBackend, as_number_text, failed_job_error, required_param, sounds_like_policy
+from .vendor import (
+    LIST_LIMIT,
+    Poll,
+    PollingBackend,
+    as_number_text,
+    failed_job_error,
+    one_match,
+    required_param,
+    sounds_like_policy,
+    unix_time,
+)
 
 RAY = Capabilities(
     durations=(5.0, 9.0),
@@ -42,6 +54,28 @@ class LumaBackend(PollingBackend):
         return None
 
     def create(self, client, request, config):
+        return str(client.json("POST", "generations/video", json=self.create_body(request, config))["id"])
+
+    def find_created(self, client, request, config, since):
+        """The newest generations (GET /generations?limit&offset, src/lumaai/resources/generations/
+        generations.py `list`): one created at or after `since` whose echoed `request` holds
+        exactly our model, prompt, aspect ratio, duration and resolution. Two such: unknown."""
+        wanted = self.create_body(request, config)
+        listing = client.json("GET", f"generations?limit={LIST_LIMIT}&offset=0")
+        generations = listing.get("generations") if isinstance(listing, dict) else None
+        matches = []
+        for generation in generations or []:
+            if not isinstance(generation, dict) or not generation.get("id"):
+                continue
+            echoed = generation.get("request")
+            echoed = echoed if isinstance(echoed, dict) else {}
+            if unix_time(generation.get("created_at")) >= since and all(
+                echoed.get(name) == value for name, value in wanted.items()
+            ):
+                matches.append(str(generation["id"]))
+        return one_match(self.vendor, matches)
+
+    def create_body(self, request, config) -> dict:
         body = {
             "model": required_param(config.params, "vendor_model"),
             "prompt": request.prompt,
@@ -53,7 +87,7 @@ class LumaBackend(PollingBackend):
             if resolution not in RESOLUTIONS:
                 raise PermanentError(f"Luma takes no resolution {resolution!r}", code="invalid_request")
             body["resolution"] = resolution
-        return str(client.json("POST", "generations/video", json=body)["id"])
+        return body
 
     def check(self, client, job_id, config):
         generation = client.json("GET", f"generations/{job_id}")

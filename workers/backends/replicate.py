@@ -6,6 +6,8 @@ catalog params: `replicate_model` ("owner/name", official models) or `version` (
 create: POST /v1/models/{owner}/{name}/predictions {"input": {...}} (or POST /v1/predictions
         {"version", "input"})
 poll:   GET /v1/predictions/{id}: starting / processing -> succeeded | failed | canceled
+lost create answer: the newest predictions (GET /v1/predictions) matched on model and exact
+        input (`find_created`).
 policy: failed with error "... flagged as sensitive ... (E005)".
 Output files are deleted an hour after the prediction: downloaded right away.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from .base import PermanentError, VendorPolicyRejection
 from .hosted import hosted_capabilities
-from .vendor import Poll, PollingBackend, dig, model_input, sounds_like_policy
+from .vendor import Poll, PollingBackend, dig, model_input, one_match, sounds_like_policy, unix_time
 
 
 class ReplicateBackend(PollingBackend):
@@ -30,7 +32,7 @@ class ReplicateBackend(PollingBackend):
     def capabilities(cls, params):
         return hosted_capabilities(params, host="Replicate")
 
-    def create(self, client, request, config):
+    def create_call(self, request, config) -> tuple[str, dict]:
         body = {"input": model_input(request, config, self.seconds_sent(request, config))}
         params = config.params
         if params.get("replicate_model"):
@@ -39,7 +41,35 @@ class ReplicateBackend(PollingBackend):
             path, body["version"] = "v1/predictions", params["version"]
         else:
             raise PermanentError("catalog params need replicate_model or version", code="invalid_request")
+        return path, body
+
+    def create(self, client, request, config):
+        path, body = self.create_call(request, config)
         return str(client.json("POST", path, json=body)["id"])
+
+    def find_created(self, client, request, config, since):
+        """The account's newest predictions (GET /v1/predictions, "List predictions": newest
+        first, 100 a page): one created at or after `since` for our model (or version) whose
+        `input` equals ours exactly (prompt, duration, aspect ratio, seed where the model takes
+        one, the catalog's extras). Two such cannot be told apart: unknown."""
+        _, body = self.create_call(request, config)
+        model = str(config.params.get("replicate_model") or "").strip("/")
+        version = config.params.get("version")
+        listing = client.json("GET", "v1/predictions")
+        matches = []
+        for prediction in (listing.get("results") if isinstance(listing, dict) else None) or []:
+            if not isinstance(prediction, dict) or not prediction.get("id"):
+                continue
+            same_model = (model and prediction.get("model") == model) or (
+                version and prediction.get("version") == version
+            )
+            if not same_model or unix_time(prediction.get("created_at")) < since:
+                continue
+            if "input" not in prediction:  # not every listing carries the input: ask for it
+                prediction = client.json("GET", f"v1/predictions/{prediction['id']}")
+            if prediction.get("input") == body["input"]:
+                matches.append(str(prediction["id"]))
+        return one_match(self.vendor, matches)
 
     def check(self, client, job_id, config):
         prediction = client.json("GET", f"v1/predictions/{job_id}")

@@ -12,6 +12,9 @@ failures (https://docs.dev.runwayml.com/errors/task-failures/):
         SAFETY.* and INPUT_PREPROCESSING.SAFETY.* are moderation refusals ("You should not retry
         these generations"); INTERNAL.BAD_OUTPUT.* may be retried, which means a *new* task
         (VendorJobDiscarded): the failed task stays failed however often it is polled.
+lost create answer: Runway documents no idempotency key and no listing of tasks (only
+        GET/DELETE /v1/tasks/{id}), so a create whose answer was lost cannot be looked up: the
+        job ends `create_outcome_unknown` rather than paying twice (vendor.py).
 cost:   credits per second from the catalog (1 credit = $0.01).
 """
 

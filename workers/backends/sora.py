@@ -10,6 +10,8 @@ fake), so the contract stays tested and history stays reproducible.
 
 create: POST /v1/videos {"model", "prompt", "seconds": "4"|"8"|"12", "size": "WxH"}
         (openai-python src/openai/types/video_create_params.py, video_seconds.py, video_size.py)
+lost create answer: the newest videos (GET /v1/videos?order=desc) matched on the exact request
+        and creation time (`find_created`).
 poll:   GET /v1/videos/{id}, waiting as long as the `openai-poll-after-ms` header says
 output: GET /v1/videos/{id}/content?variant=video (bytes, with the API key; no URL is returned)
 policy: 400 with error.code moderation_blocked (or similar) at create, or status "failed"
@@ -23,7 +25,16 @@ from pathlib import Path
 from .base import PermanentError, VendorPolicyRejection
 from .capabilities import AUDIO_ALWAYS, Capabilities, Retirement
 from .download import download
-from .vendor import Poll, PollingBackend, as_number_text, required_param, sounds_like_policy
+from .vendor import (
+    LIST_LIMIT,
+    Poll,
+    PollingBackend,
+    as_number_text,
+    one_match,
+    required_param,
+    sounds_like_policy,
+    unix_time,
+)
 
 POLICY_CODES = {"moderation_blocked", "content_policy_violation", "content_filter", "safety_violation"}
 SDK_SOURCE = "openai/openai-python src/openai/types/video_create_params.py (VideoSeconds, VideoSize)"
@@ -88,15 +99,35 @@ class SoraBackend(PollingBackend):
             return VendorPolicyRejection(f"create refused: {error.get('message', '')}")
         return None
 
-    def create(self, client, request, config):
-        body = {
+    def create_body(self, request, config) -> dict:
+        return {
             "model": required_param(config.params, "vendor_model"),
             "prompt": request.prompt,
             "seconds": as_number_text(self.seconds_sent(request, config)),  # a string, per the API
             "size": f"{request.width}x{request.height}",
         }
-        video = client.json("POST", "videos", json=body)
+
+    def create(self, client, request, config):
+        video = client.json("POST", "videos", json=self.create_body(request, config))
         return str(video["id"])
+
+    def find_created(self, client, request, config, since):
+        """The account's newest videos (GET /videos?order=desc, openai-python
+        src/openai/resources/videos.py `list`): one created at or after `since` with exactly our
+        model, prompt, seconds and size. Two such (the same prompt sent twice at once) cannot be
+        told apart: outcome unknown."""
+        wanted = self.create_body(request, config)
+        listing = client.json("GET", f"videos?order=desc&limit={LIST_LIMIT}")
+        videos = listing.get("data") if isinstance(listing, dict) else None
+        matches = [
+            str(video["id"])
+            for video in videos or []
+            if isinstance(video, dict)
+            and video.get("id")
+            and unix_time(video.get("created_at")) >= since
+            and all(str(video.get(name)) == str(value) for name, value in wanted.items())
+        ]
+        return one_match(self.vendor, matches)
 
     def check(self, client, job_id, config):
         response = client.request("GET", f"videos/{job_id}")

@@ -11,7 +11,20 @@ send a server secret to a host of their choosing):
 Catalog params that try (`base_url`, `api_key_env`, `secret_key_env`, `download_hosts`) make
 the job fail before any request.
 From the catalog: `poll_interval_s`, `poll_deadline_s`, `max_download_bytes`,
-`price_per_second_usd`, and the model's own settings.
+`price_per_second_usd`, `lost_create_answer`, and the model's own settings.
+
+A create whose answer is lost (the request went out, the connection broke before the answer)
+may have made a paid job. Creating again would pay twice, so before any new create:
+- a "create sent" marker is reported through `on_submitted` just before the request goes
+  out (and cleared when the vendor answers with a refusal), so even an attempt that dies
+  mid-create leaves a trace the next attempt sees;
+- after a lost answer, or on resuming from such a marker, the adapter's `find_created` looks
+  for the job the vendor made (Kling: by our `external_task_id`; Sora, Luma, Replicate: in
+  the account's list of recent jobs, by the exact request and creation time) and adopts it;
+  when it finds none, the create did not take and a new one is safe;
+- an adapter whose vendor offers no way to look (`find_created` returns CANNOT_LOOK: Runway,
+  fal, Veo) fails the job as `create_outcome_unknown` instead of creating again, unless the
+  catalog entry says `lost_create_answer: "recreate"` (the operator accepts paying twice).
 """
 
 from __future__ import annotations
@@ -20,12 +33,15 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .base import (
+    AnswerLost,
     BackendError,
+    CreateOutcomeUnknown,
     GenerationRequest,
     GenerationResult,
     GenerationTimeout,
@@ -40,6 +56,51 @@ from .httpclient import VendorClient
 from .secrets import require_secret
 
 MAX_POLLS = 10_000
+# What `on_submitted` records just before a create goes out: "create-sent@<unix time>".
+CREATE_SENT_PREFIX = "create-sent@"
+# A vendor's clock and ours may disagree: a job created this long before our send still counts.
+CLOCK_SKEW_S = 120.0
+LOST_CREATE_POLICIES = ("adopt_or_stop", "recreate")
+# `find_created`'s answer when the vendor offers no way to look.
+CANNOT_LOOK = object()
+# How many of the account's newest jobs `find_created` reads: a lost answer is looked for
+# within seconds of the send (or at the next attempt, minutes later), not hours.
+LIST_LIMIT = 50
+
+
+def unix_time(value: Any) -> float:
+    """An ISO 8601 time as vendors list it ("2026-11-30T19:00:00.123Z") as unix time; a number
+    is taken as unix time already; 0 when missing or unreadable (never matches a recent send)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def one_match(vendor: str, matches: list[str]) -> str | None:
+    """The single vendor job that matches, None for none; two or more cannot be told apart."""
+    if len(set(matches)) > 1:
+        raise CreateOutcomeUnknown(
+            f"{vendor}: a create got no answer and {len(set(matches))} jobs match it exactly "
+            f"({', '.join(sorted(set(matches)))}); not guessing which is ours, and not creating another"
+        )
+    return matches[0] if matches else None
+
+
+def create_sent_marker(sent_at: float) -> str:
+    return f"{CREATE_SENT_PREFIX}{sent_at:.3f}"
+
+
+def create_sent_at(vendor_job_id: str | None) -> float | None:
+    """When the create this marker stands for was sent, or None for a real vendor job id."""
+    if not vendor_job_id or not vendor_job_id.startswith(CREATE_SENT_PREFIX):
+        return None
+    try:
+        return float(vendor_job_id[len(CREATE_SENT_PREFIX) :])
+    except ValueError:
+        return 0.0  # a damaged marker: look as far back as the vendor lists
 
 
 @dataclass(frozen=True)
@@ -165,6 +226,12 @@ class PollingBackend:
     def check(self, client: VendorClient, job_id: str, config: VendorConfig) -> Poll:
         raise NotImplementedError
 
+    def find_created(self, client: VendorClient, request: GenerationRequest, config: VendorConfig, since: float):
+        """The id of the job an earlier create of this request made at or after `since` (unix
+        time), None when the vendor shows there is none, or CANNOT_LOOK when it offers no way
+        to tell. More than one candidate is not a match: raise CreateOutcomeUnknown."""
+        return CANNOT_LOOK
+
     def output_url(self, payload: Any) -> str:
         raise NotImplementedError
 
@@ -230,14 +297,17 @@ class PollingBackend:
             classify=self.classify,
         ) as client:
             job_id, payload = resume_vendor_job_id, None
+            sent_at = create_sent_at(job_id)
+            if sent_at is not None:  # an earlier attempt sent a create and never heard back
+                job_id = self.recover_create(client, request, config, sent_at)
+                on_submitted(job_id or "")
             if job_id:
                 try:
                     payload = self.wait(client, job_id, config)
                 except VendorJobDiscarded:
                     job_id = None  # the stored job failed in a way only a new job can cure
             if not job_id:
-                job_id = self.create(client, request, config)
-                on_submitted(job_id)
+                job_id = self.create_once(client, request, config, on_submitted)
                 payload = self.wait(client, job_id, config)
             dest = Path(workdir) / "vendor-output.mp4"
             self.fetch(client, job_id, payload, dest, config, api_key)
@@ -246,6 +316,61 @@ class PollingBackend:
             vendor_job_id=job_id,
             cost_usd=self.cost_usd(request, payload, config),
             vendor_metadata=self.metadata(payload),
+        )
+
+    def create_once(
+        self, client: VendorClient, request: GenerationRequest, config: VendorConfig, on_submitted: SubmittedCallback
+    ) -> str:
+        """Create the vendor job, never paying twice for one request: see the module docstring."""
+        sent_at = time.time()
+        on_submitted(create_sent_marker(sent_at))
+        try:
+            job_id = self.create(client, request, config)
+        except AnswerLost as lost:
+            found = self.recover_create(client, request, config, sent_at, lost=lost)
+            if not found:
+                on_submitted("")
+                raise AnswerLost(f"{lost} (the vendor shows no job for it: creating again is safe)") from None
+            job_id = found
+        except BackendError:
+            on_submitted("")  # the vendor answered: it made nothing
+            raise
+        on_submitted(job_id)
+        return job_id
+
+    def recover_create(
+        self,
+        client: VendorClient,
+        request: GenerationRequest,
+        config: VendorConfig,
+        sent_at: float,
+        *,
+        lost: AnswerLost | None = None,
+    ) -> str | None:
+        """The job a create sent at `sent_at` made, None when it made none (or the operator
+        chose to create again regardless); CreateOutcomeUnknown when nobody can tell."""
+        policy = config.params.get("lost_create_answer", "adopt_or_stop")
+        if policy not in LOST_CREATE_POLICIES:
+            raise PermanentError(
+                f"lost_create_answer must be one of {LOST_CREATE_POLICIES}, not {policy!r}", code="invalid_request"
+            )
+        why = f"{self.vendor} offers no way to find out whether it made a job"
+        try:
+            found = self.find_created(client, request, config, since=sent_at - CLOCK_SKEW_S)
+        except CreateOutcomeUnknown:
+            raise
+        except PermanentError as exc:  # the lookup itself refused (a compatible host without the list)
+            found, why = CANNOT_LOOK, f"looking for the job it made failed ({exc})"
+        if found is not CANNOT_LOOK:
+            return found or None
+        if policy == "recreate":
+            return None
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(sent_at)) if sent_at else "an unknown time"
+        raise CreateOutcomeUnknown(
+            f"{self.vendor}: a create request sent at {when} got no answer"
+            f"{f' ({lost})' if lost else ''}; {why}, so none is created again (that could pay twice). "
+            "Check the vendor's dashboard; "
+            'set lost_create_answer: "recreate" on the model to create again in such cases.'
         )
 
     def wait(self, client: VendorClient, job_id: str, config: VendorConfig) -> Any:

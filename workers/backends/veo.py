@@ -11,6 +11,9 @@ poll:   GET /v1beta/{operation name} until "done": true, then `error`, or
 output: GET that uri (…/files/{id}:download?alt=media) with the API key, redirects re-checked.
 policy: done with raiMediaFilteredCount > 0 and no samples (the safety filter), or an error
         whose message says so.
+lost create answer: the Gemini API documents GET of one operation by name only (no listing
+        of a model's operations, no request id), so it cannot be looked up: the job ends
+        `create_outcome_unknown` rather than paying twice (vendor.py).
 429 RESOURCE_EXHAUSTED may carry google.rpc.RetryInfo.retryDelay ("30s"): honoured.
 """
 

@@ -109,9 +109,10 @@ def release_for_retry(job: GenerationJob, *, error_code: str, error_message: str
     return updated == 1
 
 
-def defer(job: GenerationJob, *, delay_s: float, reason: str) -> bool:
+def defer(job: GenerationJob, *, delay_s: float, reason: str, error_code: str = "deferred_by_limit") -> bool:
     """Back to the queue without using up an attempt: the job never reached the vendor (a
-    per-backend concurrency or rate limit was full). Re-enqueued with a delay, not a busy wait."""
+    per-backend concurrency or rate limit was full), or the vendor asked us to slow down (a
+    429: `error_code` "vendor_rate_limited"). Re-enqueued with a delay, not a busy wait."""
     delay_s = max(float(delay_s), 0.5)
     with transaction.atomic():
         updated = _held_by(job).update(
@@ -119,7 +120,7 @@ def defer(job: GenerationJob, *, delay_s: float, reason: str) -> bool:
             lease_owner="",
             lease_expires_at=None,
             attempts=F("attempts") - 1,
-            error_code="deferred_by_limit",
+            error_code=error_code,
             error_message=reason[:4000],
         )
         if updated == 1:

@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from webapp.core.media_tools import media_limits, media_tools
 from webapp.core.storage import (
@@ -94,6 +95,16 @@ def _generate(job: GenerationJob) -> None:
     except backend_errors.PermanentError as exc:
         jobs.finish(job, JobState.FAILED, error_code=exc.code, error_message=str(exc))
     except backend_errors.RetryableError as exc:
+        if exc.code == "rate_limited" and _may_wait_for_vendor(job):
+            # The vendor is busy, not broken: wait as long as it says, without using an attempt.
+            wait_s = exc.retry_after if exc.retry_after is not None else settings.VENDOR_RATE_LIMIT_WAIT_S
+            jobs.defer(
+                job,
+                delay_s=min(wait_s, settings.VENDOR_RATE_LIMIT_MAX_WAIT_S),
+                reason=str(exc),
+                error_code="vendor_rate_limited",
+            )
+            return
         jobs.release_for_retry(
             job, error_code=exc.code, error_message=str(exc), delay_s=retry_delay(job, exc.retry_after)
         )
@@ -107,6 +118,14 @@ def _generate(job: GenerationJob) -> None:
         jobs.release_for_retry(
             job, error_code=failure_code(exc), error_message=f"{type(exc).__name__}: {exc}", delay_s=retry_delay(job)
         )
+
+
+def _may_wait_for_vendor(job: GenerationJob) -> bool:
+    """Whether a vendor's 429 may still defer the job for free: within VENDOR_RATE_LIMIT_MAX_WAIT_S
+    of its first start. Past that, 429s count as failed attempts, so a vendor that never lets
+    us in cannot keep a job waiting for ever."""
+    started = job.started_at or timezone.now()
+    return (timezone.now() - started).total_seconds() < settings.VENDOR_RATE_LIMIT_MAX_WAIT_S
 
 
 def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationResult) -> None:
