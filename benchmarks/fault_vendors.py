@@ -11,7 +11,7 @@ from benchmarks import fault_checks as checks
 APP_JSON = {"Content-Type": "application/json"}
 # Adapters whose vendor offers no way to find a create whose answer was lost (no idempotency key,
 # no listing): such a job must stop as create_outcome_unknown rather than pay twice.
-NO_WAY_TO_LOOK = {"runway", "fal", "google-veo"}
+NO_WAY_TO_LOOK = {"runway", "fal", "google-veo", "luma-agents"}
 # kind -> (how to inject: "flag" word in the prompt or a fail_next spec, the states that are right)
 KINDS: dict[str, tuple[str | dict, set[str]]] = {
     "429_storm": ({"status": 429, "body": {"error": "rate limited"}, "headers": {"Retry-After": "1"}, "times": 2}, {"succeeded"}),

@@ -18,7 +18,8 @@ from webapp.studio.public_errors import public_message
 from webapp.studio.services import pipeline, queue
 from workers.backends.vendor import CREATE_SENT_PREFIX
 
-NO_WAY_TO_LOOK = {"runway", "fal", "google-veo"}  # no idempotency key, no listing: stop, never re-create
+# No idempotency key, no listing: stop, never re-create. Every other vendor adopts its job.
+NO_WAY_TO_LOOK = set(VENDORS) - {"kling", "openai-sora", "luma", "replicate"}
 THROTTLED = {"detail": "Request was throttled. Your rate limit resets in ~1s."}  # Replicate's 429 body
 
 
