@@ -11,14 +11,18 @@ DATA_DIR and get their own MEDIA_ROOT and WORK_DIR; the database is the shared S
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 
 from tests.conftest import EMBEDDED
 from webapp.catalog.services import load_catalog
+from webapp.gallery.models import ExportState, SideBySideExport
+from webapp.moderation import decisions
 from webapp.studio.models import GenerationJob, JobState
 
 from .conftest import ROOT, require_test_stack, wait_for
@@ -34,6 +38,11 @@ def host_environment(root: Path, *, own_data_dir: bool) -> dict[str, str]:
     if own_data_dir:
         env["DATA_DIR"] = str(root)
     return env
+
+
+def succeeded(log: str, task: str) -> int:
+    """How many runs of `task` a worker's log says succeeded (Celery's INFO line per task)."""
+    return len(re.findall(rf"Task {re.escape(task)}\[[0-9a-f-]+\] succeeded", log))
 
 
 def files_under(root: Path) -> list[Path]:
@@ -77,8 +86,9 @@ def test_prompt_generated_on_one_host_is_processed_on_another_through_s3(
     ]
 
     # Each step ran on its own host: A generated both, B processed both.
-    assert worker_a.log().count("Task studio.generate[") >= 2 and "Task studio.process_clip[" not in worker_a.log()
-    assert worker_b.log().count("Task studio.process_clip[") >= 2 and "Task studio.generate[" not in worker_b.log()
+    log_a, log_b = worker_a.log(), worker_b.log()
+    assert succeeded(log_a, "studio.generate") == len(MODELS) and "Task studio.process_clip[" not in log_a
+    assert succeeded(log_b, "studio.process_clip") == len(MODELS) and "Task studio.generate[" not in log_b
 
     # Every stored file is an object in the bucket, and on neither host's disk.
     names = {name for j in jobs for name in (j.clip.original.name, j.clip.web.name, j.clip.poster.name)}
@@ -106,6 +116,26 @@ def test_prompt_generated_on_one_host_is_processed_on_another_through_s3(
     poster = client.get(f"/media/{clip.poster.name}")
     assert poster.status_code == 200 and b"".join(poster.streaming_content) == s3_server.read(clip.poster.name)
     assert client.get("/media/clips/" + "x" * 24 + ".mp4").status_code == 404  # no such object
+
+    # A side-by-side export renders on the media host from the bucket's clips, into the bucket.
+    prompt = jobs[0].prompt
+    assert client.post(f"/p/{prompt.public_id}/compare/export", {"models": sorted(MODELS)}).status_code == 202
+    wait_for(lambda: SideBySideExport.objects.get().is_terminal, timeout=40, what="the export", logs=celery_procs.logs)
+    export = SideBySideExport.objects.get()
+    assert export.state == ExportState.SUCCEEDED, export.error_message
+    assert export.file.name.startswith("exports/") and export.file.name in s3_server.keys()
+    assert succeeded(worker_b.log(), "gallery.render_side_by_side") == 1
+    exported = s3_server.read(export.file.name)
+    download = client.get(f"/exports/{export.public_id}/download", HTTP_RANGE="bytes=0-99")
+    assert download.status_code == 206 and download["Content-Disposition"].startswith("attachment;")
+    assert b"".join(download.streaming_content) == exported[:100]
+
+    # A moderator's rejection deletes the prompt's media from the bucket, not from a disk.
+    moderator = User.objects.create_user("moderator")
+    decisions.reject_prompt(prompt.public_id, actor=moderator, reason="test: media must leave the bucket")
+    assert not names & s3_server.keys()
+    for host in (host_a, host_b):
+        assert files_under(host) == []
 
 
 def test_hosts_environment_builds_the_storage_the_web_uses(s3_server):
