@@ -1,7 +1,7 @@
 """A real S3-compatible server process for the tests: moto's server mode (`python -m moto.server`)
 on 127.0.0.1, speaking the S3 REST API (https://docs.aws.amazon.com/AmazonS3/latest/API/) over
 HTTP, so django-storages and boto3 in every process talk to it exactly as they would to AWS,
-MinIO or R2. One bucket per test; the fixture stops the server afterwards."""
+MinIO or R2. One server and bucket per test module, stopped afterwards."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import boto3
 import pytest
@@ -78,10 +77,10 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture
-def s3_server(tmp_path: Path):
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory):
     port = free_port()
-    log_path = tmp_path / "moto-server.log"
+    log_path = tmp_path_factory.mktemp("moto") / "moto-server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

@@ -49,9 +49,14 @@ def head(name: str) -> StoredObject | None:
 
 
 def read_range(name: str, first: int, last: int) -> Iterator[bytes]:
-    """The bytes first..last (inclusive) of a stored object, fetched with one ranged GET and
-    streamed in chunks."""
+    """The bytes first..last (inclusive) of a stored object, streamed in chunks. The ranged GET
+    is sent now, not when the response starts streaming: a failure is an error of the view,
+    not a truncated 206."""
     body = _object(name).get(Range=f"bytes={first}-{last}")["Body"]
+    return _chunks(body)
+
+
+def _chunks(body) -> Iterator[bytes]:
     try:
         yield from body.iter_chunks(CHUNK)
     finally:
