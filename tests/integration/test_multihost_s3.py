@@ -76,7 +76,7 @@ def test_prompt_generated_on_one_host_is_processed_on_another_through_s3(
     assert created.status_code == 201, created.content
     wait_for(
         lambda: all(job.is_terminal for job in GenerationJob.objects.all()),
-        timeout=30,
+        timeout=90,
         what="both clips",
         logs=celery_procs.logs,
     )
@@ -120,7 +120,7 @@ def test_prompt_generated_on_one_host_is_processed_on_another_through_s3(
     # A side-by-side export renders on the media host from the bucket's clips, into the bucket.
     prompt = jobs[0].prompt
     assert client.post(f"/p/{prompt.public_id}/compare/export", {"models": sorted(MODELS)}).status_code == 202
-    wait_for(lambda: SideBySideExport.objects.get().is_terminal, timeout=40, what="the export", logs=celery_procs.logs)
+    wait_for(lambda: SideBySideExport.objects.get().is_terminal, timeout=90, what="the export", logs=celery_procs.logs)
     export = SideBySideExport.objects.get()
     assert export.state == ExportState.SUCCEEDED, export.error_message
     assert export.file.name.startswith("exports/") and export.file.name in s3_server.keys()

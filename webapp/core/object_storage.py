@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -46,6 +47,13 @@ def head(name: str) -> StoredObject | None:
             return None
         raise
     return StoredObject(size=int(obj.content_length), modified=obj.last_modified.timestamp())
+
+
+def download(name: str, target: Path) -> None:
+    """Copy a stored object into `target` (the host's scratch folder), in parallel parts. The
+    storage's own open() would first spool the whole object into a temporary file elsewhere
+    (FILE_UPLOAD_TEMP_DIR, /tmp by default): twice the disk, on a disk nobody sized for it."""
+    _object(name).download_file(str(target))
 
 
 def read_range(name: str, first: int, last: int) -> Iterator[bytes]:

@@ -1,6 +1,7 @@
-"""The media view with S3-style storage (a real S3-compatible server, tests/integration/s3_server.py):
-the web sends byte ranges from the bucket itself, and a battle's file leaves with exactly the
-headers it has when served from disk, so the storage cannot tell a voter anything."""
+"""Media in S3-style storage (a real S3-compatible server, tests/integration/s3_server.py): the
+web sends byte ranges from the bucket itself, a battle's file leaves with exactly the headers it
+has when served from disk (the storage cannot tell a voter anything), and a worker gets its
+local copy straight into its own scratch folder."""
 
 import pytest
 from django.core.files.base import ContentFile
@@ -10,7 +11,7 @@ from django.test import RequestFactory
 
 from tests.integration.s3_server import s3_server  # noqa: F401  (fixture)
 from webapp.core.file_responses import serve_stored_file
-from webapp.core.storage import opaque_name
+from webapp.core.storage import local_copy, opaque_name, scratch_dir
 
 BODY = bytes(range(256)) * 40  # 10240 bytes, each offset recognisable
 
@@ -70,3 +71,12 @@ def test_redirect_mode_sends_named_files_to_the_bucket_but_never_a_battle_file(o
     assert named.status_code == 302 and named["Location"].startswith(f"{on_s3.endpoint_url}/{on_s3.bucket}/{name}?")
     battle = serve_stored_file(get(name, HTTP_RANGE="bytes=0-9"), name, blind_as="battle-8:right")
     assert battle.status_code == 206 and body_of(battle) == BODY[:10]
+
+
+def test_a_worker_copies_an_object_into_its_own_scratch_folder(on_s3, settings, tmp_path):
+    settings.WORK_DIR = tmp_path / "host-scratch"
+    name = default_storage.save(opaque_name("originals", ".mp4"), ContentFile(BODY))
+    with scratch_dir("job1-") as workdir:
+        copy = local_copy(name, workdir, stem="in0")
+        assert copy == workdir / "in0.mp4" and copy.read_bytes() == BODY
+    assert not copy.exists() and not any(p.is_file() for p in settings.WORK_DIR.rglob("*"))
