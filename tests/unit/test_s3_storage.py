@@ -44,6 +44,8 @@ def test_ranges_come_from_the_bucket(on_s3):
     assert stale.status_code == 200 and body_of(stale) == BODY  # If-Range mismatch: the whole file
     assert serve_stored_file(get(name, HTTP_RANGE=f"bytes={len(BODY)}-"), name).status_code == 416
     assert serve_stored_file(get(name, HTTP_IF_NONE_MATCH=whole["ETag"]), name).status_code == 304
+    head = serve_stored_file(RequestFactory().head(f"/media/{name}", HTTP_RANGE="bytes=0-99"), name)
+    assert head.status_code == 206 and head["Content-Length"] == "100" and body_of(head) == b""  # nothing fetched
     empty = default_storage.save(opaque_name("clips", ".mp4"), ContentFile(b""))
     assert body_of(serve_stored_file(get(empty), empty)) == b""
     with pytest.raises(Http404):
