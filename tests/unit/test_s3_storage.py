@@ -3,13 +3,16 @@ web sends byte ranges from the bucket itself, a battle's file leaves with exactl
 has when served from disk (the storage cannot tell a voter anything), and a worker gets its
 local copy straight into its own scratch folder."""
 
+import socket
+
 import pytest
+from botocore.config import Config
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
-from tests.integration.s3_server import s3_server  # noqa: F401  (fixture)
+from tests.integration.s3_server import S3Server, s3_server  # noqa: F401  (fixture)
 from webapp.core.file_responses import serve_stored_file
 from webapp.core.storage import local_copy, opaque_name, scratch_dir
 
@@ -82,3 +85,15 @@ def test_a_worker_copies_an_object_into_its_own_scratch_folder(on_s3, settings, 
         copy = local_copy(name, workdir, stem="in0")
         assert copy == workdir / "in0.mp4" and copy.read_bytes() == BODY
     assert not copy.exists() and not any(p.is_file() for p in settings.WORK_DIR.rglob("*"))
+
+
+@pytest.mark.django_db
+def test_an_unreachable_bucket_answers_503_not_500(settings):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    setting = {**S3Server(f"http://127.0.0.1:{port}", "gone").storage_setting()}
+    setting["OPTIONS"] = {**setting["OPTIONS"], "client_config": Config(retries={"max_attempts": 1}, connect_timeout=2)}
+    settings.STORAGES = {**settings.STORAGES, "default": setting}
+    response = Client(raise_request_exception=False).get("/media/clips/" + "a" * 24 + ".mp4")  # as a server answers
+    assert response.status_code == 503 and response["Retry-After"] == str(settings.OUTAGE_RETRY_AFTER_S)
