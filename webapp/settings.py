@@ -208,6 +208,10 @@ if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
 # Behind nginx, the media view authorises and answers with X-Accel-Redirect to this internal
 # location; nginx then serves the bytes with native Range support.
 MEDIA_ACCEL_REDIRECT_PREFIX = env("MEDIA_ACCEL_REDIRECT_PREFIX", "")
+# With S3 storage the web streams the asked-for byte range from the bucket; true sends named
+# files' clients to the bucket's signed URL instead (battle files are always streamed: the
+# bucket's headers would tell a voter when a file was stored).
+MEDIA_S3_REDIRECT = env_bool("MEDIA_S3_REDIRECT", False)
 # Scratch space for downloads and ffmpeg output before they reach storage.
 WORK_DIR = Path(env("WORK_DIR", str(DATA_DIR / "work")))
 # Scratch space is per process (WORK_DIR/<host>-<pid>); a dead process's is removed when its pid

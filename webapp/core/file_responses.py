@@ -1,6 +1,9 @@
 """Serving a stored file with HTTP Range, which Django's static view lacks and <video>
 seeking needs. Behind nginx (MEDIA_ACCEL_REDIRECT_PREFIX set) Django only decides and nginx
-sends the bytes; with S3-style storage the client is redirected to the storage's URL.
+sends the bytes. With S3-style storage Django fetches the asked-for range from the bucket and
+sends it (core/object_storage.py), so every host serves the same media with the same headers;
+MEDIA_S3_REDIRECT sends named files' clients to the storage's signed URL instead, never a
+battle's (the bucket's own headers would tell a voter when a file was stored).
 Callers decide who may see which file; this module only sends it."""
 
 from __future__ import annotations
@@ -9,12 +12,16 @@ import hashlib
 import mimetypes
 import os
 import re
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.http import http_date
+
+from webapp.core import object_storage
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 256 * 1024
@@ -66,6 +73,14 @@ def _file_range(fh, first: int, last: int):
         fh.close()
 
 
+def _read_file(local: str, first: int, last: int) -> Iterator[bytes]:
+    return _file_range(open(local, "rb"), first, last)
+
+
+def _no_bytes(first: int, last: int) -> Iterator[bytes]:
+    return iter(())
+
+
 def serve_stored_file(
     request, path: str, *, cache_control: str = "public, max-age=31536000, immutable", blind_as: str | None = None
 ):
@@ -74,28 +89,41 @@ def serve_stored_file(
     `blind_as` serves the file under another identity (a battle's): the ETag is derived from
     it, no Last-Modified and no Content-Disposition are sent, so headers cannot link the
     response to a stored name or hint at when (how fast) the file was made."""
-    if not default_storage.exists(path):
-        raise Http404("no such media")
-    try:
+    read: Callable[[int, int], Iterator[bytes]]
+    local: str | None
+    if object_storage.is_object_storage():
+        if settings.MEDIA_S3_REDIRECT and not blind_as:
+            return HttpResponseRedirect(default_storage.url(path))
+        stored = object_storage.head(path)
+        if stored is None:
+            raise Http404("no such media")
+        size, modified = stored.size, stored.modified
+        local = None
+        read = partial(object_storage.read_range, path)
+    else:
+        if not default_storage.exists(path):
+            raise Http404("no such media")
         local = default_storage.path(path)
-    except NotImplementedError:  # S3-style storage serves its own bytes
-        return HttpResponseRedirect(default_storage.url(path))
-    if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
-        # nginx's "-blind" location sends no ETag or Last-Modified of its own (docker/nginx.conf).
-        prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + ("-blind" if blind_as else "")
-        response = HttpResponse(content_type=_content_type(path))
-        response["X-Accel-Redirect"] = f"{prefix}/{path}"
-        if blind_as:
-            response["Cache-Control"] = cache_control
-        return response
+        if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
+            # nginx's "-blind" location sends no ETag or Last-Modified of its own (docker/nginx.conf).
+            prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + ("-blind" if blind_as else "")
+            response = HttpResponse(content_type=_content_type(path))
+            response["X-Accel-Redirect"] = f"{prefix}/{path}"
+            if blind_as:
+                response["Cache-Control"] = cache_control
+            return response
+        stat = os.stat(local)
+        size, modified = stat.st_size, stat.st_mtime
+        read = partial(_read_file, local)
 
-    stat = os.stat(local)
-    size = stat.st_size
+    if request.method == "HEAD":  # the headers only: no ranged GET for bytes nobody will receive
+        read = _no_bytes
+    mtime: float | None
     if blind_as:
         etag = '"' + hashlib.sha256(f"{blind_as}:{size}".encode()).hexdigest()[:20] + '"'
         mtime = None
     else:
-        etag, mtime = f'"{int(stat.st_mtime)}-{size}"', stat.st_mtime
+        etag, mtime = f'"{int(modified)}-{size}"', modified
     if request.headers.get("If-None-Match") == etag:
         return _cached(HttpResponse(status=304), etag, mtime, cache_control)
 
@@ -113,15 +141,14 @@ def serve_stored_file(
             return _cached(response, etag, mtime, cache_control)
         if header:
             first, last = span
-            partial = StreamingHttpResponse(
-                _file_range(open(local, "rb"), first, last), status=206, content_type=_content_type(path)
-            )
-            partial["Content-Range"] = f"bytes {first}-{last}/{size}"
-            partial["Content-Length"] = str(last - first + 1)
-            return _cached(partial, etag, mtime, cache_control)
+            ranged = StreamingHttpResponse(read(first, last), status=206, content_type=_content_type(path))
+            ranged["Content-Range"] = f"bytes {first}-{last}/{size}"
+            ranged["Content-Length"] = str(last - first + 1)
+            return _cached(ranged, etag, mtime, cache_control)
     whole: HttpResponseBase
-    if blind_as:  # FileResponse would name the stored file in a Content-Disposition header
-        whole = StreamingHttpResponse(_file_range(open(local, "rb"), 0, size - 1), content_type=_content_type(path))
+    # FileResponse would name the stored file in a Content-Disposition header (and needs a local file)
+    if blind_as or local is None:
+        whole = StreamingHttpResponse(read(0, size - 1) if size else iter(()), content_type=_content_type(path))
     else:
         whole = FileResponse(open(local, "rb"), content_type=_content_type(path))
     whole["Content-Length"] = str(size)

@@ -1,9 +1,10 @@
-"""An outage of the database or Redis answers 503 with Retry-After, never 500: a client can
+"""An outage of the database, Redis or the S3 media storage answers 503 with Retry-After, never 500: a client can
 tell "try again later" from "broken". JSON under /api/, a short page elsewhere (a template
 could need the very service that is down)."""
 
 from __future__ import annotations
 
+from botocore.exceptions import ConnectionError as StorageConnectionError
 from django.conf import settings
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
@@ -20,6 +21,7 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
     BrokerOperationalError,
+    StorageConnectionError,  # S3 endpoint unreachable or timing out (media on another host's bucket)
 )
 CODE = "service_unavailable"
 MESSAGE = "The service is briefly unavailable. Please try again shortly."

@@ -24,6 +24,8 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db.models.fields.files import FieldFile
 
+from webapp.core import object_storage
+
 log = logging.getLogger(__name__)
 
 
@@ -122,6 +124,9 @@ def local_copy(name: str, workdir: Path, *, stem: str = "original") -> Path:
         return Path(default_storage.path(name))
     except NotImplementedError:
         target = workdir / (stem + Path(name).suffix)
+        if object_storage.is_object_storage():
+            object_storage.download(name, target)
+            return target
         with default_storage.open(name, "rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst, 1024 * 1024)
         return target
