@@ -4,6 +4,7 @@ clip, a hard cut, a grey ramp. No Django, no database."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -130,3 +131,16 @@ def test_a_file_that_is_not_a_video_raises_a_media_error(tmp_path):
     )  # fmt: skip
     with pytest.raises(media.MediaError):
         measure.measure_clip(bogus, info)
+
+
+def test_si_and_ti_agree_with_ffmpegs_siti_filter(tmp_path):
+    # At 320x180 the analysis size is the clip's own, so both see the same luma.
+    path = encode(tmp_path / "pattern.mp4", "testsrc2=size=320x180:rate=24:duration=1")
+    log = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-vf", "siti=print_summary=1", "-f", "null", "-"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stderr  # fmt: skip
+    reference = dict(re.findall(r"(Spatial|Temporal) Information:\s*Average:\s*([0-9.]+)", log))
+    ours = measure.measure_clip(path, media.probe(path))
+    assert ours["si_mean"] == pytest.approx(float(reference["Spatial"]), rel=0.03)
+    assert ours["ti_mean"] == pytest.approx(float(reference["Temporal"]), rel=0.05)
