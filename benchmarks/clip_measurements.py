@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -75,8 +76,8 @@ def main() -> None:
             info = media.probe(src)
             measure.measure_clip(src, info)  # warm-up (imports, page cache)
             decode_only(src)
-            runs = [timed(lambda: measure.measure_clip(src, info)) for _ in range(args.runs)]
-            base = [timed(lambda: decode_only(src)) for _ in range(args.runs)]
+            runs = [timed(partial(measure.measure_clip, src, info)) for _ in range(args.runs)]
+            base = [timed(partial(decode_only, src)) for _ in range(args.runs)]
             wall = statistics.median(w for w, _ in runs)
             cpu = statistics.median(c for _, c in runs)
             base_wall = statistics.median(w for w, _ in base)
