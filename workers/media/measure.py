@@ -33,9 +33,10 @@ MEASUREMENTS_VERSION = 1
 # even sides). VBench's dynamic-degree threshold is stated for a 256 px short side, so its
 # threshold applies unscaled, and clips of every resolution are compared at one scale.
 ANALYSIS_SHORT_SIDE = 256
-# At most this many frames reach numpy (the ffmpeg filters still see the whole clip): 15 s at
-# 24 fps, ~42 MiB of RGB at the analysis size, so a long clip cannot exhaust a worker's memory.
-MAX_ANALYSED_FRAMES = 360
+# At most this many frames reach numpy (the ffmpeg filters still see the whole clip): 10 s at
+# 24 fps; a 16:9 clip's frames at the analysis size take 350 KB each in RGB, so ~80 MiB (and
+# ~27 MiB of luma) at most, whatever the clip's length or resolution.
+MAX_ANALYSED_FRAMES = 240
 # VBench samples frames for dynamic degree at about 8 per second.
 DYNAMIC_DEGREE_FPS = 8.0
 # Luma at or beyond these (of 255) counts as clipped: crushed shadows / blown highlights.
@@ -150,13 +151,12 @@ def spatial_temporal_information(gray: np.ndarray) -> dict[str, float | None]:
     magnitude of frame t (border pixels left out, as ffmpeg's ``siti`` does), TI(t) = std over
     space of frame t - frame t-1. ffmpeg's ``siti`` filter computes the same at the full size,
     but costs ~5 s of CPU for 5 s of 720p; the unit tests check the two agree."""
-    luma = gray.astype(np.float32)
     si = []
-    for frame in luma:
+    for frame in gray:  # frame by frame: a float copy of the whole clip would be 4x its luma
         gx = cv2.Sobel(frame, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(frame, cv2.CV_32F, 0, 1, ksize=3)
         si.append(float(cv2.magnitude(gx, gy)[1:-1, 1:-1].std()))
-    ti = [float((b - a).std()) for a, b in zip(luma[:-1], luma[1:])]
+    ti = [float(cv2.subtract(b, a, dtype=cv2.CV_16S).std()) for a, b in zip(gray[:-1], gray[1:])]
     return {"si_mean": float(np.mean(si)), "ti_mean": float(np.mean(ti)) if ti else None}
 
 
