@@ -4,6 +4,7 @@ clip, a hard cut, a grey ramp. No Django, no database."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,7 +14,11 @@ import numpy as np
 import pytest
 
 from workers import media
+from workers.backends.base import GenerationRequest
+from workers.backends.demo import ProceduralDemoBackend
 from workers.media import measure
+
+CATALOG_JSON = Path(__file__).resolve().parents[2] / "webapp/catalog/data/catalog.json"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
@@ -144,3 +149,28 @@ def test_si_and_ti_agree_with_ffmpegs_siti_filter(tmp_path):
     ours = measure.measure_clip(path, media.probe(path))
     assert ours["si_mean"] == pytest.approx(float(reference["Spatial"]), rel=0.03)
     assert ours["ti_mean"] == pytest.approx(float(reference["Temporal"]), rel=0.05)
+
+
+def test_the_demo_models_declared_flicker_and_roughness_come_out_in_order(tmp_path):
+    # The three demo presets (webapp/catalog/data/catalog.json) declare more flicker and less
+    # smooth motion from Aurora to Lumen to Pixel: the measurements must rank them the same way.
+    presets = {
+        m["slug"]: m["backend_params"]
+        for m in json.loads(CATALOG_JSON.read_text(encoding="utf-8"))["models"]
+        if m.get("backend_key") == "demo"
+    }
+    results = {}
+    for slug in ("demo-aurora", "demo-lumen", "demo-pixel"):
+        request = GenerationRequest(
+            prompt="a red ball bouncing over ocean waves", duration_s=2, width=320, height=180,
+            aspect_ratio="16:9", seed=7, params=presets[slug],
+        )  # fmt: skip
+        workdir = tmp_path / slug
+        workdir.mkdir()
+        made = ProceduralDemoBackend().generate(
+            request, workdir=workdir, resume_vendor_job_id=None, on_submitted=lambda _id: None
+        )
+        results[slug] = measure.measure_clip(made.video_path, media.probe(made.video_path))
+    aurora, lumen, pixel = (results[s] for s in ("demo-aurora", "demo-lumen", "demo-pixel"))
+    assert aurora["flicker"] > lumen["flicker"] > pixel["flicker"]
+    assert aurora["smoothness_error"] < lumen["smoothness_error"] < pixel["smoothness_error"]
