@@ -174,3 +174,22 @@ def test_the_demo_models_declared_flicker_and_roughness_come_out_in_order(tmp_pa
     aurora, lumen, pixel = (results[s] for s in ("demo-aurora", "demo-lumen", "demo-pixel"))
     assert aurora["flicker"] > lumen["flicker"] > pixel["flicker"]
     assert aurora["smoothness_error"] < lumen["smoothness_error"] < pixel["smoothness_error"]
+
+
+def test_a_clip_tagged_as_rotated_is_measured_as_stored(tmp_path):
+    # Turned upright, the decoded frames would be 180x320 and squeezed into the probed 320x180,
+    # changing sharpness, SI and motion. ffmpeg 5.1 does not turn frames upright inside
+    # -filter_complex; -noautorotate keeps it so on versions that do.
+    def make(name, *extra):
+        path = tmp_path / name
+        subprocess.run(
+            ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
+             "-i", "testsrc2=size=320x180:rate=24:duration=1", "-c:v", "libx264", "-preset", "ultrafast",
+             "-pix_fmt", "yuv420p", *extra, str(path)],
+            check=True, timeout=60,
+        )  # fmt: skip
+        return measure.measure_clip(path, media.probe(path))
+
+    upright, rotated = make("upright.mp4"), make("rotated.mp4", "-metadata:s:v:0", "rotate=90")
+    for key in ("sharpness", "si_mean", "motion_mean", "flicker"):
+        assert rotated[key] == pytest.approx(upright[key], rel=0.01), key

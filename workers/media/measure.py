@@ -101,11 +101,15 @@ def measure_argv(path: PathLike, video: VideoInfo, size: AnalysisSize, tools: To
         "nullsink",
     )
     graph = f"[0:{video.stream_index}]split=2[a][b];[a]{raw}[raw];[b]{detectors}"
+    # -noautorotate: frames keep the stored orientation and the probed width and height, whatever
+    # the ffmpeg version does with rotation tags (every metric here ignores a quarter turn). -fps_mode passthrough: each decoded
+    # frame is analysed once; the raw muxer would otherwise repeat frames of a variable-rate clip
+    # to make a constant rate, and repeats read as freezes and lower the flicker.
     return [
         tools.ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
-        *input_args(path),
+        "-noautorotate", *input_args(path),
         "-filter_complex", graph, "-map", "[raw]", "-an", "-sn", "-dn",
-        "-f", "rawvideo", "pipe:1",
+        "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1",
     ]  # fmt: skip
 
 
