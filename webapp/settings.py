@@ -265,10 +265,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 30, float)
 RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
+# Beat sends a bounded batch of clips measured by an older version (or never) this often.
+MEASURE_RECOMPUTE_INTERVAL_S = env_number("MEASURE_RECOMPUTE_INTERVAL_S", 300, float)
 # Task names: webapp/studio/services/queue.py REAP_STALE_JOBS, webapp/arena/services/refresh.py
 # REFRESH_BOARDS (tests/unit/test_tasks.py checks they are registered).
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-jobs": {"task": "studio.reap_stale_jobs", "schedule": REAPER_INTERVAL_S},
+    # Clips never measured (a lost message) or measured by an older version (docs/metrics.md).
+    "remeasure-clips": {"task": "studio.remeasure_clips", "schedule": MEASURE_RECOMPUTE_INTERVAL_S},
     "refresh-boards": {"task": "arena.refresh_boards", "schedule": RATINGS_INTERVAL_S},
     "tidy-battles": {"task": "arena.tidy_battles", "schedule": REAPER_INTERVAL_S},
     "clear-expired-sessions": {"task": "arena.clear_expired_sessions", "schedule": 3600},

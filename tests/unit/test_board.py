@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from webapp.arena.models import RatingSnapshot, Vote
 from webapp.arena.services import board
+from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
+from workers.media.measure import MEASUREMENTS_VERSION, METRIC_KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +155,21 @@ def _tap(sequence, into):
     for item in sequence:
         into.append(item)
         yield item
+
+
+def test_leaderboard_rows_show_each_models_measured_motion_with_its_spread(client, voted):
+    aurora = voted[0]
+    for n, motion in enumerate((0.5, 1.0, 1.5)):
+        prompt = Prompt.objects.create(text=f"m{n}", seed=1, duration_s=2, aspect_ratio="16:9")
+        job = GenerationJob.objects.create(prompt=prompt, model=aurora, state=JobState.SUCCEEDED)
+        Clip.objects.create(
+            job=job, original="o.mp4", web="w.mp4", poster="p.jpg", sha256_original="0" * 64, sha256_web="0" * 64,
+            duration_s=2, width=512, height=288, fps=24, codec="h264", bytes=1, original_bytes=1,
+            measurements={**dict.fromkeys(METRIC_KEYS, 0.9), "motion_mean": motion},
+            measurements_version=MEASUREMENTS_VERSION,
+        )  # fmt: skip
+    snapshot = board.recompute("official")
+    facts = next(r for r in snapshot.rows if r["model"] == aurora.slug)["facts"]
+    assert facts["picture"]["motion_mean"] == [1.0, 0.75, 1.25]  # median, 25th, 75th percentile
+    page = client.get("/leaderboard").content.decode()
+    assert "motion 1.00 px/frame (0.75–1.25)" in page and "flicker 0.900" in page

@@ -11,6 +11,8 @@ from webapp.catalog.models import ClaimedSystem, FeatureClaim, VideoModel
 from webapp.catalog.services import load_catalog, load_claims
 from webapp.gallery.services.feature_table import claimed_seconds, feature_table, model_facts
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
+from webapp.studio.services.measured import measure
+from workers.media.measure import MEASUREMENTS_VERSION, METRIC_KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,7 @@ def catalog():
 _PROMPT_N = [0]  # a running number for prompt texts, across calls
 
 
-def add_job(model, state, *, seconds=None, cost=None, latency_s=30, audio=None):
+def add_job(model, state, *, seconds=None, cost=None, latency_s=30, audio=None, measurements=None):
     _PROMPT_N[0] += 1
     prompt_n = _PROMPT_N
     prompt = Prompt.objects.create(text=f"p{prompt_n[0]}", seed=1, duration_s=5, aspect_ratio="16:9")
@@ -51,6 +53,8 @@ def add_job(model, state, *, seconds=None, cost=None, latency_s=30, audio=None):
             original_bytes=1,
             has_audio=bool(audio and audio["has_audio"]),
             audio=audio or {},
+            measurements=measurements or {},
+            measurements_version=MEASUREMENTS_VERSION if measurements is not None else 0,
         )
     return job
 
@@ -239,3 +243,40 @@ def test_latency_runs_from_the_jobs_start_with_queue_and_review_waits_apart(clie
     assert "made in 7.0 s" in card and "30 s awaiting review" in card and "1.0 s in the queue" in card
     (api_job,) = client.get(f"/api/v1/prompts/{prompt.public_id}").json()["jobs"]
     assert (api_job["latency_s"], api_job["queue_wait_s"], api_job["review_wait_s"]) == (7, 1, 30)
+
+
+def picture(motion, smoothness, **others):
+    """Clip.measurements as workers/media/measure.py stores them (every key; None = not computable)."""
+    return {**dict.fromkeys(METRIC_KEYS, 0.5), "motion_mean": motion, "smoothness_error": smoothness, **others}
+
+
+def test_automatic_measurements_show_median_and_spread_beside_the_claims_about_motion(client, catalog):
+    luma = VideoModel.objects.get(slug="luma-ray-2")
+    for motion in (1.0, 2.0, 3.0, 4.0, 5.0):
+        add_job(luma, JobState.SUCCEEDED, seconds=5, measurements=picture(motion, motion / 100))
+    add_job(luma, JobState.SUCCEEDED, seconds=5, measurements=dict.fromkeys(METRIC_KEYS))  # a failed measurement
+    add_job(luma, JobState.SUCCEEDED, seconds=5)  # not measured yet
+    m = measure(luma)
+    assert (m.clips, m.picture_measured) == (7, 6)
+    spread = m.picture["motion_mean"]
+    assert (spread.clips, spread.median, spread.low, spread.high) == (5, 3.0, 2.0, 4.0)  # nulls left out
+    assert m.summary()["picture"]["motion_mean"] == [3.0, 2.0, 4.0]
+    facts = model_facts(luma)
+    fluid = next(cv for cv in facts["claims"] if cv.claim.value == "Speed and fluidity")
+    assert fluid.beside == [
+        "Luma Ray 2: motion 3.00 px/frame (2.00-4.00), smoothness error 0.0300 (0.0200-0.0400) over 5 clips"
+    ]
+    assert fluid.contradicted_by == []  # shown beside, never a verdict on words without a scale
+    page = client.get("/models/luma-ray-2").content.decode()
+    assert 'data-picture="luma-ray-2"' in page and 'data-metric="motion_mean"' in page
+    assert "over 6 measured clips" in page and "2.000 – 4.000" in page
+    compare = client.get("/models/compare").content.decode()
+    assert "data-measured-beside" in compare and "motion 3.00 px/frame" in compare
+    assert "Motion (optical flow): 3.000 (2.000–4.000)" in compare
+
+
+def test_a_model_without_measured_clips_says_so(client, catalog):
+    luma = VideoModel.objects.get(slug="luma-ray-2")
+    add_job(luma, JobState.SUCCEEDED, seconds=5)
+    assert measure(luma).picture == {}
+    assert "data-picture-none" in client.get("/models/luma-ray-2").content.decode()

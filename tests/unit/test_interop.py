@@ -20,7 +20,8 @@ from webapp.arena.management.commands import run_suite
 from webapp.arena.models import RatingSnapshot, Vote, Winner
 from webapp.arena.services import battle_export, board, leaderboard_export, suite
 from webapp.catalog.models import VideoModel
-from webapp.studio.models import GenerationJob, JobState, Prompt
+from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
+from workers.media.measure import MEASUREMENTS_VERSION, METRIC_KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_export_json_is_fastchat_clean_battles_with_our_ids(arena):
     out, err = run("export_battles")
     records = json.loads(out)
     assert len(records) == 6 and "exported 6 votes" in err  # the excluded vote is left out
-    assert all(list(r) == list(battle_export.BATTLE_FIELDS) for r in records)
+    assert all(list(r) == list(battle_export.EXPORT_FIELDS) for r in records)
     first = records[0]
     vote = arena["votes"][0]
     assert first["model_a"] == "demo-aurora" and first["model_b"] == "demo-lumen" and first["winner"] == "model_a"
@@ -57,6 +58,30 @@ def test_export_json_is_fastchat_clean_battles_with_our_ids(arena):
     assert RAW_IP_HASH not in out and "ip" not in first
 
 
+def test_export_carries_each_sides_clip_facts_sound_and_measurements(arena, tmp_path):
+    vote = arena["votes"][0]
+    left, right = vote.battle.left, vote.battle.right
+    Clip.objects.filter(pk=left.pk).update(
+        measurements={**dict.fromkeys(METRIC_KEYS, 0.5), "flicker": 0.97, "scene_cuts": 2.0},
+        measurements_version=MEASUREMENTS_VERSION,
+        audio={"has_audio": True, "loudness_lufs": -23.5, "true_peak_dbtp": -1.0, "silence_share": 0.1},
+    )
+    records = json.loads(run("export_battles")[0])
+    first = next(r for r in records if r["vote_id"] == vote.pk)
+    assert first["clip_a_flicker"] == 0.97 and first["clip_a_scene_cuts"] == 2.0
+    assert first["clip_a_measurements_version"] == MEASUREMENTS_VERSION and first["clip_a_loudness_lufs"] == -23.5
+    assert (first["clip_a_width"], first["clip_a_height"]) == (left.width, left.height)
+    assert first["clip_b_duration_s"] == right.duration_s
+    # The right clip was never measured: its metrics are null, not zero.
+    assert first["clip_b_measurements_version"] == 0 and first["clip_b_flicker"] is None
+    community = next(r for r in records if r["pool"] == "community")  # no battle: no clips
+    assert all(community[f] is None for f in battle_export.SIDE_FIELDS)
+    target = tmp_path / "battles.csv"
+    run("export_battles", "--format", "csv", "--output", str(target))
+    row = next(r for r in csv.DictReader(target.open(newline="")) if r["vote_id"] == str(vote.pk))
+    assert float(row["clip_a_flicker"]) == 0.97 and row["clip_b_flicker"] == ""
+
+
 def test_export_filters_by_pool_and_can_include_excluded(arena):
     official = json.loads(run("export_battles", "--pool", "official")[0])
     assert {r["pool"] for r in official} == {"official"} and len(official) == 5
@@ -70,7 +95,7 @@ def test_export_csv_has_a_header_and_the_same_keys(arena, tmp_path):
     run("export_battles", "--format", "csv", "--output", str(target))
     rows = list(csv.DictReader(target.open(newline="")))
     assert len(rows) == 6
-    assert tuple(rows[0]) == battle_export.BATTLE_FIELDS
+    assert tuple(rows[0]) == battle_export.EXPORT_FIELDS
     assert rows[0]["winner"] == "model_a" and rows[0]["anony"] == "true" and rows[0]["turn"] == "1"
     assert rows[0]["judge"].startswith("arena_user_")
     assert {r["winner"] for r in rows} == set(Winner.values)
@@ -80,7 +105,7 @@ def test_export_csv_has_a_header_and_the_same_keys(arena, tmp_path):
 
 def test_export_of_nothing_is_an_empty_array(db):
     assert json.loads(run("export_battles")[0]) == []
-    assert run("export_battles", "--format", "csv")[0].strip() == ",".join(battle_export.BATTLE_FIELDS)
+    assert run("export_battles", "--format", "csv")[0].strip() == ",".join(battle_export.EXPORT_FIELDS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,7 +199,7 @@ def test_wired_urls_export_battles_csv(arena, client):
     assert response["Content-Disposition"].startswith('attachment; filename="screentest-battles-official-')
     rows = list(csv.DictReader(io.StringIO(body(response).decode())))
     assert (
-        len(rows) == 5 and {r["pool"] for r in rows} == {"official"} and tuple(rows[0]) == battle_export.BATTLE_FIELDS
+        len(rows) == 5 and {r["pool"] for r in rows} == {"official"} and tuple(rows[0]) == battle_export.EXPORT_FIELDS
     )
 
 

@@ -93,8 +93,9 @@ def test_good_output_becomes_one_clip_with_a_blind_rendition(media_root, sent, d
     assert job.state == JobState.SUCCEEDED, job.error_message
     assert job.vendor_job_id == f"TestPattern-screentest-job-{job.pk}"
     assert float(job.cost_usd) == 0.25 and job.finished_at and job.latency_s > 0
-    assert [m[0] for m in sent] == ["studio.process_clip"]
     clip = Clip.objects.get(job=job)
+    # Once the clip is stored, its measurements go to the media queue as a task of their own.
+    assert [m[:2] for m in sent] == [("studio.process_clip", job.pk), ("studio.measure_clip", clip.pk)]
     assert (clip.width, clip.height, clip.codec) == (320, 180, "h264")
     assert abs(clip.duration_s - 2.0) < 0.2 and clip.fps == 24
     web = media_root / clip.web.name

@@ -9,8 +9,8 @@ from celery.signals import worker_ready
 from webapp.core.storage import sweep_scratch
 from webapp.core.tasks import worker_identity
 
-from .services import jobs, originals, pipeline
-from .services.queue import GENERATE, PROCESS_CLIP, REAP_STALE_JOBS, TAG_ORIGINAL
+from .services import jobs, measurements, originals, pipeline
+from .services.queue import GENERATE, MEASURE_CLIP, PROCESS_CLIP, REAP_STALE_JOBS, REMEASURE_CLIPS, TAG_ORIGINAL
 
 
 @shared_task(bind=True, name=GENERATE.name)
@@ -26,6 +26,16 @@ def process_clip(self, job_id: int) -> None:
 @shared_task(name=TAG_ORIGINAL.name)
 def tag_original(clip_id: int) -> None:
     originals.make_tagged_original(clip_id)
+
+
+@shared_task(name=MEASURE_CLIP.name)
+def measure_clip(clip_id: int) -> None:
+    measurements.measure_stored_clip(clip_id)
+
+
+@shared_task(name=REMEASURE_CLIPS.name)
+def remeasure_clips() -> dict:
+    return measurements.send_outdated()
 
 
 @shared_task(name=REAP_STALE_JOBS.name)

@@ -24,6 +24,7 @@ from webapp.catalog.models import VideoModel
 from webapp.core.clients import keyed_digest
 from webapp.core.csv_cells import neutralise
 from webapp.studio.models import Prompt
+from workers.media.measure import METRIC_KEYS
 
 from ..models import ExcludedReason, Vote
 from .battle_import import HASH_PREFIX
@@ -46,6 +47,18 @@ BATTLE_FIELDS = (
     "excluded_reason",
     "source",
 )
+# What each side's clip was, for analyses that control for it (docs/arena.md "Data interop"):
+# the stored clip's facts, its sound (Clip.audio) and its automatic measurements (docs/metrics.md),
+# as flat columns `clip_a_<name>` (the left clip, model_a) and `clip_b_<name>`; empty / null for
+# imported votes, which have no clips here, and for a metric a clip could not be measured on.
+CLIP_FACTS = ("duration_s", "width", "height", "fps", "has_audio")
+CLIP_SOUND = ("loudness_lufs", "true_peak_dbtp", "silence_share")
+CLIP_COLUMNS = (*CLIP_FACTS, *CLIP_SOUND, "measurements_version", *METRIC_KEYS)
+SIDE_FIELDS = tuple(f"clip_{side}_{name}" for side in ("a", "b") for name in CLIP_COLUMNS)
+EXPORT_FIELDS = (*BATTLE_FIELDS, *SIDE_FIELDS)
+# Read with the vote in the same query (two joins), never one query per clip.
+_CLIP_SOURCE_FIELDS = ("id", *CLIP_FACTS, "audio", "measurements", "measurements_version")
+CLIP_QUERY_FIELDS = tuple(f"battle__{side}__{name}" for side in ("left", "right") for name in _CLIP_SOURCE_FIELDS)
 ALL_POOLS = "all"
 POOL_CHOICES = (*Prompt.Pool.values, ALL_POOLS)
 CHUNK_SIZE = 5000
@@ -113,25 +126,29 @@ def battle_records(votes: QuerySet) -> Iterator[dict]:
             "source",
             "external_id",
             "anony",
+            *CLIP_QUERY_FIELDS,
         )
         .iterator(chunk_size=CHUNK_SIZE)
     )
-    for (
-        vote_id,
-        model_a,
-        model_b,
-        winner,
-        voter_key,
-        created_at,
-        battle_id,
-        prompt,
-        pool,
-        category,
-        excluded_reason,
-        source,
-        external_id,
-        anony,
-    ) in rows:
+    width = len(CLIP_QUERY_FIELDS) // 2
+    for row in rows:
+        base, left, right = row[: -2 * width], row[-2 * width : -width], row[-width:]
+        (
+            vote_id,
+            model_a,
+            model_b,
+            winner,
+            voter_key,
+            created_at,
+            battle_id,
+            prompt,
+            pool,
+            category,
+            excluded_reason,
+            source,
+            external_id,
+            anony,
+        ) = base
         question_id = None
         if source == Vote.Source.IMPORT:
             if external_id and not external_id.startswith(HASH_PREFIX):
@@ -157,7 +174,27 @@ def battle_records(votes: QuerySet) -> Iterator[dict]:
             "category": category,
             "excluded_reason": excluded_reason,
             "source": source,
+            **_side("a", left),
+            **_side("b", right),
         }
+
+
+def _side(side: str, values: tuple) -> dict:
+    row = dict(zip(_CLIP_SOURCE_FIELDS, values))
+    columns = clip_columns(row) if row.get("id") is not None else {}
+    return {f"clip_{side}_{name}": columns.get(name) for name in CLIP_COLUMNS}
+
+
+def clip_columns(row: dict) -> dict:
+    """A clip's export columns from its stored facts, sound and measurements."""
+    audio = row.get("audio") or {}
+    measured = row.get("measurements") or {}
+    return {
+        **{name: row.get(name) for name in CLIP_FACTS},
+        **{name: audio.get(name) for name in CLIP_SOUND},
+        "measurements_version": row.get("measurements_version"),
+        **{name: measured.get(name) for name in METRIC_KEYS},
+    }
 
 
 def iter_json(records: Iterable[dict]) -> Iterator[str]:
@@ -176,7 +213,7 @@ class _Line:
         return value
 
 
-def iter_csv(records: Iterable[dict], fields: tuple[str, ...] = BATTLE_FIELDS) -> Iterator[str]:
+def iter_csv(records: Iterable[dict], fields: tuple[str, ...] = EXPORT_FIELDS) -> Iterator[str]:
     writer = csv.DictWriter(_Line(), fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
     yield writer.writeheader()
     for record in records:
@@ -206,7 +243,7 @@ def write_json(records: Iterable[dict], fh: TextSink) -> int:
     return count
 
 
-def write_csv(records: Iterable[dict], fh: TextSink, fields: tuple[str, ...] = BATTLE_FIELDS) -> int:
+def write_csv(records: Iterable[dict], fh: TextSink, fields: tuple[str, ...] = EXPORT_FIELDS) -> int:
     """Write a header row and one row per record; returns how many records were written."""
     count = -1
     for chunk in iter_csv(records, fields):

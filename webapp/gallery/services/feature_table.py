@@ -64,6 +64,8 @@ def _with_ratings(measured: Iterable[Measured], ratings: dict[str, dict]) -> lis
 class ClaimView:
     claim: FeatureClaim
     contradicted_by: list[str] = field(default_factory=list)
+    # What Screentest measured about the same thing, shown beside the claim (not a verdict).
+    beside: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -101,6 +103,35 @@ def contradictions(claim: FeatureClaim, measured: list[ModelFacts]) -> list[str]
     return notes
 
 
+# Claims that speak of motion: the measured motion and smoothness are shown beside them. Not
+# marked as contradicted: the articles' words ("fluidity") have no scale to hold a number to.
+_MOTION_WORDS = re.compile(r"motion|fluid|smooth|dynamic", re.I)
+
+
+def measured_beside(claim: FeatureClaim, measured: list[ModelFacts]) -> list[str]:
+    """Our measurements of what a claim speaks of (duration, resolution, motion), per model."""
+    notes: list[str] = []
+    for m in measured:
+        if not m.clips:
+            continue
+        name = m.model.display_name
+        if claim.feature == "max_duration" and m.median_duration_s is not None:
+            notes.append(f"{name}: median clip {m.median_duration_s:.1f} s, longest {m.longest_clip_s:.1f} s")
+        elif claim.feature == "resolution" and m.resolution:
+            notes.append(f"{name}: clips played at {m.resolution} (web rendition), {m.fps:g} fps median")
+        elif _MOTION_WORDS.search(claim.value) and "motion_mean" in m.picture:
+            motion, smooth = m.picture["motion_mean"], m.picture.get("smoothness_error")
+            text = f"{name}: motion {motion.median:.2f} px/frame ({motion.low:.2f}-{motion.high:.2f})"
+            if smooth is not None:
+                text += f", smoothness error {smooth.median:.4f} ({smooth.low:.4f}-{smooth.high:.4f})"
+            notes.append(text + f" over {motion.clips} clips")
+    return notes
+
+
+def claim_view(claim: FeatureClaim, measured: list[ModelFacts]) -> ClaimView:
+    return ClaimView(claim, contradictions(claim, measured), measured_beside(claim, measured))
+
+
 @dataclass
 class SystemColumn:
     system: ClaimedSystem
@@ -122,7 +153,7 @@ def feature_table() -> dict:
         measured = [facts[slug] for slug in system.model_slugs if slug in facts]
         by_feature: dict[str, list[ClaimView]] = {}
         for claim in system.claims.all():
-            by_feature.setdefault(claim.feature, []).append(ClaimView(claim, contradictions(claim, measured)))
+            by_feature.setdefault(claim.feature, []).append(claim_view(claim, measured))
         columns.append(SystemColumn(system, measured, by_feature))
     tied = {m.model.slug for c in columns for m in c.measured}
     unclaimed = sorted((m for m in facts.values() if m.model.slug not in tied), key=lambda m: m.model.display_name)
@@ -147,7 +178,7 @@ def feature_table() -> dict:
 def model_facts(model: VideoModel) -> dict:
     measured = _with_ratings([measure(model)], ratings_by_model())[0]
     systems = [s for s in ClaimedSystem.objects.prefetch_related("claims") if model.slug in s.model_slugs]
-    claims = [ClaimView(c, contradictions(c, [measured])) for s in systems for c in s.claims.all()]
+    claims = [claim_view(c, [measured]) for s in systems for c in s.claims.all()]
     return {
         "model": model,
         "measured": measured,

@@ -6,15 +6,47 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from webapp.catalog.models import VideoModel
+from workers.media.measure import METRIC_KEYS
 
 from ..models import Clip, GenerationJob, JobState
 
 FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.REJECTED_BY_VENDOR)
 Row = Mapping[str, Any]
+# How pages name each automatic measurement (docs/metrics.md defines them): label, unit / reading.
+METRIC_LABELS = {
+    "flicker": ("Temporal flicker (VBench)", "1 = no change between frames"),
+    "motion_mean": ("Motion (optical flow)", "px per frame at 256 px"),
+    "dynamic_degree": ("Dynamic degree (VBench)", "share of clips that move"),
+    "smoothness_error": ("Smoothness error (proxy)", "0 = perfectly predictable"),
+    "sharpness": ("Sharpness (variance of Laplacian)", "higher = more detail"),
+    "exposure_mean": ("Mean exposure", "0 black .. 1 white"),
+    "clipped_share": ("Clipped pixels", "share"),
+    "colourfulness": ("Colourfulness (Hasler-Suesstrunk)", "~45 moderate, ~109 high"),
+    "frozen_share": ("Frozen", "share of the duration"),
+    "black_share": ("Black", "share of the duration"),
+    "scene_cuts": ("Scene cuts", "per clip"),
+    "si_mean": ("Spatial information (P.910)", "mean"),
+    "ti_mean": ("Temporal information (P.910)", "mean"),
+}
+# The automatic measurements a leaderboard row carries (the model page shows them all).
+BOARD_METRICS = ("motion_mean", "flicker", "smoothness_error", "sharpness")
+
+
+@dataclass(frozen=True)
+class Spread:
+    """One automatic measurement over a model's clips: its median and interquartile range."""
+
+    clips: int  # clips with a value for this metric
+    median: float
+    low: float  # 25th percentile
+    high: float  # 75th percentile
+
+    def as_list(self) -> list[float]:
+        return [round(self.median, 4), round(self.low, 4), round(self.high, 4)]
 
 
 @dataclass
@@ -39,6 +71,24 @@ class Measured:
     audio_share: float | None = None  # of its clips, those whose original has an audio track
     median_loudness_lufs: float | None = None  # integrated, over its audible (not silent) tracks
     audio_problems: int = 0  # clips whose sound was noted (undecodable, short, silent, clipping)
+    # The automatic per-clip measurements (docs/metrics.md) over the clips measured so far.
+    picture_measured: int = 0  # clips measured (any version), failures included
+    picture: dict[str, Spread] = field(default_factory=dict)  # metric key -> spread; absent: no value
+
+    @property
+    def picture_rows(self) -> list[dict[str, Any]]:
+        """Every metric in docs/metrics.md's order, for templates: key, label, unit, spread (None
+        when no clip has a value)."""
+        return [
+            {
+                "key": key,
+                "label": METRIC_LABELS[key][0],
+                "unit": METRIC_LABELS[key][1],
+                "spread": self.picture.get(key),
+                "on_board": key in BOARD_METRICS,
+            }
+            for key in METRIC_KEYS
+        ]
 
     def summary(self) -> dict:
         """The short form a leaderboard row carries (stored in its snapshot)."""
@@ -48,6 +98,8 @@ class Measured:
             "fps": None if self.fps is None else round(self.fps, 2),
             "median_duration_s": None if self.median_duration_s is None else round(self.median_duration_s, 2),
             "median_latency_s": None if self.latency_p50_s is None else round(self.latency_p50_s, 1),
+            # metric -> [median, 25th, 75th percentile] over its measured clips
+            "picture": {key: self.picture[key].as_list() for key in BOARD_METRICS if key in self.picture},
         }
 
 
@@ -71,7 +123,15 @@ def measure_all(models: Iterable[VideoModel]) -> dict[int, Measured]:
         jobs[job["model_id"]].append(job)
     clips: dict[int, list[Row]] = {pk: [] for pk in measured}
     for clip in Clip.objects.filter(job__model_id__in=list(measured)).values(
-        "job__model_id", "duration_s", "width", "height", "fps", "has_audio", "audio"
+        "job__model_id",
+        "duration_s",
+        "width",
+        "height",
+        "fps",
+        "has_audio",
+        "audio",
+        "measurements",
+        "measurements_version",
     ):
         clips[clip["job__model_id"]].append(clip)
     for pk, m in measured.items():
@@ -123,6 +183,20 @@ def _from_clips(m: Measured, clips: list[Row]) -> None:
         m.resolution = Counter(f"{c['width']}x{c['height']}" for c in clips).most_common(1)[0][0]
         m.fps = statistics.median(c["fps"] for c in clips)
         _sound(m, clips)
+        _picture(m, clips)
+
+
+def _picture(m: Measured, clips: list[Row]) -> None:
+    """Median and interquartile range of each automatic measurement over the measured clips;
+    a clip's null (not computable, or a failed measurement) is left out of that metric."""
+    measured = [c["measurements"] for c in clips if c["measurements_version"] and isinstance(c["measurements"], dict)]
+    m.picture_measured = len(measured)
+    for key in METRIC_KEYS:
+        values = [float(v) for v in (d.get(key) for d in measured) if isinstance(v, (int, float))]
+        if values:
+            low, mid, high = (percentile(values, q) for q in (0.25, 0.5, 0.75))
+            assert low is not None and mid is not None and high is not None
+            m.picture[key] = Spread(clips=len(values), median=mid, low=low, high=high)
 
 
 def _sound(m: Measured, clips: list[Row]) -> None:

@@ -39,7 +39,7 @@ from workers.backends.registry import UnknownBackend, get_backend
 from workers.media import provenance_c2pa
 
 from ..models import Clip, GenerationJob, JobState, ModerationState, Prompt
-from . import jobs, queue
+from . import jobs, measurements, queue
 from .backend_limits import backend_slot
 from .requests import build_request
 
@@ -271,7 +271,7 @@ def _make_clip(job: GenerationJob) -> None:
                 )
                 if locked is None or Clip.objects.filter(job=job).exists():
                     raise _LostJob()
-                Clip.objects.create(
+                clip = Clip.objects.create(
                     job=job,
                     original=job.original.name,
                     web=stored[0],
@@ -292,6 +292,7 @@ def _make_clip(job: GenerationJob) -> None:
                     audio=sound.as_dict(),
                 )
                 jobs.finish(job, JobState.SUCCEEDED)
+                measurements.request_measurement(clip.pk)
         except _LostJob:
             log.warning("job %s: another worker finished it first; discarding our files", job.pk)
             delete_stored(*stored)

@@ -18,6 +18,9 @@ GENERATE = TaskRoute("studio.generate", queue="generate")
 PROCESS_CLIP = TaskRoute("studio.process_clip", queue="media")
 TAG_ORIGINAL = TaskRoute("studio.tag_original", queue="media")
 REAP_STALE_JOBS = TaskRoute("studio.reap_stale_jobs")
+MEASURE_CLIP = TaskRoute("studio.measure_clip", queue="media")
+# Beat: send the measuring task for clips measured by an older version (a bounded batch).
+REMEASURE_CLIPS = TaskRoute("studio.remeasure_clips")
 
 
 def enqueue(task: TaskRoute, job_id: int, *, countdown: float | None = None) -> None:
