@@ -295,7 +295,6 @@ def run() -> int:
     django.setup()
     from django.core.management import call_command
 
-
     call_command("migrate", verbosity=0)
     rng = np.random.default_rng(20261130)
     model_ids, slugs, prompt_ids, clip_ids, raw = build_arena(rng)
