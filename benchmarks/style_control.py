@@ -289,6 +289,44 @@ def anchored(log10_ratings):
     return s - s.mean(axis=-1, keepdims=True) + 1000.0
 
 
+def compare_with_fastchat(rows, x, result, ours_scores, ours_s):
+    """Time FastChat on the same matrix; print the differences and both intervals."""
+    m = len(rows.models)
+    fc_s, fc_fit_s, extrapolated, fc_rounds, fc_point, fc_boot = fastchat_on_the_same_matrix(rows, x, ROUNDS_FC)
+    how = f"extrapolated from {fc_rounds} rounds" if extrapolated else f"{fc_rounds} rounds run"
+    print(
+        f"FastChat fit_contextual_bt + bootstrap ({ROUNDS_FC} rounds, one process, {how}) on the same "
+        f"{int(rows.count.sum()):,}-row feature matrix in memory: {fc_s:.1f} s (point fit {fc_fit_s:.1f} s)"
+    )
+    print(f"ratio FastChat / ours: {fc_s / ours_s:.0f}x")
+
+    fc_scores = anchored(fc_point[:m])
+    diffs = [abs(ours_scores[s].score - fc_scores[k]) for k, s in enumerate(rows.models)]
+    coef_diffs = [abs(c.coef - fc_point[m + k]) for k, c in enumerate(result.coefficients)]
+    print(
+        f"largest difference in ratings: {max(diffs):.3f} points (target <= {TARGET_POINTS}); "
+        f"in coefficients: {max(coef_diffs):.4f} (target <= {TARGET_COEF})"
+    )
+    fc_lo, fc_hi = np.percentile(anchored(fc_boot[:, :m]), [2.5, 97.5], axis=0)
+    c_lo, c_hi = np.percentile(fc_boot[:, m:], [2.5, 97.5], axis=0)
+    print("covariate   planted  ours [95% sandwich]           FastChat [95% bootstrap]")
+    for k, c in enumerate(result.coefficients):
+        print(
+            f"{c.name:<11} {PLANTED.get(c.name, 0.0):>6.2f}  {c.coef:+.4f} [{c.lower:+.4f}, {c.upper:+.4f}]   "
+            f"{fc_point[m + k]:+.4f} [{c_lo[k]:+.4f}, {c_hi[k]:+.4f}]"
+        )
+    ours_half = np.array([(ours_scores[s].upper - ours_scores[s].lower) / 2 for s in rows.models])
+    fc_half = (fc_hi - fc_lo) / 2
+    fc_sd_half = 1.96 * anchored(fc_boot[:, :m]).std(axis=0, ddof=1) if len(fc_boot) > 1 else fc_half
+    print(
+        f"rating interval half-widths: ours {ours_half.mean():.2f} points on average "
+        f"(range {ours_half.min():.2f}-{ours_half.max():.2f}), FastChat bootstrap percentiles {fc_half.mean():.2f} "
+        f"({fc_half.min():.2f}-{fc_half.max():.2f}), 1.96 x its bootstrap SD {fc_sd_half.mean():.2f} "
+        f"({len(fc_boot)} rounds)"
+    )
+    return diffs, coef_diffs
+
+
 def run() -> int:
     import django
 
@@ -311,38 +349,13 @@ def run() -> int:
         f"of which SQL {statistics.median(r[1] for r in runs):.2f} s)"
     )
 
-    fc_s, fc_fit_s, extrapolated, fc_rounds, fc_point, fc_boot = fastchat_on_the_same_matrix(rows, x, ROUNDS_FC)
-    how = f"extrapolated from {fc_rounds} rounds" if extrapolated else f"{fc_rounds} rounds run"
-    print(
-        f"FastChat fit_contextual_bt + bootstrap ({ROUNDS_FC} rounds, one process, {how}) on the same "
-        f"{int(rows.count.sum()):,}-row feature matrix in memory: {fc_s:.1f} s (point fit {fc_fit_s:.1f} s)"
-    )
-    print(f"ratio FastChat / ours: {fc_s / ours_s:.0f}x")
-
     m = len(rows.models)
     ours_scores = {r.model: r for r in result.ratings}
-    fc_scores = anchored(fc_point[:m])
-    diffs = [abs(ours_scores[s].score - fc_scores[k]) for k, s in enumerate(rows.models)]
-    coef_diffs = [abs(c.coef - fc_point[m + k]) for k, c in enumerate(result.coefficients)]
-    print(
-        f"largest difference in ratings: {max(diffs):.3f} points (target <= {TARGET_POINTS}); "
-        f"in coefficients: {max(coef_diffs):.4f} (target <= {TARGET_COEF})"
-    )
-    fc_lo, fc_hi = np.percentile(anchored(fc_boot[:, :m]), [2.5, 97.5], axis=0)
-    c_lo, c_hi = np.percentile(fc_boot[:, m:], [2.5, 97.5], axis=0)
-    print("covariate   planted  ours [95% sandwich]           FastChat [95% bootstrap]")
-    for k, c in enumerate(result.coefficients):
-        print(
-            f"{c.name:<11} {PLANTED.get(c.name, 0.0):>6.2f}  {c.coef:+.4f} [{c.lower:+.4f}, {c.upper:+.4f}]   "
-            f"{fc_point[m + k]:+.4f} [{c_lo[k]:+.4f}, {c_hi[k]:+.4f}]"
-        )
-    ours_half = np.array([(ours_scores[s].upper - ours_scores[s].lower) / 2 for s in rows.models])
-    fc_half = (fc_hi - fc_lo) / 2
-    print(
-        f"rating interval half-widths: ours {ours_half.mean():.2f} points on average "
-        f"(range {ours_half.min():.2f}-{ours_half.max():.2f}), FastChat bootstrap {fc_half.mean():.2f} "
-        f"({fc_half.min():.2f}-{fc_half.max():.2f})"
-    )
+    if ROUNDS_FC == 0:
+        print("FastChat baseline skipped (--fastchat-rounds 0)")
+        diffs, coef_diffs = [0.0], [0.0]
+    else:
+        diffs, coef_diffs = compare_with_fastchat(rows, x, result, ours_scores, ours_s)
     truth = true_scores - true_scores.mean() + 1000.0
     index = {s: k for k, s in enumerate(slugs)}
     covered = sum(ours_scores[s].lower <= truth[index[s]] <= ours_scores[s].upper for s in rows.models)
