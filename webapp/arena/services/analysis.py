@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from webapp.studio.models import Prompt
 from workers import ratings
@@ -95,29 +96,23 @@ def agreement_rows(rows: covariates.VoteRows, scores: dict[str, float]) -> list[
     return out
 
 
-def _prompt_counts(votes: QuerySet) -> dict[int, list]:
-    grouped = (
-        votes.filter(battle__isnull=False)
-        .values_list("battle__prompt_id", "model_a__slug", "model_b__slug", "winner")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    by_prompt: dict[int, list] = {}
-    for prompt_id, a, b, winner, n in grouped:
-        by_prompt.setdefault(prompt_id, []).append((a, b, winner, n))
-    return by_prompt
+WINNER_OF = {1.0: "model_a", 0.5: "tie", 0.0: "model_b"}
 
 
-def prompt_boards(votes: QuerySet, top_two: list[str]) -> dict:
+def prompt_boards(rows: covariates.VoteRows, top_two: list[str]) -> dict:
     """A board per prompt (most-voted first) and, for the board's top two models, the
     prompts where their gap is most clearly decided (its bootstrap interval furthest from 0)."""
-    by_prompt = _prompt_counts(votes)
-    totals = {p: sum(r[3] for r in rows) for p, rows in by_prompt.items()}
+    by_prompt = {
+        prompt: [(a, b, WINNER_OF[outcome], int(n)) for a, b, outcome, n in grouped]
+        for prompt, grouped in rows.by_prompt().items()
+    }
+    totals = {p: sum(r[3] for r in grouped) for p, grouped in by_prompt.items()}
     chosen = sorted((p for p, t in totals.items() if t >= PROMPT_MIN_VOTES), key=lambda p: (-totals[p], p))
     chosen = chosen[:PROMPT_BOARDS_MAX]
     texts = dict(Prompt.objects.filter(id__in=chosen).values_list("id", "text"))
     public = dict(Prompt.objects.filter(id__in=chosen).values_list("id", "public_id"))
-    boards, separating = [], []
+    boards: list[dict[str, Any]] = []
+    separating: list[dict[str, Any]] = []
     for prompt_id in chosen:
         counts = ratings.from_rows(by_prompt[prompt_id])
         board = ratings.leaderboard(counts, rounds=PROMPT_ROUNDS, seed=0)
@@ -160,5 +155,5 @@ def compute(votes: QuerySet, board_rows: list[dict]) -> dict:
     return {
         "controlled": controlled_board(rows, listed),
         "agreement": agreement_rows(rows, {r["model"]: r["score"] for r in board_rows}),
-        "prompts": prompt_boards(votes, listed[:2]),
+        "prompts": prompt_boards(rows, listed[:2]),
     }

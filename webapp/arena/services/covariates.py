@@ -22,7 +22,18 @@ from workers.ratings.style_control import COVARIATES
 
 # Clip properties shown beside the measurements on the agreement page.
 CLIP_PROPERTIES = ("duration_s", "pixels", "fps", "loudness_lufs")
-_CLIP_FIELDS = ("id", "duration_s", "width", "height", "fps", "has_audio", "audio", "measurements", "job__model__slug")
+_CLIP_FIELDS = (
+    "id",
+    "duration_s",
+    "width",
+    "height",
+    "fps",
+    "has_audio",
+    "audio",
+    "measurements",
+    "job__model__slug",
+    "job__prompt_id",
+)
 
 
 def _number(value) -> float:
@@ -67,7 +78,7 @@ def export_columns(clip_a: Clip | None, clip_b: Clip | None) -> dict[str, float 
     every covariate, None where unknown or where the vote has no clips (imported votes)."""
     out: dict[str, float | None] = {}
     for side, clip in (("a", clip_a), ("b", clip_b)):
-        values = clip_covariates({f: getattr(clip, f) for f in _CLIP_FIELDS[1:-1]}) if clip else {}
+        values = clip_covariates({f: getattr(clip, f) for f in _CLIP_FIELDS[1:8]}) if clip else {}
         for cov in COVARIATES:
             v = values.get(cov.name, math.nan)
             out[f"{side}_{cov.name}"] = None if math.isnan(v) else v
@@ -89,6 +100,16 @@ class VoteRows:
 
     def __len__(self) -> int:
         return int(self.count.shape[0])
+
+    def by_prompt(self) -> dict[int, list[tuple[str, str, float, float]]]:
+        """``prompt id -> [(model A, model B, outcome, votes), ...]``: a battle's two clips
+        answer the same prompt, so clip A's prompt is the battle's."""
+        out: dict[int, list[tuple[str, str, float, float]]] = {}
+        for a, b, clip, outcome, n in zip(
+            self.a.tolist(), self.b.tolist(), self.clip_a.tolist(), self.outcome.tolist(), self.count.tolist()
+        ):
+            out.setdefault(self.clips[clip]["job__prompt_id"], []).append((self.models[a], self.models[b], outcome, n))
+        return out
 
     def side_values(self, per_clip: dict[int, dict[str, float]], names) -> tuple[dict, dict]:
         """``({name: values on clip A}, {name: values on clip B})`` arrays over the rows."""
