@@ -176,3 +176,25 @@ def test_counts_weight_rows_like_repeated_votes_and_no_votes_give_an_empty_board
         assert (r1.lower, r1.upper) == pytest.approx((r2.lower, r2.upper), abs=1e-9)
     empty = fit_style_control(models(2), a[:0], b[:0], y[:0], x[:0], covariates=COVARIATES[:1])
     assert empty.ratings == [] and empty.votes == 0
+
+
+def test_a_model_no_battle_links_to_the_others_gets_the_whole_board_as_its_interval():
+    rng = np.random.default_rng(13)
+    a, b, y, x = simulate(rng, np.array([900.0, 1000.0, 1100.0]), 2_000, np.array([0.2]), k=1)
+    lone_a, lone_b = np.full(30, 3), np.full(30, 4)  # m03 and m04 only ever meet each other
+    lone_y = (rng.random(30) < 0.7).astype(float)
+    result = fit_style_control(
+        models(5),
+        np.r_[a, lone_a],
+        np.r_[b, lone_b],
+        np.r_[y, lone_y],
+        np.r_[x, rng.normal(0, 0.1, (30, 1))],
+        covariates=COVARIATES[:1],
+    )
+    rows = {r.model: r for r in result.ratings}
+    low, high = min(r.lower for r in result.ratings), max(r.upper for r in result.ratings)
+    for lone in ("m03", "m04"):
+        assert not rows[lone].connected and (rows[lone].lower, rows[lone].upper) == (low, high)
+    main = [rows[m] for m in ("m00", "m01", "m02")]
+    assert all(r.connected for r in main)
+    assert np.mean([r.score for r in main]) == pytest.approx(1000.0)  # anchored on the main group

@@ -65,6 +65,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bradley_terry import ANCHOR, ELO_SCALE, PRIOR_TIES
+from .counts import PairCounts
+from .leaderboard import main_component
 
 COVARIATE_PENALTY = 0.5  # FastChat's reg=0.5
 Z95 = 1.959963984540054
@@ -175,6 +177,7 @@ class ControlledRating:
     upper: float
     rank_ub: int
     votes: int
+    connected: bool = True  # False: outside the main comparison graph, interval = whole board
 
 
 @dataclass(frozen=True)
@@ -351,13 +354,21 @@ def fit_style_control(
     h_inv = np.linalg.inv(hess)
     cov = h_inv @ meat @ h_inv
 
+    # As the raw board: a model no battle links to the main group cannot be placed from data
+    # (only the prior holds its level, and the sandwich would call that precise), so it is
+    # left out of the anchor and its interval spans the whole board.
+    main = main_component(PairCounts(tuple(models), a, b, y, w), votes_per_model)
+    anchored = listed & main if (listed & main).any() else listed
     anchor = np.zeros(m)
-    anchor[listed] = 1.0 / listed.sum()
+    anchor[anchored] = 1.0 / anchored.sum()
     contrast = np.eye(m) - anchor[None, :]  # theta_m - mean over listed
     theta = params[:m]
     score = ELO_SCALE * (contrast @ theta) + ANCHOR
     score_se = ELO_SCALE * np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", contrast, cov[:m, :m], contrast), 0.0))
     lower, upper = score - Z95 * score_se, score + Z95 * score_se
+    if (listed & ~main).any():
+        lower = np.where(main, lower, lower[listed].min())
+        upper = np.where(main, upper, upper[listed].max())
 
     idx = np.flatnonzero(listed)
     rank_ub = 1 + (lower[idx][None, :] > upper[idx][:, None]).sum(axis=1)
@@ -369,6 +380,7 @@ def fit_style_control(
             upper=float(upper[i]),
             rank_ub=int(rank_ub[n]),
             votes=int(round(votes_per_model[i])),
+            connected=bool(main[i]),
         )
         for n, i in enumerate(idx)
     ]
