@@ -18,8 +18,8 @@ and of sound (+0.20 per SD), 10 % ties (half from each side). Then:
   vote, the same normalised differences, z-scored as ``preprocess_for_style`` does -- then
   its bootstrap as ``compute_bootstrap_style_control`` runs it: ``--fastchat-rounds``
   (default 100) refits on resampled votes (``np.random.randint`` indices), in one process.
-  If the rounds would take over 10 minutes, it times the first rounds and extrapolates
-  linearly, and says so.
+  If the rounds would take over ``--fastchat-budget`` seconds (600), it times the first
+  rounds (at least 3) and extrapolates linearly, and says so.
 
 Printed: both times and their ratio; the largest difference in coefficients (target
 <= 0.01) and in ratings (target <= 0.5 points; both anchored to mean 1000); and the 95 %
@@ -371,12 +371,13 @@ ROUNDS_FC = 100
 def main() -> int:
     import argparse
 
-    global N_VOTES, ROUNDS_FC
+    global N_VOTES, ROUNDS_FC, FASTCHAT_BUDGET_S
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--votes", type=int, default=N_VOTES)
     parser.add_argument("--fastchat-rounds", type=int, default=ROUNDS_FC)
+    parser.add_argument("--fastchat-budget", type=float, default=FASTCHAT_BUDGET_S, help="seconds before extrapolating")
     args = parser.parse_args()
-    N_VOTES, ROUNDS_FC = args.votes, args.fastchat_rounds
+    N_VOTES, ROUNDS_FC, FASTCHAT_BUDGET_S = args.votes, args.fastchat_rounds, args.fastchat_budget
     started = time.perf_counter()
     with admin_connection() as admin:
         admin.execute(f'CREATE DATABASE "{DB_NAME}"')
