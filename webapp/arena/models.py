@@ -172,6 +172,9 @@ class RatingSnapshot(models.Model):
     rows = models.JSONField(help_text="one entry per listed model, best first")
     pairwise = models.JSONField(default=dict, help_text="win-rate and battle-count matrices")
     elo_state = models.JSONField(default=dict, help_text="where the live Elo stopped (services/live_elo.py)")
+    analysis = models.JSONField(
+        default=dict, help_text="controlled board, agreement of measurements, per-prompt boards (services/analysis.py)"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["pool", "category", "-created_at"], name="snapshot_latest")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from webapp.core.file_responses import serve_stored_file
 from webapp.studio.models import Clip, Prompt
 
 from .models import Battle, BattleState, RatingSnapshot
-from .services import battles, board, proof_of_work
+from .services import agreement_export, battles, board, proof_of_work
 from .services.voters import current_voter, start_voting
 from .services.votes import cast_vote
 
@@ -146,9 +146,18 @@ def leaderboard_page(request):
         RatingSnapshot.objects.filter(pool=pool).exclude(category="").values_list("category", flat=True).distinct()
     )
     rows = snapshot.rows if snapshot else []
-    scale = _interval_scale(rows)
+    analysis = snapshot.analysis if snapshot else {}
+    controlled = analysis.get("controlled") or {}
+    controlled_rows = controlled.get("rows", [])
+    scale = _interval_scale(rows + controlled_rows)
+    names = {row["model"]: row["name"] for row in rows}
+    raw_rank = {row["model"]: n for n, row in enumerate(rows, 1)}
     for row in rows:
         row["bar"] = _bar(row, scale) if scale else None
+    for n, row in enumerate(controlled_rows, 1):
+        row["bar"] = _bar(row, scale) if scale else None
+        row["name"] = names.get(row["model"], row["model"])
+        row["moved"] = raw_rank.get(row["model"], n) - n  # > 0: higher than on the raw board
     return render(
         request,
         "arena/leaderboard.html",
@@ -160,9 +169,56 @@ def leaderboard_page(request):
             "category": category,
             "categories": categories,
             "heatmaps": _heatmaps(snapshot),
+            "controlled": controlled,
+            "controlled_rows": controlled_rows,
+            "prompts": analysis.get("prompts") or {},
+            "names": names,
             "min_votes": settings.LEADERBOARD_MIN_VOTES,
             "preliminary_below": settings.LEADERBOARD_PRELIMINARY_BELOW,
         },
+    )
+
+
+def _board_choice(request):
+    pool = _pool(request)
+    category = request.GET.get("category", "")
+    return pool, category, board.latest(pool, category)
+
+
+@require_GET
+def agreement_page(request):
+    """How well each automatic measurement agrees with the votes; ?format=json|csv exports it."""
+    pool, category, snapshot = _board_choice(request)
+    fmt = request.GET.get("format", "html")
+    if fmt in ("json", "csv"):
+        if snapshot is None:
+            return JsonResponse({"error": "no_leaderboard", "detail": "No board has been computed yet."}, status=404)
+        if fmt == "json":
+            return JsonResponse(agreement_export.document(snapshot), json_dumps_params={"ensure_ascii": False})
+        response = HttpResponse(agreement_export.as_csv(snapshot), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="screentest-agreement-{pool}.csv"'
+        return response
+    if fmt != "html":
+        return JsonResponse({"error": "invalid_format", "detail": "format must be html, json or csv."}, status=400)
+    rows = snapshot.analysis.get("agreement", []) if snapshot else []
+    return _page(
+        request, "arena/agreement.html", {"snapshot": snapshot, "rows": rows, "pool": pool, "category": category}
+    )
+
+
+@require_GET
+def prompt_boards_page(request):
+    """A board per prompt, with intervals, most-voted prompts first."""
+    pool, category, snapshot = _board_choice(request)
+    prompts = (snapshot.analysis.get("prompts") or {}) if snapshot else {}
+    names = {row["model"]: row["name"] for row in snapshot.rows} if snapshot else {}
+    for entry in prompts.get("boards", []):
+        for row in entry["rows"]:
+            row["name"] = names.get(row["model"], row["model"])
+    return _page(
+        request,
+        "arena/prompt_boards.html",
+        {"snapshot": snapshot, "prompts": prompts, "pool": pool, "category": category},
     )
 
 

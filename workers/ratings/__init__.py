@@ -1,7 +1,8 @@
 """Ratings math, Django-free: the caller aggregates votes in the database and passes counts.
 
 counts.py (the input), bradley_terry.py (fit and bootstrap, with the method and its sources),
-leaderboard.py (rows, intervals, Rank (UB), heat maps), elo.py (live Elo), sampling.py (which
+leaderboard.py (rows, intervals, Rank (UB), heat maps), style_control.py (Bradley-Terry with
+covariates: the controlled board), agreement.py (automatic measurements against the votes), elo.py (live Elo), sampling.py (which
 pair a voter should judge next). The names below are the public API.
 """
 

@@ -49,7 +49,7 @@ def _tallies(counts: PairCounts) -> dict[str, np.ndarray]:
     }
 
 
-def _main_component(counts: PairCounts, votes: np.ndarray) -> np.ndarray:
+def main_component(counts: PairCounts, votes: np.ndarray) -> np.ndarray:
     """Boolean mask of the connected component (of the comparison graph) with most votes."""
     m = len(counts.models)
     parent = list(range(m))
@@ -97,7 +97,7 @@ def leaderboard(
     listed = votes >= min_votes
     if not listed.any():
         return []
-    main = _main_component(counts, votes)
+    main = main_component(counts, votes)
     anchor = listed & main
 
     theta, boot_theta = fit_point_and_bootstrap(counts, rounds, seed, prior)

@@ -14,7 +14,7 @@ from webapp.studio.services import measured
 from workers import ratings
 
 from ..models import RatingSnapshot, Vote
-from . import live_elo, tallies
+from . import analysis, live_elo, tallies
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None =
         )
         for key in pairwise
     }
+    analyses = analysis.compute(counted_votes(pool, category), rows)  # before the timing below stops
     snapshot = RatingSnapshot.objects.create(
         pool=pool,
         category=category,
@@ -88,6 +89,7 @@ def recompute(pool: str, category: str = ALL_CATEGORIES, *, rounds: int | None =
         rows=rows,
         pairwise=pairwise,
         elo_state=elo_state,
+        analysis=analyses,
     )
     log.info(
         "ratings %s/%s: %d votes, %d models listed, %.2f s",
