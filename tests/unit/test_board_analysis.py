@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from webapp.arena.models import Battle, Vote, Winner
-from webapp.arena.services import board, covariates
+from webapp.arena.services import board
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 
 pytestmark = pytest.mark.django_db
@@ -176,11 +176,3 @@ def test_pages_before_any_board_and_votes_without_clips(client, demo_models):
     assert snapshot.rows and snapshot.analysis["controlled"]["rows"] == []
     assert snapshot.analysis["agreement"] == [] and snapshot.analysis["prompts"]["boards"] == []
     assert client.get("/leaderboard").status_code == 200
-
-
-def test_export_columns_give_raw_covariates_and_none_when_unknown(length_swayed_arena):
-    clip = Clip.objects.first()
-    columns = covariates.export_columns(clip, None)
-    assert columns["a_duration"] == pytest.approx(clip.duration_s)
-    assert columns["a_pixels"] == 640 * 360 and columns["a_audio"] == 0.0
-    assert columns["a_loudness"] is None and columns["b_duration"] is None

@@ -3,8 +3,9 @@
 The database groups the counted arena votes by ``(clip A, clip B, model A, model B, winner)``
 (imported votes have no clips and are left out), and each clip's raw covariates and metrics
 are read once. Clip A is the battle's left clip: the vote's ``model_a`` made it
-(services/votes.py). :func:`export_columns` is the same per-clip reading for the battle
-export, so a released file can redo the analysis (docs/ratings.md, "Style control").
+(services/votes.py). The battle export carries every clip column the covariates are computed
+from (`clip_a_*` / `clip_b_*`, docs/arena.md "Data interop"), so a released file can redo the
+analysis (docs/arena.md, "Style control").
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from django.db.models import Count, QuerySet
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip
 from workers.ratings.counts import OUTCOME
-from workers.ratings.style_control import COVARIATES
 
 # Clip properties shown beside the measurements on the agreement page.
 CLIP_PROPERTIES = ("duration_s", "pixels", "fps", "loudness_lufs")
@@ -71,18 +71,6 @@ def clip_metrics(row: dict) -> dict[str, float]:
         loudness_lufs=_number(audio.get("loudness_lufs")) if row["has_audio"] else math.nan,
     )
     return {key: v for key, v in out.items() if not math.isnan(v)}
-
-
-def export_columns(clip_a: Clip | None, clip_b: Clip | None) -> dict[str, float | None]:
-    """Per-vote covariate columns for the battle export: ``a_<name>``, ``b_<name>`` (raw) for
-    every covariate, None where unknown or where the vote has no clips (imported votes)."""
-    out: dict[str, float | None] = {}
-    for side, clip in (("a", clip_a), ("b", clip_b)):
-        values = clip_covariates({f: getattr(clip, f) for f in _CLIP_FIELDS[1:8]}) if clip else {}
-        for cov in COVARIATES:
-            v = values.get(cov.name, math.nan)
-            out[f"{side}_{cov.name}"] = None if math.isnan(v) else v
-    return out
 
 
 @dataclass(frozen=True)
