@@ -34,7 +34,7 @@ from webapp.core.storage import (
 )
 from workers import media
 from workers.backends import base as backend_errors
-from workers.backends.registry import UnknownBackend, get_backend
+from workers.backends.registry import LOCAL_BACKENDS, UnknownBackend, get_backend
 from workers.media import provenance_c2pa
 
 from ..models import Clip, GenerationJob, JobState, ModerationState, Prompt
@@ -85,6 +85,7 @@ def _generate(job: GenerationJob) -> None:
                     workdir=workdir,
                     resume_vendor_job_id=job.vendor_job_id or None,
                     on_submitted=lambda vendor_job_id: jobs.record_vendor_job_id(job, vendor_job_id),
+                    **local_model_hooks(job),
                 )
                 _hand_over_to_media(job, result)
     except UnknownBackend as exc:
@@ -107,6 +108,17 @@ def _generate(job: GenerationJob) -> None:
         jobs.release_for_retry(
             job, error_code=failure_code(exc), error_message=f"{type(exc).__name__}: {exc}", delay_s=retry_delay(job)
         )
+
+
+def local_model_hooks(job: GenerationJob) -> dict:
+    """Step progress and cancel-between-steps for models on our own GPUs (their adapters take
+    these keywords; vendor adapters do not)."""
+    if job.model.backend_key not in LOCAL_BACKENDS:
+        return {}
+    return {
+        "on_progress": lambda done, total: jobs.record_progress(job, done, total),
+        "should_cancel": lambda: not jobs.still_held(job),
+    }
 
 
 def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationResult) -> None:
