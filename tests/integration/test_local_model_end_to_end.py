@@ -47,4 +47,5 @@ def test_a_prompt_to_a_local_model_becomes_a_clip_through_the_gpu_queue(client, 
     assert job.vendor_job_id.startswith("local-") and job.vendor_metadata["frames"] == 9
     clip = job.clip
     assert (clip.width, clip.height, round(clip.fps)) == (64, 32, 8)
-    assert clip.measurements  # the media stage measured the clip like any other
+    assert abs(clip.duration_s - 9 / 8) < 0.05  # 9 frames at 8 fps, as the media stage probed it
+    assert clip.web.storage.exists(clip.web.name) and clip.poster.storage.exists(clip.poster.name)
