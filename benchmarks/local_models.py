@@ -89,7 +89,8 @@ def main() -> int:
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     print(f"torch {torch.__version__}; device: {gpu or 'CPU only (no CUDA device)'}; threads {torch.get_num_threads()}")
-    print("load average %.2f %.2f %.2f (a shared machine: wall times are noisy)" % os.getloadavg())
+    one, five, fifteen = os.getloadavg()
+    print(f"load average {one:.2f} {five:.2f} {fifteen:.2f} (a shared machine: wall times are noisy)")
     rows, skipped = [], []
     with tempfile.TemporaryDirectory(prefix="local-models-") as tmp:
         workdir = Path(tmp)
