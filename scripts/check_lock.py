@@ -10,14 +10,16 @@ dependency is chosen; this check keeps the two from drifting. Regenerate after c
     pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
         --no-emit-find-links --find-links /opt/wheels --extra s3 --extra test --extra local \
         -o requirements/test.lock pyproject.toml
-    PIP_FIND_LINKS= pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-        --no-emit-find-links --extra s3 --extra local -o requirements/gpu.lock pyproject.toml
+    PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= pip-compile -q --rebuild --generate-hashes --allow-unsafe \
+        --strip-extras --no-emit-index-url --no-emit-find-links --extra s3 --extra local \
+        -o requirements/gpu.lock pyproject.toml
 
 test.lock carries the `local` extra (torch, diffusers: the tiny-model tests) with torch's CPU build
 from the machine's local wheel directory (/opt/wheels, pip's find-links here), so its line reads
 torch==2.13.0+cpu with that wheel's hash: a local version label (+cpu) matches the plain pin.
 gpu.lock (the Dockerfile's worker-gpu target) resolves torch from the package index, i.e. the
-CUDA build. app.lock (the web image) must not carry torch at all.
+CUDA build with its nvidia-* wheels: PIP_CONFIG_FILE=/dev/null keeps a machine's pip config from
+adding the local CPU wheel; pip-compile downloads every wheel to hash it (tens of GB, ~15 min). app.lock (the web image) must not carry torch at all.
 """
 
 import re
