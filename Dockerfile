@@ -1,8 +1,10 @@
 # Screentest: one image for every app process (web, Celery workers, beat).
 #   docker build -t screentest:local .
+# The `worker-gpu` target adds torch (CUDA build), diffusers and transformers for the `gpu`
+# queue's workers (docker-compose.yml, profile gpu); the default image stays without them.
 # docker-compose.yml builds it and chooses the process with `command:`. The default command
 # serves the site with gunicorn; docker/web.sh (what compose runs) migrates first.
-FROM python:3.11-slim-bookworm
+FROM python:3.11-slim-bookworm AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -55,3 +57,14 @@ RUN SECRET_KEY="collectstatic-build-only-$(python -c 'import secrets; print(secr
 EXPOSE 8000
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
 CMD ["gunicorn", "webapp.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+
+# GPU workers: the same image plus the `local` extra with torch's CUDA build from the package
+# index (requirements/gpu.lock; the test lock carries the CPU build instead).
+FROM app AS worker-gpu
+USER root
+COPY requirements/gpu.lock ./requirements/gpu.lock
+RUN pip install --require-hashes -r requirements/gpu.lock
+USER app
+
+# The default target (a plain `docker build`): the web and vendor-worker image, no torch.
+FROM app AS web

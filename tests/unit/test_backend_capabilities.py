@@ -24,6 +24,7 @@ def test_every_backend_declares_a_fixed_list_of_key_variables():
         "fal": ("FAL_KEY",),
         "google-veo": ("GEMINI_API_KEY",),
         "replicate": ("REPLICATE_API_TOKEN",),
+        "diffusers": (),  # local weights on our own GPUs: no keys
     }
     assert {key: backend_class(key).key_env_names for key in BACKENDS} == expected
 

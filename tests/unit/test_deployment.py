@@ -97,9 +97,15 @@ def test_images_are_pinned():
             ref = image.split("@")[0]
             tag = ref.rsplit(":", 1)[1] if ":" in ref.rsplit("/", 1)[-1] else None
             assert tag and tag != "latest", f"{name}: pin a tag instead of {image!r}"
+    stages: set[str] = set()
     for keyword, rest in dockerfile():
         if keyword == "FROM":
-            base = rest.split()[0]
+            words = rest.split()
+            base = words[0]
+            if len(words) == 3 and words[1].upper() == "AS":
+                stages.add(words[2])
+            if base in stages - {words[-1]}:  # an earlier stage of this file
+                continue
             assert ":" in base and not base.endswith(":latest"), f"Dockerfile FROM {base}: pin a tag"
 
 

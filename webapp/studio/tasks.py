@@ -10,11 +10,25 @@ from webapp.core.storage import sweep_scratch
 from webapp.core.tasks import worker_identity
 
 from .services import jobs, measurements, originals, pipeline
-from .services.queue import GENERATE, MEASURE_CLIP, PROCESS_CLIP, REAP_STALE_JOBS, REMEASURE_CLIPS, TAG_ORIGINAL
+from .services.queue import (
+    GENERATE,
+    GENERATE_LOCAL,
+    MEASURE_CLIP,
+    PROCESS_CLIP,
+    REAP_STALE_JOBS,
+    REMEASURE_CLIPS,
+    TAG_ORIGINAL,
+)
 
 
 @shared_task(bind=True, name=GENERATE.name)
 def generate(self, job_id: int) -> None:
+    pipeline.generate_step(job_id, owner=worker_identity(self))
+
+
+@shared_task(bind=True, name=GENERATE_LOCAL.name)
+def generate_local(self, job_id: int) -> None:
+    """The generate step on a `gpu` queue worker (models on the deployment's own GPUs)."""
     pipeline.generate_step(job_id, owner=worker_identity(self))
 
 

@@ -18,7 +18,13 @@ BACKENDS: dict[str, str] = {
     "fal": "workers.backends.fal.FalBackend",
     "google-veo": "workers.backends.veo.VeoBackend",
     "replicate": "workers.backends.replicate.ReplicateBackend",
+    # imports torch: only the gpu queue's workers ever generate with it (LOCAL_BACKENDS)
+    "diffusers": "workers.backends.diffusers_local.DiffusersBackend",
 }
+
+# Backends that run on this deployment's own accelerators: their jobs go to the `gpu` queue,
+# one job per worker process, instead of the `generate` queue of the vendor adapters.
+LOCAL_BACKENDS = frozenset({"diffusers"})
 
 
 class UnknownBackend(LookupError):

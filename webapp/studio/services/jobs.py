@@ -60,6 +60,18 @@ def kept_alive(job: GenerationJob):
     return leases.kept_alive(_held_by(job))
 
 
+def record_progress(job: GenerationJob, steps_done: int, steps: int) -> None:
+    """Note a local model's denoising progress for the job card while we hold the job; the
+    result's own vendor_metadata replaces it when the job finishes."""
+    _held_by(job).update(vendor_metadata={"progress": {"steps_done": int(steps_done), "steps": int(steps)}})
+
+
+def still_held(job: GenerationJob) -> bool:
+    """Whether the job is still ours to work on: false once it was cancelled, or taken over
+    by another worker after our lease ran out. A local model stops between steps then."""
+    return _held_by(job).exists()
+
+
 def finish(job: GenerationJob, state: str, *, error_code: str = "", error_message: str = "", **fields) -> bool:
     """Move a job we hold to a final state (or PROCESSING, handing it to the media stage).
     False when we no longer hold it: our lease ran out and another worker took over."""

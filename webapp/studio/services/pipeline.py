@@ -35,7 +35,7 @@ from webapp.core.storage import (
 )
 from workers import media
 from workers.backends import base as backend_errors
-from workers.backends.registry import UnknownBackend, get_backend
+from workers.backends.registry import LOCAL_BACKENDS, UnknownBackend, get_backend
 from workers.media import provenance_c2pa
 
 from ..models import Clip, GenerationJob, JobState, ModerationState, Prompt
@@ -86,6 +86,7 @@ def _generate(job: GenerationJob) -> None:
                     workdir=workdir,
                     resume_vendor_job_id=job.vendor_job_id or None,
                     on_submitted=lambda vendor_job_id: jobs.record_vendor_job_id(job, vendor_job_id),
+                    **local_model_hooks(job),
                 )
                 _hand_over_to_media(job, result)
     except UnknownBackend as exc:
@@ -126,6 +127,17 @@ def _may_wait_for_vendor(job: GenerationJob) -> bool:
     us in cannot keep a job waiting for ever."""
     started = job.started_at or timezone.now()
     return (timezone.now() - started).total_seconds() < settings.VENDOR_RATE_LIMIT_MAX_WAIT_S
+
+
+def local_model_hooks(job: GenerationJob) -> dict:
+    """Step progress and cancel-between-steps for models on our own GPUs (their adapters take
+    these keywords; vendor adapters do not)."""
+    if job.model.backend_key not in LOCAL_BACKENDS:
+        return {}
+    return {
+        "on_progress": lambda done, total: jobs.record_progress(job, done, total),
+        "should_cancel": lambda: not jobs.still_held(job),
+    }
 
 
 def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationResult) -> None:

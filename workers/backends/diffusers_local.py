@@ -1,0 +1,361 @@
+"""Open-weights video models on the operator's own hardware, through Hugging Face diffusers.
+
+Only the `gpu` Celery queue's workers import this module (the registry imports adapters
+lazily), so torch never weighs on the web process or the vendor workers.
+
+- Weights come from a local directory (`model_path` in the catalog params, or
+  `$SCREENTEST_LOCAL_MODELS_DIR/<repo name>`) or from the operator's Hugging Face cache, and
+  never from the network: HF_HUB_OFFLINE is set before diffusers is imported and every load
+  passes `local_files_only=True`. A missing model is a PermanentError naming every place looked.
+- The pipeline stays warm in the worker process between jobs (`_WARM`, keyed by path, dtype
+  and memory mode). One model at a time: a GPU seldom holds two, so loading another evicts it.
+- Frames: the model's native fps times the duration, rounded to the frame-count grid the model
+  needs (Wan: 4k+1, LTX/CogVideoX: 8k+1), at the native size for the aspect ratio, with the
+  catalog's step count and guidance scale.
+- Progress and cancellation: diffusers' `callback_on_step_end` reports each step and polls a
+  cancel callable, so a cancelled job stops between steps.
+- Out of memory: the pipeline is reloaded once in the next lower-memory mode (model CPU
+  offload, then sequential offload; VAE tiling on), then the job fails with a clear message.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before diffusers/transformers read it
+
+import diffusers
+import numpy as np
+import torch
+from huggingface_hub import snapshot_download
+
+from .base import GenerationRequest, GenerationResult, PermanentError, SubmittedCallback
+from .capabilities import AUDIO_NONE, Capabilities, UnsupportedModel
+from .demo.encode import encode_frames, resolve_ffmpeg
+
+MODELS_DIR_ENV = "SCREENTEST_LOCAL_MODELS_DIR"
+# Lower-memory modes in the order the out-of-memory retry walks them.
+MEMORY_MODES = ("full", "model_offload", "sequential_offload")
+DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
+ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
+CancelCheck = Callable[[], bool]
+
+
+class GenerationCancelled(PermanentError):
+    code = "cancelled"
+
+
+@dataclass(frozen=True)
+class LocalParams:
+    model: str  # Hugging Face repo id, for the cache and the default directory name
+    model_path: str  # the operator's local directory; "" = look in the models dir / HF cache
+    fps: int
+    frame_multiple: int  # frame counts are k * frame_multiple + 1
+    max_frames: int
+    steps: int
+    guidance_scale: float
+    dtype: str
+    memory_mode: str
+    vae_tiling: bool
+    max_duration_s: int
+    render_timeout_s: float
+    extra_call_args: Mapping[str, Any]
+
+
+def _invalid(message: str) -> PermanentError:
+    return PermanentError(f"diffusers backend: {message}", code="invalid_request")
+
+
+def parse_params(params: Mapping[str, Any]) -> LocalParams:
+    def number(name: str, default: float | None = None) -> float:
+        value = params.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            raise _invalid(f"params[{name!r}] must be a positive number, got {value!r}")
+        return float(value)
+
+    model = params.get("model", "")
+    if not isinstance(model, str) or not model:
+        raise _invalid("params['model'] must name the model (its Hugging Face repo id)")
+    dtype = params.get("dtype", "bfloat16")
+    if dtype not in DTYPES:
+        raise _invalid(f"params['dtype'] must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    mode = params.get("memory_mode", "full")
+    if mode not in MEMORY_MODES:
+        raise _invalid(f"params['memory_mode'] must be one of {', '.join(MEMORY_MODES)}, got {mode!r}")
+    extra = params.get("call_args", {})
+    if not isinstance(extra, Mapping):
+        raise _invalid("params['call_args'] must be an object")
+    fps = int(number("fps"))
+    return LocalParams(
+        model=model,
+        model_path=str(params.get("model_path") or ""),
+        fps=fps,
+        frame_multiple=int(number("frame_multiple", 4)),
+        max_frames=int(number("max_frames")),
+        steps=int(number("steps")),
+        guidance_scale=number("guidance_scale"),
+        dtype=dtype,
+        memory_mode=mode,
+        vae_tiling=bool(params.get("vae_tiling", False)),
+        max_duration_s=int(number("max_duration_s", 5)),
+        render_timeout_s=number("render_timeout_s", 600),
+        extra_call_args=dict(extra),
+    )
+
+
+def frame_count(duration_s: float, p: LocalParams) -> int:
+    """Frames for `duration_s` at the native fps on the model's k*m+1 grid, within its maximum."""
+    wanted = max(1.0, duration_s * p.fps)
+    k = max(1, round((wanted - 1) / p.frame_multiple))
+    k = min(k, (p.max_frames - 1) // p.frame_multiple)
+    return k * p.frame_multiple + 1
+
+
+def model_candidates(p: LocalParams) -> list[Path]:
+    """Where the weights may be, in order: the catalog's path, then the operator's models dir."""
+    places = []
+    if p.model_path:
+        places.append(Path(p.model_path).expanduser())
+    models_dir = os.environ.get(MODELS_DIR_ENV)
+    if models_dir:
+        places.append(Path(models_dir).expanduser() / p.model.rsplit("/", 1)[-1])
+    return places
+
+
+def resolve_model_dir(p: LocalParams) -> Path:
+    """The local directory holding the pipeline (its model_index.json), never a download."""
+    places = model_candidates(p)
+    for place in places:
+        if (place / "model_index.json").is_file():
+            return place
+    try:
+        cached = Path(snapshot_download(p.model, local_files_only=True))
+        if (cached / "model_index.json").is_file():
+            return cached
+    except Exception:  # LocalEntryNotFoundError and friends: not in the cache
+        pass
+    looked = ", ".join(str(place) for place in places) or f"(no model_path; ${MODELS_DIR_ENV} unset)"
+    raise PermanentError(
+        f"diffusers backend: model {p.model!r} is not on this machine: no model_index.json in {looked}, "
+        f"nor in the Hugging Face cache. Download it on the GPU host (huggingface-cli download {p.model}) "
+        "or set the model's model_path; jobs never download weights",
+        code="model_missing",
+    )
+
+
+# The warm pipeline of this worker process: (path, dtype, memory mode) -> pipeline.
+_WARM: dict[tuple[str, str, str], Any] = {}
+
+
+def _device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_pipeline(path: Path, dtype: str, mode: str, *, vae_tiling: bool) -> Any:
+    """The pipeline for (path, dtype, mode), loaded once per process; others are evicted."""
+    key = (str(path), dtype, mode)
+    if key in _WARM:
+        return _WARM[key]
+    evict_warm()
+    # Whoever edits a catalog entry chooses the path, so loading runs no code from it and
+    # unpickles nothing: no remote/custom code, safetensors weights only.
+    pipe = diffusers.DiffusionPipeline.from_pretrained(
+        str(path),
+        dtype=DTYPES[dtype],
+        local_files_only=True,
+        trust_remote_code=False,
+        use_safetensors=True,
+    )
+    on_gpu = _device() == "cuda"
+    if mode == "model_offload" and on_gpu:
+        pipe.enable_model_cpu_offload()
+    elif mode == "sequential_offload" and on_gpu:
+        pipe.enable_sequential_cpu_offload()
+    else:
+        pipe.to(_device())
+    if (vae_tiling or mode != "full") and hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling"):
+        pipe.vae.enable_tiling()
+    pipe.set_progress_bar_config(disable=True)
+    _WARM[key] = pipe
+    return pipe
+
+
+def evict_warm() -> None:
+    _WARM.clear()
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def lower_memory_mode(mode: str) -> str | None:
+    index = MEMORY_MODES.index(mode)
+    return MEMORY_MODES[index + 1] if index + 1 < len(MEMORY_MODES) else None
+
+
+def to_uint8_frames(frames: Any) -> np.ndarray:
+    """diffusers' output_type="np" frames (F, H, W, 3) floats in [0, 1] -> uint8 RGB."""
+    array = np.asarray(frames[0] if isinstance(frames, list | tuple) or np.ndim(frames) == 5 else frames)
+    if array.ndim != 4 or array.shape[-1] != 3:
+        raise PermanentError(f"diffusers backend: unexpected frames of shape {array.shape}", code="invalid_output")
+    return np.ascontiguousarray((np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+
+
+class DiffusersBackend:
+    """A diffusers pipeline on this worker's device. Costs nothing per clip (cost_usd=0.0)."""
+
+    key = "diffusers"
+    key_env_names: tuple[str, ...] = ()  # local weights: no keys
+
+    @classmethod
+    def capabilities(cls, params: Mapping[str, Any]) -> Capabilities:
+        try:
+            p = parse_params(params or {})
+        except PermanentError as exc:
+            raise UnsupportedModel(str(exc)) from None
+        sizes = params.get("sizes") or {}
+        return Capabilities(
+            durations=tuple(float(s) for s in range(1, p.max_duration_s + 1)),
+            aspect_ratios=tuple(sizes) or ("16:9",),
+            audio=AUDIO_NONE,
+            seed=True,
+            negative_prompt=True,
+            source=f"https://huggingface.co/{p.model} (model card); docs/backends.md",
+        )
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        *,
+        workdir: Path,
+        resume_vendor_job_id: str | None,
+        on_submitted: SubmittedCallback,
+        on_progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> GenerationResult:
+        params = request.params or {}
+        p = parse_params(params)
+        if not isinstance(request.seed, int) or isinstance(request.seed, bool):
+            raise _invalid(f"seed must be an integer, got {request.seed!r}")
+        duration = request.duration_s
+        if isinstance(duration, bool) or not isinstance(duration, int | float) or not 0 < duration <= p.max_duration_s:
+            raise _invalid(f"duration_s must be in (0, {p.max_duration_s}] seconds, got {duration!r}")
+        ffmpeg = resolve_ffmpeg(params)
+        model_dir = resolve_model_dir(p)
+        n_frames = frame_count(float(duration), p)
+        job_id = resume_vendor_job_id or self._job_id(request, p, n_frames)
+        if not resume_vendor_job_id:
+            on_submitted(job_id)
+
+        mode = p.memory_mode
+        try:
+            frames = self._run(model_dir, mode, request, p, n_frames, on_progress, should_cancel)
+        except torch.OutOfMemoryError as first:
+            lower = lower_memory_mode(mode)
+            evict_warm()
+            if lower is None:
+                raise PermanentError(
+                    f"diffusers backend: out of memory in {mode} mode, the lowest there is: {first}",
+                    code="out_of_memory",
+                ) from first
+            try:
+                frames = self._run(model_dir, lower, request, p, n_frames, on_progress, should_cancel)
+            except torch.OutOfMemoryError as second:
+                evict_warm()
+                raise PermanentError(
+                    f"diffusers backend: out of memory in {mode} mode and again in {lower} mode; "
+                    f"use a smaller model or a larger GPU: {second}",
+                    code="out_of_memory",
+                ) from second
+            mode = lower
+
+        video = to_uint8_frames(frames)
+        height, width = int(video.shape[1]), int(video.shape[2])
+        dest = Path(workdir) / f"{job_id}.mp4"
+        encode_frames(
+            iter(video),
+            ffmpeg=ffmpeg,
+            in_size=(width, height),
+            out_size=(width - width % 2, height - height % 2),
+            fps=p.fps,
+            dest=dest,
+            timeout_s=p.render_timeout_s,
+        )
+        return GenerationResult(
+            video_path=dest,
+            vendor_job_id=job_id,
+            cost_usd=0.0,
+            vendor_metadata={
+                "model": p.model,
+                "model_dir": str(model_dir),
+                "fps": p.fps,
+                "frames": int(video.shape[0]),
+                "width": width,
+                "height": height,
+                "steps": p.steps,
+                "guidance_scale": p.guidance_scale,
+                "dtype": p.dtype,
+                "memory_mode": mode,
+                "seed": int(request.seed),
+                "device": _device(),
+            },
+        )
+
+    @staticmethod
+    def _job_id(request: GenerationRequest, p: LocalParams, n_frames: int) -> str:
+        decisive = {
+            "model": p.model,
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt or "",
+            "seed": int(request.seed),
+            "size": [int(request.width), int(request.height)],
+            "frames": n_frames,
+            "steps": p.steps,
+            "guidance_scale": p.guidance_scale,
+        }
+        digest = hashlib.sha256(json.dumps(decisive, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+        return f"local-{digest}"
+
+    @staticmethod
+    def _run(
+        model_dir: Path,
+        mode: str,
+        request: GenerationRequest,
+        p: LocalParams,
+        n_frames: int,
+        on_progress: ProgressCallback | None,
+        should_cancel: CancelCheck | None,
+    ) -> Any:
+        pipe = load_pipeline(model_dir, p.dtype, mode, vae_tiling=p.vae_tiling)
+
+        def step_end(pipeline: Any, step: int, timestep: Any, callback_kwargs: dict) -> dict:
+            if on_progress is not None:
+                on_progress(step + 1, p.steps)
+            if should_cancel is not None and should_cancel():
+                raise GenerationCancelled(f"diffusers backend: cancelled after step {step + 1} of {p.steps}")
+            return callback_kwargs
+
+        # The generator lives on the CPU so a seed gives the same noise on every device.
+        generator = torch.Generator(device="cpu").manual_seed(int(request.seed))
+        with torch.inference_mode():
+            output = pipe(
+                prompt=request.prompt,
+                negative_prompt=request.negative_prompt or None,
+                height=int(request.height),
+                width=int(request.width),
+                num_frames=n_frames,
+                num_inference_steps=p.steps,
+                guidance_scale=p.guidance_scale,
+                generator=generator,
+                output_type="np",
+                callback_on_step_end=step_end,
+                **p.extra_call_args,
+            )
+        return output.frames
