@@ -23,7 +23,7 @@ from tests.conftest import EMBEDDED
 from webapp.catalog.services import load_catalog
 from webapp.gallery.models import ExportState, SideBySideExport
 from webapp.moderation import decisions
-from webapp.studio.models import GenerationJob, JobState
+from webapp.studio.models import Clip, GenerationJob, JobState
 
 from .conftest import ROOT, require_test_stack, wait_for
 from .s3_server import s3_server  # noqa: F401  (fixture)
@@ -89,6 +89,15 @@ def test_prompt_generated_on_one_host_is_processed_on_another_through_s3(
     log_a, log_b = worker_a.log(), worker_b.log()
     assert succeeded(log_a, "studio.generate") == len(MODELS) and "Task studio.process_clip[" not in log_a
     assert succeeded(log_b, "studio.process_clip") == len(MODELS) and "Task studio.generate[" not in log_b
+
+    # B also measures each clip (studio.measure_clip, media queue) from its own scratch copy of
+    # the original, which it removes when done: wait for that before looking at the disks.
+    wait_for(
+        lambda: all(clip.measurements_version > 0 for clip in Clip.objects.all()),
+        timeout=90,
+        what="the clips' measurements",
+        logs=celery_procs.logs,
+    )
 
     # Every stored file is an object in the bucket, and on neither host's disk.
     names = {name for j in jobs for name in (j.clip.original.name, j.clip.web.name, j.clip.poster.name)}

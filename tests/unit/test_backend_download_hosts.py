@@ -11,7 +11,7 @@ import pytest
 from tests.fakes.all_vendors import VENDORS
 from tests.fakes.contract import generate, make_request, vendor_env  # noqa: F401
 from workers.backends.netpolicy import UnsafeURL, check_url, host_matches
-from workers.backends.registry import BACKENDS, backend_class
+from workers.backends.registry import BACKENDS, LOCAL_BACKENDS, backend_class
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "backends.md"
 PUBLIC = lambda host, port: ["93.184.216.34"]  # noqa: E731
@@ -29,7 +29,7 @@ def documented_hosts() -> dict[str, tuple[set[str], str]]:
 
 def test_every_vendor_backend_has_a_documented_row_with_a_source():
     rows = documented_hosts()
-    assert set(rows) == set(BACKENDS) - {"demo"}
+    assert set(rows) == set(BACKENDS) - {"demo"} - LOCAL_BACKENDS
     for key, (hosts, source) in rows.items():
         assert set(backend_class(key).default_download_hosts) == hosts, key
         assert len(source) > 10, key  # a page, or a repository and file
@@ -55,7 +55,7 @@ def test_the_documented_hosts_pass_the_policy_with_the_defaults(key, url, monkey
 
 def test_no_default_allows_a_whole_shared_cdn():
     """`.cloudfront.net` or `.amazonaws.com` would let any customer of that CDN serve a file."""
-    for key in set(BACKENDS) - {"demo"}:
+    for key in set(BACKENDS) - {"demo"} - LOCAL_BACKENDS:
         for shared in ("anything.cloudfront.net", "bucket.s3.amazonaws.com", "x.storage.googleapis.com"):
             assert not host_matches(shared, backend_class(key).default_download_hosts), (key, shared)
     with pytest.raises(UnsafeURL):
