@@ -52,6 +52,8 @@ os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 import numpy as np  # noqa: E402
 import psycopg  # noqa: E402
 
+from benchmarks.copy_columns import copy_text  # noqa: E402
+
 N_VOTES = 1_000_000
 N_MODELS = 20
 ROUNDS = 1000
@@ -82,31 +84,11 @@ def simulate(rng: np.random.Generator):
     return true_scores, a, b, code, both_bad, excluded
 
 
-def constant_columns(varying: list[str], fixed: dict) -> dict[str, str]:
-    """COPY text for every other column of arena_vote: `fixed` values, else the model field's
-    default (so the benchmark keeps working when a column with a default is added), else NULL."""
-    from webapp.arena.models import Vote
-
-    out = {}
-    for field in Vote._meta.concrete_fields:
-        column = field.column
-        if field.primary_key or column in varying:
-            continue
-        if column in fixed:
-            value = fixed[column]
-        elif field.has_default():
-            value = field.get_default()
-        elif field.null:
-            value = None
-        else:
-            raise RuntimeError(f"benchmark does not know what to put in arena_vote.{column}")
-        out[column] = "\\N" if value is None else ("t" if value is True else "f" if value is False else str(value))
-    return out
-
-
 def load_votes(model_ids, a, b, code, both_bad, excluded, rng) -> float:
     """COPY the votes into arena_vote; returns seconds taken."""
     from django.db import connection
+
+    from webapp.arena.models import Vote
 
     started = time.perf_counter()
     ids = np.asarray(model_ids)
@@ -126,9 +108,7 @@ def load_votes(model_ids, a, b, code, both_bad, excluded, rng) -> float:
         "watched_left_s": None,
         "watched_right_s": None,
     }
-    tail = constant_columns(varying, fixed)
-    columns = ", ".join(f'"{c}"' for c in varying + list(tail))
-    tail_text = "".join(f"\t{v}" for v in tail.values())
+    columns, tail_text = copy_text(Vote, varying, fixed)
     connection.ensure_connection()
     raw = connection.connection
     # Bulk-load practice: drop the secondary indexes, COPY, rebuild them (scratch database only).

@@ -52,6 +52,7 @@ import numpy as np  # noqa: E402
 import psycopg  # noqa: E402
 
 from benchmarks import fastchat_style_control as fastchat  # noqa: E402
+from benchmarks.copy_columns import copy_text  # noqa: E402
 
 N_VOTES = 1_000_000
 N_MODELS = 20
@@ -67,30 +68,6 @@ TARGET_POINTS = 0.5
 
 def admin_connection():
     return psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True)
-
-
-def copy_text(model, varying: list[str], fixed: dict) -> tuple[str, str]:
-    """Column list and the constant tail of each COPY line for ``model``'s table: ``fixed``
-    values, else the field's default, else NULL, else '' for a blank-able text column."""
-    tail = {}
-    for field in model._meta.concrete_fields:
-        column = field.column
-        if field.primary_key or column in varying:
-            continue
-        if column in fixed:
-            value = fixed[column]
-        elif field.has_default():
-            value = field.get_default()
-            value = value if isinstance(value, bool | int | float | str) else "{}" if value == {} else value
-        elif field.null:
-            value = None
-        elif field.blank:
-            value = ""
-        else:
-            raise RuntimeError(f"benchmark does not know what to put in {model._meta.db_table}.{column}")
-        tail[column] = "\\N" if value is None else ("t" if value is True else "f" if value is False else str(value))
-    columns = ", ".join(f'"{c}"' for c in varying + list(tail))
-    return columns, "".join(f"\t{v}" for v in tail.values())
 
 
 def copy_rows(table: str, columns: str, lines) -> None:

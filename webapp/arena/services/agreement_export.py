@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
-from webapp.core.csv_cells import neutralise_row
-
 from ..models import RatingSnapshot
+from .battle_export import write_csv
 
 AGREEMENT_FIELDS = (
     "metric",
@@ -35,9 +33,6 @@ def document(snapshot: RatingSnapshot) -> dict:
 
 
 def as_csv(snapshot: RatingSnapshot) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(AGREEMENT_FIELDS)
-    for row in snapshot.analysis.get("agreement", []):
-        writer.writerow(neutralise_row("" if row.get(k) is None else row.get(k) for k in AGREEMENT_FIELDS))
-    return out.getvalue()
+    buffer = io.StringIO()
+    write_csv(snapshot.analysis.get("agreement", []), buffer, AGREEMENT_FIELDS)
+    return buffer.getvalue()
