@@ -21,16 +21,18 @@ function renderButtons(doc) {
   }
 }
 
+function muteAllBut(doc, video) {
+  for (const other of doc.querySelectorAll("video, audio")) {
+    if (other !== video && !other.muted) other.muted = true;
+  }
+}
+
 export function oneVoice(doc = document) {
   // Media events do not bubble: listen in the capture phase.
   doc.addEventListener("volumechange", (event) => {
     const video = event.target;
     if (!(video instanceof HTMLMediaElement)) return;
-    if (audible(video)) {
-      for (const other of doc.querySelectorAll("video, audio")) {
-        if (other !== video && !other.muted) other.muted = true;
-      }
-    }
+    if (audible(video)) muteAllBut(doc, video);
     renderButtons(doc);
   }, true);
   doc.addEventListener("click", (event) => {
@@ -43,7 +45,10 @@ export function oneVoice(doc = document) {
     } else {
       if (video.volume === 0) video.volume = 1;
       video.muted = false;
+      muteAllBut(doc, video);
     }
+    // volumechange arrives as a later task: the buttons say the new state at once.
+    renderButtons(doc);
   });
   for (const video of doc.querySelectorAll("video")) video.muted = true;
   renderButtons(doc);
