@@ -42,6 +42,21 @@ def test_lists_every_backend_and_whether_its_key_is_set_without_printing_it(monk
     assert "sora-2-pro" in text and "https://api.openai.com/v1" in text
 
 
+def test_a_backend_whose_required_setting_is_empty_is_not_configured_and_names_it(monkeypatch):
+    load_catalog()
+    monkeypatch.setenv("LUMA_AGENTS_API_KEY", "luma-agents-key-123456")
+    monkeypatch.delenv("SCREENTEST_LUMA_AGENTS_DOWNLOAD_HOSTS", raising=False)
+    lines = run_backends().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("luma-agents"))
+    assert "NOT configured" in lines[start]
+    assert "missing settings: SCREENTEST_LUMA_AGENTS_DOWNLOAD_HOSTS" in "\n".join(lines[start : start + 4])
+    monkeypatch.setenv("SCREENTEST_LUMA_AGENTS_DOWNLOAD_HOSTS", "cdn.example.com")
+    lines = run_backends().splitlines()
+    luma_agents = next(line for line in lines if line.startswith("luma-agents"))
+    assert " configured" in luma_agents and "NOT" not in luma_agents
+    assert not any("missing settings" in line for line in lines)
+
+
 def test_the_shipped_vendor_models_are_disabled_until_an_operator_enables_them():
     load_catalog()
     vendor_models = VideoModel.objects.exclude(backend_key="demo")

@@ -4,8 +4,9 @@ smoke check."""
 
 from __future__ import annotations
 
+import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from workers.backends.base import BackendError, GenerationRequest
@@ -24,6 +25,8 @@ class BackendStatus:
     key_envs: list[str]
     configured: bool
     base_url: str
+    # Operator settings the adapter needs that are empty here (names only).
+    missing_settings: list[str] = field(default_factory=list)
     check: str = ""
 
 
@@ -39,9 +42,9 @@ def backend_statuses() -> list[BackendStatus]:
         params = models[0].backend_params if models else {}
         envs = list(cls.key_env_names)
         base = load_config(cls(), params).base_url if hasattr(cls, "default_base_url") else "(local)"
-        statuses.append(
-            BackendStatus(key, [m.slug for m in models], envs, is_configured(*envs) if envs else True, base)
-        )
+        missing = [name for name in getattr(cls, "required_setting_envs", ()) if not os.environ.get(name, "").strip()]
+        keys_set = is_configured(*envs) if envs else True
+        statuses.append(BackendStatus(key, [m.slug for m in models], envs, keys_set and not missing, base, missing))
     return statuses
 
 

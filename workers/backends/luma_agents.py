@@ -93,14 +93,16 @@ class LumaAgentsBackend(PollingBackend):
     # Presigned output URLs on a host Luma does not document: operators name it (see before_start).
     default_download_hosts: tuple[str, ...] = ()
     key_env_names = ("LUMA_AGENTS_API_KEY",)
+    required_setting_envs = (env_key("luma-agents", "DOWNLOAD_HOSTS"),)
     default_poll_interval_s = 5.0
     MODELS = {"ray-3.2": RAY_3_2}
 
     def before_start(self, config):
-        if not os.environ.get(env_key(self.key, "DOWNLOAD_HOSTS"), "").strip():
+        (hosts_env,) = self.required_setting_envs
+        if not os.environ.get(hosts_env, "").strip():
             raise PermanentError(
                 f"{self.vendor}: Luma does not document the host of its presigned output URLs; set "
-                f"{env_key(self.key, 'DOWNLOAD_HOSTS')} before enabling a Ray 3.2 model (no request was sent)",
+                f"{hosts_env} before enabling a Ray 3.2 model (no request was sent)",
                 code="download_hosts_unset",
             )
 

@@ -187,6 +187,9 @@ class PollingBackend:
     default_download_hosts: tuple[str, ...] = ()
     # The environment variables the keys come from, fixed per adapter (first: the API key).
     key_env_names: tuple[str, ...] = ()
+    # Operator settings (not secrets) the adapter cannot work without: `manage.py backends`
+    # reports the adapter as not configured while one is empty.
+    required_setting_envs: tuple[str, ...] = ()
     default_poll_interval_s = 5.0
     # vendor model id -> what it accepts (direct adapters); generic hosts override `capabilities`.
     MODELS: Mapping[str, Capabilities] = {}

@@ -26,6 +26,8 @@ class Command(BaseCommand):
             state = "configured" if status.configured else "NOT configured"
             self.stdout.write(f"{status.key:12} {state:15} keys: {keys}")
             self.stdout.write(f"{'':12} endpoint: {status.base_url}")
+            if status.missing_settings:
+                self.stdout.write(f"{'':12} missing settings: {', '.join(status.missing_settings)}")
             self.stdout.write(f"{'':12} models: {', '.join(status.models) or '-'}")
         for entry in VideoModel.objects.order_by("slug"):
             retired = capabilities.retirement(entry)
