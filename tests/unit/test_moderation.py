@@ -19,6 +19,7 @@ from webapp.arena.models import Vote
 from webapp.arena.services import battles, exclusions, refresh
 from webapp.arena.services.voters import Voter
 from webapp.arena.services.votes import cast_vote
+from webapp.gallery.models import SideBySideExport
 from webapp.moderation import decisions
 from webapp.moderation.models import AppendOnly, AuditEntry, Report
 from webapp.moderation.services import report
@@ -172,9 +173,17 @@ def test_rejecting_a_prompt_cancels_jobs_hides_clips_and_deletes_files(
         for c in Clip.objects.filter(job__prompt=prompt)
         for n in (c.web.name, c.poster.name, c.original.name)
     ]
+    # A finished side-by-side export of its clips shows them too.
+    (media_root / "exports").mkdir(exist_ok=True)
+    (media_root / "exports" / "sbs.mp4").write_bytes(b"mp4")
+    SideBySideExport.objects.create(
+        prompt=prompt, selection_key="k" * 64, clips=[clip.public_id], state="succeeded", file="exports/sbs.mp4"
+    )
+    files.append(media_root / "exports" / "sbs.mp4")
     assert all(f.exists() for f in files)
     with django_capture_on_commit_callbacks(execute=True):
         decisions.reject_prompt(prompt.public_id, actor=moderator, reason="Depicts a real person")
+    assert not SideBySideExport.objects.exists()
     queued.refresh_from_db()
     assert queued.state == JobState.CANCELLED and queued.error_code == "prompt_rejected"
     assert not any(f.exists() for f in files)

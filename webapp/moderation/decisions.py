@@ -29,6 +29,7 @@ from webapp.core.storage import delete_stored
 from webapp.policy.states import ModerationState
 from webapp.studio.models import Clip, GenerationJob, Prompt
 from webapp.studio.services import jobs
+from webapp.studio.signals import prompt_rejected
 
 from . import audit
 from .models import AuditEntry, Report
@@ -141,6 +142,7 @@ def reject_prompt(public_id: str, *, actor, reason: str) -> Outcome:
             .values_list("original", flat=True)
         ]
         GenerationJob.objects.filter(prompt=prompt).exclude(original="").update(original="")
+        prompt_rejected.send(sender=reject_prompt, prompt=prompt)
         _resolve_reports(prompt=prompt)
         entry = audit.record(
             AuditEntry.Action.REJECT,

@@ -11,3 +11,8 @@ named_results_viewed = Signal()
 # Sent inside the transaction that stores an allowed or held prompt, so a receiver's writes
 # commit or roll back with it. The moderation app writes it to the audit log.
 prompt_screened = Signal()
+
+# A moderator rejected a prompt. Arguments: prompt. Sent inside the rejecting transaction, after
+# its clips are hidden: receivers remove what they derived from the prompt's clips (deleting
+# files only once it commits). The gallery deletes the prompt's side-by-side exports.
+prompt_rejected = Signal()
