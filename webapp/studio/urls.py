@@ -9,6 +9,7 @@ urlpatterns = [
     path("models", views.models_page, name="models"),
     path("p/<str:public_id>", views.prompt_page, name="prompt"),
     path("p/<str:public_id>/jobs/<int:job_id>", views.job_card, name="job_card"),
+    path("p/<str:public_id>/jobs/<int:job_id>/cancel", views.cancel_job, name="cancel_job"),
     path("c/<str:public_id>", views.clip_page, name="clip"),
     path("c/<str:public_id>/original", views.clip_original, name="clip_original"),
     path("media/<path:path>", media_views.serve_media, name="media"),
