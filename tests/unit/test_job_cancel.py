@@ -136,3 +136,18 @@ def test_cancelling_during_processing_deletes_the_original_and_makes_no_clip(
     job = GenerationJob.objects.get(pk=submitter.job.pk)
     assert (job.state, job.original.name) == (JobState.CANCELLED, "")
     assert not Clip.objects.filter(job=job).exists()
+
+
+def test_the_api_cancels_for_the_submitting_client_only(submitter):
+    job = submitter.job
+    url = f"/api/v1/prompts/{job.prompt.public_id}/jobs/demo-x/cancel"
+    refused = Client().post(url)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "cancel_not_allowed"
+    assert GenerationJob.objects.get(pk=job.pk).state == JobState.QUEUED
+    response = submitter.post(url)  # an API client: no CSRF token, its submission cookie only
+    assert response.status_code == 200
+    body = response.json()
+    assert body["state"] == "cancelled" and body["error"]["code"] == "cancelled_by_user"
+    again = submitter.post(url)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "job_finished"
+    assert submitter.post(f"/api/v1/prompts/{job.prompt.public_id}/jobs/nope/cancel").status_code == 404

@@ -17,5 +17,6 @@ urlpatterns = [
     path("ops/", ops_views.ops_page, name="ops"),
     path("api/v1/prompts", api.prompts, name="api_prompts"),
     path("api/v1/prompts/<str:public_id>", api.prompt_detail, name="api_prompt"),
+    path("api/v1/prompts/<str:public_id>/jobs/<str:model>/cancel", api.cancel_job, name="api_cancel_job"),
     path("api/v1/models", api.models, name="api_models"),
 ]
