@@ -86,7 +86,6 @@ def test_generates_an_mp4_at_the_native_size_fps_and_frame_count(tiny_wan_dir, t
 
 
 def test_the_seed_decides_the_frames_and_the_pipeline_stays_warm(tiny_wan_dir, tmp_path):
-    diffusers_local.evict_warm()
     first, _ = generate(request_for(tiny_wan_dir, seed=1), tmp_path / "a")
     warm = dict(diffusers_local._WARM)
     again, _ = generate(request_for(tiny_wan_dir, seed=1), tmp_path / "b")
