@@ -97,3 +97,13 @@ def save_tiny_wan(directory: Path) -> Path:
     """The tiny pipeline saved as diffusers saves real ones (model_index.json + components)."""
     build_tiny_wan().save_pretrained(str(directory))
     return directory
+
+
+_SAVED: dict[str, Path] = {}
+
+
+def saved_tiny_wan(tmp_path_factory) -> Path:
+    """The tiny pipeline saved once per test session, however many test modules ask for it."""
+    if "dir" not in _SAVED:
+        _SAVED["dir"] = save_tiny_wan(tmp_path_factory.mktemp("tiny-wan"))
+    return _SAVED["dir"]

@@ -13,21 +13,28 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.tiny_diffusers import TINY_PARAMS, save_tiny_wan
+from tests.tiny_diffusers import TINY_PARAMS, saved_tiny_wan
 from workers.backends import diffusers_local
 from workers.backends.base import GenerationRequest, PermanentError
 from workers.backends.capabilities import check_entry
-from workers.backends.diffusers_local import DiffusersBackend, GenerationCancelled, frame_count, parse_params
+from workers.backends.diffusers_local import (
+    DiffusersBackend,
+    GenerationCancelled,
+    TimeLimitExceeded,
+    frame_count,
+    parse_params,
+)
 
 
 @pytest.fixture(scope="module")
 def tiny_wan_dir(tmp_path_factory) -> Path:
-    return save_tiny_wan(tmp_path_factory.mktemp("tiny-wan"))
+    return saved_tiny_wan(tmp_path_factory)
 
 
-@pytest.fixture(autouse=True)
-def cold_cache():
-    diffusers_local.evict_warm()
+@pytest.fixture(scope="module", autouse=True)
+def release_the_pipeline_afterwards():
+    """Tests share the warm pipeline (loading it is most of a test's time); those that need a
+    cold one evict it themselves. Nothing stays loaded for the next module."""
     yield
     diffusers_local.evict_warm()
 
@@ -126,6 +133,32 @@ def test_cancel_stops_between_steps_and_writes_no_file(tiny_wan_dir, tmp_path):
     assert not list(tmp_path.glob("*.mp4"))
 
 
+def test_the_models_time_limit_stops_between_steps_and_the_warm_pipeline_stays_usable(tiny_wan_dir, tmp_path):
+    steps: list[int] = []
+    overdue = request_for(tiny_wan_dir, params={"steps": 3, "time_limit_s": 1e-6})
+    with pytest.raises(TimeLimitExceeded) as caught:
+        generate(overdue, tmp_path / "a", on_progress=lambda done, total: steps.append(done))
+    assert caught.value.code == "timed_out" and steps == [1]
+    assert "after step 1 of 3" in str(caught.value) and "time limit of 1e-06 s" in str(caught.value)
+    assert not list(tmp_path.rglob("*.mp4"))
+    warm = dict(diffusers_local._WARM)
+    assert warm  # stopped between steps: the pipeline is kept
+    after, _ = generate(request_for(tiny_wan_dir, params={"steps": 3}), tmp_path / "b")
+    assert diffusers_local._WARM == warm
+    diffusers_local.evict_warm()
+    fresh, _ = generate(request_for(tiny_wan_dir, params={"steps": 3}), tmp_path / "c")
+    assert after.video_path.read_bytes() == fresh.video_path.read_bytes()  # nothing of the stopped run lingered
+
+
+def test_a_call_interrupted_part_way_drops_the_warm_pipeline(tiny_wan_dir, tmp_path):
+    def interrupted(done, total):  # what the worker's soft time limit does: raise wherever Python is
+        raise KeyboardInterrupt("interrupted during a step")
+
+    with pytest.raises(KeyboardInterrupt):
+        generate(request_for(tiny_wan_dir), tmp_path, on_progress=interrupted)
+    assert diffusers_local._WARM == {}
+
+
 class FullGpu:
     """Stands in for a GPU that has no room in the given memory modes: calling the pipeline
     there raises torch.OutOfMemoryError as CUDA would; elsewhere the real pipeline runs."""
@@ -181,6 +214,8 @@ def test_frame_counts_follow_the_models_grid(seconds, fps, multiple, most, frame
         ({"memory_mode": "turbo"}, "memory_mode"),
         ({"steps": 0}, "steps"),
         ({"model": ""}, "model"),
+        ({"time_limit_s": 0}, "time_limit_s"),
+        ({"time_limit_s": "soon"}, "time_limit_s"),
     ],
 )
 def test_bad_params_are_invalid_requests(tmp_path, params, fragment):

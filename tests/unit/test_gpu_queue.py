@@ -2,13 +2,15 @@
 steps to the job card and learn between steps that they are no longer theirs to finish."""
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 
 from tests.conftest import record_sent
-from tests.tiny_diffusers import TINY_PARAMS
+from tests.tiny_diffusers import TINY_PARAMS, saved_tiny_wan
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import GenerationJob, JobState
 from webapp.studio.services import jobs, pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
+from workers.backends import diffusers_local
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,44 @@ def test_vendor_jobs_get_no_local_hooks(sent, django_capture_on_commit_callbacks
     )
     job = submit("demo-y", django_capture_on_commit_callbacks)
     assert pipeline.local_model_hooks(job) == {}
+
+
+@pytest.fixture
+def saved_local_model(local_model, tmp_path_factory):
+    local_model.backend_params = {**TINY_PARAMS, "model_path": str(saved_tiny_wan(tmp_path_factory))}
+    local_model.save()
+    yield local_model
+    diffusers_local.evict_warm()
+
+
+def test_a_local_job_past_its_models_time_limit_fails_timed_out_without_a_retry_or_a_file(
+    saved_local_model, sent, django_capture_on_commit_callbacks
+):
+    saved_local_model.backend_params = {**saved_local_model.backend_params, "steps": 3, "time_limit_s": 1e-6}
+    saved_local_model.save()
+    job = submit("tiny-wan", django_capture_on_commit_callbacks)
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.generate_step(job.pk, owner="gpu0@host pid 1")
+    job.refresh_from_db()
+    assert (job.state, job.error_code, job.attempts) == (JobState.FAILED, "timed_out", 1)
+    assert "after step 1 of 3" in job.error_message and "time_limit_s" in job.error_message
+    assert job.public_error == "The model took too long to answer."
+    assert not job.original and sent == []  # nothing stored, nothing sent again
+
+
+def test_the_workers_soft_time_limit_ends_a_local_job_for_good_and_drops_the_pipeline(
+    saved_local_model, sent, django_capture_on_commit_callbacks, monkeypatch
+):
+    def soft_limit_strikes(job, done, total):  # Celery raises it wherever the task's Python is
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(pipeline.jobs, "record_progress", soft_limit_strikes)
+    job = submit("tiny-wan", django_capture_on_commit_callbacks)
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.generate_step(job.pk, owner="gpu0@host pid 1")
+    job.refresh_from_db()
+    assert (job.state, job.error_code, job.attempts) == (JobState.FAILED, "timed_out", 1)
+    assert "JOB_SOFT_TIME_LIMIT_S" in job.error_message and sent == []
+    assert diffusers_local._WARM == {}

@@ -45,7 +45,7 @@ def test_the_document_lists_exactly_the_api_routes_and_their_methods():
 def test_it_loads_as_openapi_3_1_with_every_operation():
     schema = schemathesis.openapi.from_dict(document())
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert document()["openapi"].startswith("3.1") and len(operations) == 12
+    assert document()["openapi"].startswith("3.1") and len(operations) == 13
 
 
 def test_it_is_served(client):
@@ -84,6 +84,11 @@ def test_real_responses_of_every_endpoint_match_the_document(client, arena):
     check(client.get("/api/v1/prompts/nope"))
     created = post(client, "/api/v1/prompts", {"prompt": "a heron in the rain", "models": ["demo-aurora"], "seed": 3})
     assert created.status_code == 201
+    cancel_url = f"/api/v1/prompts/{created.json()['id']}/jobs/demo-aurora/cancel"
+    assert check(Client().post(cancel_url), "POST").status_code == 403  # not the submitter
+    assert check(client.post(cancel_url), "POST").status_code == 200
+    assert check(client.post(cancel_url), "POST").status_code == 409
+    check(client.post(f"/api/v1/prompts/{created.json()['id']}/jobs/nope/cancel"), "POST")  # 404
     assert post(client, "/api/v1/prompts", {"prompt": "Elon Musk riding a horse on Mars"}).status_code == 202
     post(client, "/api/v1/prompts", {"prompt": "a fox", "duration_s": "4"})
     post(client, "/api/v1/prompts", {"prompt": "a fox", "colour": "red"})

@@ -13,12 +13,12 @@ from webapp.core.errors import ScreentestError
 from webapp.core.validation import INTEGER, NUMBER, STRING, STRING_LIST, TEXT, Field, int_param
 from webapp.policy.states import ModerationState
 
-from .models import Prompt
-from .presenters import jobs_of, prompt_dict
-from .services import budget
+from .models import GenerationJob, Prompt
+from .presenters import job_dict, jobs_of, prompt_dict
+from .services import budget, jobs
 from .services.submission import PromptInput, submit_prompt
 from .signals import named_results_viewed
-from .visibility import may_read_text, remember_submission
+from .visibility import canceller, may_cancel, may_read_text, remember_submission
 
 PROMPT_FIELDS = {
     "prompt": Field(TEXT),
@@ -87,6 +87,27 @@ def prompt_detail(request, public_id: str):
         raise ScreentestError("not_found", "No prompt has that id.", status=404)
     named_results_viewed.send(sender=prompt_detail, request=request, prompts=[prompt])
     return JsonResponse(prompt_dict(prompt, jobs_of(prompt), show_text=may_read_text(request, prompt)))
+
+
+@api_view("POST")
+def cancel_job(request, public_id: str, model: str):
+    """The job card's Cancel button for API clients: the client that submitted the prompt (the
+    submission cookie it was given) or a moderator stops one model's job."""
+    job = GenerationJob.objects.filter(prompt__public_id=public_id, model__slug=model).select_related("prompt").first()
+    if job is None:
+        raise ScreentestError("not_found", "That prompt has no job for that model.", status=404)
+    if not may_cancel(request, job.prompt):
+        raise ScreentestError(
+            "cancel_not_allowed",
+            "Only the client that submitted the prompt or a moderator may cancel its jobs.",
+            status=403,
+        )
+    if not jobs.cancel(job.pk, by=canceller(request)):
+        raise ScreentestError(
+            "job_finished", f"The job has already ended: {job.get_state_display().lower()}.", status=409
+        )
+    job = GenerationJob.objects.select_related("model", "prompt").get(pk=job.pk)
+    return JsonResponse(job_dict(job))
 
 
 @api_view("GET")

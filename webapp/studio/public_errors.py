@@ -9,6 +9,7 @@ MESSAGES: dict[str, str] = {
     "prompt_rejected": "A moderator rejected this prompt.",
     "prompt_not_allowed": "This prompt is not allowed here.",
     "cancelled": "Cancelled by the arena's operators.",
+    "cancelled_by_user": "Cancelled before it finished, at the request of its submitter or a moderator.",
     "invalid_output": "The video the model returned could not be used.",
     "timed_out": "The model took too long to answer.",
     "attempts_exhausted": "The job was tried as often as allowed and gave up.",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING  # 286: htmx stops polling the element
 
 from webapp.catalog.models import VideoModel
@@ -15,11 +16,12 @@ from . import provenance
 from .forms import PromptForm
 from .models import Clip, GenerationJob, Prompt
 from .presenters import jobs_of
+from .services import jobs as job_service
 from .services import originals
 from .services.budget import BudgetError, Submitter
 from .services.submission import PromptInput, SubmissionError, submit_prompt
 from .signals import named_results_viewed
-from .visibility import may_read_text, remember_submission
+from .visibility import canceller, may_cancel, may_read_text, remember_submission
 
 
 @require_http_methods(["GET", "POST"])
@@ -60,13 +62,16 @@ def new_prompt(request):
 def prompt_page(request, public_id: str):
     prompt = Prompt.objects.get_or_404(public_id)
     named_results_viewed.send(sender=prompt_page, request=request, prompts=[prompt])
-    context = {"prompt": prompt, "jobs": jobs_of(prompt), "show_text": may_read_text(request, prompt)}
+    context = {
+        "prompt": prompt,
+        "jobs": jobs_of(prompt),
+        "show_text": may_read_text(request, prompt),
+        "may_cancel": may_cancel(request, prompt),
+    }
     return render(request, "studio/prompt.html", context)
 
 
-@require_GET
-def job_card(request, public_id: str, job_id: int):
-    """One model's card on the prompt page; htmx polls it until the job is final."""
+def _job_of_prompt_or_404(public_id: str, job_id: int) -> GenerationJob:
     job = (
         GenerationJob.objects.select_related("model", "clip", "prompt")
         .filter(pk=job_id, prompt__public_id=public_id)
@@ -74,12 +79,36 @@ def job_card(request, public_id: str, job_id: int):
     )
     if job is None:
         raise Http404("no such job")
-    html = render_to_string("studio/_job_card.html", {"job": job, "prompt": job.prompt}, request)
+    return job
+
+
+@require_GET
+def job_card(request, public_id: str, job_id: int):
+    """One model's card on the prompt page; htmx polls it until the job is final."""
+    return _card_response(request, _job_of_prompt_or_404(public_id, job_id))
+
+
+@require_POST
+def cancel_job(request, public_id: str, job_id: int):
+    """The Cancel button of a job card: its prompt's submitter or a moderator stops the job.
+    A job that finished meanwhile stays as it is; either way the card shows where it ended."""
+    job = _job_of_prompt_or_404(public_id, job_id)
+    if not may_cancel(request, job.prompt):
+        raise PermissionDenied("Only the prompt's submitter or a moderator may cancel its jobs.")
+    job_service.cancel(job.pk, by=canceller(request))
+    if not request.htmx:
+        return redirect("studio:prompt", public_id=public_id)
+    return _card_response(request, _job_of_prompt_or_404(public_id, job_id))
+
+
+def _card_response(request, job: GenerationJob) -> HttpResponse:
+    context = {"job": job, "prompt": job.prompt, "may_cancel": may_cancel(request, job.prompt)}
+    html = render_to_string("studio/_job_card.html", context, request)
     if request.htmx:  # the page's heading and status come along (out of band): approval shows at once
         status = {"prompt": job.prompt, "show_text": may_read_text(request, job.prompt), "oob": True}
         html += render_to_string("studio/_prompt_status.html", status, request)
     response = HttpResponse(html)
-    if job.is_terminal and request.htmx:
+    if job.is_terminal and request.htmx and request.method == "GET":
         # Swap in the final card and stop polling.
         response.status_code = HTMX_STOP_POLLING
     return response

@@ -1,7 +1,8 @@
-"""Who may read a prompt's text. An allowed prompt's text is public. A held or rejected one's
-is not (it may be exactly what the policy keeps off the site): only moderators, and the
-browser that submitted it, which carries the prompt's id in a signed cookie. The cookie needs
-no database row, so anonymous visitors still write nothing by reading pages."""
+"""Who may read a prompt's text, and who may cancel its jobs. An allowed prompt's text is
+public. A held or rejected one's is not (it may be exactly what the policy keeps off the
+site): only moderators, and the browser that submitted it, which carries the prompt's id in a
+signed cookie. The same two may cancel the prompt's unfinished jobs. The cookie needs no
+database row, so anonymous visitors still write nothing by reading pages."""
 
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ def submitted_ids(request: HttpRequest) -> list[str]:
 
 
 def remember_submission(request: HttpRequest, response: HttpResponse, prompt: Prompt) -> None:
-    """Let this browser read its own prompt while a moderator has not allowed it."""
-    if prompt.is_public:
-        return
+    """Let this browser read its own prompt while a moderator has not allowed it, and cancel
+    its jobs (allowed or not)."""
     ids = [prompt.public_id, *(i for i in submitted_ids(request) if i != prompt.public_id)][:MAX_REMEMBERED]
     response.set_signed_cookie(
         COOKIE,
@@ -41,3 +41,12 @@ def remember_submission(request: HttpRequest, response: HttpResponse, prompt: Pr
 
 def may_read_text(request: HttpRequest, prompt: Prompt) -> bool:
     return prompt.is_public or can_moderate(request.user) or prompt.public_id in submitted_ids(request)
+
+
+def may_cancel(request: HttpRequest, prompt: Prompt) -> bool:
+    return can_moderate(request.user) or prompt.public_id in submitted_ids(request)
+
+
+def canceller(request: HttpRequest) -> str:
+    """Who cancelled, for the job's staff-only error_message and the log."""
+    return f"moderator {request.user}" if can_moderate(request.user) else "the browser that submitted the prompt"

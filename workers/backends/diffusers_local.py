@@ -12,8 +12,12 @@ lazily), so torch never weighs on the web process or the vendor workers.
 - Frames: the model's native fps times the duration, rounded to the frame-count grid the model
   needs (Wan: 4k+1, LTX/CogVideoX: 8k+1), at the native size for the aspect ratio, with the
   catalog's step count and guidance scale.
-- Progress and cancellation: diffusers' `callback_on_step_end` reports each step and polls a
-  cancel callable, so a cancelled job stops between steps.
+- Progress, cancellation and the time limit: diffusers' `callback_on_step_end` reports each
+  step, polls a cancel callable and checks the model's own time limit (`time_limit_s` in the
+  catalog params, counted from the job's start, loading included), so a cancelled or overdue
+  job stops between steps. Stopping there leaves the warm pipeline intact (the next call
+  starts its own denoising loop); anything else that interrupts a call part-way (the worker's
+  soft time limit, a failing kernel) drops the pipeline, and the next job loads it afresh.
 - Out of memory: the pipeline is reloaded once in the next lower-memory mode (model CPU
   offload, then sequential offload; VAE tiling on), then the job fails with a clear message.
 """
@@ -25,6 +29,7 @@ import hashlib
 import json
 import math
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +58,12 @@ class GenerationCancelled(PermanentError):
     code = "cancelled"
 
 
+class TimeLimitExceeded(PermanentError):
+    """The model's time limit ran out. Final: another attempt would run as long again."""
+
+    code = "timed_out"
+
+
 @dataclass(frozen=True)
 class LocalParams:
     model: str  # Hugging Face repo id, for the cache and the default directory name
@@ -67,6 +78,7 @@ class LocalParams:
     vae_tiling: bool
     max_duration_s: int
     render_timeout_s: float
+    time_limit_s: float | None  # seconds per job, checked between steps; None: the worker's limit only
     extra_call_args: Mapping[str, Any]
 
 
@@ -94,6 +106,7 @@ def parse_params(params: Mapping[str, Any]) -> LocalParams:
     if not isinstance(extra, Mapping):
         raise _invalid("params['call_args'] must be an object")
     fps = int(number("fps"))
+    time_limit = params.get("time_limit_s")
     return LocalParams(
         model=model,
         model_path=str(params.get("model_path") or ""),
@@ -107,6 +120,7 @@ def parse_params(params: Mapping[str, Any]) -> LocalParams:
         vae_tiling=bool(params.get("vae_tiling", False)),
         max_duration_s=int(number("max_duration_s", 5)),
         render_timeout_s=number("render_timeout_s", 600),
+        time_limit_s=None if time_limit is None else number("time_limit_s"),
         extra_call_args=dict(extra),
     )
 
@@ -240,6 +254,7 @@ class DiffusersBackend:
         on_progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
     ) -> GenerationResult:
+        started = time.monotonic()
         params = request.params or {}
         p = parse_params(params)
         if not isinstance(request.seed, int) or isinstance(request.seed, bool):
@@ -255,8 +270,10 @@ class DiffusersBackend:
             on_submitted(job_id)
 
         mode = p.memory_mode
+        deadline = None if p.time_limit_s is None else started + p.time_limit_s
+        run = Run(request, p, n_frames, on_progress, should_cancel, deadline)
         try:
-            frames = self._run(model_dir, mode, request, p, n_frames, on_progress, should_cancel)
+            frames = run.frames(model_dir, mode)
         except torch.OutOfMemoryError as first:
             lower = lower_memory_mode(mode)
             evict_warm()
@@ -266,7 +283,7 @@ class DiffusersBackend:
                     code="out_of_memory",
                 ) from first
             try:
-                frames = self._run(model_dir, lower, request, p, n_frames, on_progress, should_cancel)
+                frames = run.frames(model_dir, lower)
             except torch.OutOfMemoryError as second:
                 evict_warm()
                 raise PermanentError(
@@ -323,39 +340,56 @@ class DiffusersBackend:
         digest = hashlib.sha256(json.dumps(decisive, sort_keys=True).encode("utf-8")).hexdigest()[:16]
         return f"local-{digest}"
 
-    @staticmethod
-    def _run(
-        model_dir: Path,
-        mode: str,
-        request: GenerationRequest,
-        p: LocalParams,
-        n_frames: int,
-        on_progress: ProgressCallback | None,
-        should_cancel: CancelCheck | None,
-    ) -> Any:
-        pipe = load_pipeline(model_dir, p.dtype, mode, vae_tiling=p.vae_tiling)
 
-        def step_end(pipeline: Any, step: int, timestep: Any, callback_kwargs: dict) -> dict:
-            if on_progress is not None:
-                on_progress(step + 1, p.steps)
-            if should_cancel is not None and should_cancel():
-                raise GenerationCancelled(f"diffusers backend: cancelled after step {step + 1} of {p.steps}")
-            return callback_kwargs
+@dataclass(frozen=True)
+class Run:
+    """One job's call of the pipeline, with the checks made between its denoising steps."""
 
-        # The generator lives on the CPU so a seed gives the same noise on every device.
-        generator = torch.Generator(device="cpu").manual_seed(int(request.seed))
-        with torch.inference_mode():
-            output = pipe(
-                prompt=request.prompt,
-                negative_prompt=request.negative_prompt or None,
-                height=int(request.height),
-                width=int(request.width),
-                num_frames=n_frames,
-                num_inference_steps=p.steps,
-                guidance_scale=p.guidance_scale,
-                generator=generator,
-                output_type="np",
-                callback_on_step_end=step_end,
-                **p.extra_call_args,
+    request: GenerationRequest
+    p: LocalParams
+    n_frames: int
+    on_progress: ProgressCallback | None
+    should_cancel: CancelCheck | None
+    deadline: float | None  # time.monotonic() past which the job stops at the next step
+
+    def step_end(self, pipeline: Any, step: int, timestep: Any, callback_kwargs: dict) -> dict:
+        done, steps = step + 1, self.p.steps
+        if self.on_progress is not None:
+            self.on_progress(done, steps)
+        if self.should_cancel is not None and self.should_cancel():
+            raise GenerationCancelled(f"diffusers backend: cancelled after step {done} of {steps}")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeLimitExceeded(
+                f"diffusers backend: stopped after step {done} of {steps}: the model's time limit of "
+                f"{self.p.time_limit_s:g} s per job (catalog time_limit_s) ran out; give it fewer steps, "
+                "frames or a larger limit"
             )
+        return callback_kwargs
+
+    def frames(self, model_dir: Path, mode: str) -> Any:
+        pipe = load_pipeline(model_dir, self.p.dtype, mode, vae_tiling=self.p.vae_tiling)
+        # The generator lives on the CPU so a seed gives the same noise on every device.
+        generator = torch.Generator(device="cpu").manual_seed(int(self.request.seed))
+        try:
+            with torch.inference_mode():
+                output = pipe(
+                    prompt=self.request.prompt,
+                    negative_prompt=self.request.negative_prompt or None,
+                    height=int(self.request.height),
+                    width=int(self.request.width),
+                    num_frames=self.n_frames,
+                    num_inference_steps=self.p.steps,
+                    guidance_scale=self.p.guidance_scale,
+                    generator=generator,
+                    output_type="np",
+                    callback_on_step_end=self.step_end,
+                    **self.p.extra_call_args,
+                )
+        except (GenerationCancelled, TimeLimitExceeded):
+            raise  # raised between steps: the pipeline holds nothing of this call
+        except BaseException:
+            # Interrupted part-way (the worker's soft time limit, out of memory, a failing
+            # kernel): what the pipeline holds is unknown, so the next job loads it afresh.
+            evict_warm()
+            raise
         return output.frames

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from webapp.core import leases
+from webapp.core.storage import delete_stored
 from webapp.core.tasks import TaskRoute
 
 from ..models import LEASED_STATES, GenerationJob, JobState, ModerationState, Prompt
@@ -262,6 +263,40 @@ def cancel_queued(job_ids, reason: str) -> int:
     return GenerationJob.objects.filter(pk__in=list(job_ids), state=JobState.QUEUED).update(
         state=JobState.CANCELLED, finished_at=timezone.now(), error_code="cancelled", error_message=reason
     )
+
+
+# What a person may still stop: everything but a final state.
+CANCELLABLE_STATES = (JobState.HELD, JobState.QUEUED, JobState.RUNNING, JobState.PROCESSING)
+
+
+def cancel(job_id: int, *, by: str) -> bool:
+    """Stop a job that is not finished, at the request of its submitter or a moderator (`by`
+    goes to error_message, which only staff read). False when it had already finished.
+
+    The row turns CANCELLED at once, with no lease, so whoever works on the job loses it:
+    a model on our own GPUs stops at its next step (`still_held`); a vendor adapter runs on,
+    and its hand-over, finding the job no longer ours, deletes the downloaded file (the vendor
+    is not told: none of the adapters has a cancel call, so a vendor may still charge); the
+    media step keeps no clip (it only writes one for a job it holds). An original already
+    stored is deleted after the commit."""
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().filter(pk=job_id, state__in=CANCELLABLE_STATES).first()
+        if job is None:
+            return False
+        original = job.original.name
+        GenerationJob.objects.filter(pk=job_id).update(
+            state=JobState.CANCELLED,
+            finished_at=timezone.now(),
+            lease_owner="",
+            lease_expires_at=None,
+            original="",
+            error_code="cancelled_by_user",
+            error_message=f"cancelled by {by}"[:4000],
+        )
+        if original:
+            transaction.on_commit(lambda: delete_stored(original))
+    log.info("job %s cancelled by %s", job_id, by)
+    return True
 
 
 def retry_failed(job_ids) -> int:

@@ -110,6 +110,19 @@ def _generate(job: GenerationJob) -> None:
             job, error_code=exc.code, error_message=str(exc), delay_s=retry_delay(job, exc.retry_after)
         )
     except (backend_errors.GenerationTimeout, SoftTimeLimitExceeded) as exc:
+        if job.model.backend_key in LOCAL_BACKENDS:
+            # A model on our own GPUs has no job to resume: another attempt would start over
+            # and run out of time again. (Its own time_limit_s, checked between steps, ends it
+            # sooner and says so.)
+            jobs.finish(
+                job,
+                JobState.FAILED,
+                error_code="timed_out",
+                error_message="the worker's time limit (JOB_SOFT_TIME_LIMIT_S) ran out during generation"
+                if isinstance(exc, SoftTimeLimitExceeded)
+                else str(exc),
+            )
+            return
         # The vendor job id is stored, so the next attempt resumes polling the same job.
         jobs.release_for_retry(
             job, error_code="timed_out", error_message=str(exc) or "generation timed out", delay_s=retry_delay(job)
