@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from workers.backends.registry import UnknownBackend, backend_class
+from workers.backends.registry import UnknownBackend, catalog_class
 from workers.backends.vendor import load_config
 
 from .models import VideoModel
@@ -24,7 +24,7 @@ class VideoModelAdmin(admin.ModelAdmin):
         if not obj.backend_key:
             return "—"
         try:
-            cls = backend_class(obj.backend_key)
+            cls = catalog_class(obj.backend_key)
         except (UnknownBackend, ImportError, AttributeError):
             return f"unknown backend {obj.backend_key!r}"
         keys = ", ".join(getattr(cls, "key_env_names", ())) or "none"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workers.backends.base import BackendError, GenerationRequest
-from workers.backends.registry import BACKENDS, UnknownBackend, backend_class
+from workers.backends.registry import BACKENDS, UnknownBackend, backend_class, catalog_class
 from workers.backends.secrets import is_configured
 from workers.backends.vendor import load_config
 
@@ -35,7 +35,7 @@ def backend_statuses() -> list[BackendStatus]:
     for key in sorted(BACKENDS):
         models = list(VideoModel.objects.filter(backend_key=key).order_by("slug"))
         try:
-            cls = backend_class(key)
+            cls = catalog_class(key)
         except (UnknownBackend, ImportError, AttributeError) as exc:
             statuses.append(BackendStatus(key, [m.slug for m in models], [], False, f"(cannot import: {exc})"))
             continue

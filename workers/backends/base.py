@@ -111,8 +111,8 @@ SubmittedCallback = Callable[[str], None]
 
 
 @runtime_checkable
-class VideoBackend(Protocol):
-    """What the registry hands out. One instance per call; adapters keep no global state.
+class BackendCatalog(Protocol):
+    """What checking a catalog entry needs of an adapter, without generating anything.
 
     `key_env_names` is the fixed list of environment variables the adapter reads its keys
     from (each may also be given as `<NAME>_FILE`): callers ask it, catalog data never sets it.
@@ -125,6 +125,11 @@ class VideoBackend(Protocol):
     def capabilities(cls, params: Mapping[str, Any]) -> Capabilities:
         """What the model a catalog entry names can do (durations, sizes, audio, seed, ...)."""
         ...
+
+
+@runtime_checkable
+class VideoBackend(BackendCatalog, Protocol):
+    """What the registry hands out. One instance per call; adapters keep no global state."""
 
     def generate(
         self,

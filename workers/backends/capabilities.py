@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .registry import UnknownBackend, backend_class
+from .registry import UnknownBackend, catalog_class
 
 AUDIO_NONE = "none"  # the model makes silent video
 AUDIO_OPTIONAL = "optional"  # a switch the adapter passes (generate_audio / audio / sound)
@@ -93,7 +93,7 @@ class RequestedOptions:
 def model_capabilities(backend_key: str, params: Mapping[str, Any]) -> Capabilities:
     """The capabilities of the model a catalog entry names; UnsupportedModel if there is none."""
     try:
-        cls = backend_class(backend_key)
+        cls = catalog_class(backend_key)
     except UnknownBackend as exc:
         raise UnsupportedModel(str(exc)) from None
     return cls.capabilities(params)

@@ -1,7 +1,9 @@
 """Open-weights video models on the operator's own hardware, through Hugging Face diffusers.
 
 Only the `gpu` Celery queue's workers import this module (the registry imports adapters
-lazily), so torch never weighs on the web process or the vendor workers.
+lazily), so torch never weighs on the web process or the vendor workers. What the catalog needs
+to know (parameters, frame counts, capabilities) lives in the torch-free `diffusers_params`,
+which is all the web process imports (registry.CATALOG_CLASSES).
 
 - Weights come from a local directory (`model_path` in the catalog params, or
   `$SCREENTEST_LOCAL_MODELS_DIR/<repo name>`) or from the operator's Hugging Face cache, and
@@ -27,10 +29,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,12 +44,19 @@ import torch
 from huggingface_hub import snapshot_download
 
 from .base import GenerationRequest, GenerationResult, PermanentError, SubmittedCallback
-from .capabilities import AUDIO_NONE, Capabilities, UnsupportedModel
 from .demo.encode import encode_frames, resolve_ffmpeg
+from .diffusers_params import (
+    MEMORY_MODES,
+    MODELS_DIR_ENV,
+    DiffusersCatalog,
+    LocalParams,
+    frame_count,
+    invalid_request,
+    model_candidates,
+    parse_params,
+)
 
-MODELS_DIR_ENV = "SCREENTEST_LOCAL_MODELS_DIR"
-# Lower-memory modes in the order the out-of-memory retry walks them.
-MEMORY_MODES = ("full", "model_offload", "sequential_offload")
+# torch's dtype for each name the catalog may give (diffusers_params.DTYPE_NAMES).
 DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
 ProgressCallback = Callable[[int, int], None]  # (steps done, steps in all)
 CancelCheck = Callable[[], bool]
@@ -62,86 +70,6 @@ class TimeLimitExceeded(PermanentError):
     """The model's time limit ran out. Final: another attempt would run as long again."""
 
     code = "timed_out"
-
-
-@dataclass(frozen=True)
-class LocalParams:
-    model: str  # Hugging Face repo id, for the cache and the default directory name
-    model_path: str  # the operator's local directory; "" = look in the models dir / HF cache
-    fps: int
-    frame_multiple: int  # frame counts are k * frame_multiple + 1
-    max_frames: int
-    steps: int
-    guidance_scale: float
-    dtype: str
-    memory_mode: str
-    vae_tiling: bool
-    max_duration_s: int
-    render_timeout_s: float
-    time_limit_s: float | None  # seconds per job, checked between steps; None: the worker's limit only
-    extra_call_args: Mapping[str, Any]
-
-
-def _invalid(message: str) -> PermanentError:
-    return PermanentError(f"diffusers backend: {message}", code="invalid_request")
-
-
-def parse_params(params: Mapping[str, Any]) -> LocalParams:
-    def number(name: str, default: float | None = None) -> float:
-        value = params.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-            raise _invalid(f"params[{name!r}] must be a positive number, got {value!r}")
-        return float(value)
-
-    model = params.get("model", "")
-    if not isinstance(model, str) or not model:
-        raise _invalid("params['model'] must name the model (its Hugging Face repo id)")
-    dtype = params.get("dtype", "bfloat16")
-    if dtype not in DTYPES:
-        raise _invalid(f"params['dtype'] must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    mode = params.get("memory_mode", "full")
-    if mode not in MEMORY_MODES:
-        raise _invalid(f"params['memory_mode'] must be one of {', '.join(MEMORY_MODES)}, got {mode!r}")
-    extra = params.get("call_args", {})
-    if not isinstance(extra, Mapping):
-        raise _invalid("params['call_args'] must be an object")
-    fps = int(number("fps"))
-    time_limit = params.get("time_limit_s")
-    return LocalParams(
-        model=model,
-        model_path=str(params.get("model_path") or ""),
-        fps=fps,
-        frame_multiple=int(number("frame_multiple", 4)),
-        max_frames=int(number("max_frames")),
-        steps=int(number("steps")),
-        guidance_scale=number("guidance_scale"),
-        dtype=dtype,
-        memory_mode=mode,
-        vae_tiling=bool(params.get("vae_tiling", False)),
-        max_duration_s=int(number("max_duration_s", 5)),
-        render_timeout_s=number("render_timeout_s", 600),
-        time_limit_s=None if time_limit is None else number("time_limit_s"),
-        extra_call_args=dict(extra),
-    )
-
-
-def frame_count(duration_s: float, p: LocalParams) -> int:
-    """Frames for `duration_s` at the native fps on the model's k*m+1 grid, within its maximum."""
-    wanted = max(1.0, duration_s * p.fps)
-    k = max(1, round((wanted - 1) / p.frame_multiple))
-    k = min(k, (p.max_frames - 1) // p.frame_multiple)
-    return k * p.frame_multiple + 1
-
-
-def model_candidates(p: LocalParams) -> list[Path]:
-    """Where the weights may be, in order: the catalog's path, then the operator's models dir."""
-    places = []
-    if p.model_path:
-        places.append(Path(p.model_path).expanduser())
-    models_dir = os.environ.get(MODELS_DIR_ENV)
-    if models_dir:
-        places.append(Path(models_dir).expanduser() / p.model.rsplit("/", 1)[-1])
-    return places
 
 
 def resolve_model_dir(p: LocalParams) -> Path:
@@ -222,27 +150,8 @@ def to_uint8_frames(frames: Any) -> np.ndarray:
     return np.ascontiguousarray((np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
 
 
-class DiffusersBackend:
+class DiffusersBackend(DiffusersCatalog):
     """A diffusers pipeline on this worker's device. Costs nothing per clip (cost_usd=0.0)."""
-
-    key = "diffusers"
-    key_env_names: tuple[str, ...] = ()  # local weights: no keys
-
-    @classmethod
-    def capabilities(cls, params: Mapping[str, Any]) -> Capabilities:
-        try:
-            p = parse_params(params or {})
-        except PermanentError as exc:
-            raise UnsupportedModel(str(exc)) from None
-        sizes = params.get("sizes") or {}
-        return Capabilities(
-            durations=tuple(float(s) for s in range(1, p.max_duration_s + 1)),
-            aspect_ratios=tuple(sizes) or ("16:9",),
-            audio=AUDIO_NONE,
-            seed=True,
-            negative_prompt=True,
-            source=f"https://huggingface.co/{p.model} (model card); docs/backends.md",
-        )
 
     def generate(
         self,
@@ -258,10 +167,10 @@ class DiffusersBackend:
         params = request.params or {}
         p = parse_params(params)
         if not isinstance(request.seed, int) or isinstance(request.seed, bool):
-            raise _invalid(f"seed must be an integer, got {request.seed!r}")
+            raise invalid_request(f"seed must be an integer, got {request.seed!r}")
         duration = request.duration_s
         if isinstance(duration, bool) or not isinstance(duration, int | float) or not 0 < duration <= p.max_duration_s:
-            raise _invalid(f"duration_s must be in (0, {p.max_duration_s}] seconds, got {duration!r}")
+            raise invalid_request(f"duration_s must be in (0, {p.max_duration_s}] seconds, got {duration!r}")
         ffmpeg = resolve_ffmpeg(params)
         model_dir = resolve_model_dir(p)
         n_frames = frame_count(float(duration), p)

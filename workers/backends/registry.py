@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 
-from .base import VideoBackend
+from .base import BackendCatalog, VideoBackend
 
 BACKENDS: dict[str, str] = {
     "demo": "workers.backends.demo.ProceduralDemoBackend",
@@ -22,6 +22,13 @@ BACKENDS: dict[str, str] = {
     "diffusers": "workers.backends.diffusers_local.DiffusersBackend",
 }
 
+# Adapters whose module needs an optional extra (torch) name a light class with the same catalog
+# knowledge (key, key variables, capabilities), so the web process and the vendor workers check
+# catalog entries without that extra installed (`scripts/up.sh` and the web image have none).
+CATALOG_CLASSES: dict[str, str] = {
+    "diffusers": "workers.backends.diffusers_params.DiffusersCatalog",
+}
+
 # Backends that run on this deployment's own accelerators: their jobs go to the `gpu` queue,
 # one job per worker process, instead of the `generate` queue of the vendor adapters.
 LOCAL_BACKENDS = frozenset({"diffusers"})
@@ -31,14 +38,26 @@ class UnknownBackend(LookupError):
     pass
 
 
-@cache
-def backend_class(key: str) -> type[VideoBackend]:
-    try:
-        dotted = BACKENDS[key]
-    except KeyError:
-        raise UnknownBackend(f"no backend is registered under {key!r}") from None
+def _imported(dotted: str):
     module_name, _, attr = dotted.rpartition(".")
     return getattr(import_module(module_name), attr)
+
+
+@cache
+def backend_class(key: str) -> type[VideoBackend]:
+    """The adapter that generates (may import an optional extra)."""
+    try:
+        return _imported(BACKENDS[key])
+    except KeyError:
+        raise UnknownBackend(f"no backend is registered under {key!r}") from None
+
+
+@cache
+def catalog_class(key: str) -> type[BackendCatalog]:
+    """What catalog checks and status reports ask of an adapter, never needing an optional extra."""
+    if key not in BACKENDS:
+        raise UnknownBackend(f"no backend is registered under {key!r}")
+    return _imported(CATALOG_CLASSES[key]) if key in CATALOG_CLASSES else backend_class(key)
 
 
 def get_backend(key: str) -> VideoBackend:
