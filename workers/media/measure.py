@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,10 @@ METRIC_KEYS = (
     "ti_mean",
 )
 
+# Measurements of the analysed frames made elsewhere (the optional neural ones, neural.py):
+# RGB frames (n, h, w, 3) -> more keys for Clip.measurements.
+FrameMetrics = Callable[[np.ndarray], dict[str, float | None]]
+
 _FREEZE_START = re.compile(r"lavfi\.freezedetect\.freeze_start: ([0-9.]+)")
 _FREEZE_END = re.compile(r"lavfi\.freezedetect\.freeze_end: ([0-9.]+)")
 _BLACK = re.compile(r"black_start:\s*([0-9.]+)\s+black_end:\s*([0-9.]+)")
@@ -120,10 +125,13 @@ def measure_argv(path: PathLike, video: VideoInfo, size: AnalysisSize, tools: To
     ]  # fmt: skip
 
 
-def measure_clip(path: PathLike, video: VideoInfo, tools: Tools = DEFAULT_TOOLS) -> dict[str, float | None]:
+def measure_clip(
+    path: PathLike, video: VideoInfo, tools: Tools = DEFAULT_TOOLS, *, extra: FrameMetrics | None = None
+) -> dict[str, float | None]:
     """Measure `path` (described by `video`, from `probe`/`validate`). Raises FFmpegFailed when
     ffmpeg cannot decode it and InvalidVideo when no frame comes out; a metric that needs more
-    than the clip has (a flow needs two frames) is None rather than an error."""
+    than the clip has (a flow needs two frames) is None rather than an error. `extra` gets the
+    same analysed frames and adds its keys after METRIC_KEYS."""
     size = analysis_size(video.width, video.height)
     finished = run(measure_argv(path, video, size, tools), timeout=tools.transcode_timeout_s, what="ffmpeg (measure)")
     frame_bytes = size.width * size.height * 3
@@ -138,7 +146,10 @@ def measure_clip(path: PathLike, video: VideoInfo, tools: Tools = DEFAULT_TOOLS)
     out: dict[str, float | None] = {}
     out.update(picture_measurements(frames, fps=video.fps))
     out.update(detector_measurements(log, duration))
-    return {key: out.get(key) for key in METRIC_KEYS}
+    measured = {key: out.get(key) for key in METRIC_KEYS}
+    if extra is not None:
+        measured.update(extra(frames))
+    return measured
 
 
 def picture_measurements(frames: np.ndarray, *, fps: float) -> dict[str, float | None]:
