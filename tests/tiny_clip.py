@@ -17,9 +17,9 @@ WORDS = "a the cat dog runs on beach at sunset red blue green ball bouncing over
 IMAGE_SIZE = 32
 
 
-def build_tokenizer() -> PreTrainedTokenizerFast:
+def build_tokenizer(words: list[str] = WORDS) -> PreTrainedTokenizerFast:
     vocab = {"<pad>": 0, "<|startoftext|>": 1, "<|endoftext|>": 2, "<unk>": 3}
-    for word in WORDS:
+    for word in words:
         vocab.setdefault(word, len(vocab))
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()

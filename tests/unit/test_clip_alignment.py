@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from tests.pictures import natural_picture
-from tests.tiny_clip import save_tiny_clip
+from tests.tiny_clip import WORDS, build_tokenizer, save_tiny_clip
 from tests.unit.test_measure_clips_command import stored_clip
 from webapp.catalog.services import load_catalog
 from webapp.studio.services import measurements
@@ -87,3 +87,18 @@ def test_a_missing_model_leaves_the_other_measurements_stored(media_root, settin
     assert clip.measurements[KEY] is None
     assert clip.measurements["motion_mean"] > 0 and clip.measurements["sharpness"] > 0
     assert f"{KEY} not measured" in caplog.text and "not-there" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_model_that_fails_on_a_clip_leaves_the_other_measurements_stored(media_root, settings, tmp_path, caplog):
+    # A tokenizer that does not match its model: "zebra" gets an id beyond the model's vocabulary.
+    model_dir = save_tiny_clip(tmp_path / "mismatched")
+    build_tokenizer([*WORDS, "zebra"]).save_pretrained(model_dir)
+    load_catalog()
+    settings.CLIP_MODEL_PATH = str(model_dir)
+    clip = stored_clip(media_root, "zebra")
+    with caplog.at_level(logging.WARNING, logger=measurements.log.name):
+        measurements.measure_stored_clip(clip.pk)
+    clip.refresh_from_db()
+    assert clip.measurements[KEY] is None and clip.measurements["motion_mean"] > 0
+    assert "the CLIP model failed on this clip" in caplog.text

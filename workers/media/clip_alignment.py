@@ -47,9 +47,14 @@ class ClipAligner:
         pixels = torch.from_numpy(np.stack([self.prepare(frames[i]) for i in picks]))
         max_length = self.model.config.text_config.max_position_embeddings
         tokens = self.tokenizer([text], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
-        with torch.inference_mode():
-            images = _embedding(self.model.get_image_features(pixel_values=pixels))
-            words = _embedding(self.model.get_text_features(**tokens))
+        try:
+            with torch.inference_mode():
+                images = _embedding(self.model.get_image_features(pixel_values=pixels))
+                words = _embedding(self.model.get_text_features(**tokens))
+        except (RuntimeError, ValueError, IndexError) as exc:  # e.g. a checkpoint whose shapes disagree
+            raise NeuralMetricUnavailable(
+                f"the CLIP model failed on this clip: {exc}", code="neural_model_failed"
+            ) from exc
         images = images / images.norm(dim=-1, keepdim=True)
         words = words / words.norm(dim=-1, keepdim=True)
         return float((images @ words.T).mean())
@@ -88,7 +93,7 @@ def load(model_path: str) -> ClipAligner:
     try:
         model = CLIPModel.from_pretrained(path, local_files_only=True).eval()
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         raise NeuralMetricUnavailable(
             f"CLIP_MODEL_PATH {model_path!r}: not a loadable CLIP model and tokenizer: {exc}",
             code="neural_model_invalid",

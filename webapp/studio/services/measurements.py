@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
@@ -70,7 +71,15 @@ def neural_metrics(clip: Clip) -> FrameMetrics | None:
         log.warning("clip %s: %s not measured: %s", clip.public_id, TEXT_ALIGNMENT_KEY, exc)
         return lambda frames: {TEXT_ALIGNMENT_KEY: None}
     prompt = clip.job.prompt.text
-    return lambda frames: {TEXT_ALIGNMENT_KEY: aligner(frames, prompt)}
+
+    def align(frames: np.ndarray) -> dict[str, float | None]:
+        try:
+            return {TEXT_ALIGNMENT_KEY: aligner(frames, prompt)}
+        except NeuralMetricUnavailable as exc:
+            log.warning("clip %s: %s not measured: %s", clip.public_id, TEXT_ALIGNMENT_KEY, exc)
+            return {TEXT_ALIGNMENT_KEY: None}
+
+    return align
 
 
 def measure_stored_clip(clip_id: int) -> dict[str, float | None] | None:
