@@ -267,6 +267,10 @@ REAPER_INTERVAL_S = env_number("REAPER_INTERVAL_S", 30, float)
 RATINGS_INTERVAL_S = env_number("RATINGS_INTERVAL_S", 300, float)
 # Beat sends a bounded batch of clips measured by an older version (or never) this often.
 MEASURE_RECOMPUTE_INTERVAL_S = env_number("MEASURE_RECOMPUTE_INTERVAL_S", 300, float)
+# Optional CLIP text-video alignment (docs/metrics.md): a directory holding a CLIP model and its
+# tokenizer saved with save_pretrained, read on media workers that have the `local` extra;
+# empty = not measured. Never fetched from a hub.
+CLIP_MODEL_PATH = env("CLIP_MODEL_PATH")
 # Task names: webapp/studio/services/queue.py REAP_STALE_JOBS, webapp/arena/services/refresh.py
 # REFRESH_BOARDS (tests/unit/test_tasks.py checks they are registered).
 CELERY_BEAT_SCHEDULE = {

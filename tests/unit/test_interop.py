@@ -22,6 +22,7 @@ from webapp.arena.services import battle_export, board, leaderboard_export, suit
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 from workers.media.measure import MEASUREMENTS_VERSION, METRIC_KEYS
+from workers.ratings import style_control
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +178,7 @@ def test_api_leaderboard(arena, small_boards):
     assert missing.status_code == 404 and json.loads(missing.content)["error"]["code"] == "no_leaderboard"
     run("recompute_ratings", "--pool", "official")
     doc = json.loads(api.leaderboard(rf.get("/x", {"pool": "official"})).content)
-    assert set(doc) == {"pool", "category", "computed_at", "votes_counted", "bootstrap_rounds", "models"}
+    assert set(doc) == {"pool", "category", "computed_at", "votes_counted", "bootstrap_rounds", "models", "controlled"}
     assert len(doc["models"]) == 3 and doc["votes_counted"] == 5
     animals = json.loads(api.leaderboard(rf.get("/x", {"category": "animals"})).content)
     assert animals["category"] == "animals"
@@ -191,6 +192,24 @@ def test_api_leaderboard(arena, small_boards):
     ]:
         response = api.leaderboard(rf.get("/x", params))
         assert response.status_code == 400 and json.loads(response.content)["error"]["code"] == code
+
+
+def test_api_leaderboard_carries_the_controlled_board_and_its_covariates(arena, small_boards, client):
+    board.recompute("official")
+    snapshot = RatingSnapshot.objects.get(pool="official", category="")
+    doc = client.get("/api/v1/leaderboard").json()
+    controlled, computed = doc["controlled"], snapshot.analysis["controlled"]
+    assert (controlled["votes"], controlled["interval"]) == (computed["votes"], "sandwich") and controlled["votes"] > 0
+    assert [m["model"] for m in controlled["models"]] == [r["model"] for r in computed["rows"]]
+    assert {m["model"] for m in controlled["models"]} == {m["model"] for m in doc["models"]}
+    first, stored = controlled["models"][0], computed["rows"][0]
+    assert tuple(first) == leaderboard_export.CONTROLLED_FIELDS
+    assert (first["score"], first["lower"], first["upper"]) == (stored["score"], stored["lower"], stored["upper"])
+    assert [c["name"] for c in controlled["covariates"]] == [c.name for c in style_control.COVARIATES]
+    assert all(tuple(c) == leaderboard_export.COVARIATE_FIELDS for c in controlled["covariates"])
+    # A snapshot computed before the controlled board existed answers null, not an error.
+    RatingSnapshot.objects.filter(pk=snapshot.pk).update(analysis={})
+    assert client.get("/api/v1/leaderboard").json()["controlled"] is None
 
 
 def test_wired_urls_export_battles_csv(arena, client):

@@ -10,9 +10,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
+from tests.pictures import natural_picture
 from workers import media
 from workers.backends.base import GenerationRequest
 from workers.backends.demo import ProceduralDemoBackend
@@ -102,6 +104,25 @@ def test_flat_grey_is_neither_sharp_nor_colourful_nor_clipped(measured):
     assert grey["colourfulness"] < 1.0 < pattern["colourfulness"]
     assert grey["clipped_share"] == 0.0
     assert grey["exposure_mean"] == pytest.approx(0x80 / 255, abs=0.03)
+    assert grey["brisque"] is None  # no contrast to normalise
+    assert pattern["brisque"] is not None
+
+
+def test_a_blurred_clip_has_a_worse_brisque_than_the_sharp_one(tmp_path):
+    picture = tmp_path / "natural.png"
+    cv2.imwrite(str(picture), natural_picture(360, 640))
+
+    def clip(name, *vf):
+        path = tmp_path / name
+        subprocess.run(
+            ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-loop", "1", "-i", str(picture),
+             "-t", "1", "-r", "12", *vf, "-c:v", "libx264", "-crf", "10", "-pix_fmt", "yuv420p", str(path)],
+            check=True, timeout=60,
+        )  # fmt: skip
+        return measure.measure_clip(path, media.probe(path))["brisque"]
+
+    sharp, blurred = clip("sharp.mp4"), clip("blurred.mp4", "-vf", "gblur=sigma=3")
+    assert sharp + 10 < blurred
 
 
 def test_vbench_dynamic_degree_needs_fast_motion_on_enough_pairs():

@@ -7,6 +7,7 @@ The result is a flat dict, metric name -> float, or None where a metric could no
 (too few frames for a flow, no scene at all): the shape stored in `Clip.measurements`.
 MEASUREMENTS_VERSION names the definitions; change it whenever a number would come out
 differently, and stored clips are measured again in the background.
+BRISQUE, a no-reference quality score, comes from quality.py on a few sampled frames.
 Sound is not measured here: the media stage's `analyse_audio` (Clip.audio) already did it.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +26,12 @@ from .errors import InvalidVideo
 from .filtergraph import chain, filter_spec
 from .probing import VideoInfo
 from .process import run
+from .quality import brisque_score
 from .tools import DEFAULT_TOOLS, PathLike, Tools, input_args
 
 # Bump when any definition below changes (a stored clip with an older version is re-measured).
-MEASUREMENTS_VERSION = 1
+# 2: `brisque` added.
+MEASUREMENTS_VERSION = 2
 
 # The analysis size: frames are scaled so their short side is this many pixels (aspect kept,
 # even sides). VBench's dynamic-degree threshold is stated for a 256 px short side, so its
@@ -39,6 +43,9 @@ ANALYSIS_SHORT_SIDE = 256
 MAX_ANALYSED_FRAMES = 240
 # VBench samples frames for dynamic degree at about 8 per second.
 DYNAMIC_DEGREE_FPS = 8.0
+# BRISQUE costs ~20-30 ms a frame at the analysis size: this many frames, evenly spaced from the
+# first analysed frame to the last, whatever the clip's length.
+BRISQUE_FRAMES = 5
 # Luma at or beyond these (of 255) counts as clipped: crushed shadows / blown highlights.
 CLIP_LOW, CLIP_HIGH = 4, 251
 # freezedetect: a stretch at least this long with less than this change is frozen.
@@ -59,12 +66,17 @@ METRIC_KEYS = (
     "exposure_mean",
     "clipped_share",
     "colourfulness",
+    "brisque",
     "frozen_share",
     "black_share",
     "scene_cuts",
     "si_mean",
     "ti_mean",
 )
+
+# Measurements of the analysed frames made elsewhere (the optional neural ones, neural.py):
+# RGB frames (n, h, w, 3) -> more keys for Clip.measurements.
+FrameMetrics = Callable[[np.ndarray], dict[str, float | None]]
 
 _FREEZE_START = re.compile(r"lavfi\.freezedetect\.freeze_start: ([0-9.]+)")
 _FREEZE_END = re.compile(r"lavfi\.freezedetect\.freeze_end: ([0-9.]+)")
@@ -113,10 +125,13 @@ def measure_argv(path: PathLike, video: VideoInfo, size: AnalysisSize, tools: To
     ]  # fmt: skip
 
 
-def measure_clip(path: PathLike, video: VideoInfo, tools: Tools = DEFAULT_TOOLS) -> dict[str, float | None]:
+def measure_clip(
+    path: PathLike, video: VideoInfo, tools: Tools = DEFAULT_TOOLS, *, extra: FrameMetrics | None = None
+) -> dict[str, float | None]:
     """Measure `path` (described by `video`, from `probe`/`validate`). Raises FFmpegFailed when
     ffmpeg cannot decode it and InvalidVideo when no frame comes out; a metric that needs more
-    than the clip has (a flow needs two frames) is None rather than an error."""
+    than the clip has (a flow needs two frames) is None rather than an error. `extra` gets the
+    same analysed frames and adds its keys after METRIC_KEYS."""
     size = analysis_size(video.width, video.height)
     finished = run(measure_argv(path, video, size, tools), timeout=tools.transcode_timeout_s, what="ffmpeg (measure)")
     frame_bytes = size.width * size.height * 3
@@ -131,7 +146,10 @@ def measure_clip(path: PathLike, video: VideoInfo, tools: Tools = DEFAULT_TOOLS)
     out: dict[str, float | None] = {}
     out.update(picture_measurements(frames, fps=video.fps))
     out.update(detector_measurements(log, duration))
-    return {key: out.get(key) for key in METRIC_KEYS}
+    measured = {key: out.get(key) for key in METRIC_KEYS}
+    if extra is not None:
+        measured.update(extra(frames))
+    return measured
 
 
 def picture_measurements(frames: np.ndarray, *, fps: float) -> dict[str, float | None]:
@@ -143,6 +161,7 @@ def picture_measurements(frames: np.ndarray, *, fps: float) -> dict[str, float |
         "exposure_mean": float(gray.mean() / 255.0),
         "clipped_share": float(np.mean((gray <= CLIP_LOW) | (gray >= CLIP_HIGH))),
         "colourfulness": float(np.mean([colourfulness(f) for f in frames[:: _step(fps, DYNAMIC_DEGREE_FPS)]])),
+        "brisque": mean_brisque(frames),
     }
     out.update(spatial_temporal_information(gray))
     out.update(motion_measurements(gray, fps=fps))
@@ -162,6 +181,14 @@ def spatial_temporal_information(gray: np.ndarray) -> dict[str, float | None]:
         si.append(float(cv2.magnitude(gx, gy)[1:-1, 1:-1].std()))
     ti = [float(cv2.subtract(b, a, dtype=cv2.CV_16S).std()) for a, b in zip(gray[:-1], gray[1:])]
     return {"si_mean": float(np.mean(si)), "ti_mean": float(np.mean(ti)) if ti else None}
+
+
+def mean_brisque(frames: np.ndarray) -> float | None:
+    """BRISQUE (quality.py; lower = better) averaged over BRISQUE_FRAMES evenly spaced frames
+    at the analysis size; None when no sampled frame has one (flat pictures)."""
+    picks = np.unique(np.linspace(0, len(frames) - 1, num=min(BRISQUE_FRAMES, len(frames))).round().astype(int))
+    scores = [s for s in (brisque_score(frames[i]) for i in picks) if s is not None]
+    return float(np.mean(scores)) if scores else None
 
 
 def temporal_flicker(frames: np.ndarray) -> float | None:

@@ -1,5 +1,6 @@
 """The leaderboard export: a computed board as JSON or CSV, for the API and
-`manage.py export_leaderboard`."""
+`manage.py export_leaderboard`. The JSON carries the controlled (style-control) board beside
+the raw one, with each covariate's coefficient (docs/arena.md); the CSV is the raw board."""
 
 from __future__ import annotations
 
@@ -27,6 +28,23 @@ LEADERBOARD_FIELDS = (
 )
 
 
+# The controlled board's rows and covariates (services/analysis.py controlled_board), in order.
+CONTROLLED_FIELDS = ("rank_ub", "model", "score", "lower", "upper", "votes", "connected")
+COVARIATE_FIELDS = (
+    "name",
+    "coef",
+    "lower",
+    "upper",
+    "sd",
+    "win_share",
+    "win_share_lower",
+    "win_share_upper",
+    "points",
+    "effect",
+    "estimable",
+)
+
+
 def records(snapshot: RatingSnapshot) -> list[dict]:
     return [{key: row.get(key) for key in LEADERBOARD_FIELDS} for row in snapshot.rows]
 
@@ -39,6 +57,21 @@ def document(snapshot: RatingSnapshot) -> dict:
         "votes_counted": snapshot.votes_counted,
         "bootstrap_rounds": snapshot.bootstrap_rounds,
         "models": records(snapshot),
+        "controlled": controlled(snapshot),
+    }
+
+
+def controlled(snapshot: RatingSnapshot) -> dict | None:
+    """The controlled board of the snapshot; None for a snapshot computed without one."""
+    board = (snapshot.analysis or {}).get("controlled")
+    if not board:
+        return None
+    return {
+        "votes": board["votes"],
+        "votes_all_known": board["votes_all_known"],
+        "interval": board["interval"],
+        "models": [{key: row.get(key) for key in CONTROLLED_FIELDS} for row in board["rows"]],
+        "covariates": [{key: c.get(key) for key in COVARIATE_FIELDS} for c in board["coefficients"]],
     }
 
 

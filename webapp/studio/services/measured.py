@@ -26,6 +26,7 @@ METRIC_LABELS = {
     "exposure_mean": ("Mean exposure", "0 black .. 1 white"),
     "clipped_share": ("Clipped pixels", "share"),
     "colourfulness": ("Colourfulness (Hasler-Suesstrunk)", "~45 moderate, ~109 high"),
+    "brisque": ("Image quality (BRISQUE)", "lower = better, ~0 .. 100"),
     "frozen_share": ("Frozen", "share of the duration"),
     "black_share": ("Black", "share of the duration"),
     "scene_cuts": ("Scene cuts", "per clip"),
