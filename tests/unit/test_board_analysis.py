@@ -42,7 +42,12 @@ def make_clip(prompt, model, duration, sharpness):
         codec="h264",
         bytes=1000,
         original_bytes=1000,
-        measurements={"motion_mean": duration * 3.0, "sharpness": sharpness, "broken": None},
+        measurements={
+            "motion_mean": duration * 3.0,
+            "smoothness_error": 10.0 - duration,  # an error: the longer (winning) clip has less
+            "sharpness": sharpness,
+            "broken": None,
+        },
         measurements_version=1,
     )
 
@@ -125,6 +130,10 @@ def test_agreement_finds_the_measurement_voters_follow(length_swayed_arena):
     # it by chance, so its accuracy need not be 0.5 -- only far below motion's
     assert sharpness["accuracy"] < motion["lower"] - 0.1
     assert rows["fps"]["battles"] == 0 and rows["fps"]["accuracy"] is None  # never differs
+    # An error measurement prefers the lower value: voters following it agree, not disagree.
+    error = rows["smoothness_error"]
+    assert error["prefers"] == "lower" and motion["prefers"] == "higher"
+    assert error["accuracy"] == pytest.approx(motion["accuracy"]) and error["kendall_tau"] == pytest.approx(1.0)
 
 
 def test_per_prompt_boards_and_the_prompts_that_separate_the_top_two(length_swayed_arena):

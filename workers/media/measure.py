@@ -74,6 +74,11 @@ METRIC_KEYS = (
     "ti_mean",
 )
 
+# Keys whose lower value marks the better clip (errors, defects, distortion): the agreement with
+# voters counts the lower one as the measurement's preference. The others prefer the higher
+# value, by definition (flicker, sharpness) or by convention (motion, loudness: no better way).
+LOWER_IS_BETTER = frozenset({"smoothness_error", "clipped_share", "brisque", "frozen_share", "black_share"})
+
 # Measurements of the analysed frames made elsewhere (the optional neural ones, neural.py):
 # RGB frames (n, h, w, 3) -> more keys for Clip.measurements.
 FrameMetrics = Callable[[np.ndarray], dict[str, float | None]]

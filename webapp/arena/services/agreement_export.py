@@ -9,6 +9,7 @@ from .battle_export import write_csv
 
 AGREEMENT_FIELDS = (
     "metric",
+    "prefers",
     "battles",
     "agree",
     "accuracy",

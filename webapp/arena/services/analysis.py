@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from webapp.studio.models import Prompt
 from workers import ratings
+from workers.media.measure import LOWER_IS_BETTER
 from workers.ratings import agreement, bradley_terry, style_control
 
 from . import covariates
@@ -91,8 +92,10 @@ def agreement_rows(rows: covariates.VoteRows, scores: dict[str, float]) -> list[
             rows.count,
             agreement.model_medians(clip_model, values),
             scores,
+            higher_is_better=name not in LOWER_IS_BETTER,
         )
-        out.append({k: _round(v) if isinstance(v, float) else v for k, v in dataclasses.asdict(row).items()})
+        fields = {k: _round(v) if isinstance(v, float) else v for k, v in dataclasses.asdict(row).items()}
+        out.append({**fields, "prefers": "lower" if name in LOWER_IS_BETTER else "higher"})
     return out
 
 
