@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from webapp.arena.models import Battle, Vote, Winner
-from webapp.arena.services import board
+from webapp.arena.services import battle_export, battle_import, board
 from webapp.studio.models import Clip, GenerationJob, JobState, Prompt
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +185,68 @@ def test_pages_before_any_board_and_votes_without_clips(client, demo_models):
     assert snapshot.rows and snapshot.analysis["controlled"]["rows"] == []
     assert snapshot.analysis["agreement"] == [] and snapshot.analysis["prompts"]["boards"] == []
     assert client.get("/leaderboard").status_code == 200
+
+
+def imported_length_swayed_records(n: int, rng) -> list[dict]:
+    """Votes between three equally good models where only the longer clip wins, alpha's clips
+    being the longest, described with the battle export's clip columns."""
+    records = []
+    for i in range(n):
+        a, b = rng.choice(["alpha", "beta", "gamma"], 2, replace=False)
+        da, db = (float(rng.uniform(6, 10)) if m == "alpha" else float(rng.uniform(2, 7)) for m in (a, b))
+        p = 1.0 / (1.0 + math.exp(-12.0 * (da - db) / (da + db)))
+        records.append(
+            {
+                "question_id": f"sim-{i}",
+                "model_a": a,
+                "model_b": b,
+                "winner": "model_a" if rng.random() < p else "model_b",
+                "clip_a_duration_s": da,
+                "clip_b_duration_s": db,
+                "clip_a_width": 1280,
+                "clip_a_height": 720,
+                "clip_b_width": 1280,
+                "clip_b_height": 720,
+                "clip_a_motion_mean": da * 3.0,
+                "clip_b_motion_mean": db * 3.0,
+            }
+        )
+    return records
+
+
+def test_imported_votes_with_clip_columns_join_the_controlled_board_and_export_them_again(db, settings, tmp_path):
+    settings.LEADERBOARD_MIN_VOTES = 5
+    settings.LEADERBOARD_PRELIMINARY_BELOW = 0
+    settings.RATING_BOOTSTRAP_ROUNDS = 50
+    records = imported_length_swayed_records(1500, np.random.default_rng(11))
+    records.append({"question_id": "plain", "model_a": "beta", "model_b": "gamma", "winner": "tie"})  # no clips
+    path = tmp_path / "votes.json"
+    path.write_text(json.dumps(records))
+    assert battle_import.import_battles(path).created == 1501
+    snapshot = board.recompute("official")
+    raw = {r["model"]: r for r in snapshot.rows}
+    controlled = snapshot.analysis["controlled"]
+    fitted = {r["model"]: r for r in controlled["rows"]}
+    assert snapshot.rows[0]["model"] == "alpha" and raw["alpha"]["lower"] > raw["beta"]["upper"]
+    assert controlled["votes"] == 1500  # the record without clip columns cannot be controlled for
+    coefs = {c["name"]: c for c in controlled["coefficients"]}
+    assert coefs["duration"]["lower"] > 0.3
+    raw_lead = raw["alpha"]["score"] - raw["beta"]["score"]
+    assert abs(fitted["alpha"]["score"] - fitted["beta"]["score"]) < 0.4 * raw_lead
+    motion = {r["metric"]: r for r in snapshot.analysis["agreement"]}["motion_mean"]
+    assert motion["battles"] == 1500 and motion["accuracy"] > 0.75
+    exported = {r["question_id"]: r for r in battle_export.battle_records(Vote.objects.all())}
+    assert exported["sim-0"]["clip_a_duration_s"] == records[0]["clip_a_duration_s"]
+    assert exported["plain"]["clip_a_duration_s"] is None
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("clip_a_duration_s", "long"), ("clip_b_fps", float("nan")), ("clip_a_has_audio", 1), ("clip_b_width", True)],
+)
+def test_an_imported_clip_column_that_is_not_a_number_is_refused_by_name(tmp_path, column, value, db):
+    path = tmp_path / "votes.jsonl"
+    record = {"model_a": "alpha", "model_b": "beta", "winner": "model_a", column: value}
+    path.write_text(json.dumps(record))
+    report = battle_import.import_battles(path)
+    assert report.created == 0 and column in str(report.errors[0])

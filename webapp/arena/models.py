@@ -110,6 +110,10 @@ class Vote(models.Model):
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.ARENA)
     external_id = models.CharField(max_length=128, blank=True, help_text="id in the source of an imported vote")
     anony = models.BooleanField(default=True, help_text="cast blind (FastChat's anony); only anonymous votes can count")
+    # An imported vote's two clips as its record described them (the battle export's clip_a_* /
+    # clip_b_* columns), so the controlled board and the agreement page can use it:
+    # {"a": {column: value}, "b": {...}}. Null for arena votes: their clips are rows.
+    imported_clips = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
 
     objects = VoteQuerySet.as_manager()

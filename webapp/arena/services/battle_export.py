@@ -28,6 +28,7 @@ from workers.media.measure import METRIC_KEYS
 
 from ..models import ExcludedReason, Vote
 from .battle_import import HASH_PREFIX
+from .clip_columns import CLIP_COLUMNS, CLIP_FACTS, CLIP_SOUND
 
 BATTLE_FIELDS = (
     "question_id",
@@ -47,13 +48,6 @@ BATTLE_FIELDS = (
     "excluded_reason",
     "source",
 )
-# What each side's clip was, for analyses that control for it (docs/arena.md "Data interop"):
-# the stored clip's facts, its sound (Clip.audio) and its automatic measurements (docs/metrics.md),
-# as flat columns `clip_a_<name>` (the left clip, model_a) and `clip_b_<name>`; empty / null for
-# imported votes, which have no clips here, and for a metric a clip could not be measured on.
-CLIP_FACTS = ("duration_s", "width", "height", "fps", "has_audio")
-CLIP_SOUND = ("loudness_lufs", "true_peak_dbtp", "silence_share")
-CLIP_COLUMNS = (*CLIP_FACTS, *CLIP_SOUND, "measurements_version", *METRIC_KEYS)
 SIDE_FIELDS = tuple(f"clip_{side}_{name}" for side in ("a", "b") for name in CLIP_COLUMNS)
 EXPORT_FIELDS = (*BATTLE_FIELDS, *SIDE_FIELDS)
 # Read with the vote in the same query (two joins), never one query per clip.
@@ -126,6 +120,7 @@ def battle_records(votes: QuerySet) -> Iterator[dict]:
             "source",
             "external_id",
             "anony",
+            "imported_clips",
             *CLIP_QUERY_FIELDS,
         )
         .iterator(chunk_size=CHUNK_SIZE)
@@ -148,6 +143,7 @@ def battle_records(votes: QuerySet) -> Iterator[dict]:
             source,
             external_id,
             anony,
+            imported,
         ) = base
         question_id = None
         if source == Vote.Source.IMPORT:
@@ -174,8 +170,8 @@ def battle_records(votes: QuerySet) -> Iterator[dict]:
             "category": category,
             "excluded_reason": excluded_reason,
             "source": source,
-            **_side("a", left),
-            **_side("b", right),
+            **(_imported_side("a", imported) if imported else _side("a", left)),
+            **(_imported_side("b", imported) if imported else _side("b", right)),
         }
 
 
@@ -183,6 +179,12 @@ def _side(side: str, values: tuple) -> dict:
     row = dict(zip(_CLIP_SOURCE_FIELDS, values))
     columns = clip_columns(row) if row.get("id") is not None else {}
     return {f"clip_{side}_{name}": columns.get(name) for name in CLIP_COLUMNS}
+
+
+def _imported_side(side: str, imported: dict) -> dict:
+    """An imported vote's clip columns as its record gave them (Vote.imported_clips)."""
+    given = imported.get(side) or {}
+    return {f"clip_{side}_{name}": given.get(name) for name in CLIP_COLUMNS}
 
 
 def clip_columns(row: dict) -> dict:

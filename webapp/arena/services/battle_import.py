@@ -42,6 +42,7 @@ from webapp.studio.models import Prompt
 
 from .. import sql
 from ..models import ExcludedReason, Vote, Winner
+from .clip_columns import CLIP_COLUMNS
 
 CHUNK_SIZE = 5000
 HASH_PREFIX = "sha256:"
@@ -111,6 +112,29 @@ class _Row:
     created_at: datetime | None
     category: str
     excluded_reason: str
+    clips: dict | None = None  # Vote.imported_clips
+
+
+def _clip_sides(record: dict) -> dict | None | str:
+    """The record's clip_a_* / clip_b_* columns (the export's, docs/arena.md) as
+    ``{"a": {...}, "b": {...}}``, None when it has none, or the error message."""
+    sides: dict[str, dict] = {}
+    for side in ("a", "b"):
+        values: dict[str, float | bool] = {}
+        for name in CLIP_COLUMNS:
+            key = f"clip_{side}_{name}"
+            value = record.get(key)
+            if value is None or value == "":
+                continue
+            if name == "has_audio":
+                if not isinstance(value, bool):
+                    return f"{key} must be true or false, got {value!r}"
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                return f"{key} must be a finite number, got {value!r}"
+            values[name] = value
+        if values:
+            sides[side] = values
+    return sides or None
 
 
 def _read(source) -> tuple[list[tuple[int | None, object]], list[ImportIssue], str]:
@@ -236,6 +260,9 @@ def _validate(record, *, default_category: str, slug_cache: dict, judge_cache: d
         external_id = str(source_id)
         if len(external_id) > MAX_EXTERNAL_ID:
             return f"question_id / id is longer than {MAX_EXTERNAL_ID} characters"
+    clips = _clip_sides(record)
+    if isinstance(clips, str):
+        return clips
     return _Row(
         slug_a,
         slug_b,
@@ -248,6 +275,7 @@ def _validate(record, *, default_category: str, slug_cache: dict, judge_cache: d
         created_at,
         category,
         excluded,
+        clips,
     )
 
 
@@ -291,6 +319,7 @@ def _insert_votes(rows: list[_Row], ids: dict[str, int], pool: str) -> int:
                         external_id=row.external_id,
                         anony=row.anony,
                         created_at=row.created_at or now,
+                        imported_clips=row.clips,
                     )
                     for row in rows[start : start + CHUNK_SIZE]
                 ],
@@ -312,6 +341,7 @@ def _insert_votes(rows: list[_Row], ids: dict[str, int], pool: str) -> int:
                 row.external_id,
                 row.anony,
                 row.created_at or now,
+                None if row.clips is None else json.dumps(row.clips),
             )
             for row in rows
         ),
@@ -330,6 +360,7 @@ IMPORT_COLUMNS = (
     "external_id",
     "anony",
     "created_at",
+    "imported_clips",
 )
 
 

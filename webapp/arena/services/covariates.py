@@ -1,8 +1,10 @@
 """What the controlled board and the agreement page know about the two clips of each vote.
 
 The database groups the counted arena votes by ``(clip A, clip B, model A, model B, winner)``
-(imported votes have no clips and are left out), and each clip's raw covariates and metrics
-are read once. Clip A is the battle's left clip: the vote's ``model_a`` made it
+and each clip's raw covariates and metrics are read once. Imported votes have no clips here:
+those whose record described its clips (the export's ``clip_a_*`` / ``clip_b_*`` columns, kept
+in ``Vote.imported_clips``) join with a stand-in clip per described side (negative ids, no
+prompt); the others are left out. Clip A is the battle's left clip: the vote's ``model_a`` made it
 (services/votes.py). The battle export carries every clip column the covariates are computed
 from (`clip_a_*` / `clip_b_*`, docs/arena.md "Data interop"), so a released file can redo the
 analysis (docs/arena.md, "Style control").
@@ -10,7 +12,9 @@ analysis (docs/arena.md, "Style control").
 
 from __future__ import annotations
 
+import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +22,10 @@ from django.db.models import Count, QuerySet
 
 from webapp.catalog.models import VideoModel
 from webapp.studio.models import Clip
+from workers.media.measure import METRIC_KEYS
 from workers.ratings.counts import OUTCOME
+
+from .clip_columns import CLIP_SOUND
 
 # Clip properties shown beside the measurements on the agreement page.
 CLIP_PROPERTIES = ("duration_s", "pixels", "fps", "loudness_lufs")
@@ -43,6 +50,10 @@ def _number(value) -> float:
     return float(value) if math.isfinite(value) else math.nan
 
 
+def _pixels(row: dict) -> float:
+    return _number(row["width"]) * _number(row["height"])
+
+
 def clip_covariates(row: dict) -> dict[str, float]:
     """Raw covariate values of one clip (a ``.values()`` row of :data:`_CLIP_FIELDS`), keyed
     as workers/ratings/style_control.COVARIATES names them; NaN = unknown."""
@@ -50,7 +61,7 @@ def clip_covariates(row: dict) -> dict[str, float]:
     audio = row["audio"] if isinstance(row["audio"], dict) else {}
     return {
         "duration": _number(row["duration_s"]),
-        "pixels": float(row["width"] * row["height"]),
+        "pixels": _pixels(row),
         "fps": _number(row["fps"]),
         "motion": _number(measurements.get("motion_mean")),
         "sharpness": _number(measurements.get("sharpness")),
@@ -66,7 +77,7 @@ def clip_metrics(row: dict) -> dict[str, float]:
     out = {key: _number(v) for key, v in measurements.items()}
     out.update(
         duration_s=_number(row["duration_s"]),
-        pixels=float(row["width"] * row["height"]),
+        pixels=_pixels(row),
         fps=_number(row["fps"]),
         loudness_lufs=_number(audio.get("loudness_lufs")) if row["has_audio"] else math.nan,
     )
@@ -96,7 +107,9 @@ class VoteRows:
         for a, b, clip, outcome, n in zip(
             self.a.tolist(), self.b.tolist(), self.clip_a.tolist(), self.outcome.tolist(), self.count.tolist()
         ):
-            out.setdefault(self.clips[clip]["job__prompt_id"], []).append((self.models[a], self.models[b], outcome, n))
+            prompt = self.clips[clip]["job__prompt_id"]
+            if prompt is not None:  # imported votes' stand-in clips answer no prompt of ours
+                out.setdefault(prompt, []).append((self.models[a], self.models[b], outcome, n))
         return out
 
     def side_values(self, per_clip: dict[int, dict[str, float]], names) -> tuple[dict, dict]:
@@ -116,13 +129,27 @@ def vote_rows(votes: QuerySet) -> VoteRows:
         .annotate(n=Count("id"))
         .order_by()
     )
-    model_ids = {r[2] for r in grouped} | {r[3] for r in grouped}
+    described = Counter(
+        (ma, mb, w, json.dumps(sides, sort_keys=True))
+        for ma, mb, w, sides in votes.filter(battle__isnull=True, imported_clips__isnull=False)
+        .values_list("model_a_id", "model_b_id", "winner", "imported_clips")
+        .iterator(chunk_size=5000)
+    )
+    model_ids = (
+        {r[2] for r in grouped} | {r[3] for r in grouped} | {k[0] for k in described} | {k[1] for k in described}
+    )
     slugs = dict(VideoModel.objects.filter(id__in=model_ids).values_list("id", "slug"))
-    grouped = [(left, right, slugs[ma], slugs[mb], w, n) for left, right, ma, mb, w, n in grouped]
-    models = tuple(sorted({r[2] for r in grouped} | {r[3] for r in grouped}))
-    index = {m: i for i, m in enumerate(models)}
     clip_ids = {r[0] for r in grouped} | {r[1] for r in grouped}
     clips = {row["id"]: row for row in Clip.objects.filter(id__in=clip_ids).values(*_CLIP_FIELDS)}
+    grouped = [(left, right, slugs[ma], slugs[mb], w, n) for left, right, ma, mb, w, n in grouped]
+    for number, ((ma, mb, w, sides_text), n) in enumerate(described.items()):
+        sides = json.loads(sides_text)
+        stand_in_a, stand_in_b = -2 * number - 1, -2 * number - 2
+        clips[stand_in_a] = _described_clip(stand_in_a, sides.get("a") or {}, slugs[ma])
+        clips[stand_in_b] = _described_clip(stand_in_b, sides.get("b") or {}, slugs[mb])
+        grouped.append((stand_in_a, stand_in_b, slugs[ma], slugs[mb], w, n))
+    models = tuple(sorted({r[2] for r in grouped} | {r[3] for r in grouped}))
+    index = {m: i for i, m in enumerate(models)}
     return VoteRows(
         models=models,
         a=np.array([index[r[2]] for r in grouped], dtype=np.intp),
@@ -133,3 +160,21 @@ def vote_rows(votes: QuerySet) -> VoteRows:
         count=np.array([r[5] for r in grouped], dtype=np.float64),
         clips=clips,
     )
+
+
+def _described_clip(stand_in_id: int, given: dict, model: str) -> dict:
+    """A stand-in for an imported vote's clip, shaped like a ``.values(*_CLIP_FIELDS)`` row
+    from the columns its record gave (clip_columns.CLIP_COLUMNS); what it did not give is unknown."""
+    measurements = {k: v for k, v in given.items() if k in METRIC_KEYS}
+    return {
+        "id": stand_in_id,
+        "duration_s": given.get("duration_s"),
+        "width": given.get("width"),
+        "height": given.get("height"),
+        "fps": given.get("fps"),
+        "has_audio": given.get("has_audio"),
+        "audio": {k: given[k] for k in CLIP_SOUND if k in given},
+        "measurements": measurements,
+        "job__model__slug": model,
+        "job__prompt_id": None,
+    }
