@@ -18,10 +18,11 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import Expression
 from django.utils import timezone
 
+from webapp.catalog.models import VideoModel
 from webapp.studio.models import TERMINAL_STATES, GenerationJob, JobState, ModerationState, Prompt
 
 SORTS = {"newest": ("-created_at", "-id"), "oldest": ("created_at", "id")}
@@ -82,7 +83,10 @@ def prompts(query: GalleryQuery) -> QuerySet[Prompt]:
     if query.category:
         qs = qs.filter(category=query.category)
     if query.model:
-        qs = qs.filter(Exists(_jobs(model__slug=query.model)))
+        # The model's id once (a scalar subquery: an InitPlan), so that each prompt's check is
+        # one probe of the (prompt, model) unique index, not a join with the catalog per prompt.
+        model_id = Subquery(VideoModel.objects.filter(slug=query.model).values("id")[:1])
+        qs = qs.filter(Exists(_jobs(model_id=model_id)))
     if query.status == "complete":
         qs = qs.filter(~Exists(_jobs().exclude(state=JobState.SUCCEEDED)), Exists(_jobs()))
     elif query.status == "in_progress":
