@@ -128,7 +128,13 @@ class GenerationJob(models.Model):
     class Meta:
         ordering = ["prompt_id", "model__display_name"]
         constraints = [models.UniqueConstraint(fields=["prompt", "model"], name="one_job_per_prompt_and_model")]
-        indexes = [models.Index(fields=["state", "lease_expires_at"], name="job_state_lease")]
+        indexes = [
+            models.Index(fields=["state", "lease_expires_at"], name="job_state_lease"),
+            # The gallery's status filters ask "has this prompt a job (not) in state X" for every
+            # candidate prompt: one index-only probe with it, instead of reading the jobs' rows
+            # (search + 3 filters at a million prompts: the count's SQL from ~40 to 5 - 16 ms).
+            models.Index(fields=["prompt", "state"], name="job_prompt_state"),
+        ]
 
     def __str__(self):
         return f"job {self.pk} {self.model_id} {self.state}"
