@@ -79,3 +79,33 @@ def test_gallery_counts_only_a_few_pages_ahead(client, monkeypatch):
     second = client.get("/", {"page": 2}).content.decode()
     assert "Page 2 of 3<" in second.replace("</span>", "<") and "or more" not in second
     assert "Page 3 of 3" in client.get("/", {"page": "9"}).content.decode()
+
+
+def test_a_later_page_of_a_search_or_category_holds_the_next_matches_in_order(client):
+    """Pages are read by id in a subquery (CappedPaginator.page): the search and the filters
+    must apply to the subquery's own rows, on page 2 as on page 1."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    for n in range(30):
+        prompt = Prompt.objects.create(
+            text=f"{'a red fox' if n % 2 else 'a blue whale'} number {n}",
+            category="animals" if n % 3 else "sea",
+            seed=n,
+            duration_s=2,
+            aspect_ratio="16:9",
+        )
+        Prompt.objects.filter(pk=prompt.pk).update(created_at=now - timedelta(minutes=n))
+    Prompt.objects.filter(text__endswith="number 3").update(moderation="held")
+
+    def listed(params):
+        page = client.get("/", params).content.decode()
+        return [int(t.split("number ", 1)[1].split("<", 1)[0]) for t in page.split('class="prompt-text">')[1:]]
+
+    foxes = [n for n in range(30) if n % 2 and n != 3]
+    assert listed({"q": "fox"}) == foxes[:12] and listed({"q": "fox", "page": 2}) == foxes[12:]
+    animals = [n for n in range(30) if n % 3 and n != 3]
+    assert listed({"category": "animals", "page": 2}) == animals[12:]
+    assert listed({"q": "fox", "category": "sea", "sort": "oldest"}) == [27, 21, 15, 9]

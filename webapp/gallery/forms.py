@@ -1,15 +1,20 @@
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from webapp.catalog.models import VideoModel
+from webapp.core.widgets import DateInput, Select, TextInput
+from webapp.studio.models import Clip
 from webapp.studio.presenters import words
 
 from .services.search import SORTS, STATUSES, GalleryQuery, categories
 
 
 def _model_choices() -> list[tuple[str, str]]:
-    """Models a visitor may find clips of: enabled ones, and disabled ones that left clips."""
-    listed = VideoModel.objects.filter(Q(enabled=True) | Q(jobs__clip__isnull=False)).distinct()
+    """Models a visitor may find clips of: enabled ones, and disabled ones that left clips.
+    EXISTS per model, not a join: the join with DISTINCT read every job and clip (30 s per
+    gallery page at 8 million jobs); an enabled model never reaches the EXISTS."""
+    left_clips = Exists(Clip.objects.filter(job__model=OuterRef("pk")))
+    listed = VideoModel.objects.filter(Q(enabled=True) | left_clips)
     return [("", "Any model"), *listed.order_by("display_name").values_list("slug", "display_name")]
 
 
@@ -22,15 +27,17 @@ class GalleryFilterForm(forms.Form):
         label="Search prompts",
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. fox"}),
+        widget=TextInput(attrs={"type": "search", "placeholder": "e.g. fox"}),
     )
-    model = forms.ChoiceField(label="Model", required=False)
-    category = forms.ChoiceField(label="Category", required=False)
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *STATUSES.items()])
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    model = forms.ChoiceField(label="Model", required=False, widget=Select)
+    category = forms.ChoiceField(label="Category", required=False, widget=Select)
+    status = forms.ChoiceField(
+        label="Status", required=False, widget=Select, choices=[("", "Any status"), *STATUSES.items()]
+    )
+    since = forms.DateField(label="From", required=False, widget=DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(
-        label="Sort", required=False, choices=[(key, key.capitalize() + " first") for key in SORTS]
+        label="Sort", required=False, widget=Select, choices=[(key, key.capitalize() + " first") for key in SORTS]
     )
 
     def __init__(self, *args, **kwargs):

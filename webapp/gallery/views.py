@@ -35,9 +35,9 @@ def gallery(request):
         query, status = search.GalleryQuery(), 400
     else:
         query = form.query() if form.is_bound else search.GalleryQuery()
-    results = search.with_results(search.prompts(query))
     asked = request.GET.get("page")
-    page = search.CappedPaginator(results, GALLERY_PAGE_SIZE).get_page(asked)
+    paginator = search.CappedPaginator(search.prompts(query), GALLERY_PAGE_SIZE, present=search.with_results)
+    page = paginator.get_page(asked)
     # A page past the end (or not a number) shows the nearest one, and says so.
     missing_page = asked if asked not in (None, "", str(page.number)) else None
     keep = request.GET.copy()

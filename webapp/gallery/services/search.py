@@ -11,16 +11,18 @@ sizes one machine with SQLite serves)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.expressions import Expression
 from django.utils import timezone
 
+from webapp.catalog.models import VideoModel
 from webapp.studio.models import TERMINAL_STATES, GenerationJob, JobState, ModerationState, Prompt
 
 SORTS = {"newest": ("-created_at", "-id"), "oldest": ("created_at", "id")}
@@ -53,12 +55,23 @@ def _day_start(day: date) -> datetime:
 SEARCH_CONFIG = "english"  # must match the configuration of the column (studio migration 0006)
 
 
+class SearchDocument(Expression):
+    """The prompt's search_document column (not a model field: studio migration 0009), named
+    through the alias the query gives the prompt table, so that it still means the same row
+    inside a subquery (the paginator reads a page's ids in one, where the table is U0)."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.query.get_initial_alias()
+        return f"{compiler.quote_name_unless_alias(alias)}.search_document", []
+
+
 def matching_text(qs: QuerySet[Prompt], text: str) -> QuerySet[Prompt]:
     """Prompts whose text matches a search box entry: full-text on PostgreSQL, substring on SQLite."""
     if connections[qs.db].vendor != "postgresql":
         return qs.filter(text__icontains=text)
-    document = RawSQL(f"{Prompt._meta.db_table}.search_document", [], output_field=SearchVectorField())
-    return qs.alias(search_document=document).filter(
+    return qs.alias(search_document=SearchDocument()).filter(
         search_document=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
     )
 
@@ -70,7 +83,10 @@ def prompts(query: GalleryQuery) -> QuerySet[Prompt]:
     if query.category:
         qs = qs.filter(category=query.category)
     if query.model:
-        qs = qs.filter(Exists(_jobs(model__slug=query.model)))
+        # The model's id once (a scalar subquery: an InitPlan), so that each prompt's check is
+        # one probe of the (prompt, model) unique index, not a join with the catalog per prompt.
+        model_id = Subquery(VideoModel.objects.filter(slug=query.model).values("id")[:1])
+        qs = qs.filter(Exists(_jobs(model_id=model_id)))
     if query.status == "complete":
         qs = qs.filter(~Exists(_jobs().exclude(state=JobState.SUCCEEDED)), Exists(_jobs()))
     elif query.status == "in_progress":
@@ -96,11 +112,31 @@ LOOKAHEAD_PAGES = 10
 class CappedPaginator(Paginator):
     """A Paginator that counts at most LOOKAHEAD_PAGES past the requested page and never past
     MAX_RESULTS. `capped`: there are more matches than counted; `at_max`: the count stopped at
-    MAX_RESULTS (no page past it will be served)."""
+    MAX_RESULTS (no page past it will be served).
+
+    A page is read by id: the ids of its prompts first (a subquery whose OFFSET PostgreSQL can
+    skip in an index alone, e.g. the partial prompt_category_newest: a category's page 500 went
+    from 33 to 4 ms of SQL at a million prompts, where skipping whole rows read ~36,000 of them
+    from the table), then those prompts, passed through `present` (e.g. with_results)."""
 
     capped = False
     at_max = False
     _requested = 1
+
+    def __init__(self, object_list, per_page, present: Callable[[QuerySet], QuerySet] | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.present = present or (lambda rows: rows)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows: QuerySet = self.object_list  # type: ignore[assignment]
+        ids = rows.values("pk")[bottom:top]
+        page_rows = Prompt.objects.filter(pk__in=ids).order_by(*rows.query.order_by)
+        return Page(self.present(page_rows), number, self)
 
     def get_page(self, number):
         try:
