@@ -111,6 +111,7 @@ def test_a_later_page_of_a_search_or_category_holds_the_next_matches_in_order(cl
     assert listed({"q": "fox", "category": "sea", "sort": "oldest"}) == [27, 21, 15, 9]
 
 
+@pytest.mark.postgresql(reason="the count and the page's ids share one statement on PostgreSQL (array_agg)")
 def test_a_searched_page_walks_the_matches_once(client):
     """The count and the page's ids come from one statement (CappedPaginator._count_and_ids):
     only one query of the page applies the search, and the page read after it is by id. A

@@ -18,9 +18,8 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import Expression, OrderBy
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from webapp.catalog.models import VideoModel
@@ -115,9 +114,8 @@ class CappedPaginator(Paginator):
     MAX_RESULTS. `capped`: there are more matches than counted; `at_max`: the count stopped at
     MAX_RESULTS (no page past it will be served).
 
-    The count and the requested page's ids come from one query (`_count_and_ids`): the matches
-    in the page order, numbered, up to the count's limit; the count is their number and the page
-    the ones numbered bottom + 1 to top. Counting and then reading the page walked the same
+    On PostgreSQL the count and the requested page's ids come from one query (`_count_and_ids`):
+    the matches' ids in page order up to the count's limit, counted and sliced. Counting and then reading the page walked the same
     matches twice: a common word's deepest page ("fox", 40 % of a million prompts, page 834)
     reads ~25,000 prompt rows to find 10,000 matches, since only the table has each row's
     tsvector, and spent 46 ms of SQL doing it twice.
@@ -166,33 +164,24 @@ class CappedPaginator(Paginator):
             self._capped_count = min(found, limit)
         return self._capped_count
 
-    def _count_and_ids(self, limit: int) -> tuple[int, list[int]]:
-        """How many of the first `limit` matches there are, and the ids of the requested page's
-        (in page order), in one statement: the numbered matches once (a CTE that PostgreSQL
-        materialises since it is read twice), their count, and the page's rows among them."""
+    def _count_and_ids(self, limit: int) -> tuple[int, list[int] | None]:
+        """How many of the first `limit` matches there are and, on PostgreSQL, the ids of the
+        requested page's (in page order) in the same statement: the matches' ids in page order
+        up to the limit, counted and sliced in one aggregate (an array of at most MAX_RESULTS
+        ids: ~1 ms at 10,000). A numbered CTE (ROW_NUMBER, read twice) would run on SQLite too,
+        but cost ~1 us a row more than it saved on index-only pages; SQLite keeps two queries."""
         rows: QuerySet = self.object_list  # type: ignore[assignment]
-        numbered = rows.annotate(
-            _position=Window(RowNumber(), order_by=[_order_expression(field) for field in rows.query.order_by])
-        ).values_list("pk", "_position")[:limit]
-        inner, params = numbered.query.get_compiler(using=rows.db).as_sql()
+        if connections[rows.db].vendor != "postgresql":
+            return rows.order_by()[:limit].count(), None
+        inner, params = rows.values_list("pk")[:limit].query.get_compiler(using=rows.db).as_sql()
         bottom = (self._requested - 1) * self.per_page
-        sql = (
-            f"WITH numbered (id, position) AS ({inner}) "
-            "SELECT NULL, COUNT(*) FROM numbered "
-            "UNION ALL SELECT id, position FROM numbered WHERE position > %s AND position <= %s"
-        )
+        # The subquery's ORDER BY orders array_agg's input (PostgreSQL feeds an aggregate in the
+        # order of a sorted subquery; the later-page test checks the order).
+        sql = f"SELECT COUNT(*), (array_agg(matched.id))[%s:%s] FROM ({inner}) AS matched (id)"
         with connections[rows.db].cursor() as cursor:
-            cursor.execute(sql, (*params, bottom, bottom + self.per_page))
-            result = cursor.fetchall()
-        found = next(position for pk, position in result if pk is None)
-        return found, [pk for pk, _ in sorted((r for r in result if r[0] is not None), key=lambda r: r[1])]
-
-
-def _order_expression(field) -> OrderBy:
-    """A SORTS entry ("-created_at") as the expression a Window's order_by takes."""
-    if not isinstance(field, str):
-        return field
-    return F(field[1:]).desc() if field.startswith("-") else F(field).asc()
+            cursor.execute(sql, (bottom + 1, bottom + self.per_page, *params))
+            found, ids = cursor.fetchone()
+        return found, list(ids or [])
 
 
 def with_results(qs: QuerySet[Prompt]) -> QuerySet[Prompt]:
