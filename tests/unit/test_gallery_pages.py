@@ -218,3 +218,21 @@ def test_demo_models_describe_the_frame_size_they_deliver():
     for entry in json.loads(DEFAULT_CATALOG.read_text())["models"]:
         if entry.get("is_procedural_demo") and entry["backend_params"].get("render_scale", 1) < 1:
             assert "upscaled to the same frame size" in entry["description"], entry["slug"]
+
+
+def test_gallery_posters_say_why_a_model_has_none(client, make_clips, demo_models):
+    """The poster strip (the studio `posters` filter): a poster per finished clip, a placeholder
+    naming the state otherwise, and a hidden clip's poster never shown."""
+    prompt = make_clips(prompts=1)[0]
+    first, second, *_ = GenerationJob.objects.filter(prompt=prompt).order_by("model__display_name")
+    Clip.objects.filter(job=first).update(hidden=True)
+    GenerationJob.objects.filter(pk=second.pk).update(state=JobState.FAILED)
+    shown = Clip.objects.filter(job__prompt=prompt, hidden=False).exclude(job=second)
+    html = client.get("/").content.decode()
+    strip = html.split('<div class="posters">', 1)[1].split("</div>", 1)[0]
+    assert strip.count('<span class="poster-placeholder state-hidden">Hidden by moderators</span>') == 1
+    assert strip.count(f'<span class="poster-placeholder state-failed">{JobState.FAILED.label}</span>') == 1
+    assert strip.count("<img ") == shown.count() == len(demo_models) - 2
+    assert Clip.objects.get(job=first).poster.name not in strip
+    for clip in shown:
+        assert f'<img src="/media/{clip.poster.name}" alt="" loading="lazy">' in strip

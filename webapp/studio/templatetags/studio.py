@@ -2,11 +2,13 @@ from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
 from webapp.core.urls import reverse_one
 from webapp.studio import presenters
-from webapp.studio.models import GenerationJob
+from webapp.studio.models import GenerationJob, JobState, Prompt
 from webapp.studio.presenters import request_notes
 
 register = template.Library()
@@ -22,6 +24,25 @@ def url_of(value, viewname: str) -> str:
     """{{ clip.poster.name|url_of:"studio:media" }}: {% url viewname value %}, without matching
     the URLconf again for every item of a long list."""
     return reverse_one(viewname, value)
+
+
+_HIDDEN_POSTER = '<span class="poster-placeholder state-hidden">Hidden by moderators</span>'
+
+
+@register.filter
+def posters(prompt: Prompt) -> SafeString:
+    """{{ prompt|posters }}: a poster (or a placeholder saying why there is none) per prepared
+    job, in Python with the markup the template loop had: the loop, 8 jobs by 12 prompts, was
+    the largest part of a gallery page's template CPU at a million prompts."""
+    return format_html_join("\n", "{}", ((_poster(job),) for job in prompt.jobs.all()))
+
+
+def _poster(job: GenerationJob) -> SafeString:
+    if job.state == JobState.SUCCEEDED and job.clip.hidden:
+        return SafeString(_HIDDEN_POSTER)
+    if job.state == JobState.SUCCEEDED:
+        return format_html('<img src="{}" alt="" loading="lazy">', reverse_one("studio:media", job.clip.poster.name))
+    return format_html('<span class="poster-placeholder state-{}">{}</span>', job.state, job.get_state_display())
 
 
 @register.filter
