@@ -19,7 +19,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.expressions import Expression, OrderBy
+from django.db.models.expressions import Expression
 from django.utils import timezone
 
 from webapp.catalog.models import VideoModel
