@@ -2,6 +2,8 @@ import os
 
 import pytest
 
+from tests.stack_free import is_stack_free
+
 # scripts/test.sh runs the suite on one of two stacks and says which in SCREENTEST_TEST_STACK:
 # "postgresql" (PostgreSQL + Redis, the default) or "embedded" (what scripts/up.sh runs: SQLite,
 # Celery over kombu's filesystem transport, the file cache, all under a DATA_DIR of the run's own).
@@ -10,6 +12,7 @@ EMBEDDED = "embedded"
 # Markers for tests of a feature only one stack has; the reason names the feature.
 # @pytest.mark.postgresql(reason="COPY ...") / @pytest.mark.redis(reason="...")
 STACK_ONLY_MARKERS = {"postgresql": "PostgreSQL", "redis": "Redis"}
+STACK_FREE_COUNT = pytest.StashKey[int]()
 
 
 def declared_stack() -> str:
@@ -37,7 +40,14 @@ def _stack_only(item):
 
 
 def pytest_collection_modifyitems(config, items):
-    """On the embedded stack a PostgreSQL- or Redis-only test is skipped, with its reason."""
+    """On the embedded stack a PostgreSQL- or Redis-only test is skipped, with its reason, and a
+    stack-free one (tests/stack_free.py) is deselected: the PostgreSQL run gives its result."""
+    if declared_stack() == EMBEDDED and os.environ.get("SCREENTEST_STACK_FREE_TESTS") != "run":
+        stack_free = [item for item in items if is_stack_free(item)]
+        if stack_free:
+            config.hook.pytest_deselected(items=stack_free)
+            items[:] = [item for item in items if not is_stack_free(item)]
+            config.stash[STACK_FREE_COUNT] = len(stack_free)
     for item in items:
         for marker in STACK_ONLY_MARKERS:
             mark = item.get_closest_marker(marker)
@@ -46,6 +56,15 @@ def pytest_collection_modifyitems(config, items):
         if declared_stack() == EMBEDDED:
             for service, reason in _stack_only(item):
                 item.add_marker(pytest.mark.skip(reason=f"{service} only: {reason}"))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    count = config.stash.get(STACK_FREE_COUNT, 0)
+    if count:
+        terminalreporter.write_line(
+            f"{count} stack-free tests (Django-free code, no database: tests/stack_free.py) were deselected "
+            "on the embedded stack; the PostgreSQL run runs them (SCREENTEST_STACK_FREE_TESTS=run runs them here)"
+        )
 
 
 def pytest_runtest_setup(item):

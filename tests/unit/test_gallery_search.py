@@ -2,7 +2,7 @@
 and the gallery's capped page count (no COUNT(*) or OFFSET over a million prompts)."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from webapp.gallery.services import search
 from webapp.studio.models import Prompt
@@ -126,3 +126,32 @@ def test_a_searched_page_walks_the_matches_once(client):
     assert "Page 2 of 3" in html and html.count('class="prompt-text">') == 12
     searching = [q["sql"] for q in queries.captured_queries if "fox" in str(q["sql"]) or "search_document" in q["sql"]]
     assert len(searching) == 1, searching
+
+
+@pytest.mark.postgresql(reason="the covering search index (INCLUDE a tsvector) is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)  # VACUUM: the visibility map an index-only scan needs
+def test_a_search_can_walk_public_prompts_in_the_covering_index_alone():
+    """A common word's deep page checks thousands of prompts' tsvectors newest first. The
+    covering index holds everything that walk reads, so it needs no table row (an Index Only
+    Scan). Whether the planner picks it depends on the table's size: at a million prompts it
+    does (benchmarks/gallery_page.py, docs/figures.md); at a test's size a sequential scan and a
+    sort cost less, so the EXPLAIN allows index-only scans alone. A lone created_at index, which
+    drew the planner away from it at a million, must not come back (studio migration 0013)."""
+    words = ["fox", "river", "neon", "storm", "forest"]
+    Prompt.objects.bulk_create(
+        Prompt(text=f"{words[i % 5]} {words[(i * 7) % 5]} number {i}", seed=i, duration_s=2, aspect_ratio="16:9")
+        for i in range(2_000)
+    )
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE studio_prompt")
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'studio_prompt'")
+        definitions = [row[0] for row in cur.fetchall()]
+        assert not [d for d in definitions if d.endswith("(created_at)")], definitions
+        page_ids = search.prompts(search.GalleryQuery(text="fox")).values_list("pk")[:10_001]
+        inner, params = page_ids.query.sql_with_params()
+        with transaction.atomic():
+            for planner_method in ("seqscan", "sort", "indexscan", "bitmapscan"):
+                cur.execute(f"SET LOCAL enable_{planner_method} = off")
+            cur.execute(f"EXPLAIN SELECT COUNT(*) FROM ({inner}) AS matched", params)
+            plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "Index Only Scan using prompt_public_newest_search" in plan, plan
