@@ -1,5 +1,6 @@
 """The diffusers adapter on a tiny Wan pipeline built in the test (tests/tiny_diffusers.py):
-offline, on the CPU, through the real from_pretrained, denoising loop, VAE and ffmpeg encode.
+offline, on the CPU, through the real from_pretrained, denoising loop, VAE and ffmpeg encode;
+and on a tiny LTX-2 pipeline, whose sound track (audio VAE, vocoder) is muxed into the clip.
 
 The out-of-memory tests wrap that real pipeline in a stand-in for a full GPU whose call raises
 torch.OutOfMemoryError: a test double of the device (no GPU here), not of the pipeline."""
@@ -8,15 +9,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from tests.tiny_diffusers import TINY_PARAMS, saved_tiny_wan
+from tests.tiny_diffusers import TINY_LTX2_PARAMS, TINY_LTX2_SAMPLE_RATE, TINY_PARAMS, saved_tiny_ltx2, saved_tiny_wan
 from workers.backends import diffusers_local
 from workers.backends.base import GenerationRequest, PermanentError
-from workers.backends.capabilities import check_entry
+from workers.backends.capabilities import AUDIO_ALWAYS, AUDIO_NONE, check_entry, model_capabilities
 from workers.backends.diffusers_local import (
     DiffusersBackend,
     GenerationCancelled,
@@ -63,26 +66,91 @@ def generate(request: GenerationRequest, workdir: Path, **hooks):
     return result, submitted
 
 
-def probe(path: Path) -> dict:
+def probe_streams(path: Path) -> list[dict]:
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-count_frames", "-show_streams", "-of", "json", str(path)],
         capture_output=True,
         check=True,
         timeout=30,
     ).stdout
-    return json.loads(out)["streams"][0]
+    return json.loads(out)["streams"]
+
+
+def probe(path: Path) -> dict:
+    return probe_streams(path)[0]
 
 
 def test_generates_an_mp4_at_the_native_size_fps_and_frame_count(tiny_wan_dir, tmp_path):
     result, submitted = generate(request_for(tiny_wan_dir), tmp_path)
     assert submitted == [result.vendor_job_id] and result.vendor_job_id.startswith("local-")
-    stream = probe(result.video_path)
+    streams = probe_streams(result.video_path)
+    assert [s["codec_type"] for s in streams] == ["video"]  # Wan makes no sound: a silent clip
+    stream = streams[0]
     assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 64, 32)
     assert stream["r_frame_rate"] == "8/1"
     assert int(stream["nb_read_frames"]) == 9  # 1 s at 8 fps -> 8 frames, on the 4k+1 grid: 9
     meta = result.vendor_metadata
     assert (meta["frames"], meta["steps"], meta["memory_mode"], meta["device"]) == (9, 2, "full", "cpu")
+    assert (meta["audio"], meta["audio_sample_rate"]) == (False, None)
     assert result.cost_usd == 0.0
+
+
+@pytest.fixture(scope="module")
+def tiny_ltx2_dir(tmp_path_factory) -> Path:
+    return saved_tiny_ltx2(tmp_path_factory)
+
+
+def ltx2_request(model_dir: Path, **overrides) -> GenerationRequest:
+    params = {**TINY_LTX2_PARAMS, "model_path": str(model_dir), **overrides.pop("params", {})}
+    return request_for(model_dir, params=params, **overrides)
+
+
+def test_ltx2_muxes_its_sound_track_into_the_clip_as_long_as_the_video(tiny_ltx2_dir, tmp_path):
+    result, _ = generate(ltx2_request(tiny_ltx2_dir, duration_s=2.0), tmp_path)
+    streams = {s["codec_type"]: s for s in probe_streams(result.video_path)}
+    assert sorted(streams) == ["audio", "video"]
+    video, audio = streams["video"], streams["audio"]
+    assert (video["codec_name"], video["width"], video["height"], video["r_frame_rate"]) == ("h264", 64, 32, "8/1")
+    assert int(video["nb_read_frames"]) == 17  # 2 s at 8 fps -> 16 frames, on the 8k+1 grid: 17
+    assert (audio["codec_name"], int(audio["sample_rate"]), audio["channels"]) == ("aac", TINY_LTX2_SAMPLE_RATE, 2)
+    # The sound track lasts as long as the 17 frames (2.125 s), within a frame.
+    assert abs(float(audio["duration"]) - 17 / 8) <= 1 / 8
+    assert abs(float(video["duration"]) - 17 / 8) <= 1 / 8
+    meta = result.vendor_metadata
+    assert (meta["audio"], meta["audio_sample_rate"], meta["frames"]) == (True, TINY_LTX2_SAMPLE_RATE, 17)
+    assert [path.name for path in tmp_path.iterdir()] == [result.video_path.name]  # the WAV is gone
+
+
+def test_ltx2_sound_is_not_silence_and_follows_the_seed(tiny_ltx2_dir, tmp_path):
+    first, _ = generate(ltx2_request(tiny_ltx2_dir, seed=1), tmp_path / "a")
+    again, _ = generate(ltx2_request(tiny_ltx2_dir, seed=1), tmp_path / "b")
+    assert first.video_path.read_bytes() == again.video_path.read_bytes()
+    pcm = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(first.video_path), "-map", "0:a", "-f", "s16le", "-ac", "1", "-"],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    samples = np.frombuffer(pcm, dtype="<i2")
+    assert len(samples) >= TINY_LTX2_SAMPLE_RATE  # a second or more
+    assert np.abs(samples).max() > 100  # the vocoder's waveform, not a silent track
+
+
+def test_write_wav_cuts_or_pads_the_sound_to_the_videos_length(tmp_path):
+    stereo = np.full((1000, 2), 0.5, dtype=np.float32)
+    for seconds, frames in ((0.05, 800), (0.1, 1600)):  # at 16 kHz: cut 1000 samples to 800, pad to 1600
+        path = diffusers_local.write_wav(tmp_path / f"{frames}.wav", stereo, 16000, seconds)
+        with wave.open(str(path)) as wav:
+            assert (wav.getnframes(), wav.getnchannels(), wav.getframerate()) == (frames, 2, 16000)
+            pcm = np.frombuffer(wav.readframes(frames), dtype="<i2").reshape(-1, 2)
+        assert (pcm[: min(frames, 1000)] == 16384).all() and (pcm[1000:] == 0).all()
+
+
+def test_the_catalog_says_which_local_models_make_sound():
+    assert model_capabilities("diffusers", TINY_LTX2_PARAMS).audio == AUDIO_ALWAYS
+    assert model_capabilities("diffusers", TINY_PARAMS).audio == AUDIO_NONE
+    with pytest.raises(PermanentError, match="audio"):
+        parse_params({**TINY_PARAMS, "audio": "optional"})  # a pipeline has no sound switch
 
 
 def test_the_seed_decides_the_frames_and_the_pipeline_stays_warm(tiny_wan_dir, tmp_path):
@@ -216,6 +284,7 @@ def test_frame_counts_follow_the_models_grid(seconds, fps, multiple, most, frame
         ({"model": ""}, "model"),
         ({"time_limit_s": 0}, "time_limit_s"),
         ({"time_limit_s": "soon"}, "time_limit_s"),
+        ({"audio": "sometimes"}, "audio"),
     ],
 )
 def test_bad_params_are_invalid_requests(tmp_path, params, fragment):
@@ -232,6 +301,7 @@ def test_the_catalogs_local_entries_are_possible_and_disabled():
         "wan-2-1-t2v-14b",
         "wan-2-2-ti2v-5b",
         "ltx-video",
+        "ltx-2",
         "cogvideox-2b",
         "cogvideox-5b",
         "hunyuanvideo",
@@ -242,3 +312,5 @@ def test_the_catalogs_local_entries_are_possible_and_disabled():
         assert check_entry("diffusers", params, params["durations"], model["supported_aspect_ratios"]) == []
         p = parse_params(params)
         assert frame_count(p.max_duration_s, p) <= p.max_frames and params["sources"]
+    sound = {m["slug"] for m in local if model_capabilities("diffusers", m["backend_params"]).audio == AUDIO_ALWAYS}
+    assert sound == {"ltx-2"}

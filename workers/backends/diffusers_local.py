@@ -22,6 +22,10 @@ which is all the web process imports (registry.CATALOG_CLASSES).
   soft time limit, a failing kernel) drops the pipeline, and the next job loads it afresh.
 - Out of memory: the pipeline is reloaded once in the next lower-memory mode (model CPU
   offload, then sequential offload; VAE tiling on), then the job fails with a clear message.
+- Sound: a pipeline that generates a sound track with the pictures (LTX-2: its output's `audio`,
+  the vocoder's waveform at `vocoder.config.output_sampling_rate`) has it written as a 16-bit
+  WAV cut or padded to the video's length, which the same ffmpeg call muxes into the MP4 as AAC.
+  Pipelines without audio give silent clips as before.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import hashlib
 import json
 import os
 import time
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +147,56 @@ def lower_memory_mode(mode: str) -> str | None:
     return MEMORY_MODES[index + 1] if index + 1 < len(MEMORY_MODES) else None
 
 
+@dataclass(frozen=True)
+class Generated:
+    """What one call of the pipeline gave: its frames, and its sound track if it makes one."""
+
+    frames: Any
+    audio: np.ndarray | None = None  # (samples, channels) floats in [-1, 1]
+    sample_rate: int = 0
+
+
+def audio_of(output: Any, pipe: Any) -> tuple[np.ndarray | None, int]:
+    """The pipeline output's sound track as (samples, channels) floats and its sample rate, or
+    (None, 0) for a silent pipeline. LTX-2 returns the vocoder's waveform, (batch, channels,
+    samples), whatever output_type is; its rate is the vocoder's output_sampling_rate."""
+    audio = getattr(output, "audio", None)
+    if audio is None:
+        return None, 0
+    if isinstance(audio, torch.Tensor):
+        audio = audio.detach().float().cpu().numpy()
+    array = np.asarray(audio[0] if isinstance(audio, list | tuple) else audio, dtype=np.float32)
+    if array.ndim == 3:
+        array = array[0]  # the batch of one
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[0] > 8:
+        raise PermanentError(f"diffusers backend: unexpected audio of shape {array.shape}", code="invalid_output")
+    config = getattr(getattr(pipe, "vocoder", None), "config", None)
+    rate = getattr(config, "output_sampling_rate", None) or getattr(pipe, "audio_sampling_rate", None)
+    if not isinstance(rate, int | float) or isinstance(rate, bool) or rate <= 0:
+        raise PermanentError(
+            "diffusers backend: the pipeline returned audio but no sample rate (vocoder.config.output_sampling_rate)",
+            code="invalid_output",
+        )
+    return np.ascontiguousarray(array.T), int(rate)
+
+
+def write_wav(path: Path, audio: np.ndarray, sample_rate: int, duration_s: float) -> Path:
+    """`audio` ((samples, channels) floats in [-1, 1]) as 16-bit PCM WAV, cut or padded with
+    silence to `duration_s`, so the sound track ends with the last frame."""
+    n_samples = round(duration_s * sample_rate)
+    pcm = (np.clip(audio[:n_samples], -1.0, 1.0) * 32767.0).round().astype("<i2")
+    if pcm.shape[0] < n_samples:
+        pcm = np.concatenate([pcm, np.zeros((n_samples - pcm.shape[0], pcm.shape[1]), dtype="<i2")])
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(int(pcm.shape[1]))
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(np.ascontiguousarray(pcm).tobytes())
+    return path
+
+
 def to_uint8_frames(frames: Any) -> np.ndarray:
     """diffusers' output_type="np" frames (F, H, W, 3) floats in [0, 1] -> uint8 RGB."""
     array = np.asarray(frames[0] if isinstance(frames, list | tuple) or np.ndim(frames) == 5 else frames)
@@ -182,7 +237,7 @@ class DiffusersBackend(DiffusersCatalog):
         deadline = None if p.time_limit_s is None else started + p.time_limit_s
         run = Run(request, p, n_frames, on_progress, should_cancel, deadline)
         try:
-            frames = run.frames(model_dir, mode)
+            generated = run.output(model_dir, mode)
         except torch.OutOfMemoryError as first:
             lower = lower_memory_mode(mode)
             evict_warm()
@@ -192,7 +247,7 @@ class DiffusersBackend(DiffusersCatalog):
                     code="out_of_memory",
                 ) from first
             try:
-                frames = run.frames(model_dir, lower)
+                generated = run.output(model_dir, lower)
             except torch.OutOfMemoryError as second:
                 evict_warm()
                 raise PermanentError(
@@ -202,18 +257,29 @@ class DiffusersBackend(DiffusersCatalog):
                 ) from second
             mode = lower
 
-        video = to_uint8_frames(frames)
+        video = to_uint8_frames(generated.frames)
         height, width = int(video.shape[1]), int(video.shape[2])
         dest = Path(workdir) / f"{job_id}.mp4"
-        encode_frames(
-            iter(video),
-            ffmpeg=ffmpeg,
-            in_size=(width, height),
-            out_size=(width - width % 2, height - height % 2),
-            fps=p.fps,
-            dest=dest,
-            timeout_s=p.render_timeout_s,
-        )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        sound_file = None
+        if generated.audio is not None:
+            sound_file = write_wav(
+                dest.with_suffix(".wav"), generated.audio, generated.sample_rate, video.shape[0] / p.fps
+            )
+        try:
+            encode_frames(
+                iter(video),
+                ffmpeg=ffmpeg,
+                in_size=(width, height),
+                out_size=(width - width % 2, height - height % 2),
+                fps=p.fps,
+                dest=dest,
+                timeout_s=p.render_timeout_s,
+                sound_file=sound_file,
+            )
+        finally:
+            if sound_file is not None:
+                sound_file.unlink(missing_ok=True)
         return GenerationResult(
             video_path=dest,
             vendor_job_id=job_id,
@@ -231,6 +297,8 @@ class DiffusersBackend(DiffusersCatalog):
                 "memory_mode": mode,
                 "seed": int(request.seed),
                 "device": _device(),
+                "audio": generated.audio is not None,
+                "audio_sample_rate": generated.sample_rate or None,
             },
         )
 
@@ -275,7 +343,7 @@ class Run:
             )
         return callback_kwargs
 
-    def frames(self, model_dir: Path, mode: str) -> Any:
+    def output(self, model_dir: Path, mode: str) -> Generated:
         pipe = load_pipeline(model_dir, self.p.dtype, mode, vae_tiling=self.p.vae_tiling)
         # The generator lives on the CPU so a seed gives the same noise on every device.
         generator = torch.Generator(device="cpu").manual_seed(int(self.request.seed))
@@ -301,4 +369,5 @@ class Run:
             # kernel): what the pipeline holds is unknown, so the next job loads it afresh.
             evict_warm()
             raise
-        return output.frames
+        audio, sample_rate = audio_of(output, pipe)
+        return Generated(frames=output.frames, audio=audio, sample_rate=sample_rate)

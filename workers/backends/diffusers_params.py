@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from .base import PermanentError
-from .capabilities import AUDIO_NONE, Capabilities, UnsupportedModel
+from .capabilities import AUDIO_ALWAYS, AUDIO_NONE, Capabilities, UnsupportedModel
 
 MODELS_DIR_ENV = "SCREENTEST_LOCAL_MODELS_DIR"
 # Lower-memory modes in the order the out-of-memory retry walks them.
 MEMORY_MODES = ("full", "model_offload", "sequential_offload")
 DTYPE_NAMES = ("bfloat16", "float16", "float32")
+# What a local model makes: silent video, or video with the sound track its pipeline generates
+# (LTX-2). A pipeline has no sound switch, so "optional" is not among them.
+LOCAL_AUDIO_KINDS = (AUDIO_NONE, AUDIO_ALWAYS)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class LocalParams:
     render_timeout_s: float
     time_limit_s: float | None  # seconds per job, checked between steps; None: the worker's limit only
     extra_call_args: Mapping[str, Any]
+    audio: str = AUDIO_NONE  # LOCAL_AUDIO_KINDS: "always" when the pipeline generates a sound track
 
 
 def invalid_request(message: str) -> PermanentError:
@@ -62,6 +66,9 @@ def parse_params(params: Mapping[str, Any]) -> LocalParams:
     extra = params.get("call_args", {})
     if not isinstance(extra, Mapping):
         raise invalid_request("params['call_args'] must be an object")
+    audio = params.get("audio", AUDIO_NONE)
+    if audio not in LOCAL_AUDIO_KINDS:
+        raise invalid_request(f"params['audio'] must be one of {', '.join(LOCAL_AUDIO_KINDS)}, got {audio!r}")
     fps = int(number("fps"))
     time_limit = params.get("time_limit_s")
     return LocalParams(
@@ -79,6 +86,7 @@ def parse_params(params: Mapping[str, Any]) -> LocalParams:
         render_timeout_s=number("render_timeout_s", 600),
         time_limit_s=None if time_limit is None else number("time_limit_s"),
         extra_call_args=dict(extra),
+        audio=audio,
     )
 
 
@@ -117,7 +125,7 @@ class DiffusersCatalog:
         return Capabilities(
             durations=tuple(float(s) for s in range(1, p.max_duration_s + 1)),
             aspect_ratios=tuple(sizes) or ("16:9",),
-            audio=AUDIO_NONE,
+            audio=p.audio,
             seed=True,
             negative_prompt=True,
             source=f"https://huggingface.co/{p.model} (model card); docs/backends.md",

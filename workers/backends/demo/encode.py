@@ -83,12 +83,21 @@ def ffmpeg_argv(
     fps: int,
     dest: Path,
     sound: str | None = None,
+    sound_file: Path | None = None,
 ) -> list[str]:
     """rgb24 frames on stdin -> bilinear scale to `out_size` (also the RGB->YUV conversion;
-    bit-exact, single-threaded filtering) -> libx264 mp4 at `dest`. `sound`: a lavfi source
-    (sound.sound_source) muxed as the clip's sound track."""
+    bit-exact, single-threaded filtering) -> libx264 mp4 at `dest`. The clip's sound track, if
+    any: `sound`, a lavfi source (sound.sound_source), or `sound_file`, an audio file (the WAV
+    a local model's pipeline generated); both are encoded as AAC."""
+    if sound and sound_file:
+        raise ValueError("ffmpeg_argv: one sound track, a lavfi source or a file, not both")
     (in_w, in_h), (out_w, out_h) = in_size, out_size
-    sound_input = ["-f", "lavfi", "-i", sound] if sound else []
+    if sound:
+        sound_input = ["-f", "lavfi", "-i", sound]
+    elif sound_file is not None:
+        sound_input = ["-i", str(sound_file)]
+    else:
+        sound_input = []
     return [
         ffmpeg,
         "-hide_banner",
@@ -111,7 +120,7 @@ def ffmpeg_argv(
         "1",
         "-vf",
         f"scale={out_w}:{out_h}:flags=bilinear+accurate_rnd+bitexact",
-        *x264_output_args(audio=bool(sound)),
+        *x264_output_args(audio=bool(sound_input)),
         str(dest),
     ]
 
@@ -126,11 +135,15 @@ def encode_frames(
     dest: Path,
     timeout_s: float,
     sound: str | None = None,
+    sound_file: Path | None = None,
 ) -> None:
-    """Pipe rgb24 frames into ffmpeg; write to a temp file in dest's folder, then rename."""
+    """Pipe rgb24 frames into ffmpeg; write to a temp file in dest's folder, then rename.
+    `sound` / `sound_file`: the clip's sound track (see ffmpeg_argv)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(dest) as tmp:
-        argv = ffmpeg_argv(ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp, sound=sound)
+        argv = ffmpeg_argv(
+            ffmpeg, in_size=in_size, out_size=out_size, fps=fps, dest=tmp, sound=sound, sound_file=sound_file
+        )
         try:
             result = process.run(
                 argv,
