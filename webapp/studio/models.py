@@ -232,3 +232,16 @@ class Clip(models.Model):
         """Its web rendition carries sound: the original has a track that could be decoded."""
         notes = self.audio.get("notes") if isinstance(self.audio, dict) else None
         return self.has_audio and not any(isinstance(n, dict) and n.get("code") == "undecodable" for n in notes or [])
+
+
+class UndeletedFile(models.Model):
+    """A stored file that no row names any more but whose delete failed: the media storage (an
+    S3 bucket) was unreachable while a step cleaned up after itself. The reaper deletes it once
+    the storage answers again (services/undeleted.py), so an outage leaves no orphan object."""
+
+    name = models.CharField(max_length=300, unique=True)
+    noted_at = models.DateTimeField(auto_now_add=True)
+    tries = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.name
