@@ -100,7 +100,9 @@ class GenerationJob(models.Model):
     messages only say "look at job N". `running` is the vendor call, `processing` the media
     pipeline; both are held under a lease that a dead worker cannot renew."""
 
-    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="jobs")
+    # No index of its own: (prompt, state) and the unique (prompt, model) both start with it, so
+    # every lookup, join and cascade by prompt uses one of those (migration 0014 dropped it).
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="jobs", db_index=False)
     model = models.ForeignKey("catalog.VideoModel", on_delete=models.PROTECT, related_name="jobs")
     state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0, help_text="claims of the generate stage (vendor calls)")
