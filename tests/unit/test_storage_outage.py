@@ -10,7 +10,7 @@ from benchmarks import fault_checks
 from tests.conftest import record_sent, stored_files
 from tests.integration.s3_server import behind_proxy, s3_proxy, s3_server  # noqa: F401  (fixtures)
 from webapp.core.storage import STORAGE_UNAVAILABLE, failure_code, store
-from webapp.studio.models import Clip, GenerationJob, JobState
+from webapp.studio.models import Clip, GenerationJob, JobState, UndeletedFile
 from webapp.studio.public_errors import public_message
 from webapp.studio.services import jobs, pipeline
 from webapp.studio.services.submission import PromptInput, submit_prompt
@@ -96,9 +96,10 @@ def test_an_outage_between_the_renditions_leaves_no_orphan_and_the_retry_makes_o
     on_s3.restore()
     # The rendition stored before the outage could not be deleted while the bucket was away;
     # the reaper deletes it once the bucket answers again.
-    assert len(fault_checks.orphan_objects()) == 1
-    reap_stale_jobs()
-    assert fault_checks.orphan_objects() == []
+    [noted] = UndeletedFile.objects.values_list("name", flat=True)
+    assert fault_checks.orphan_objects() == [f"s3://{settings.STORAGES['default']['OPTIONS']['bucket_name']}/{noted}"]
+    assert reap_stale_jobs()["undeleted_files_deleted"] == 1
+    assert fault_checks.orphan_objects() == [] and not UndeletedFile.objects.exists()
 
     GenerationJob.objects.filter(pk=job.pk).update(lease_expires_at=None)  # the retry's countdown is over
     job = _run(pipeline.media_step, job, django_capture_on_commit_callbacks, owner="m pid 2")
@@ -109,3 +110,10 @@ def test_an_outage_between_the_renditions_leaves_no_orphan_and_the_retry_makes_o
     }
     assert fault_checks.orphan_files(media_root) == []
     assert jobs.reap_stale_jobs() == {"resent": 0, "failed": 0}
+
+
+def test_operators_see_the_files_left_to_delete(admin_client):
+    UndeletedFile.objects.create(name="clips/left-by-an-outage.mp4")
+    page = admin_client.get("/admin/studio/undeletedfile/")
+    assert page.status_code == 200 and "clips/left-by-an-outage.mp4" in page.content.decode()
+    assert admin_client.get("/admin/studio/undeletedfile/add/").status_code == 403
