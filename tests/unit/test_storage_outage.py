@@ -12,7 +12,7 @@ from tests.integration.s3_server import behind_proxy, s3_proxy, s3_server  # noq
 from webapp.core.storage import STORAGE_UNAVAILABLE, failure_code, store
 from webapp.studio.models import Clip, GenerationJob, JobState, UndeletedFile
 from webapp.studio.public_errors import public_message
-from webapp.studio.services import jobs, pipeline
+from webapp.studio.services import jobs, pipeline, undeleted
 from webapp.studio.services.submission import PromptInput, submit_prompt
 from webapp.studio.tasks import reap_stale_jobs
 
@@ -117,3 +117,23 @@ def test_operators_see_the_files_left_to_delete(admin_client):
     page = admin_client.get("/admin/studio/undeletedfile/")
     assert page.status_code == 200 and "clips/left-by-an-outage.mp4" in page.content.decode()
     assert admin_client.get("/admin/studio/undeletedfile/add/").status_code == 403
+
+
+def test_a_file_the_storage_keeps_refusing_does_not_block_the_others(media_root, monkeypatch):
+    (media_root / "clips").mkdir()
+    for name in ("clips/a.mp4", "clips/b.mp4"):
+        (media_root / name).write_bytes(b"x")
+    refused = UndeletedFile.objects.create(name="clips/refused.mp4", tries=3)
+    UndeletedFile.objects.create(name="clips/a.mp4")
+    UndeletedFile.objects.create(name="clips/b.mp4")
+    real_delete = default_storage.delete
+
+    def delete(name):
+        if name == refused.name:
+            raise PermissionError(name)
+        real_delete(name)
+
+    monkeypatch.setattr(default_storage, "delete", delete)
+    assert undeleted.retry_deletions() == 2
+    assert list(UndeletedFile.objects.values_list("name", "tries")) == [("clips/refused.mp4", 4)]
+    assert stored_files(media_root) == []

@@ -36,10 +36,11 @@ def _named_by_a_row(name: str) -> bool:
 
 
 def retry_deletions(limit: int = 200) -> int:
-    """Beat's reaper: delete the noted files, oldest first; stop at the first the storage still
-    refuses (it is still away). Returns how many were deleted."""
+    """Beat's reaper: delete the noted files, least tried and oldest first; stop at the first
+    the storage still refuses (it is most likely still away; one it refuses for good goes to
+    the back, behind newer ones). Returns how many were deleted."""
     deleted = 0
-    for row in UndeletedFile.objects.order_by("pk")[:limit]:
+    for row in UndeletedFile.objects.order_by("tries", "pk")[:limit]:
         if _named_by_a_row(row.name):  # never delete what a row names
             row.delete()
             continue
