@@ -1,12 +1,14 @@
 """How benchmarks/faults.py decides that a run ended correctly: every job terminal in the state
 expected, exactly one clip per succeeded job and none otherwise, no lease left on a finished
-row, no file in MEDIA_ROOT that no row names, nothing left running. Django must be set up."""
+row, no file in MEDIA_ROOT that no row names and, when media storage is S3 (django-storages),
+no object in the bucket that no row names, nothing left running. Django must be set up."""
 
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 
 def submit(slug: str | list[str], n: int, text: str = "a slow blue planet") -> list[int]:
@@ -99,7 +101,8 @@ def referenced_files() -> set[str]:
 
 
 def orphan_files(media_root: Path) -> list[str]:
-    """Files under MEDIA_ROOT that no row names (partial files included)."""
+    """Files under MEDIA_ROOT that no row names (partial files included) and, when media
+    storage is a bucket, its objects that no row names (as `s3://bucket/key`)."""
     named = referenced_files()
     found = []
     for dirpath, _dirs, files in os.walk(media_root):
@@ -107,7 +110,29 @@ def orphan_files(media_root: Path) -> list[str]:
             rel = os.path.relpath(os.path.join(dirpath, name), media_root)
             if rel not in named:
                 found.append(rel)
+    found += orphan_objects(named)
     return sorted(found)
+
+
+def orphan_objects(named: set[str] | None = None) -> list[str]:
+    """Objects of the media bucket that no row names, as `s3://bucket/key`; none when media
+    storage is not S3-style. Every key under the storage's `location` is listed (a write that
+    failed half-way leaves at most a complete object: S3 has no partial objects)."""
+    from django.core.files.storage import default_storage
+
+    from webapp.core import object_storage
+
+    if not object_storage.is_object_storage():
+        return []
+    named = referenced_files() if named is None else named
+    storage: Any = default_storage
+    prefix = storage.location.strip("/")
+    prefix = f"{prefix}/" if prefix else ""
+    found = []
+    for obj in storage.bucket.objects.filter(Prefix=prefix):
+        if obj.key[len(prefix) :] not in named:
+            found.append(f"s3://{storage.bucket_name}/{obj.key}")
+    return found
 
 
 def stuck_rows() -> list[str]:

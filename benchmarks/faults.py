@@ -1,6 +1,7 @@
 """Fault harness (issue 16): faults injected into real processes, each scenario printing n/N
 runs that ended correctly (every job terminal in the expected state, exactly one clip per
-succeeded job, no lease left, no orphan file in MEDIA_ROOT, no stuck row) and recovery times.
+succeeded job, no lease left, no orphan file in MEDIA_ROOT nor, with S3 media storage, in the
+bucket, no stuck row) and recovery times.
 
     .venv/bin/python benchmarks/faults.py --hung-ffmpeg --worker-kill --redis-restart [--n N]
 
@@ -50,7 +51,11 @@ def verdict(name: str, stack: Stack, job_ids: list[int], expect: set[str], extra
     orphans = checks.orphan_files(stack.media_root)
     stuck = checks.stuck_rows()
     ok = len(job_ids) - len(bad)
-    print(f"[{name}] {ok}/{len(job_ids)} jobs ended correctly; orphan files {len(orphans)}; stuck rows {len(stuck)}")
+    in_bucket = sum(o.startswith("s3://") for o in orphans)
+    where = f" ({in_bucket} in the media bucket)" if in_bucket else ""
+    print(
+        f"[{name}] {ok}/{len(job_ids)} jobs ended correctly; orphan files {len(orphans)}{where}; stuck rows {len(stuck)}"
+    )
     for found in bad.values():
         for line in found:
             print(f"[{name}]   {line}")

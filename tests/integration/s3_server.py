@@ -10,8 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import boto3
 import pytest
@@ -69,6 +70,92 @@ class S3Server:
                 "file_overwrite": False,
             },
         }
+
+
+class CuttableProxy:
+    """127.0.0.1:<port> forwarding every connection to the S3 server, so a test can take the
+    storage away and give it back with its objects intact (moto keeps them in memory: a
+    restarted server would come back empty). `cut()` closes the listening socket and every open
+    connection: new ones are refused, as by a host whose service is down; `restore()` listens
+    on the same port again."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.2)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            for sock in self._open:
+                _shut(sock)
+            self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            client.settimeout(None)
+            upstream.settimeout(None)
+            with self._lock:
+                self._open |= {client, upstream}
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _shut(dst)
+            with self._lock:
+                self._open.discard(src)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+def behind_proxy(server: S3Server, proxy: CuttableProxy) -> S3Server:
+    """The same bucket, reached through the proxy."""
+    return replace(server, endpoint_url=f"http://127.0.0.1:{proxy.port}")
+
+
+@pytest.fixture
+def s3_proxy(s3_server):
+    """A CuttableProxy in front of the module's S3 server, restored and closed afterwards."""
+    proxy = CuttableProxy(int(s3_server.endpoint_url.rsplit(":", 1)[1]))
+    yield proxy
+    proxy.cut()
 
 
 def _listening(port: int) -> bool:

@@ -28,6 +28,17 @@ def submit(slug: str, callbacks) -> GenerationJob:
     return prompt.jobs.get()
 
 
+def submit_and_generate(slug: str, sent: list, callbacks) -> GenerationJob:
+    """Submit a prompt for `slug`, forget the message the submission sent, run the generate step
+    as a gpu worker would; the job as that step left it (`sent` then holds only its messages)."""
+    job = submit(slug, callbacks)
+    sent.clear()
+    with callbacks(execute=True):
+        pipeline.generate_step(job.pk, owner="gpu0@host pid 1")
+    job.refresh_from_db()
+    return job
+
+
 @pytest.fixture
 def local_model(tmp_path):
     return VideoModel.objects.create(
@@ -91,11 +102,7 @@ def test_a_local_job_past_its_models_time_limit_fails_timed_out_without_a_retry_
 ):
     saved_local_model.backend_params = {**saved_local_model.backend_params, "steps": 3, "time_limit_s": 1e-6}
     saved_local_model.save()
-    job = submit("tiny-wan", django_capture_on_commit_callbacks)
-    sent.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        pipeline.generate_step(job.pk, owner="gpu0@host pid 1")
-    job.refresh_from_db()
+    job = submit_and_generate("tiny-wan", sent, django_capture_on_commit_callbacks)
     assert (job.state, job.error_code, job.attempts) == (JobState.FAILED, "timed_out", 1)
     assert "after step 1 of 3" in job.error_message and "time_limit_s" in job.error_message
     assert job.public_error == "The model took too long to answer."
@@ -109,11 +116,7 @@ def test_the_workers_soft_time_limit_ends_a_local_job_for_good_and_drops_the_pip
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr(pipeline.jobs, "record_progress", soft_limit_strikes)
-    job = submit("tiny-wan", django_capture_on_commit_callbacks)
-    sent.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        pipeline.generate_step(job.pk, owner="gpu0@host pid 1")
-    job.refresh_from_db()
+    job = submit_and_generate("tiny-wan", sent, django_capture_on_commit_callbacks)
     assert (job.state, job.error_code, job.attempts) == (JobState.FAILED, "timed_out", 1)
     assert "JOB_SOFT_TIME_LIMIT_S" in job.error_message and sent == []
     assert diffusers_local._WARM == {}

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import record_sent
@@ -165,3 +166,14 @@ def test_concurrent_claims_have_one_winner(demo_models):
         t.join()
     assert len(winners) == 1
     assert GenerationJob.objects.get(pk=job_id).attempts == 1
+
+
+def test_the_jobs_table_has_no_index_on_prompt_alone_but_two_that_start_with_it():
+    """Migration 0014: a lookup, join or cascade by prompt uses (prompt, state) or the unique
+    (prompt, model); an index on prompt_id alone only cost writes and space."""
+    table = GenerationJob._meta.db_table
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, table)
+    columns = [tuple(info["columns"]) for info in indexes.values() if info["index"] or info["unique"]]
+    assert ("prompt_id",) not in columns, indexes
+    assert ("prompt_id", "state") in columns and ("prompt_id", "model_id") in columns

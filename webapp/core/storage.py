@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as S3ConnectionError
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -31,6 +33,11 @@ log = logging.getLogger(__name__)
 
 DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 STORAGE_FULL = "storage_full"
+STORAGE_UNAVAILABLE = "storage_unavailable"
+# What an S3-style store answers when it is overloaded or failing, not when a request is wrong.
+_S3_UNAVAILABLE_CODES = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "500", "503"}
+# Errors a delete may meet that must not hide the failure being cleaned up after.
+_DELETE_ERRORS = (OSError, BotoCoreError, ClientError)
 
 
 class StorageFull(OSError):
@@ -54,11 +61,36 @@ def is_disk_full(exc: BaseException) -> bool:
     return False
 
 
+def is_storage_outage(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, says the S3-style media storage could not
+    be reached or did not answer (connection refused or cut, a timeout, a 5xx answer such as
+    503 SlowDown): an outage to wait out, not a fault of the work."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, (S3ConnectionError, HTTPClientError)):
+            return True
+        if isinstance(current, ClientError):
+            answer = current.response or {}
+            status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            if str(answer.get("Error", {}).get("Code")) in _S3_UNAVAILABLE_CODES or int(status) >= 500:
+                return True
+        # boto3's transfers give up with the last error as an attribute, not as the cause.
+        last = getattr(current, "last_exception", None)
+        if isinstance(last, BaseException) and is_storage_outage(last):
+            return True
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return False
+
+
 def failure_code(exc: BaseException, default: str = "internal_error") -> str:
-    """The error code to record for a failed step: `storage_full` for a full disk, else the
-    error's own code, else `default`."""
+    """The error code to record for a failed step: `storage_full` for a full disk,
+    `storage_unavailable` for media storage that cannot be reached, else the error's own code,
+    else `default`."""
     if is_disk_full(exc):
         return STORAGE_FULL
+    if is_storage_outage(exc):
+        return STORAGE_UNAVAILABLE
     code = getattr(exc, "code", None)  # ours are strings; others' (an HTTP status) are not codes
     return code if isinstance(code, str) and code else default
 
@@ -106,15 +138,19 @@ def name_of(file: FieldFile) -> str:
     return file.name
 
 
-def delete_stored(*names: str | None) -> None:
+def delete_stored(*names: str | None) -> list[str]:
     """Delete stored files, logging (not raising) what cannot be deleted: callers use it to
-    clean up after a failure, which must not be hidden by a second one."""
+    clean up after a failure, which must not be hidden by a second one (with S3 storage down,
+    the delete fails too). Returns the names that are still stored, or may be."""
+    kept = []
     for name in names:
         if name:
             try:
                 default_storage.delete(name)
-            except OSError:
+            except _DELETE_ERRORS:
                 log.exception("could not delete %s", name)
+                kept.append(name)
+    return kept
 
 
 def local_copy(name: str, workdir: Path, *, stem: str = "original") -> Path:

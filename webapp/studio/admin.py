@@ -2,7 +2,7 @@ import logging
 
 from django.contrib import admin, messages
 
-from .models import Clip, GenerationJob, ModerationState, Prompt
+from .models import Clip, GenerationJob, ModerationState, Prompt, UndeletedFile
 from .services import jobs
 
 log = logging.getLogger(__name__)
@@ -78,3 +78,18 @@ class ClipAdmin(admin.ModelAdmin):
     list_filter = ("hidden",)
     search_fields = ("public_id", "sha256_original", "sha256_web")
     readonly_fields = [f.name for f in Clip._meta.fields]
+
+
+@admin.register(UndeletedFile)
+class UndeletedFileAdmin(admin.ModelAdmin):
+    """Stored files a step could not delete while the media storage was away; beat's reaper
+    deletes them once it answers (read only: a row here is work in progress, not a setting)."""
+
+    list_display = ("name", "noted_at", "tries")
+    readonly_fields = ("name", "noted_at", "tries")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

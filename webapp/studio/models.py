@@ -103,7 +103,9 @@ class GenerationJob(models.Model):
     messages only say "look at job N". `running` is the vendor call, `processing` the media
     pipeline; both are held under a lease that a dead worker cannot renew."""
 
-    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="jobs")
+    # No index of its own: (prompt, state) and the unique (prompt, model) both start with it, so
+    # every lookup, join and cascade by prompt uses one of those (migration 0014 dropped it).
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="jobs", db_index=False)
     model = models.ForeignKey("catalog.VideoModel", on_delete=models.PROTECT, related_name="jobs")
     state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0, help_text="claims of the generate stage (vendor calls)")
@@ -235,3 +237,16 @@ class Clip(models.Model):
         """Its web rendition carries sound: the original has a track that could be decoded."""
         notes = self.audio.get("notes") if isinstance(self.audio, dict) else None
         return self.has_audio and not any(isinstance(n, dict) and n.get("code") == "undecodable" for n in notes or [])
+
+
+class UndeletedFile(models.Model):
+    """A stored file that no row names any more but whose delete failed: the media storage (an
+    S3 bucket) was unreachable while a step cleaned up after itself. The reaper deletes it once
+    the storage answers again (services/undeleted.py), so an outage leaves no orphan object."""
+
+    name = models.CharField(max_length=300, unique=True)
+    noted_at = models.DateTimeField(auto_now_add=True)
+    tries = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.name

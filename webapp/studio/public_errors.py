@@ -31,6 +31,7 @@ MESSAGES: dict[str, str] = {
     "ffmpeg_missing": "The arena could not process the video.",
     "ffmpeg_timeout": "Processing the video took too long.",
     "storage_full": "The arena ran out of disk space; the video is tried again later.",
+    "storage_unavailable": "The arena's video storage could not be reached.",
 }
 FAILED = "The job failed."
 RETRYING = "The last attempt failed; trying again."

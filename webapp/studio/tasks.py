@@ -9,7 +9,7 @@ from celery.signals import worker_ready
 from webapp.core.storage import sweep_scratch
 from webapp.core.tasks import worker_identity
 
-from .services import jobs, measurements, originals, pipeline
+from .services import jobs, measurements, originals, pipeline, undeleted
 from .services.queue import (
     GENERATE,
     GENERATE_LOCAL,
@@ -54,7 +54,11 @@ def remeasure_clips() -> dict:
 
 @shared_task(name=REAP_STALE_JOBS.name)
 def reap_stale_jobs() -> dict:
-    return {**jobs.reap_stale_jobs(), "scratch_swept": sweep_scratch()}
+    return {
+        **jobs.reap_stale_jobs(),
+        "scratch_swept": sweep_scratch(),
+        "undeleted_files_deleted": undeleted.retry_deletions(),
+    }
 
 
 @worker_ready.connect

@@ -17,11 +17,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from webapp.core import leases
-from webapp.core.storage import delete_stored
 from webapp.core.tasks import TaskRoute
 
 from ..models import LEASED_STATES, GenerationJob, JobState, ModerationState, Prompt
 from . import queue
+from .undeleted import discard
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ def cancel(job_id: int, *, by: str) -> bool:
             error_message=f"cancelled by {by}"[:4000],
         )
         if original:
-            transaction.on_commit(lambda: delete_stored(original))
+            transaction.on_commit(lambda: discard(original))
     log.info("job %s cancelled by %s", job_id, by)
     return True
 

@@ -17,13 +17,14 @@ from django.core.cache import cache
 from django.db import transaction
 
 from webapp.core.media_tools import media_tools
-from webapp.core.storage import delete_stored, local_copy, name_of, scratch_dir, store
+from webapp.core.storage import local_copy, name_of, scratch_dir, store
 from webapp.core.tasks import send_on_commit
 from workers import media
 
 from ..models import Clip, ModerationState
 from ..provenance import tagged_comment
 from .queue import TAG_ORIGINAL
+from .undeleted import discard
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def make_tagged_original(clip_id: int) -> str | None:
         pk=clip.pk, tagged_original="", hidden=False, job__prompt__moderation=ModerationState.ALLOWED
     ).update(tagged_original=name)
     if not recorded:  # made by another worker, or hidden/rejected while we worked
-        delete_stored(name)
+        discard(name)
         return None
     log.info("clip %s: tagged original stored", clip.public_id)
     return name

@@ -15,6 +15,7 @@ import logging
 from decimal import Decimal
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -24,7 +25,6 @@ from django.utils import timezone
 from webapp.core.media_tools import media_limits, media_tools
 from webapp.core.storage import (
     STORAGE_FULL,
-    delete_stored,
     failure_code,
     is_disk_full,
     local_copy,
@@ -42,6 +42,7 @@ from ..models import Clip, GenerationJob, JobState, ModerationState, Prompt
 from . import jobs, measurements, queue
 from .backend_limits import backend_slot
 from .requests import build_request
+from .undeleted import discard
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +184,10 @@ def _hand_over_to_media(job: GenerationJob, result: backend_errors.GenerationRes
                 queue.enqueue(queue.PROCESS_CLIP, job.pk)
     except BaseException:
         if not committed and not _names_original(job, name):
-            delete_stored(name)
+            discard(name)
         raise
     if not handed_over:
-        delete_stored(name)
+        discard(name)
 
 
 def _names_original(job: GenerationJob, name: str) -> bool:
@@ -236,7 +237,7 @@ def _process(job: GenerationJob) -> None:
 def _original_bytes(job: GenerationJob) -> int:
     try:
         return default_storage.size(name_of(job.original))
-    except (OSError, ValueError):
+    except (OSError, ValueError, BotoCoreError, ClientError):
         return 0
 
 
@@ -244,7 +245,7 @@ def _fail_and_discard_original(job: GenerationJob, code: str, message: str) -> N
     original = job.original.name
     with transaction.atomic():
         if jobs.finish(job, JobState.FAILED, error_code=code, error_message=message, original=""):
-            transaction.on_commit(lambda: delete_stored(original))
+            transaction.on_commit(lambda: discard(original))
 
 
 def _make_clip(job: GenerationJob) -> None:
@@ -262,7 +263,7 @@ def _make_clip(job: GenerationJob) -> None:
                 error_message="The prompt was rejected by a moderator.",
                 original="",
             ):
-                transaction.on_commit(lambda: delete_stored(original))
+                transaction.on_commit(lambda: discard(original))
         return
     tools = media_tools()
     with scratch_dir(f"job{job.pk}-") as workdir:
@@ -320,9 +321,9 @@ def _make_clip(job: GenerationJob) -> None:
                 measurements.request_measurement(clip.pk)
         except _LostJob:
             log.warning("job %s: another worker finished it first; discarding our files", job.pk)
-            delete_stored(*stored)
+            discard(*stored)
         except BaseException:
-            delete_stored(*stored)
+            discard(*stored)
             raise
 
 
