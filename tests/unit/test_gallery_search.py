@@ -136,7 +136,7 @@ def test_a_search_can_walk_public_prompts_in_the_covering_index_alone():
     Scan). Whether the planner picks it depends on the table's size: at a million prompts it
     does (benchmarks/gallery_page.py, docs/figures.md); at a test's size a sequential scan and a
     sort cost less, so the EXPLAIN allows index-only scans alone. A lone created_at index, which
-    drew the planner away from it at a million, must not come back (studio migration 0013)."""
+    drew the planner away from it at a million, must not come back (studio migration 0015)."""
     words = ["fox", "river", "neon", "storm", "forest"]
     Prompt.objects.bulk_create(
         Prompt(text=f"{words[i % 5]} {words[(i * 7) % 5]} number {i}", seed=i, duration_s=2, aspect_ratio="16:9")

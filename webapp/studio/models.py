@@ -44,7 +44,7 @@ class Prompt(models.Model):
     pool = models.CharField(max_length=16, choices=Pool.choices, default=Pool.COMMUNITY, db_index=True)
     category = models.CharField(max_length=48, blank=True, db_index=True)
     # No index of its own: prompt_newest_first serves every order and range on it, and a lone
-    # created_at index drew the planner away from the gallery's covering search index (0013).
+    # created_at index drew the planner away from the gallery's covering search index (0015).
     created_at = models.DateTimeField(auto_now_add=True)
     # The prompt policy's outcome (webapp/policy), then a moderator's decision.
     moderation = models.CharField(
@@ -62,7 +62,7 @@ class Prompt(models.Model):
         # alone, without reading the table (benchmarks/gallery_page.py at a million prompts:
         # category page 500 from 33 to 4 ms of SQL; gallery/services/search.py pages by id).
         # Public prompts newest first: prompt_public_newest_search, made in SQL by studio
-        # migration 0013 (it carries the search tsvector, which is not a model field).
+        # migration 0015 (it carries the search tsvector, which is not a model field).
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="prompt_newest_first"),
             models.Index(

@@ -121,7 +121,7 @@ class CappedPaginator(Paginator):
     matches twice: a common word's deepest page ("fox", 40 % of a million prompts, page 834)
     checks ~27,000 prompts' tsvectors to find 10,000 matches, and spent 46 ms of SQL doing it
     twice. The walk itself stays in one index (prompt_public_newest_search carries the tsvector:
-    studio migration 0013), so no prompt row is read from the table for it.
+    studio migration 0015), so no prompt row is read from the table for it.
 
     The page is then read by id, passed through `present` (e.g. with_results). A page other than
     the one asked for (past the end: the last one) has its ids read by a subquery whose OFFSET

@@ -32,7 +32,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("studio", "0012_gallery_job_prompt_state_index"),
+        ("studio", "0014_drop_job_prompt_index"),
     ]
 
     operations = [
